@@ -1,0 +1,41 @@
+/**
+ * The command line: parses argv with commander, runs one command, and returns the exit code
+ * (0 success, 1 the user's input was wrong, 2 internal error). The only place that talks to the terminal.
+ */
+import { Command, CommanderError } from 'commander';
+import { processIo, UserError, type CliIo } from './io.js';
+import { registerCheck } from './check.js';
+import { registerCompile } from './compile.js';
+import { registerReports } from './reports.js';
+
+/** Runs netspec with `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let exitCode = 0;
+  const setExit = (code: number): void => {
+    exitCode = Math.max(exitCode, code);
+  };
+  const program = new Command('netspec')
+    .description('Declarative model-spec compiler: specs to TensorFlow.js models, code, reports and training runs.')
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  registerCheck(program, io, setExit);
+  registerCompile(program, io, setExit);
+  registerReports(program, io, setExit);
+  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 1;
+    }
+    if (e instanceof UserError) {
+      io.stderr(`error: ${e.message}\n`);
+      return 1;
+    }
+    io.stderr(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 2;
+  }
+}

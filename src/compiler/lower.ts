@@ -1,0 +1,707 @@
+/**
+ * Lowering: a resolved network AST (extends merged, parameters overridden) → IR. Binds arguments, expands
+ * blocks and repeats, names every layer by its path, infers every shape and lists every parameter tensor.
+ * Pure: returns `{ir, diagnostics}`; the IR is present only when there is no error.
+ */
+import type { BlockDecl, Call, Expr, NetworkAst, ParamDecl } from '../parser/ast.js';
+import { didYouMean, error, hasErrors, type Diagnostic, type Span } from '../diagnostics.js';
+import { ACTIVATIONS, LAYERS, isLayerName, type ArgSpec } from './layers.js';
+import {
+  addShape,
+  batchNormShape,
+  convShape,
+  flattenShape,
+  globalPoolShape,
+  linearShape,
+  poolShape,
+  type ShapeResult,
+} from './shapes.js';
+import { coerce, evaluate, inferParamType, Scope, showValue, typeName, type Value } from './evaluate.js';
+import { numel, type IrGroup, type IrNetwork, type IrNode, type IrParam, type Shape } from './ir.js';
+
+/** Options of the lowering. */
+export interface LowerOptions {
+  /** Values from `--set`, already checked against the declared parameters (see resolve.ts). */
+  readonly overrides?: ReadonlyMap<string, { value: Value; span?: Span }>;
+  /** Reject networks with more trainable parameters than this (before any tensor exists). */
+  readonly maxParams?: number;
+}
+
+/** Default `maxParams`: 500 million parameters (2 GB of float32). */
+export const DEFAULT_MAX_PARAMS = 500_000_000;
+/** The largest activation (elements per sample) a layer may produce. */
+const MAX_ACTIVATION = 2 ** 31 - 1;
+/** Blocks may call blocks; this bounds the nesting (and stops self-recursion). */
+const MAX_BLOCK_DEPTH = 16;
+
+/** The end of a chain of layers: which node produced it and its shape (undefined after a shape error). */
+interface Cursor {
+  readonly ref: string;
+  readonly shape: Shape | undefined;
+}
+
+/** Where a layer is being placed. */
+interface Place {
+  readonly module: string;
+  readonly group: string | null;
+  readonly scope: Scope;
+  readonly depth: number;
+}
+
+class Lowering {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly nodes: IrNode[] = [];
+  readonly groups: IrGroup[] = [];
+  private readonly paths = new Set<string>();
+  private readonly blocks = new Map<string, BlockDecl>();
+
+  constructor(private readonly ast: NetworkAst) {}
+
+  run(options: LowerOptions): IrNetwork | undefined {
+    const ast = this.ast;
+    const globals = new Scope();
+    const params = this.bindNetworkParams(ast.params, globals, options.overrides ?? new Map());
+    const inputShape = this.inputShape(globals);
+    for (const block of ast.blocks) {
+      if (this.blocks.has(block.name) || isLayerName(block.name))
+        this.diagnostics.push(
+          error(
+            'DUPLICATE_NAME',
+            isLayerName(block.name)
+              ? `block '${block.name}' has the name of a layer`
+              : `block '${block.name}' is defined twice`,
+            block.nameSpan,
+          ),
+        );
+      else this.blocks.set(block.name, block);
+    }
+    if (ast.modules.length === 0)
+      this.diagnostics.push(error('MISSING_KEY', `network '${ast.name}' has no modules`, ast.nameSpan));
+    let cursor: Cursor = { ref: 'input', shape: inputShape };
+    const moduleNames = new Set<string>();
+    for (const mod of ast.modules) {
+      if (moduleNames.has(mod.name))
+        this.diagnostics.push(error('DUPLICATE_NAME', `module '${mod.name}' is defined twice`, mod.nameSpan));
+      moduleNames.add(mod.name);
+      const place: Place = { module: mod.name, group: null, scope: globals, depth: 0 };
+      cursor = this.sequence(mod.items, mod.name, place, cursor, true);
+    }
+    if (hasErrors(this.diagnostics) || !inputShape || !cursor.shape) return undefined;
+    const trainable = this.nodes.reduce(
+      (n, node) => n + node.params.reduce((m, p) => m + (p.trainable ? numel(p.shape) : 0), 0),
+      0,
+    );
+    const maxParams = options.maxParams ?? DEFAULT_MAX_PARAMS;
+    if (trainable > maxParams) {
+      this.diagnostics.push(
+        error(
+          'TOO_LARGE',
+          `network '${ast.name}' has ${trainable.toLocaleString('en-US')} parameters ` +
+            `(${formatBytes(trainable * 4)} as float32), more than the limit of ${maxParams.toLocaleString('en-US')}`,
+          ast.nameSpan,
+          'raise the limit with --max-params if this is intended',
+        ),
+      );
+      return undefined;
+    }
+    return {
+      irVersion: 1,
+      name: ast.name,
+      params,
+      inputShape,
+      modules: [...moduleNames],
+      nodes: this.nodes,
+      groups: this.groups,
+      output: cursor.ref,
+      outputShape: cursor.shape,
+    };
+  }
+
+  private bindNetworkParams(
+    decls: readonly ParamDecl[],
+    scope: Scope,
+    overrides: ReadonlyMap<string, { value: Value; span?: Span }>,
+  ): Record<string, number | boolean | string> {
+    const out: Record<string, number | boolean | string> = {};
+    const seen = new Set<string>();
+    for (const decl of decls) {
+      if (seen.has(decl.name)) {
+        this.diagnostics.push(error('DUPLICATE_NAME', `parameter '${decl.name}' is declared twice`, decl.nameSpan));
+        continue;
+      }
+      seen.add(decl.name);
+      const override = overrides.get(decl.name);
+      const defaultValue = decl.default ? evaluate(decl.default, scope, this.diagnostics) : undefined;
+      if (decl.default && !defaultValue) continue;
+      const type = inferParamType(decl.type, defaultValue);
+      const raw = override?.value ?? defaultValue;
+      if (!raw) {
+        this.diagnostics.push(
+          error('MISSING_ARGUMENT', `network parameter '${decl.name}' has no value`, decl.nameSpan, `set it with --set ${decl.name}=...`),
+        );
+        continue;
+      }
+      const value = coerce(raw, type);
+      if (!value || value.t === 'list') {
+        this.diagnostics.push(
+          error(
+            'WRONG_TYPE',
+            `parameter '${decl.name}' expects ${type}, found ${typeName(raw)} ${showValue(raw)}`,
+            override?.span ?? decl.default?.span ?? decl.nameSpan,
+          ),
+        );
+        continue;
+      }
+      scope.set(decl.name, { value, span: decl.nameSpan });
+      out[decl.name] = value.v;
+    }
+    return out;
+  }
+
+  private inputShape(scope: Scope): Shape | undefined {
+    const input = this.ast.input;
+    if (!input) {
+      this.diagnostics.push(error('MISSING_KEY', `network '${this.ast.name}' has no input shape`, this.ast.nameSpan));
+      return undefined;
+    }
+    if (input.dims.length !== 3 && input.dims.length !== 1) {
+      this.diagnostics.push(
+        error('BAD_INPUT_SHAPE', `input must be [C, H, W] or [F], found ${input.dims.length} dimensions`, input.span),
+      );
+      return undefined;
+    }
+    const dims: number[] = [];
+    for (const dim of input.dims) {
+      const v = this.positiveInt(dim, scope, 'input dimension');
+      if (v === undefined) return undefined;
+      dims.push(v);
+    }
+    if (numel(dims) > MAX_ACTIVATION) {
+      this.diagnostics.push(error('TOO_LARGE', `input [${dims.join(', ')}] has more than 2^31 elements`, input.span));
+      return undefined;
+    }
+    return dims;
+  }
+
+  private positiveInt(expr: Expr, scope: Scope, what: string): number | undefined {
+    const v = evaluate(expr, scope, this.diagnostics);
+    if (!v) return undefined;
+    if (v.t === 'float') {
+      this.diagnostics.push(error('NOT_INTEGER', `${what} must be a whole number, found ${showValue(v)}`, expr.span));
+      return undefined;
+    }
+    if (v.t !== 'int') {
+      this.diagnostics.push(error('WRONG_TYPE', `${what} must be an integer, found ${typeName(v)} ${showValue(v)}`, expr.span));
+      return undefined;
+    }
+    if (v.v <= 0) {
+      this.diagnostics.push(error('NON_POSITIVE', `${what} must be positive, found ${v.v}`, expr.span));
+      return undefined;
+    }
+    return v.v;
+  }
+
+  /** Lowers a sequence of calls. In a module (`indexed`), unnamed items are named by position. */
+  private sequence(calls: readonly Call[], prefix: string, place: Place, start: Cursor, indexed: boolean, autoNames?: Map<Call, string>): Cursor {
+    let cursor = start;
+    let index = 0;
+    for (const call of calls) {
+      const count = call.repeat ? this.positiveInt(call.repeat, place.scope, 'repeat count') : 1;
+      if (count === undefined) continue;
+      if (call.name !== undefined && count > 1) {
+        this.diagnostics.push(
+          error('BAD_VALUE', `a named layer cannot be repeated ('${call.name}' * ${count})`, call.repeat?.span ?? call.span),
+        );
+        continue;
+      }
+      for (let k = 0; k < count; k++) {
+        const local = call.name ?? (indexed ? String(index) : (autoNames?.get(call) ?? call.callee));
+        index++;
+        cursor = this.item(call, `${prefix}.${local}`, place, cursor);
+      }
+    }
+    return cursor;
+  }
+
+  private claimPath(path: string, span: Span): boolean {
+    if (this.paths.has(path)) {
+      this.diagnostics.push(error('DUPLICATE_NAME', `two layers are named '${path}'`, span));
+      return false;
+    }
+    this.paths.add(path);
+    return true;
+  }
+
+  private item(call: Call, path: string, place: Place, cursor: Cursor): Cursor {
+    if (isLayerName(call.callee)) return this.layer(call, path, place, cursor);
+    const block = this.blocks.get(call.callee);
+    if (block) return this.instantiate(block, call, path, place, cursor);
+    const candidates = [...Object.keys(LAYERS), ...this.blocks.keys()];
+    const isBlockLike = /^[A-Z]/.test(call.callee);
+    this.diagnostics.push(
+      error(
+        isBlockLike ? 'UNKNOWN_BLOCK' : 'UNKNOWN_LAYER',
+        `unknown ${isBlockLike ? 'block' : 'layer'} '${call.callee}'`,
+        call.calleeSpan,
+        didYouMean(call.callee, candidates),
+      ),
+    );
+    return { ref: cursor.ref, shape: undefined };
+  }
+
+  /** Binds call arguments to declared names: positional first, then named. */
+  private bindArgs(
+    call: Call,
+    names: readonly string[],
+    what: string,
+  ): Map<string, { expr: Expr; span: Span }> | undefined {
+    const bound = new Map<string, { expr: Expr; span: Span }>();
+    let ok = true;
+    let position = 0;
+    for (const arg of call.args) {
+      let name: string | undefined = arg.name;
+      if (name === undefined) {
+        name = names[position++];
+        if (name === undefined) {
+          this.diagnostics.push(
+            error('TOO_MANY_ARGUMENTS', `${what} takes at most ${names.length} positional argument${names.length === 1 ? '' : 's'}`, arg.span),
+          );
+          ok = false;
+          continue;
+        }
+      } else if (!names.includes(name)) {
+        this.diagnostics.push(
+          error(
+            'UNKNOWN_ARGUMENT',
+            `${what} has no argument '${name}'`,
+            arg.nameSpan ?? arg.span,
+            didYouMean(name, names) ?? (names.length ? `its arguments are: ${names.join(', ')}` : `it takes no arguments`),
+          ),
+        );
+        ok = false;
+        continue;
+      }
+      if (bound.has(name)) {
+        this.diagnostics.push(error('DUPLICATE_ARGUMENT', `argument '${name}' is given twice`, arg.nameSpan ?? arg.span));
+        ok = false;
+        continue;
+      }
+      bound.set(name, { expr: arg.value, span: arg.value.span });
+    }
+    return ok ? bound : undefined;
+  }
+
+  private layer(call: Call, path: string, place: Place, cursor: Cursor): Cursor {
+    const specs = LAYERS[call.callee] ?? [];
+    const bound = this.bindArgs(call, specs.map((s) => s.name), `${call.callee}`);
+    if (!bound) return { ref: path, shape: undefined };
+    const args = new Map<string, number | boolean | readonly [number, number]>();
+    let ok = true;
+    for (const spec of specs) {
+      const given = bound.get(spec.name);
+      const value = given ? this.argValue(spec, given.expr, place.scope, call.callee) : this.defaultValue(spec, args);
+      if (value === undefined) {
+        if (!given)
+          this.diagnostics.push(
+            error('MISSING_ARGUMENT', `${call.callee} needs argument '${spec.name}'`, call.calleeSpan, `write ${call.callee}(${spec.name} = ...)`),
+          );
+        ok = false;
+        continue;
+      }
+      args.set(spec.name, value);
+    }
+    if (!this.claimPath(path, call.nameSpan ?? call.span) || !ok) return { ref: path, shape: undefined };
+    return this.emit(call, path, place, cursor, args);
+  }
+
+  private defaultValue(
+    spec: ArgSpec,
+    args: ReadonlyMap<string, number | boolean | readonly [number, number]>,
+  ): number | boolean | readonly [number, number] | undefined {
+    if (spec.default === undefined) return undefined;
+    if (spec.default === 'kernel') return args.get('kernel');
+    if (spec.type === 'pair' && typeof spec.default === 'number') return [spec.default, spec.default];
+    return spec.default;
+  }
+
+  private argValue(spec: ArgSpec, expr: Expr, scope: Scope, layer: string): number | boolean | readonly [number, number] | undefined {
+    const value = evaluate(expr, scope, this.diagnostics);
+    if (!value) return undefined;
+    const fail = (code: 'WRONG_TYPE' | 'NOT_INTEGER', expected: string): undefined => {
+      this.diagnostics.push(
+        error(code, `${layer} argument '${spec.name}' expects ${expected}, found ${typeName(value)} ${showValue(value)}`, expr.span),
+      );
+      return undefined;
+    };
+    switch (spec.type) {
+      case 'bool':
+        return value.t === 'bool' ? value.v : fail('WRONG_TYPE', 'a boolean');
+      case 'float':
+        if (value.t !== 'int' && value.t !== 'float') return fail('WRONG_TYPE', 'a number');
+        return this.checkRange(spec, value.v, expr.span, layer);
+      case 'int':
+        if (value.t === 'float') return fail('NOT_INTEGER', 'a whole number');
+        if (value.t !== 'int') return fail('WRONG_TYPE', 'an integer');
+        return this.checkRange(spec, value.v, expr.span, layer);
+      case 'pair': {
+        const items = value.t === 'list' ? value.v : [value, value];
+        if (items.length !== 2) return fail('WRONG_TYPE', 'an integer or a list of two integers [h, w]');
+        const pair: number[] = [];
+        for (const item of items) {
+          if (item.t === 'float') return fail('NOT_INTEGER', 'whole numbers');
+          if (item.t !== 'int') return fail('WRONG_TYPE', 'an integer or a list of two integers [h, w]');
+          if (this.checkRange(spec, item.v, expr.span, layer) === undefined) return undefined;
+          pair.push(item.v);
+        }
+        return [pair[0] ?? 0, pair[1] ?? 0];
+      }
+    }
+  }
+
+  private checkRange(spec: ArgSpec, v: number, span: Span, layer: string): number | undefined {
+    const min = spec.min;
+    if (min !== undefined && (spec.exclusiveMin ? v <= min : v < min)) {
+      const code = min === 1 && !spec.exclusiveMin ? 'NON_POSITIVE' : 'BAD_VALUE';
+      const bound = min === 1 && !spec.exclusiveMin ? 'positive' : spec.exclusiveMin ? `greater than ${min}` : `at least ${min}`;
+      this.diagnostics.push(error(code, `${layer} argument '${spec.name}' must be ${bound}, found ${v}`, span));
+      return undefined;
+    }
+    if (spec.max !== undefined && v > spec.max) {
+      this.diagnostics.push(error('BAD_VALUE', `${layer} argument '${spec.name}' must be at most ${spec.max}, found ${v}`, span));
+      return undefined;
+    }
+    return v;
+  }
+
+  /** Builds the IR node for a bound layer call, checking its shape. */
+  private emit(
+    call: Call,
+    path: string,
+    place: Place,
+    cursor: Cursor,
+    args: ReadonlyMap<string, number | boolean | readonly [number, number]>,
+  ): Cursor {
+    const input = cursor.shape;
+    if (!input) return { ref: path, shape: undefined };
+    const pair = (name: string): readonly [number, number] => (args.get(name) as readonly [number, number] | undefined) ?? [1, 1];
+    const num = (name: string): number => args.get(name) as number;
+    const flag = (name: string): boolean => args.get(name) as boolean;
+    const base = {
+      path,
+      inputs: [cursor.ref],
+      inputShapes: [input],
+      module: place.module,
+      group: place.group,
+    };
+    let result: ShapeResult;
+    let node: IrNode | undefined;
+    const callee = call.callee;
+    const fn = ACTIVATIONS[callee];
+    if (fn) {
+      result = { ok: true, shape: input };
+      const alpha = callee === 'leaky_relu' ? num('slope') : callee === 'elu' ? num('alpha') : undefined;
+      if (result.ok)
+        node = {
+          kind: 'activation',
+          ...base,
+          outputShape: result.shape,
+          params: [],
+          functional: place.group !== null,
+          fn,
+          ...(alpha !== undefined ? { alpha } : {}),
+        };
+    } else
+      switch (callee) {
+        case 'conv': {
+          const inChannels = input[0] ?? 0;
+          const outChannels = num('out');
+          const groups = num('groups');
+          const kernel = pair('kernel');
+          result = convShape(input, inChannels % groups === 0 && outChannels % groups === 0, outChannels, {
+            kernel,
+            stride: pair('stride'),
+            padding: pair('padding'),
+            dilation: pair('dilation'),
+          });
+          if (result.ok) {
+            const fanIn = (inChannels / groups) * kernel[0] * kernel[1];
+            const params: IrParam[] = [
+              { name: 'weight', shape: [outChannels, inChannels / groups, kernel[0], kernel[1]], trainable: true, init: { kind: 'kaiming_uniform_a_sqrt5', fanIn } },
+            ];
+            if (flag('bias')) params.push({ name: 'bias', shape: [outChannels], trainable: true, init: { kind: 'bias_uniform', fanIn } });
+            node = {
+              kind: 'conv',
+              ...base,
+              outputShape: result.shape,
+              params,
+              functional: false,
+              inChannels,
+              outChannels,
+              kernel,
+              stride: pair('stride'),
+              padding: pair('padding'),
+              dilation: pair('dilation'),
+              groups,
+              bias: flag('bias'),
+            };
+          }
+          break;
+        }
+        case 'batchnorm': {
+          result = batchNormShape(input);
+          if (result.ok) {
+            const c = input[0] ?? 0;
+            const affine = flag('affine');
+            const params: IrParam[] = affine
+              ? [
+                  { name: 'weight', shape: [c], trainable: true, init: { kind: 'ones' } },
+                  { name: 'bias', shape: [c], trainable: true, init: { kind: 'zeros' } },
+                ]
+              : [];
+            params.push(
+              { name: 'running_mean', shape: [c], trainable: false, init: { kind: 'zeros' } },
+              { name: 'running_var', shape: [c], trainable: false, init: { kind: 'ones' } },
+            );
+            node = {
+              kind: 'batchnorm',
+              ...base,
+              outputShape: result.shape,
+              params,
+              functional: false,
+              features: c,
+              eps: num('eps'),
+              momentum: num('momentum'),
+              affine,
+            };
+          }
+          break;
+        }
+        case 'maxpool':
+        case 'avgpool': {
+          const attrs = { kernel: pair('kernel'), stride: pair('stride'), padding: pair('padding') };
+          result = poolShape(input, { ...attrs, dilation: [1, 1] }, callee);
+          if (result.ok) node = { kind: callee, ...base, outputShape: result.shape, params: [], functional: false, ...attrs };
+          break;
+        }
+        case 'global_avgpool':
+          result = globalPoolShape(input);
+          if (result.ok) node = { kind: 'global_avgpool', ...base, outputShape: result.shape, params: [], functional: false };
+          break;
+        case 'flatten':
+          result = flattenShape(input);
+          if (result.ok) node = { kind: 'flatten', ...base, outputShape: result.shape, params: [], functional: false };
+          break;
+        case 'linear': {
+          const outFeatures = num('out');
+          result = linearShape(input, outFeatures);
+          if (result.ok) {
+            const inFeatures = input[0] ?? 0;
+            const params: IrParam[] = [
+              { name: 'weight', shape: [outFeatures, inFeatures], trainable: true, init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: inFeatures } },
+            ];
+            if (flag('bias')) params.push({ name: 'bias', shape: [outFeatures], trainable: true, init: { kind: 'bias_uniform', fanIn: inFeatures } });
+            node = { kind: 'linear', ...base, outputShape: result.shape, params, functional: false, inFeatures, outFeatures, bias: flag('bias') };
+          }
+          break;
+        }
+        case 'dropout':
+          result = { ok: true, shape: input };
+          node = { kind: 'dropout', ...base, outputShape: input, params: [], functional: false, p: num('p') };
+          break;
+        case 'identity':
+          result = { ok: true, shape: input };
+          node = { kind: 'identity', ...base, outputShape: input, params: [], functional: place.group !== null };
+          break;
+        default:
+          throw new Error(`internal: layer '${callee}' has no lowering`);
+      }
+    if (!result.ok) {
+      const hint =
+        result.code === 'NOT_FLAT' ? 'add flatten() before it' : result.code === 'KERNEL_TOO_LARGE' ? 'use a smaller kernel, more padding, or a larger input' : undefined;
+      this.diagnostics.push(error(result.code, `${path}: ${result.message}`, call.span, hint));
+      return { ref: path, shape: undefined };
+    }
+    return this.push(node, call.span);
+  }
+
+  private push(node: IrNode | undefined, span: Span): Cursor {
+    if (!node) return { ref: 'input', shape: undefined };
+    if (numel(node.outputShape) > MAX_ACTIVATION) {
+      this.diagnostics.push(
+        error('TOO_LARGE', `${node.path}: output [${node.outputShape.join(', ')}] has more than 2^31 elements per sample`, span),
+      );
+      return { ref: node.path, shape: undefined };
+    }
+    this.nodes.push(node);
+    return { ref: node.path, shape: node.outputShape };
+  }
+
+  /** Expands one block instance at `path`. */
+  private instantiate(block: BlockDecl, call: Call, path: string, outer: Place, cursor: Cursor): Cursor {
+    if (outer.depth >= MAX_BLOCK_DEPTH) {
+      this.diagnostics.push(
+        error('BAD_VALUE', `blocks nest deeper than ${MAX_BLOCK_DEPTH} levels at '${block.name}' (does a block call itself?)`, call.calleeSpan),
+      );
+      return { ref: path, shape: undefined };
+    }
+    const scope = this.bindBlockParams(block, call, outer.scope);
+    if (!scope || !this.claimPath(path, call.nameSpan ?? call.span)) return { ref: path, shape: undefined };
+    const place: Place = { module: outer.module, group: path, scope, depth: outer.depth + 1 };
+    const autoNames = autoNameBlockLayers(block);
+    const input = cursor;
+    const body = this.sequence(block.body, path, place, input, false, autoNames);
+    let merged = body;
+    const merge = block.merge;
+    let active = false;
+    if (merge) {
+      active = true;
+      if (merge.condition) {
+        const cond = evaluate(merge.condition, scope, this.diagnostics);
+        if (cond && cond.t !== 'bool') {
+          this.diagnostics.push(error('WRONG_TYPE', `merge condition must be a boolean, found ${typeName(cond)} ${showValue(cond)}`, merge.condition.span));
+          return { ref: path, shape: undefined };
+        }
+        active = cond?.v === true;
+      }
+    } else if (block.shortcut) {
+      this.diagnostics.push(error('BAD_VALUE', `block '${block.name}' has a shortcut but no merge`, block.shortcut.span, "add 'merge add'"));
+    }
+    if (merge && active) {
+      if (!input.shape || !body.shape) return { ref: path, shape: undefined };
+      const sc = block.shortcut;
+      const shapeChanges = !sameShape(input.shape, body.shape);
+      const useLayers = sc !== undefined && sc.layers.length > 0 && (sc.when === 'always' || shapeChanges);
+      const shortcut = useLayers ? this.sequence(sc.layers, path, place, input, false, autoNames) : input;
+      if (!shortcut.shape) return { ref: path, shape: undefined };
+      const result = addShape([body.shape, shortcut.shape]);
+      const addPath = `${path}.${autoNames.get(MERGE_KEY) ?? 'add'}`;
+      if (!result.ok) {
+        this.diagnostics.push(
+          error(
+            'SHAPE_MISMATCH',
+            `${addPath}: ${result.message}`,
+            merge.span,
+            sc ? undefined : 'the body changes the shape; add a shortcut that maps the input to it',
+          ),
+        );
+        return { ref: path, shape: undefined };
+      }
+      if (!this.claimPath(addPath, merge.span)) return { ref: path, shape: undefined };
+      merged = this.push(
+        {
+          kind: 'add',
+          path: addPath,
+          inputs: [body.ref, shortcut.ref],
+          inputShapes: [body.shape, shortcut.shape],
+          outputShape: result.shape,
+          params: [],
+          module: place.module,
+          group: path,
+          functional: true,
+        },
+        merge.span,
+      );
+    }
+    const out = this.sequence(block.after, path, place, merged, false, autoNames);
+    if (input.shape && out.shape)
+      this.groups.push({
+        path,
+        block: block.name,
+        module: outer.module,
+        parent: outer.group,
+        inputShape: input.shape,
+        output: out.ref,
+        outputShape: out.shape,
+      });
+    return out;
+  }
+
+  private bindBlockParams(block: BlockDecl, call: Call, callerScope: Scope): Scope | undefined {
+    const bound = this.bindArgs(call, block.params.map((p) => p.name), `block ${block.name}`);
+    if (!bound) return undefined;
+    // Block parameters see the network parameters, never the caller's block parameters.
+    const scope = new Scope(callerScope.root());
+    let ok = true;
+    for (const decl of block.params) {
+      const given = bound.get(decl.name);
+      const raw = given
+        ? evaluate(given.expr, callerScope, this.diagnostics)
+        : decl.default
+          ? evaluate(decl.default, scope, this.diagnostics)
+          : undefined;
+      if (!raw) {
+        if (!given && !decl.default)
+          this.diagnostics.push(
+            error('MISSING_ARGUMENT', `block ${block.name} needs argument '${decl.name}'`, call.calleeSpan, `write ${block.name}(${decl.name} = ...)`),
+          );
+        ok = false;
+        continue;
+      }
+      const type = inferParamType(decl.type, decl.default ? raw : undefined);
+      const value = coerce(raw, type);
+      if (!value) {
+        this.diagnostics.push(
+          error(
+            raw.t === 'float' && type === 'int' ? 'NOT_INTEGER' : 'WRONG_TYPE',
+            `block ${block.name} argument '${decl.name}' expects ${type}, found ${typeName(raw)} ${showValue(raw)}`,
+            given?.span ?? decl.default?.span ?? decl.nameSpan,
+          ),
+        );
+        ok = false;
+        continue;
+      }
+      scope.set(decl.name, { value, ...(given ? { span: given.span } : {}) });
+    }
+    return ok ? scope : undefined;
+  }
+}
+
+/** Key under which the merge's local name is kept in a block's auto-name table. */
+const MERGE_KEY = Symbol('merge') as unknown as Call;
+
+/**
+ * Names for a block's unnamed layers: the layer kind when it occurs once (`add`), else `kind_1`, `kind_2`, ...
+ * in order of appearance (body, shortcut, after), skipping names the user took.
+ */
+function autoNameBlockLayers(block: BlockDecl): Map<Call, string> {
+  const calls = [...block.body, ...(block.shortcut?.layers ?? []), ...block.after];
+  const taken = new Set(calls.flatMap((c) => (c.name !== undefined ? [c.name] : [])));
+  const unnamed = calls.filter((c) => c.name === undefined);
+  const byKind = new Map<string, Call[]>();
+  for (const c of unnamed) byKind.set(c.callee, [...(byKind.get(c.callee) ?? []), c]);
+  if (block.merge) byKind.set('add', [...(byKind.get('add') ?? []), MERGE_KEY]);
+  const names = new Map<Call, string>();
+  for (const [kind, list] of byKind) {
+    let k = 0;
+    for (const c of list) {
+      let name = list.length === 1 ? kind : `${kind}_${++k}`;
+      while (taken.has(name)) name = `${kind}_${++k}`;
+      taken.add(name);
+      names.set(c, name);
+    }
+  }
+  return names;
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Bytes in binary units (KiB, MiB, GiB), for messages. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
+}
+
+/** Lowers a resolved network AST to IR. */
+export function lower(ast: NetworkAst, options: LowerOptions = {}): { ir: IrNetwork | undefined; diagnostics: Diagnostic[] } {
+  const lowering = new Lowering(ast);
+  const ir = lowering.run(options);
+  return { ir: hasErrors(lowering.diagnostics) ? undefined : ir, diagnostics: lowering.diagnostics };
+}

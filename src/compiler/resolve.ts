@@ -1,0 +1,156 @@
+/**
+ * Variant resolution: follows `extends` chains (detecting cycles) and parses `--set name=value` overrides.
+ * File access goes through a `SpecHost`, so this stays testable and free of I/O of its own.
+ */
+import path from 'node:path';
+import type { BlockDecl, NetworkAst, ParamDecl } from '../parser/ast.js';
+import { parseSpec } from '../parser/index.js';
+import { didYouMean, error, hasErrors, LineMap, type Diagnostic, type Span } from '../diagnostics.js';
+import type { Value } from './evaluate.js';
+
+/** How the compiler reads spec files: returns the text, or undefined when the file does not exist. */
+export interface SpecHost {
+  readFile(file: string): string | undefined;
+}
+
+/** A spec with its `extends` chain merged into one AST, plus every source text read (for rendering). */
+export interface ResolvedSpec {
+  readonly ast: NetworkAst | undefined;
+  readonly sources: ReadonlyMap<string, string>;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const MAX_EXTENDS_DEPTH = 32;
+
+/** Loads `file` and everything it extends; the result's AST is the merged network. */
+export function resolveSpec(file: string, host: SpecHost): ResolvedSpec {
+  const sources = new Map<string, string>();
+  const diagnostics: Diagnostic[] = [];
+  const ast = load(file, host, sources, diagnostics, [], undefined);
+  return { ast: hasErrors(diagnostics) ? undefined : ast, sources, diagnostics };
+}
+
+function load(
+  file: string,
+  host: SpecHost,
+  sources: Map<string, string>,
+  diagnostics: Diagnostic[],
+  chain: readonly string[],
+  from: Span | undefined,
+): NetworkAst | undefined {
+  const text = host.readFile(file);
+  if (text === undefined) {
+    diagnostics.push(
+      from
+        ? error('EXTENDS_NOT_FOUND', `cannot read '${file}', which this spec extends`, from)
+        : error('FILE_NOT_FOUND', `cannot read '${file}'`),
+    );
+    return undefined;
+  }
+  sources.set(file, text);
+  const parsed = parseSpec(text, file);
+  diagnostics.push(...parsed.diagnostics);
+  const ast = parsed.ast;
+  if (!ast || hasErrors(parsed.diagnostics) || !ast.extends) return hasErrors(parsed.diagnostics) ? undefined : ast;
+  const parentFile = path.normalize(path.join(path.dirname(file), ast.extends.path));
+  const cycleAt = chain.indexOf(path.resolve(parentFile));
+  if (cycleAt >= 0 || path.resolve(parentFile) === path.resolve(file) || chain.length >= MAX_EXTENDS_DEPTH) {
+    const names = [...chain.slice(Math.max(cycleAt, 0)), path.resolve(file), path.resolve(parentFile)].map((f) =>
+      path.relative(process.cwd(), f),
+    );
+    diagnostics.push(error('EXTENDS_CYCLE', `extends cycle: ${names.join(' -> ')}`, ast.extends.span));
+    return undefined;
+  }
+  const parent = load(parentFile, host, sources, diagnostics, [...chain, path.resolve(file)], ast.extends.span);
+  if (!parent) return undefined;
+  return mergeVariant(parent, ast, diagnostics);
+}
+
+/**
+ * A variant is its parent with: the child's name; the child's parameter values as new defaults (a parameter
+ * the parent does not declare is an error); and input, blocks (by name) and modules replaced where the child
+ * gives them.
+ */
+function mergeVariant(parent: NetworkAst, child: NetworkAst, diagnostics: Diagnostic[]): NetworkAst | undefined {
+  const params: ParamDecl[] = [...parent.params];
+  let ok = true;
+  for (const override of child.params) {
+    const at = params.findIndex((p) => p.name === override.name);
+    const original = params[at];
+    if (at < 0 || !original) {
+      diagnostics.push(
+        error(
+          'UNKNOWN_PARAMETER',
+          `'${override.name}' is not a parameter of '${parent.name}'`,
+          override.nameSpan,
+          didYouMean(override.name, params.map((p) => p.name)) ??
+            `its parameters are: ${params.map((p) => p.name).join(', ')}`,
+        ),
+      );
+      ok = false;
+      continue;
+    }
+    params[at] = {
+      ...original,
+      ...(override.default ? { default: override.default } : {}),
+    };
+  }
+  const blocks: BlockDecl[] = parent.blocks.map((b) => child.blocks.find((c) => c.name === b.name) ?? b);
+  for (const b of child.blocks) if (!parent.blocks.some((p) => p.name === b.name)) blocks.push(b);
+  if (!ok) return undefined;
+  return {
+    ...parent,
+    file: child.file,
+    format: child.format,
+    name: child.name,
+    nameSpan: child.nameSpan,
+    params,
+    ...(child.input ? { input: child.input } : {}),
+    blocks,
+    modules: child.modules.length > 0 ? child.modules : parent.modules,
+    span: child.span,
+  };
+}
+
+/** Parses `--set` arguments (`name=value`) into typed values; positions point into a pseudo-file `--set`. */
+export function parseOverrides(
+  assignments: readonly string[],
+  declared: readonly ParamDecl[],
+): { overrides: Map<string, { value: Value; span: Span }>; diagnostics: Diagnostic[] } {
+  const overrides = new Map<string, { value: Value; span: Span }>();
+  const diagnostics: Diagnostic[] = [];
+  const text = assignments.join('\n');
+  const map = new LineMap('--set', text);
+  let offset = 0;
+  for (const assignment of assignments) {
+    const eq = assignment.indexOf('=');
+    const name = eq >= 0 ? assignment.slice(0, eq).trim() : '';
+    const raw = eq >= 0 ? assignment.slice(eq + 1).trim() : '';
+    const span = map.span(offset, offset + assignment.length);
+    if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || raw === '') {
+      diagnostics.push(error('SET_SYNTAX', `--set expects name=value, found '${assignment}'`, span));
+    } else if (!declared.some((p) => p.name === name)) {
+      diagnostics.push(
+        error(
+          'SET_UNKNOWN_PARAMETER',
+          `--set: the network has no parameter '${name}'`,
+          map.span(offset, offset + eq),
+          didYouMean(name, declared.map((p) => p.name)) ??
+            (declared.length ? `its parameters are: ${declared.map((p) => p.name).join(', ')}` : undefined),
+        ),
+      );
+    } else {
+      overrides.set(name, { value: parseScalar(raw), span: map.span(offset + eq + 1, offset + assignment.length) });
+    }
+    offset += assignment.length + 1;
+  }
+  return { overrides, diagnostics };
+}
+
+/** A command-line scalar: true/false, an integer, a number, else a string. */
+function parseScalar(raw: string): Value {
+  if (raw === 'true' || raw === 'false') return { t: 'bool', v: raw === 'true' };
+  if (/^[+-]?\d+$/.test(raw) && Number.isSafeInteger(Number(raw))) return { t: 'int', v: Number(raw) };
+  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw) && Number.isFinite(Number(raw))) return { t: 'float', v: Number(raw) };
+  return { t: 'string', v: raw };
+}

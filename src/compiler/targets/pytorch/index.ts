@@ -1,0 +1,237 @@
+/**
+ * PyTorch target: the IR as a Python `nn.Module`. Modules become `nn.Sequential`s, each block instance an
+ * instance of a generated block class (one class per distinct structure), registered in execution order, so
+ * the state-dict names are netspec layer paths and hook-based tools see what netspec's reports show.
+ */
+import fs from 'node:fs';
+import Handlebars from 'handlebars';
+import type { IrGroup, IrNetwork, IrNode } from '../../ir.js';
+
+/** Python keywords and nn.Module attributes a layer name must not shadow as an attribute. */
+const py = (s: string): string => JSON.stringify(s);
+
+const template = Handlebars.compile(
+  fs.readFileSync(new URL('../../../../src/compiler/targets/pytorch/templates/model.py.hbs', import.meta.url), 'utf8'),
+  { noEscape: true, strict: true },
+);
+
+/** A Python number literal for a finite JS number. */
+function num(value: number): string {
+  if (!Number.isFinite(value)) throw new Error(`internal: non-finite number ${value} in IR`);
+  return String(value);
+}
+
+const pair = (p: readonly [number, number]): string => `(${num(p[0])}, ${num(p[1])})`;
+
+/** The `nn.*(...)` constructor of a node that is a submodule. */
+export function torchConstructor(node: IrNode): string {
+  switch (node.kind) {
+    case 'conv':
+      return (
+        `nn.Conv2d(${node.inChannels}, ${node.outChannels}, kernel_size=${pair(node.kernel)}, stride=${pair(node.stride)}, ` +
+        `padding=${pair(node.padding)}, dilation=${pair(node.dilation)}, groups=${node.groups}, bias=${node.bias ? 'True' : 'False'})`
+      );
+    case 'batchnorm':
+      return `nn.BatchNorm${node.outputShape.length === 1 ? '1d' : '2d'}(${node.features}, eps=${num(node.eps)}, momentum=${num(node.momentum)}, affine=${node.affine ? 'True' : 'False'})`;
+    case 'activation':
+      switch (node.fn) {
+        case 'relu':
+          return 'nn.ReLU()';
+        case 'relu6':
+          return 'nn.ReLU6()';
+        case 'leaky_relu':
+          return `nn.LeakyReLU(negative_slope=${num(node.alpha ?? 0.01)})`;
+        case 'elu':
+          return `nn.ELU(alpha=${num(node.alpha ?? 1)})`;
+        case 'selu':
+          return 'nn.SELU()';
+        case 'gelu':
+          return 'nn.GELU()';
+        case 'sigmoid':
+          return 'nn.Sigmoid()';
+        case 'tanh':
+          return 'nn.Tanh()';
+        case 'softplus':
+          return 'nn.Softplus()';
+        case 'silu':
+          return 'nn.SiLU()';
+      }
+      break;
+    case 'maxpool':
+      return `nn.MaxPool2d(kernel_size=${pair(node.kernel)}, stride=${pair(node.stride)}, padding=${pair(node.padding)})`;
+    case 'avgpool':
+      return `nn.AvgPool2d(kernel_size=${pair(node.kernel)}, stride=${pair(node.stride)}, padding=${pair(node.padding)})`;
+    case 'global_avgpool':
+      return 'nn.AdaptiveAvgPool2d(1)';
+    case 'flatten':
+      return 'nn.Flatten()';
+    case 'linear':
+      return `nn.Linear(${node.inFeatures}, ${node.outFeatures}, bias=${node.bias ? 'True' : 'False'})`;
+    case 'dropout':
+      return `nn.Dropout(p=${num(node.p)})`;
+    case 'identity':
+      return 'nn.Identity()';
+    case 'add':
+      break;
+  }
+  throw new Error(`internal: ${node.kind} is not a submodule`);
+}
+
+/** The functional expression of a node inside a block's forward (activations, identity, add). */
+function functionalCall(node: IrNode, args: readonly string[]): string {
+  const [a = 'x'] = args;
+  if (node.kind === 'add') return args.join(' + ');
+  if (node.kind === 'identity') return a;
+  if (node.kind !== 'activation') throw new Error(`internal: ${node.kind} cannot be functional`);
+  switch (node.fn) {
+    case 'relu':
+      return `F.relu(${a})`;
+    case 'relu6':
+      return `F.relu6(${a})`;
+    case 'leaky_relu':
+      return `F.leaky_relu(${a}, ${num(node.alpha ?? 0.01)})`;
+    case 'elu':
+      return `F.elu(${a}, ${num(node.alpha ?? 1)})`;
+    case 'selu':
+      return `F.selu(${a})`;
+    case 'gelu':
+      return `F.gelu(${a})`;
+    case 'sigmoid':
+      return `torch.sigmoid(${a})`;
+    case 'tanh':
+      return `torch.tanh(${a})`;
+    case 'softplus':
+      return `F.softplus(${a})`;
+    case 'silu':
+      return `F.silu(${a})`;
+  }
+}
+
+/** The last part of a path (its name within the parent). */
+const local = (path: string): string => path.slice(path.lastIndexOf('.') + 1);
+
+interface BlockView {
+  className: string;
+  block: string;
+  instances: string;
+  submodules: { key: string; constructor: string }[];
+  statements: string[];
+  signature: string;
+}
+
+/** Python class name from a block or network name: `ResBlock`, `resnet18-plain` → `Resnet18Plain`. */
+function className(name: string): string {
+  const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const joined = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  return /^[A-Za-z]/.test(joined) ? joined : `Net${joined}`;
+}
+
+/** Generates the PyTorch module for `ir`: file name → contents. Deterministic. */
+export function generatePyTorch(ir: IrNetwork): Map<string, string> {
+  const groupByPath = new Map(ir.groups.map((g) => [g.path, g]));
+  // The member of a group (or module) through which `path` is reached: itself, or its outermost child group.
+  const memberOf = (path: string, container: string | null): string => {
+    const node = ir.nodes.find((n) => n.path === path);
+    let g = node ? node.group : (groupByPath.get(path)?.parent ?? null);
+    let member = path;
+    while (g !== null && g !== container) {
+      member = g;
+      g = groupByPath.get(g)?.parent ?? null;
+    }
+    return member;
+  };
+  const classes = new Map<string, BlockView>();
+  const classOfGroup = new Map<string, string>();
+  const usedNames = new Set<string>();
+  // Groups are in completion order, so inner groups get their class before the groups that contain them.
+  for (const group of ir.groups) {
+    const view = blockView(ir, group, memberOf, classOfGroup);
+    let existing = [...classes.values()].find((c) => c.signature === view.signature);
+    if (!existing) {
+      let name = className(group.block);
+      for (let k = 2; usedNames.has(name); k++) name = `${className(group.block)}_${k}`;
+      usedNames.add(name);
+      existing = { ...view, className: name };
+      classes.set(name, existing);
+    } else existing.instances += `, ${group.path}`;
+    classOfGroup.set(group.path, existing.className);
+  }
+  const modules = ir.modules.map((m) => {
+    const members: string[] = [];
+    for (const node of ir.nodes)
+      if (node.module === m) {
+        const member = memberOf(node.path, null);
+        if (!members.includes(member)) members.push(member);
+      }
+    return {
+      key: py(m),
+      children: members.map((member) => ({
+        key: py(local(member)),
+        constructor: groupByPath.has(member) ? `${classOfGroup.get(member)}()` : torchConstructor(nodeAt(ir, member)),
+      })),
+    };
+  });
+  const firstParam = ir.nodes.find((n) => n.params.length > 0);
+  const text = template({
+    header: `Generated by netspec from network ${JSON.stringify(ir.name)}.`,
+    specHint: `<spec of ${ir.name}>`,
+    inputShape: ir.inputShape.join(', ') + (ir.inputShape.length === 1 ? ',' : ''),
+    outputShape: ir.outputShape.join(', '),
+    examplePath: firstParam ? `${firstParam.path}.${firstParam.params[0]?.name}` : 'none',
+    className: className(ir.name),
+    name: ir.name.replace(/[^\x20-\x7e]/g, '?').replace(/"""/g, "'''").replace(/\\/g, '/'),
+    blocks: [...classes.values()].map((c) => ({ ...c, block: c.block.replace(/[^\w-]/g, '?'), instances: c.instances })),
+    modules,
+  });
+  return new Map([['model.py', text]]);
+}
+
+function nodeAt(ir: IrNetwork, path: string): IrNode {
+  const node = ir.nodes.find((n) => n.path === path);
+  if (!node) throw new Error(`internal: no node ${path}`);
+  return node;
+}
+
+function blockView(
+  ir: IrNetwork,
+  group: IrGroup,
+  memberOf: (path: string, container: string | null) => string,
+  classOfGroup: ReadonlyMap<string, string>,
+): BlockView {
+  const submodules: { key: string; constructor: string }[] = [];
+  const statements: string[] = [];
+  const variable = new Map<string, string>();
+  const prefix = `${group.path}.`;
+  const valueOf = (ref: string): string => variable.get(memberOf(ref, group.path)) ?? variable.get(ref) ?? 'x';
+  const seen = new Set<string>();
+  let counter = 0;
+  for (const node of ir.nodes) {
+    if (!node.path.startsWith(prefix)) continue;
+    const member = memberOf(node.path, group.path);
+    if (seen.has(member)) {
+      // A node inside a child group: the child's call already produced its value; track the last one.
+      continue;
+    }
+    seen.add(member);
+    const v = `v${counter++}`;
+    const child = member !== node.path ? member : undefined;
+    const key = py(local(member));
+    if (child) {
+      submodules.push({ key, constructor: `${classOfGroup.get(child)}()` });
+      statements.push(`${v} = self._modules[${key}](${valueOf(node.inputs[0] ?? 'input')})`);
+      const childGroup = ir.groups.find((g) => g.path === child);
+      if (childGroup) variable.set(childGroup.output, v);
+    } else if (node.functional) {
+      statements.push(`${v} = ${functionalCall(node, node.inputs.map((i) => (i === 'input' || !i.startsWith(prefix) ? 'x' : valueOf(i))))}`);
+    } else {
+      submodules.push({ key, constructor: torchConstructor(node) });
+      const arg = node.inputs[0] ?? 'input';
+      statements.push(`${v} = self._modules[${key}](${arg === 'input' || !arg.startsWith(prefix) ? 'x' : valueOf(arg)})`);
+    }
+    variable.set(member, v);
+  }
+  statements.push(`return ${variable.get(memberOf(group.output, group.path)) ?? 'x'}`);
+  // Two instances share a class when their generated code is identical.
+  const signature = JSON.stringify([group.block, submodules, statements]);
+  return { className: '', block: group.block, instances: group.path, submodules, statements, signature };
+}

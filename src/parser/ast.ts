@@ -1,0 +1,145 @@
+/**
+ * The spec AST: what both front ends (YAML and the DSL) produce. Readonly, tagged by `kind`, every node with a
+ * span into its source file. The AST says what the user wrote; meaning (names, shapes) is checked later by the
+ * compiler, which reads only this.
+ */
+import type { Span } from '../diagnostics.js';
+
+export type { Span } from '../diagnostics.js';
+
+/** Binary operators of the expression language: integer arithmetic (`//` floors, `/` must divide exactly). */
+export type BinaryOp = '+' | '-' | '*' | '/' | '//' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or';
+
+/** An expression: literals, parameter references, arithmetic, lists (`[3, 3]`). */
+export type Expr =
+  | { readonly kind: 'int'; readonly value: number; readonly span: Span }
+  | { readonly kind: 'float'; readonly value: number; readonly span: Span }
+  | { readonly kind: 'bool'; readonly value: boolean; readonly span: Span }
+  | { readonly kind: 'string'; readonly value: string; readonly span: Span }
+  | { readonly kind: 'ref'; readonly name: string; readonly span: Span }
+  | { readonly kind: 'unary'; readonly op: '-' | 'not'; readonly operand: Expr; readonly span: Span }
+  | {
+      readonly kind: 'binary';
+      readonly op: BinaryOp;
+      readonly left: Expr;
+      readonly right: Expr;
+      readonly span: Span;
+    }
+  | { readonly kind: 'list'; readonly items: readonly Expr[]; readonly span: Span };
+
+/** The declared type of a parameter; absent means "inferred from the default" (or int when there is none). */
+export type ParamType = 'int' | 'float' | 'bool' | 'string';
+
+/** A network or block parameter: `in_channels = 1`, `out: int`, `stride = 1`. */
+export interface ParamDecl {
+  readonly kind: 'param';
+  readonly name: string;
+  readonly nameSpan: Span;
+  readonly type?: ParamType;
+  readonly default?: Expr;
+  readonly span: Span;
+}
+
+/** A call argument: positional when `name` is absent. */
+export interface Arg {
+  readonly kind: 'arg';
+  readonly name?: string;
+  readonly nameSpan?: Span;
+  readonly value: Expr;
+  readonly span: Span;
+}
+
+/**
+ * A layer or block instance: `conv1 = conv(64, kernel = 3)`, `ResBlock(64) * 2`, YAML `- conv: {...}`.
+ * Whether `callee` is a layer kind or a block is decided by the compiler.
+ */
+export interface Call {
+  readonly kind: 'call';
+  readonly callee: string;
+  readonly calleeSpan: Span;
+  /** The user's name for the layer (`conv1 = ...` / YAML `name:`), which becomes the last part of its path. */
+  readonly name?: string;
+  readonly nameSpan?: Span;
+  readonly args: readonly Arg[];
+  /** `* 2` in the DSL, `repeat: 2` in YAML. */
+  readonly repeat?: Expr;
+  readonly span: Span;
+}
+
+/** When a block's shortcut layers apply: only when the body changes the shape, or always. */
+export type ShortcutWhen = 'shape_changes' | 'always';
+
+/** The second path of a block: identity, or layers applied to the block input. */
+export interface ShortcutDecl {
+  readonly kind: 'shortcut';
+  readonly when: ShortcutWhen;
+  readonly whenSpan?: Span;
+  readonly layers: readonly Call[];
+  readonly span: Span;
+}
+
+/** How the body and the shortcut merge; `condition` is the residual flag (`merge add if residual`). */
+export interface MergeDecl {
+  readonly kind: 'merge';
+  readonly op: 'add';
+  readonly opSpan: Span;
+  readonly condition?: Expr;
+  readonly span: Span;
+}
+
+/** A reusable, parameterized unit: body, optional shortcut, merge, and layers after the merge. */
+export interface BlockDecl {
+  readonly kind: 'block';
+  readonly name: string;
+  readonly nameSpan: Span;
+  readonly params: readonly ParamDecl[];
+  readonly body: readonly Call[];
+  readonly shortcut?: ShortcutDecl;
+  readonly merge?: MergeDecl;
+  readonly after: readonly Call[];
+  readonly span: Span;
+}
+
+/** A named sequence of layers and block instances; its name starts every layer path inside it. */
+export interface ModuleDecl {
+  readonly kind: 'module';
+  readonly name: string;
+  readonly nameSpan: Span;
+  readonly items: readonly Call[];
+  readonly span: Span;
+}
+
+/** The input shape, (C, H, W) or (features). */
+export interface InputDecl {
+  readonly kind: 'input';
+  readonly dims: readonly Expr[];
+  readonly span: Span;
+}
+
+/** `extends: ./resnet18.yaml`: the path as written, relative to the extending file. */
+export interface ExtendsDecl {
+  readonly kind: 'extends';
+  readonly path: string;
+  readonly span: Span;
+}
+
+/** One spec file. A spec that extends another may leave out input, blocks and modules (inherited). */
+export interface NetworkAst {
+  readonly kind: 'network';
+  readonly file: string;
+  readonly format: 'yaml' | 'dsl';
+  readonly name: string;
+  readonly nameSpan: Span;
+  readonly extends?: ExtendsDecl;
+  readonly params: readonly ParamDecl[];
+  readonly input?: InputDecl;
+  readonly blocks: readonly BlockDecl[];
+  readonly modules: readonly ModuleDecl[];
+  readonly span: Span;
+}
+
+/** What a front end returns: an AST when the text could be read at all, and every diagnostic found. */
+export interface ParseResult {
+  readonly ast: NetworkAst | undefined;
+  readonly diagnostics: readonly import('../diagnostics.js').Diagnostic[];
+}

@@ -1,0 +1,306 @@
+/**
+ * YAML node tree → NetworkAst. Runs only after the schema check passed, so it can trust the structure; it
+ * still never throws: anything unexpected is skipped (and the schema check has already reported it).
+ */
+import { isMap, isPair, isScalar, isSeq } from 'yaml';
+import type { Node as YamlNode, ParsedNode, Scalar, YAMLMap } from 'yaml';
+import type { Diagnostic, LineMap, Span } from '../../diagnostics.js';
+import type {
+  Arg,
+  BlockDecl,
+  Call,
+  Expr,
+  ExtendsDecl,
+  InputDecl,
+  MergeDecl,
+  ModuleDecl,
+  NetworkAst,
+  ParamDecl,
+  ParamType,
+  ShortcutDecl,
+} from '../ast.js';
+import { parseExpression } from '../dsl/expression.js';
+import { deref, isIntegerLiteral } from './load.js';
+
+const PARAM_TYPES: ReadonlySet<string> = new Set<ParamType>(['int', 'float', 'bool', 'string']);
+
+/** One `key: value` of a map, aliases resolved; `value` is undefined for `key:` with nothing after it. */
+interface Entry {
+  readonly key: string;
+  readonly keyNode: ParsedNode;
+  readonly value: ParsedNode | undefined;
+  /** From the key to the end of the value. */
+  readonly span: Span;
+}
+
+/** Builds the AST of one YAML spec; expression errors go to `diagnostics`. */
+export class AstBuilder {
+  constructor(
+    private readonly text: string,
+    private readonly map: LineMap,
+    private readonly aliases: ReadonlyMap<YamlNode, YamlNode>,
+    private readonly diagnostics: Diagnostic[],
+  ) {}
+
+  /** The network of the document whose root node is `root` (a map, per the schema). */
+  network(root: ParsedNode): NetworkAst | undefined {
+    if (!isMap(root)) return undefined;
+    const top = this.entries(root);
+    const get = (k: string): Entry | undefined => top.find((e) => e.key === k);
+    const nameEntry = get('name');
+    const nameNode = nameEntry?.value;
+    if (!nameEntry || !isScalar(nameNode) || typeof nameNode.value !== 'string') return undefined;
+
+    const extendsEntry = get('extends');
+    const extendsNode = extendsEntry?.value;
+    const ext: ExtendsDecl | undefined =
+      isScalar(extendsNode) && typeof extendsNode.value === 'string'
+        ? { kind: 'extends', path: extendsNode.value, span: this.span(extendsNode) }
+        : undefined;
+
+    const paramsNode = get('params')?.value;
+    const params = isMap(paramsNode) ? this.entries(paramsNode).flatMap((e) => this.param(e, false) ?? []) : [];
+
+    const inputNode = get('input')?.value;
+    const input = isSeq(inputNode) ? this.input(inputNode) : undefined;
+
+    const blocksNode = get('blocks')?.value;
+    const blocks = isMap(blocksNode) ? this.entries(blocksNode).flatMap((e) => this.block(e) ?? []) : [];
+
+    const modulesNode = get('modules')?.value;
+    const modules = isSeq(modulesNode) ? modulesNode.items.flatMap((m) => this.module(m) ?? []) : [];
+
+    return {
+      kind: 'network',
+      file: this.map.file,
+      format: 'yaml',
+      name: nameNode.value,
+      nameSpan: this.span(nameNode),
+      ...(ext ? { extends: ext } : {}),
+      params,
+      ...(input ? { input } : {}),
+      blocks,
+      modules,
+      span: this.span(root),
+    };
+  }
+
+  private input(node: ParsedNode): InputDecl | undefined {
+    if (!isSeq(node)) return undefined;
+    const dims: Expr[] = [];
+    for (const item of node.items) {
+      const e = this.expr(deref(item, this.aliases));
+      if (!e) return undefined;
+      dims.push(e);
+    }
+    return { kind: 'input', dims, span: this.span(node) };
+  }
+
+  /** A network param (`default` = the value) or a block param (a type name gives `type`, anything else a default). */
+  private param(entry: Entry, inBlock: boolean): ParamDecl | undefined {
+    const v = entry.value;
+    const base = { kind: 'param', name: entry.key, nameSpan: this.span(entry.keyNode), span: entry.span } as const;
+    if (inBlock && isScalar(v) && typeof v.value === 'string' && PARAM_TYPES.has(v.value)) {
+      return { ...base, type: v.value as ParamType };
+    }
+    const value = this.expr(v);
+    return value ? { ...base, default: value } : undefined;
+  }
+
+  private block(entry: Entry): BlockDecl | undefined {
+    const node = entry.value;
+    if (!isMap(node)) return undefined;
+    const fields = this.entries(node);
+    const get = (k: string): Entry | undefined => fields.find((e) => e.key === k);
+
+    const paramsNode = get('params')?.value;
+    const params = isMap(paramsNode) ? this.entries(paramsNode).flatMap((e) => this.param(e, true) ?? []) : [];
+
+    const shortcutEntry = get('shortcut');
+    const shortcut = shortcutEntry ? this.shortcut(shortcutEntry) : undefined;
+
+    const mergeEntry = get('merge');
+    const residualEntry = get('residual');
+    let merge: MergeDecl | undefined;
+    if (mergeEntry && isScalar(mergeEntry.value) && mergeEntry.value.value === 'add') {
+      const condition = residualEntry ? this.expr(residualEntry.value) : undefined;
+      merge = {
+        kind: 'merge',
+        op: 'add',
+        opSpan: this.span(mergeEntry.value),
+        ...(condition ? { condition } : {}),
+        span: mergeEntry.span,
+      };
+    }
+
+    return {
+      kind: 'block',
+      name: entry.key,
+      nameSpan: this.span(entry.keyNode),
+      params,
+      body: this.layers(get('body')?.value),
+      ...(shortcut ? { shortcut } : {}),
+      ...(merge ? { merge } : {}),
+      after: this.layers(get('after')?.value),
+      span: entry.span,
+    };
+  }
+
+  private shortcut(entry: Entry): ShortcutDecl | undefined {
+    const node = entry.value;
+    if (!isMap(node)) return undefined;
+    const fields = this.entries(node);
+    const whenNode = fields.find((e) => e.key === 'when')?.value;
+    const when = isScalar(whenNode) && whenNode.value === 'always' ? 'always' : 'shape_changes';
+    return {
+      kind: 'shortcut',
+      when,
+      ...(whenNode ? { whenSpan: this.span(whenNode) } : {}),
+      layers: this.layers(fields.find((e) => e.key === 'layers')?.value),
+      span: entry.span,
+    };
+  }
+
+  private module(item: unknown): ModuleDecl | undefined {
+    const node = deref(item, this.aliases);
+    if (!isMap(node)) return undefined;
+    const [entry] = this.entries(node);
+    if (!entry) return undefined;
+    return {
+      kind: 'module',
+      name: entry.key,
+      nameSpan: this.span(entry.keyNode),
+      items: this.layers(entry.value),
+      span: this.span(node),
+    };
+  }
+
+  private layers(node: ParsedNode | undefined): Call[] {
+    if (!isSeq(node)) return [];
+    return node.items.flatMap((item) => this.call(deref(item, this.aliases)) ?? []);
+  }
+
+  /** `relu`, `conv: {name: c1, out: 64}`, `linear: $num_classes`, `batchnorm:` (null). */
+  private call(node: ParsedNode | undefined): Call | undefined {
+    if (isScalar(node) && typeof node.value === 'string') {
+      const span = this.span(node);
+      return { kind: 'call', callee: node.value, calleeSpan: span, args: [], span };
+    }
+    if (!isMap(node)) return undefined;
+    const [entry] = this.entries(node);
+    if (!entry) return undefined;
+    const base = { kind: 'call', callee: entry.key, calleeSpan: this.span(entry.keyNode), span: this.span(node) } as const;
+    const argsNode = entry.value;
+    if (argsNode === undefined || (isScalar(argsNode) && argsNode.value === null)) return { ...base, args: [] };
+    if (!isMap(argsNode)) {
+      const value = this.expr(argsNode);
+      if (!value) return undefined;
+      return { ...base, args: [{ kind: 'arg', value, span: value.span }] };
+    }
+    const args: Arg[] = [];
+    let name: { name: string; nameSpan: Span } | undefined;
+    let repeat: Expr | undefined;
+    for (const a of this.entries(argsNode)) {
+      if (a.key === 'name') {
+        if (isScalar(a.value) && typeof a.value.value === 'string')
+          name = { name: a.value.value, nameSpan: this.span(a.value) };
+        continue;
+      }
+      const value = this.expr(a.value);
+      if (!value) continue;
+      if (a.key === 'repeat') repeat = value;
+      else args.push({ kind: 'arg', name: a.key, nameSpan: this.span(a.keyNode), value, span: a.span });
+    }
+    return { ...base, ...(name ?? {}), args, ...(repeat ? { repeat } : {}) };
+  }
+
+  /** A value as an expression: numbers, booleans, strings, `$expr` strings, lists of those. */
+  private expr(node: ParsedNode | undefined): Expr | undefined {
+    if (isSeq(node)) {
+      const items: Expr[] = [];
+      for (const item of node.items) {
+        const e = this.expr(deref(item, this.aliases));
+        if (!e) return undefined;
+        items.push(e);
+      }
+      return { kind: 'list', items, span: this.span(node) };
+    }
+    if (!isScalar(node)) return undefined;
+    const span = this.span(node);
+    const v: unknown = node.value;
+    if (typeof v === 'number') return { kind: isIntegerLiteral(node) ? 'int' : 'float', value: v, span };
+    if (typeof v === 'boolean') return { kind: 'bool', value: v, span };
+    if (typeof v !== 'string') return undefined;
+    if (!v.startsWith('$')) return { kind: 'string', value: v, span };
+    return this.expression(node, v, span);
+  }
+
+  /** Parses a `$...` string with the DSL's expression parser, keeping positions exact where the text allows. */
+  private expression(node: Scalar, value: string, nodeSpan: Span): Expr | undefined {
+    const start = node.range?.[0] ?? 0;
+    const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+    const base = quoted ? start + 1 : start;
+    // Escapes, folded lines and block scalars make the value differ from the source text; then offsets inside
+    // the value do not map to the file, and every position falls back to the whole scalar.
+    const exact = this.text.slice(base, base + value.length) === value;
+    const { expr, diagnostics } = parseExpression(value, this.map, exact ? base : nodeSpan.offset);
+    if (exact) {
+      this.diagnostics.push(...diagnostics);
+      return expr;
+    }
+    this.diagnostics.push(...diagnostics.map((d) => ({ ...d, span: nodeSpan })));
+    return expr ? respan(expr, nodeSpan) : undefined;
+  }
+
+  private entries(node: YAMLMap): Entry[] {
+    const out: Entry[] = [];
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const keyNode = deref(pair.key, this.aliases);
+      if (!isScalar(keyNode) || typeof keyNode.value !== 'string') continue;
+      const value = deref(pair.value, this.aliases);
+      const present = value && !isEmptyScalar(value) ? value : undefined;
+      const keyStart = (pair.key as ParsedNode).range[0];
+      const end = present ? this.end(present) : this.end(pair.key as ParsedNode);
+      out.push({ key: keyNode.value, keyNode: pair.key as ParsedNode, value: present, span: this.map.span(keyStart, end) });
+    }
+    return out;
+  }
+
+  private span(node: ParsedNode): Span {
+    return this.map.span(node.range[0], this.end(node));
+  }
+
+  /** Where a node's own text ends: block collections' ranges run on over trailing newlines and comments. */
+  private end(node: ParsedNode): number {
+    if ((isMap(node) || isSeq(node)) && !node.flow) {
+      const last = node.items[node.items.length - 1];
+      if (isPair(last)) {
+        const v = last.value as ParsedNode | null;
+        if (v && !isEmptyScalar(v)) return this.end(v);
+        return this.end(last.key as ParsedNode);
+      }
+      if (last) return this.end(last as ParsedNode);
+    }
+    return node.range[1];
+  }
+}
+
+/** `key:` with nothing after it parses as an empty null scalar; it counts as no value. */
+function isEmptyScalar(node: ParsedNode): boolean {
+  return isScalar(node) && node.value === null && node.range[0] === node.range[1];
+}
+
+/** The same expression with every span replaced by `span` (for values whose text is not the source text). */
+function respan(e: Expr, span: Span): Expr {
+  switch (e.kind) {
+    case 'unary':
+      return { ...e, operand: respan(e.operand, span), span };
+    case 'binary':
+      return { ...e, left: respan(e.left, span), right: respan(e.right, span), span };
+    case 'list':
+      return { ...e, items: e.items.map((i) => respan(i, span)), span };
+    default:
+      return { ...e, span };
+  }
+}

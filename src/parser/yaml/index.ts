@@ -1,0 +1,43 @@
+/** The YAML front end: spec text → NetworkAst (format 'yaml') plus located diagnostics. Never throws. */
+import { error, hasErrors, LineMap } from '../../diagnostics.js';
+import type { Diagnostic, Span } from '../../diagnostics.js';
+import type { ParseResult } from '../ast.js';
+import { checkSchema } from '../schema/check.js';
+import { AstBuilder } from './build-ast.js';
+import { loadYaml } from './load.js';
+import { locateKey, locateNode } from './locate.js';
+
+/** Parses one YAML spec: syntax, alias and key safety, the schema check, then the AST (only when error-free). */
+export function parseYaml(text: string, file: string): ParseResult {
+  const map = new LineMap(file, text);
+  const loaded = loadYaml(text, map);
+  const diagnostics = loaded.diagnostics;
+  if (loaded.data === undefined) return { ast: undefined, diagnostics: finish(diagnostics) };
+
+  const root = loaded.doc.contents;
+  for (const issue of checkSchema(loaded.data)) {
+    const node = locateNode(root, issue.path, loaded.aliases);
+    const target = issue.key !== undefined ? (locateKey(node, issue.key, loaded.aliases) ?? node) : node;
+    const span: Span = target ? map.span(target.range[0], Math.max(target.range[0], target.range[1])) : map.span(0);
+    diagnostics.push(error(issue.code, issue.message, span, issue.hint));
+  }
+  if (hasErrors(diagnostics) || !root) return { ast: undefined, diagnostics: finish(diagnostics) };
+
+  const ast = new AstBuilder(text, map, loaded.aliases, diagnostics).network(root);
+  return { ast: hasErrors(diagnostics) ? undefined : ast, diagnostics: finish(diagnostics) };
+}
+
+/** Document order, and one diagnostic per (code, position): a bad number also fails its schema rule. */
+function finish(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const unique = diagnostics.filter((d) => {
+    const id = `${d.code}@${d.span?.offset ?? -1}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  return unique
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => (a.d.span?.offset ?? -1) - (b.d.span?.offset ?? -1) || a.i - b.i)
+    .map(({ d }) => d);
+}

@@ -1,0 +1,49 @@
+/** Turns a path into the data (as the schema check reports it) back into the YAML node it came from. */
+import { isMap, isPair, isScalar, isSeq } from 'yaml';
+import type { Node as YamlNode, ParsedNode } from 'yaml';
+import { deref } from './load.js';
+
+/** The node at `path` below `root` (aliases followed), or the deepest node on the way when the path runs out. */
+export function locateNode(
+  root: ParsedNode | null,
+  path: readonly string[],
+  aliases: ReadonlyMap<YamlNode, YamlNode>,
+): ParsedNode | undefined {
+  let cur = deref(root, aliases);
+  for (const seg of path) {
+    if (!cur) return undefined;
+    let next: ParsedNode | undefined;
+    if (isSeq(cur)) next = deref(cur.items[Number(seg)], aliases);
+    else if (isMap(cur)) {
+      const pair = findPair(cur.items, seg, aliases);
+      next = pair ? deref(pair.value, aliases) : undefined;
+    }
+    if (!next) return cur;
+    cur = next;
+  }
+  return cur;
+}
+
+/** The key node `key` of the map `node`, or undefined. */
+export function locateKey(
+  node: ParsedNode | undefined,
+  key: string,
+  aliases: ReadonlyMap<YamlNode, YamlNode>,
+): ParsedNode | undefined {
+  if (!isMap(node)) return undefined;
+  const pair = findPair(node.items, key, aliases);
+  return pair ? (pair.key as ParsedNode) : undefined;
+}
+
+function findPair(
+  items: readonly unknown[],
+  key: string,
+  aliases: ReadonlyMap<YamlNode, YamlNode>,
+): { key: unknown; value: unknown } | undefined {
+  for (const item of items) {
+    if (!isPair(item)) continue;
+    const k = deref(item.key, aliases);
+    if (isScalar(k) && k.value === key) return item;
+  }
+  return undefined;
+}
