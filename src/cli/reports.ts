@@ -2,8 +2,6 @@
 import { Option, type Command } from 'commander';
 import { compileOrReport, withSpecOptions, type SpecOptions } from './common.js';
 import type { CliIo } from './io.js';
-import { summary } from '../reports/summary.js';
-import { stat } from '../reports/stat.js';
 
 interface FormatOptions extends SpecOptions {
   readonly format: string;
@@ -19,9 +17,10 @@ export function registerReports(program: Command, io: CliIo, setExit: (code: num
       .argument('<spec>', 'spec file (.yaml or .net)')
       .addOption(new Option('--format <format>', 'table conventions').choices(['torchsummary', 'keras', 'json']).default('torchsummary'))
       .option('--json', 'same as --format json'),
-  ).action((spec: string, options: FormatOptions) => {
+  ).action(async (spec: string, options: FormatOptions) => {
     const ir = compileOrReport(spec, options, io);
     if (!ir) return setExit(1);
+    const { summary } = await import('../reports/summary.js');
     io.stdout(summary(ir, options.json ? 'json' : (options.format as 'torchsummary' | 'keras' | 'json')));
   });
   withSpecOptions(
@@ -31,9 +30,10 @@ export function registerReports(program: Command, io: CliIo, setExit: (code: num
       .argument('<spec>', 'spec file (.yaml or .net)')
       .addOption(new Option('--format <format>', 'table conventions').choices(['torchstat', 'json']).default('torchstat'))
       .option('--json', 'same as --format json'),
-  ).action((spec: string, options: FormatOptions) => {
+  ).action(async (spec: string, options: FormatOptions) => {
     const ir = compileOrReport(spec, options, io);
     if (!ir) return setExit(1);
+    const { stat } = await import('../reports/stat.js');
     io.stdout(stat(ir, options.json ? 'json' : (options.format as 'torchstat' | 'json')));
   });
 }

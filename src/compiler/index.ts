@@ -33,10 +33,10 @@ export function compileSpec(file: string, host: SpecHost, options: CompileOption
   const { overrides, diagnostics: setDiagnostics } = parseOverrides(set, resolved.ast.params);
   if (set.length) sources.set('--set', set.join('\n'));
   const diagnostics = [...resolved.diagnostics, ...setDiagnostics];
-  if (hasErrors(diagnostics)) return { ir: undefined, diagnostics, sources };
   const lowered = lower(resolved.ast, {
     overrides,
     ...(options.maxParams !== undefined ? { maxParams: options.maxParams } : {}),
   });
-  return { ir: lowered.ir, diagnostics: [...diagnostics, ...lowered.diagnostics], sources };
+  const all = [...diagnostics, ...lowered.diagnostics];
+  return { ir: hasErrors(all) ? undefined : lowered.ir, diagnostics: all, sources };
 }

@@ -80,8 +80,10 @@ class Lowering {
     let cursor: Cursor = { ref: 'input', shape: inputShape };
     const moduleNames = new Set<string>();
     for (const mod of ast.modules) {
-      if (moduleNames.has(mod.name))
+      if (moduleNames.has(mod.name)) {
         this.diagnostics.push(error('DUPLICATE_NAME', `module '${mod.name}' is defined twice`, mod.nameSpan));
+        continue;
+      }
       moduleNames.add(mod.name);
       const place: Place = { module: mod.name, group: null, scope: globals, depth: 0 };
       cursor = this.sequence(mod.items, mod.name, place, cursor, true);

@@ -12,6 +12,11 @@ export function isRealToken(token: IToken | undefined): token is IToken {
   return token !== undefined && Number.isFinite(token.startOffset) && !token.isInsertedInRecovery;
 }
 
+/** The relative offset just past `token` (the lexer tracks only start offsets). */
+export function tokenEnd(token: IToken): number {
+  return token.startOffset + token.image.length;
+}
+
 /**
  * Builds spans for one parse. Offsets from the lexer are relative to the parsed text, which starts at `base`
  * in the file `map` describes (0 for a whole file, the value's offset for a YAML expression). Positions that
@@ -38,7 +43,7 @@ export class SpanMaker {
   /** The span of one token (chevrotain's endOffset is inclusive), or the fallback for a virtual token. */
   token(token: IToken | undefined): Span {
     if (!isRealToken(token)) return this.at(this.fallback);
-    return this.at(token.startOffset, (token.endOffset ?? token.startOffset) + 1);
+    return this.at(token.startOffset, tokenEnd(token));
   }
 
   /** The relative [start, end) covered by the real tokens under `node`, or undefined when it has none. */
@@ -51,7 +56,7 @@ export class SpanMaker {
       for (const child of children) {
         let r: readonly [number, number] | undefined;
         if (isToken(child)) {
-          r = isRealToken(child) ? [child.startOffset, (child.endOffset ?? child.startOffset) + 1] : undefined;
+          r = isRealToken(child) ? [child.startOffset, tokenEnd(child)] : undefined;
         } else {
           r = this.range(child);
         }
@@ -84,7 +89,7 @@ export class SpanMaker {
 
   private rangeOf(element: CstNode | IToken): readonly [number, number] | undefined {
     if (isToken(element)) {
-      return isRealToken(element) ? [element.startOffset, (element.endOffset ?? element.startOffset) + 1] : undefined;
+      return isRealToken(element) ? [element.startOffset, tokenEnd(element)] : undefined;
     }
     return this.range(element);
   }

@@ -128,6 +128,7 @@ const expressionTokens: TokenType[] = [WhiteSpace, ...words, ...operators, Floor
 /** Every token type the parser can see (BadString never reaches it: it is rewritten as a StringLiteral). */
 export const parserTokens: TokenType[] = [AnyName, ...words.filter((t) => t !== BadString), ...operators, FloorDiv, Slash, ...punctuation];
 
+// Line/column come from LineMap (which knows the file), so the lexer tracks offsets only.
 const lexerConfig = { positionTracking: 'onlyOffset', ensureOptimizations: false } as const;
 
 /** The lexer for whole `.net` files. */

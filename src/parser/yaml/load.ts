@@ -3,8 +3,8 @@
  * built by hand (never with yaml's toJS) so that forbidden keys, alias bombs and non-finite numbers are caught
  * here, with positions, and so that no user key ever reaches an object prototype.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, Scalar, visit } from 'yaml';
-import type { Document, Node as YamlNode, ParsedNode } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import type { Document, Node as YamlNode, ParsedNode, Scalar } from 'yaml';
 import { error } from '../../diagnostics.js';
 import type { Diagnostic, LineMap } from '../../diagnostics.js';
 
@@ -100,7 +100,7 @@ class Expander {
     return this.convert(node);
   }
 
-  private abort(code: 'YAML_ALIAS_LIMIT' | 'YAML_SYNTAX', message: string, node: YamlNode): undefined {
+  private abort(code: 'YAML_ALIAS_LIMIT' | 'YAML_SYNTAX' | 'TOO_LARGE', message: string, node: YamlNode): undefined {
     if (!this.aborted) {
       const r = node.range ?? [0, 0];
       this.diagnostics.push(error(code, message, this.map.span(r[0], r[1])));
@@ -112,11 +112,14 @@ class Expander {
   private convert(node: unknown): unknown {
     if (this.aborted) return undefined;
     if (++this.nodeCount > MAX_EXPANDED_NODES) {
-      return this.abort(
-        'YAML_ALIAS_LIMIT',
-        `${this.map.file}: the document expands to more than ${MAX_EXPANDED_NODES} values; aliases (*name) may not be used to blow it up`,
-        node as YamlNode,
-      );
+      const at = node as YamlNode;
+      return this.aliasCount > 0
+        ? this.abort(
+            'YAML_ALIAS_LIMIT',
+            `${this.map.file}: aliases (*name) expand the document to more than ${MAX_EXPANDED_NODES} values`,
+            at,
+          )
+        : this.abort('TOO_LARGE', `${this.map.file}: more than ${MAX_EXPANDED_NODES} values in one spec`, at);
     }
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {

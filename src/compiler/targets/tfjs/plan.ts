@@ -1,0 +1,413 @@
+/**
+ * The layer plan: the IR turned into the exact sequence of tfjs layers (factory + config) that computes what
+ * the equivalent PyTorch model computes. Both the in-memory builder and the TypeScript generator consume this
+ * one plan, so the two can only differ in how they spell it.
+ */
+import type { ActivationKind, Init, IrNetwork, IrNode, Shape } from '../../ir.js';
+import { helperLayerName, tfjsLayerName } from './names.js';
+
+/** How a weight starts: PyTorch's uniform (drawn from a stream keyed by the state-dict name), or a constant. */
+export type InitSpec =
+  | { readonly init: 'uniform'; readonly bound: number; readonly key: string }
+  | { readonly init: 'ones' }
+  | { readonly init: 'zeros' };
+
+/** tfjs built-in activation identifiers the plan uses (each equals its PyTorch namesake). */
+export type TfjsActivation = 'relu' | 'relu6' | 'elu' | 'selu' | 'gelu' | 'sigmoid' | 'tanh' | 'softplus' | 'swish' | 'linear';
+
+type Pair = [number, number];
+
+/** Layer configs by op, as passed to the factory (without `name`). Arrays are mutable because tfjs's arg types are. */
+export interface OpConfigs {
+  input: { shape: number[] };
+  permute: { dims: number[] };
+  zeroPadding2d: { padding: [Pair, Pair] };
+  conv2d: {
+    filters: number;
+    kernelSize: Pair;
+    strides: Pair;
+    padding: 'valid';
+    useBias: boolean;
+    kernelInitializer: InitSpec;
+    biasInitializer?: InitSpec;
+  };
+  depthwiseConv2d: {
+    kernelSize: Pair;
+    depthMultiplier: number;
+    strides: Pair;
+    padding: 'valid';
+    useBias: boolean;
+    depthwiseInitializer: InitSpec;
+    biasInitializer?: InitSpec;
+  };
+  torchConv2d: {
+    filters: number;
+    kernelSize: Pair;
+    strides: Pair;
+    dilationRate: Pair;
+    groups: number;
+    useBias: boolean;
+    kernelInitializer: InitSpec;
+    biasInitializer?: InitSpec;
+  };
+  torchBatchNorm: {
+    eps: number;
+    momentum: number;
+    affine: boolean;
+    weightInitializer?: InitSpec;
+    biasInitializer?: InitSpec;
+    runningMeanInitializer: InitSpec;
+    runningVarInitializer: InitSpec;
+  };
+  activation: { activation: TfjsActivation };
+  leakyReLU: { alpha: number };
+  torchElu: { alpha: number };
+  maxPooling2d: { poolSize: Pair; strides: Pair; padding: 'valid' };
+  torchMaxPool2d: { poolSize: Pair; strides: Pair; padding: Pair };
+  averagePooling2d: { poolSize: Pair; strides: Pair; padding: 'valid' };
+  flatten: Record<string, never>;
+  dense: { units: number; useBias: boolean; kernelInitializer: InitSpec; biasInitializer?: InitSpec };
+  dropout: { rate: number };
+  add: Record<string, never>;
+}
+
+/** The op tags of plan steps. */
+export type PlanOp = keyof OpConfigs;
+
+/** One tfjs layer of the plan. `path` is the IR node it computes; helper layers (padding, permutes) have null. */
+export type PlanStep = {
+  [Op in PlanOp]: {
+    readonly op: Op;
+    /** The tfjs layer name, unique in the model. */
+    readonly name: string;
+    readonly path: string | null;
+    /** Names of the steps whose outputs this layer reads. */
+    readonly inputs: readonly string[];
+    readonly config: OpConfigs[Op];
+  };
+}[PlanOp];
+
+/** A whole model: steps in execution order; the first is the input, `output` names the last layer. */
+export interface LayerPlan {
+  readonly modelName: string;
+  readonly inputName: string;
+  readonly inputShape: readonly number[];
+  readonly steps: readonly PlanStep[];
+  readonly output: string;
+}
+
+/** Name of the model's input layer (the IR reserves `input` for the network input). */
+export const INPUT_LAYER_NAME = 'input';
+
+const ACTIVATIONS: Readonly<Record<Exclude<ActivationKind, 'leaky_relu' | 'elu'>, TfjsActivation>> = {
+  relu: 'relu',
+  relu6: 'relu6',
+  selu: 'selu',
+  gelu: 'gelu',
+  sigmoid: 'sigmoid',
+  tanh: 'tanh',
+  softplus: 'softplus',
+  silu: 'swish',
+};
+
+/** Where a node's value lives: the producing layer, and whether it is a channels-last map or flat features. */
+interface Value {
+  readonly step: string;
+  readonly layout: 'nhwc' | 'flat';
+}
+
+/**
+ * Plans the tfjs layers for `ir`. Throws (an internal error: the lowering guarantees valid IR) when a node's
+ * shapes are not [C, H, W] / [F] as its kind requires or when two layer names collide.
+ */
+export function planModel(ir: IrNetwork): LayerPlan {
+  const steps: PlanStep[] = [];
+  const names = new Set<string>();
+  const values = new Map<string, Value>();
+  const push = (step: PlanStep): string => {
+    if (names.has(step.name)) throw new Error(`tfjs target: two layers would be named '${step.name}'`);
+    names.add(step.name);
+    steps.push(step);
+    return step.name;
+  };
+
+  const inputLayout = layoutOf(ir.inputShape, 'the network input');
+  push({ op: 'input', name: INPUT_LAYER_NAME, path: null, inputs: [], config: { shape: [...ir.inputShape] } });
+  const inputValue: Value =
+    inputLayout === 'nhwc'
+      ? {
+          step: push({
+            op: 'permute',
+            name: helperLayerName(INPUT_LAYER_NAME, 'nhwc'),
+            path: null,
+            inputs: [INPUT_LAYER_NAME],
+            config: { dims: [2, 3, 1] },
+          }),
+          layout: 'nhwc',
+        }
+      : { step: INPUT_LAYER_NAME, layout: 'flat' };
+  values.set('input', inputValue);
+
+  for (const node of ir.nodes) {
+    const inputs = node.inputs.map((p) => {
+      const v = values.get(p);
+      if (!v) throw new Error(`tfjs target: '${node.path}' reads '${p}', which is not computed before it`);
+      return v;
+    });
+    const first = inputs[0];
+    if (!first) throw new Error(`tfjs target: '${node.path}' has no input`);
+    const layout = layoutOf(node.outputShape, `the output of '${node.path}'`);
+    const step = planNode(node, first, inputs, push);
+    values.set(node.path, { step, layout });
+  }
+
+  const out = values.get(ir.output);
+  if (!out) throw new Error(`tfjs target: the output '${ir.output}' is not a node`);
+  const output =
+    out.layout === 'nhwc'
+      ? push({
+          op: 'permute',
+          name: helperLayerName(out.step, 'nchw'),
+          path: null,
+          inputs: [out.step],
+          config: { dims: [3, 1, 2] },
+        })
+      : out.step;
+  return {
+    modelName: tfjsLayerName(ir.name),
+    inputName: INPUT_LAYER_NAME,
+    inputShape: [...ir.inputShape],
+    steps,
+    output,
+  };
+}
+
+function planNode(node: IrNode, first: Value, inputs: readonly Value[], push: (s: PlanStep) => string): string {
+  const name = tfjsLayerName(node.path);
+  const path = node.path;
+  const from = [first.step];
+  const requireMap = (): void => {
+    if (first.layout !== 'nhwc') throw new Error(`tfjs target: '${path}' (${node.kind}) needs a [C, H, W] input`);
+  };
+  const padded = (padding: readonly [number, number]): string[] => {
+    const [ph, pw] = padding;
+    if (ph === 0 && pw === 0) return from;
+    const pad = push({
+      op: 'zeroPadding2d',
+      name: helperLayerName(name, 'pad'),
+      path: null,
+      inputs: from,
+      config: {
+        padding: [
+          [ph, ph],
+          [pw, pw],
+        ],
+      },
+    });
+    return [pad];
+  };
+
+  switch (node.kind) {
+    case 'conv': {
+      requireMap();
+      const kernelInitializer = initOf(node, 'weight');
+      const biasInitializer = node.bias ? { biasInitializer: initOf(node, 'bias') } : {};
+      const kernelSize = pair(node.kernel);
+      const strides = pair(node.stride);
+      const dilated = node.dilation[0] !== 1 || node.dilation[1] !== 1;
+      const inputsAfterPad = padded(node.padding);
+      if (!dilated && node.groups === 1) {
+        return push({
+          op: 'conv2d',
+          name,
+          path,
+          inputs: inputsAfterPad,
+          config: {
+            filters: node.outChannels,
+            kernelSize,
+            strides,
+            padding: 'valid',
+            useBias: node.bias,
+            kernelInitializer,
+            ...biasInitializer,
+          },
+        });
+      }
+      if (!dilated && node.groups === node.inChannels && node.outChannels % node.inChannels === 0) {
+        return push({
+          op: 'depthwiseConv2d',
+          name,
+          path,
+          inputs: inputsAfterPad,
+          config: {
+            kernelSize,
+            depthMultiplier: node.outChannels / node.inChannels,
+            strides,
+            padding: 'valid',
+            useBias: node.bias,
+            depthwiseInitializer: kernelInitializer,
+            ...biasInitializer,
+          },
+        });
+      }
+      return push({
+        op: 'torchConv2d',
+        name,
+        path,
+        inputs: inputsAfterPad,
+        config: {
+          filters: node.outChannels,
+          kernelSize,
+          strides,
+          dilationRate: pair(node.dilation),
+          groups: node.groups,
+          useBias: node.bias,
+          kernelInitializer,
+          ...biasInitializer,
+        },
+      });
+    }
+    case 'batchnorm': {
+      const affine = node.affine
+        ? { weightInitializer: initOf(node, 'weight'), biasInitializer: initOf(node, 'bias') }
+        : {};
+      return push({
+        op: 'torchBatchNorm',
+        name,
+        path,
+        inputs: from,
+        config: {
+          eps: node.eps,
+          momentum: node.momentum,
+          affine: node.affine,
+          ...affine,
+          runningMeanInitializer: initOf(node, 'running_mean'),
+          runningVarInitializer: initOf(node, 'running_var'),
+        },
+      });
+    }
+    case 'activation': {
+      if (node.fn === 'leaky_relu')
+        return push({ op: 'leakyReLU', name, path, inputs: from, config: { alpha: node.alpha ?? 0.01 } });
+      if (node.fn === 'elu') {
+        const alpha = node.alpha ?? 1;
+        return alpha === 1
+          ? push({ op: 'activation', name, path, inputs: from, config: { activation: 'elu' } })
+          : push({ op: 'torchElu', name, path, inputs: from, config: { alpha } });
+      }
+      return push({ op: 'activation', name, path, inputs: from, config: { activation: ACTIVATIONS[node.fn] } });
+    }
+    case 'maxpool': {
+      requireMap();
+      const poolSize = pair(node.kernel);
+      const strides = pair(node.stride);
+      if (node.padding[0] === 0 && node.padding[1] === 0)
+        return push({ op: 'maxPooling2d', name, path, inputs: from, config: { poolSize, strides, padding: 'valid' } });
+      return push({
+        op: 'torchMaxPool2d',
+        name,
+        path,
+        inputs: from,
+        config: { poolSize, strides, padding: pair(node.padding) },
+      });
+    }
+    case 'avgpool': {
+      requireMap();
+      // Zero padding then a valid average counts the padded zeros: PyTorch's count_include_pad=True.
+      return push({
+        op: 'averagePooling2d',
+        name,
+        path,
+        inputs: padded(node.padding),
+        config: { poolSize: pair(node.kernel), strides: pair(node.stride), padding: 'valid' },
+      });
+    }
+    case 'global_avgpool': {
+      requireMap();
+      const [, h, w] = mapShape(node.inputShapes[0], path);
+      return push({
+        op: 'averagePooling2d',
+        name,
+        path,
+        inputs: from,
+        config: { poolSize: [h, w], strides: [h, w], padding: 'valid' },
+      });
+    }
+    case 'flatten': {
+      if (first.layout === 'flat')
+        return push({ op: 'activation', name, path, inputs: from, config: { activation: 'linear' } });
+      const [, h, w] = mapShape(node.inputShapes[0], path);
+      // PyTorch flattens in (C, H, W) order; NHWC must go back to NCHW first unless the map is 1x1.
+      const source =
+        h * w === 1
+          ? from
+          : [
+              push({
+                op: 'permute',
+                name: helperLayerName(name, 'nchw'),
+                path: null,
+                inputs: from,
+                config: { dims: [3, 1, 2] },
+              }),
+            ];
+      return push({ op: 'flatten', name, path, inputs: source, config: {} });
+    }
+    case 'linear': {
+      if (first.layout !== 'flat') throw new Error(`tfjs target: '${path}' (linear) needs flat [F] input`);
+      const biasInitializer = node.bias ? { biasInitializer: initOf(node, 'bias') } : {};
+      return push({
+        op: 'dense',
+        name,
+        path,
+        inputs: from,
+        config: { units: node.outFeatures, useBias: node.bias, kernelInitializer: initOf(node, 'weight'), ...biasInitializer },
+      });
+    }
+    case 'dropout':
+      return push({ op: 'dropout', name, path, inputs: from, config: { rate: node.p } });
+    case 'identity':
+      return push({ op: 'activation', name, path, inputs: from, config: { activation: 'linear' } });
+    case 'add': {
+      if (inputs.some((v) => v.layout !== first.layout))
+        throw new Error(`tfjs target: '${path}' adds values of different ranks`);
+      return push({ op: 'add', name, path, inputs: inputs.map((v) => v.step), config: {} });
+    }
+  }
+}
+
+function layoutOf(shape: Shape, what: string): Value['layout'] {
+  if (shape.length === 3) return 'nhwc';
+  if (shape.length === 1) return 'flat';
+  throw new Error(`tfjs target: ${what} has shape [${shape.join(', ')}]; only [C, H, W] and [F] are supported`);
+}
+
+function mapShape(shape: Shape | undefined, path: string): [number, number, number] {
+  const [c, h, w] = shape ?? [];
+  if (shape?.length !== 3 || c === undefined || h === undefined || w === undefined)
+    throw new Error(`tfjs target: '${path}' needs a [C, H, W] input`);
+  return [c, h, w];
+}
+
+function pair(v: readonly [number, number]): Pair {
+  return [v[0], v[1]];
+}
+
+function initOf(node: IrNode, param: 'weight' | 'bias' | 'running_mean' | 'running_var'): InitSpec {
+  const p = node.params.find((q) => q.name === param);
+  if (!p) throw new Error(`tfjs target: '${node.path}' has no parameter '${param}'`);
+  return initSpec(p.init, `${node.path}.${param}`);
+}
+
+/** The InitSpec of an IR init; `key` is the state-dict name, which seeds the uniform stream. */
+export function initSpec(init: Init, key: string): InitSpec {
+  switch (init.kind) {
+    case 'kaiming_uniform_a_sqrt5':
+    case 'bias_uniform':
+      // kaiming_uniform_(a=sqrt(5)) has gain sqrt(1/3), so its bound sqrt(3/fanIn)*gain is 1/sqrt(fanIn), as the bias's.
+      return { init: 'uniform', bound: 1 / Math.sqrt(init.fanIn), key };
+    case 'ones':
+      return { init: 'ones' };
+    case 'zeros':
+      return { init: 'zeros' };
+  }
+}

@@ -1,0 +1,387 @@
+/**
+ * `netspec stat`: per-layer parameters, compute and memory of a compiled network, either as torchstat's table
+ * (its formulas, including its quirks, and pandas' layout) or as JSON with honestly labelled conventions.
+ * Reads only the IR and returns text; it never prints.
+ */
+import { numel, type IrNetwork, type IrNode, type IrNodeKind, type Shape } from '../compiler/ir.js';
+import {
+  formatFixed,
+  groupFloat,
+  groupThousands,
+  pandasFloatColumn,
+  pandasObjectColumn,
+  pandasTable,
+  pythonFloatRepr,
+  stringifyJson,
+} from './format.js';
+import { isHooked, torchClass } from './layer-classes.js';
+
+/** The formats `stat` can produce. */
+export type StatFormat = 'torchstat' | 'json';
+
+/** Every stat format, for validating user input. */
+export const STAT_FORMATS: readonly StatFormat[] = ['torchstat', 'json'];
+
+const MIB = 1024 ** 2;
+const FLOAT32 = 4;
+
+/** A function per IR kind, each receiving its own node type. */
+type PerKind<R> = { readonly [K in IrNodeKind]: (node: Extract<IrNode, { kind: K }>) => R };
+
+function dispatch<R>(table: PerKind<R>, node: IrNode): R {
+  return (table[node.kind] as (n: IrNode) => R)(node);
+}
+
+const inputOf = (node: IrNode): Shape => node.inputShapes[0] ?? [];
+const trainable = (node: IrNode): number => node.params.reduce((n, p) => n + (p.trainable ? numel(p.shape) : 0), 0);
+const allParams = (node: IrNode): number => node.params.reduce((n, p) => n + numel(p.shape), 0);
+
+/**
+ * torchstat's three measures of one module, in elements (memory) or operations; undefined where torchstat
+ * prints "is not supported!" and records 0.
+ */
+interface TorchstatMeasures {
+  readonly madd: number | undefined;
+  readonly flops: number | undefined;
+  /** Elements read and written; torchstat multiplies them by the item size (4). */
+  readonly memory: readonly [number, number] | undefined;
+}
+
+const UNSUPPORTED: TorchstatMeasures = { madd: undefined, flops: undefined, memory: undefined };
+
+/** torchstat 0.0.7's formulas (compute_madd.py, compute_flops.py, compute_memory.py) at batch size 1. */
+const TORCHSTAT: PerKind<TorchstatMeasures> = {
+  conv: (n) => {
+    const [outC = 0, outH = 0, outW = 0] = n.outputShape;
+    const inC = n.inChannels;
+    const [kh, kw] = n.kernel;
+    const kernelMul = kh * kw * Math.floor(inC / n.groups);
+    const kernelAdd = kernelMul - 1 + (n.bias ? 1 : 0);
+    const perGroup = outH * outW * Math.floor(outC / n.groups);
+    // compute_flops uses all input channels per filter whatever `groups` is; torchstat overcounts grouped convs.
+    const flops = kh * kw * inC * Math.floor(outC / n.groups) * outH * outW + (n.bias ? outC * outH * outW : 0);
+    return {
+      madd: (kernelMul + kernelAdd) * perGroup * n.groups,
+      flops,
+      memory: [numel(inputOf(n)) + trainable(n), numel(n.outputShape)],
+    };
+  },
+  batchnorm: (n) => {
+    const input = inputOf(n);
+    // torchstat knows BatchNorm2d only; BatchNorm1d (flat features) is "not supported".
+    if (input.length !== 3) return UNSUPPORTED;
+    return {
+      madd: 4 * numel(input),
+      flops: numel(input) * (n.affine ? 2 : 1),
+      memory: [numel(input) + 2 * n.features, numel(input)],
+    };
+  },
+  activation: (n) => {
+    const count = numel(inputOf(n));
+    return {
+      madd: n.fn === 'relu' || n.fn === 'relu6' ? count : undefined,
+      flops: ['relu', 'relu6', 'elu', 'leaky_relu'].includes(n.fn) ? count : undefined,
+      memory: ['relu', 'relu6', 'elu', 'leaky_relu'].includes(n.fn) ? [count, count] : undefined,
+    };
+  },
+  maxpool: (n) => ({
+    madd: (n.kernel[0] * n.kernel[1] - 1) * numel(n.outputShape),
+    flops: numel(inputOf(n)),
+    memory: [numel(inputOf(n)), numel(n.outputShape)],
+  }),
+  avgpool: (n) => ({
+    madd: n.kernel[0] * n.kernel[1] * numel(n.outputShape),
+    flops: numel(inputOf(n)),
+    memory: [numel(inputOf(n)), numel(n.outputShape)],
+  }),
+  global_avgpool: () => UNSUPPORTED,
+  flatten: () => UNSUPPORTED,
+  linear: (n) => ({
+    madd: n.outFeatures * (2 * n.inFeatures - 1),
+    flops: n.inFeatures * n.outFeatures,
+    memory: [n.inFeatures + trainable(n), n.outFeatures],
+  }),
+  dropout: () => UNSUPPORTED,
+  identity: () => UNSUPPORTED,
+  add: () => UNSUPPORTED,
+};
+
+/** Conventional compute of one layer per sample: multiply-accumulates and floating-point operations. */
+interface Compute {
+  readonly macs: number;
+  readonly flops: number;
+}
+
+const elementwise = (count: number): Compute => ({ macs: 0, flops: count });
+
+/** netspec's own counts; the conventions are stated in the JSON report (see CONVENTIONS). */
+const COMPUTE: PerKind<Compute> = {
+  conv: (n) => {
+    const macs = numel(n.outputShape) * (n.inChannels / n.groups) * n.kernel[0] * n.kernel[1];
+    return { macs, flops: 2 * macs };
+  },
+  batchnorm: (n) => ({ macs: numel(n.outputShape), flops: 2 * numel(n.outputShape) }),
+  activation: (n) => elementwise(numel(n.outputShape)),
+  maxpool: (n) => elementwise((n.kernel[0] * n.kernel[1] - 1) * numel(n.outputShape)),
+  avgpool: (n) => elementwise(n.kernel[0] * n.kernel[1] * numel(n.outputShape)),
+  global_avgpool: (n) => elementwise(numel(inputOf(n))),
+  flatten: () => elementwise(0),
+  linear: (n) => ({ macs: n.inFeatures * n.outFeatures, flops: 2 * n.inFeatures * n.outFeatures }),
+  dropout: () => elementwise(0),
+  identity: () => elementwise(0),
+  add: (n) => elementwise((n.inputs.length - 1) * numel(n.outputShape)),
+};
+
+/** One row of torchstat's table: a module its hooks see, with its columns (memory in bytes, as printed). */
+export interface TorchstatRow {
+  readonly path: string;
+  readonly torchClass: string;
+  readonly inputShape: Shape;
+  readonly outputShape: Shape;
+  readonly params: number;
+  /** Output size in MiB, stored as float32 as torchstat does. */
+  readonly memoryMiB: number;
+  readonly madd: number;
+  readonly flops: number;
+  readonly memReadBytes: number;
+  readonly memWriteBytes: number;
+  /** Measures torchstat does not support for this class (recorded as 0): 'MAdd', 'Flops', 'Memory'. */
+  readonly notSupported: readonly ('MAdd' | 'Flops' | 'Memory')[];
+}
+
+function torchstatRow(node: IrNode, cls: string): TorchstatRow {
+  const m = dispatch(TORCHSTAT, node);
+  const notSupported: ('MAdd' | 'Flops' | 'Memory')[] = [];
+  if (m.madd === undefined) notSupported.push('MAdd');
+  if (m.flops === undefined) notSupported.push('Flops');
+  if (m.memory === undefined) notSupported.push('Memory');
+  return {
+    path: node.path,
+    torchClass: cls,
+    inputShape: inputOf(node),
+    outputShape: node.outputShape,
+    params: trainable(node),
+    memoryMiB: Math.fround((numel(node.outputShape) * FLOAT32) / MIB),
+    madd: m.madd ?? 0,
+    flops: m.flops ?? 0,
+    memReadBytes: (m.memory?.[0] ?? 0) * FLOAT32,
+    memWriteBytes: (m.memory?.[1] ?? 0) * FLOAT32,
+    notSupported,
+  };
+}
+
+/** The rows torchstat lists: every module its hooks see (non-functional nodes), in IR order. */
+export function torchstatRows(ir: IrNetwork): TorchstatRow[] {
+  return ir.nodes.flatMap((node) => {
+    const cls = torchClass(node);
+    return cls !== undefined && isHooked(node) ? [torchstatRow(node, cls)] : [];
+  });
+}
+
+/** torchstat's totals; `totalRow*` are what its total row shows for MemRead/MemWrite (the last row's values). */
+export interface TorchstatTotals {
+  readonly params: number;
+  readonly memoryMiB: number;
+  readonly madd: number;
+  readonly flops: number;
+  readonly memReadBytes: number;
+  readonly memWriteBytes: number;
+  readonly memRWBytes: number;
+  readonly totalRowMemReadBytes: number;
+  readonly totalRowMemWriteBytes: number;
+}
+
+/** Sums torchstat's columns as its reporter does. */
+export function torchstatTotals(rows: readonly TorchstatRow[]): TorchstatTotals {
+  const sum = (f: (r: TorchstatRow) => number): number => rows.reduce((n, r) => n + f(r), 0);
+  const last = rows[rows.length - 1];
+  return {
+    params: sum((r) => r.params),
+    // pandas sums the float32 column in float32.
+    memoryMiB: Math.fround(sum((r) => r.memoryMiB)),
+    madd: sum((r) => r.madd),
+    flops: sum((r) => r.flops),
+    memReadBytes: sum((r) => r.memReadBytes),
+    memWriteBytes: sum((r) => r.memWriteBytes),
+    memRWBytes: sum((r) => r.memReadBytes + r.memWriteBytes),
+    totalRowMemReadBytes: last?.memReadBytes ?? 0,
+    totalRowMemWriteBytes: last?.memWriteBytes ?? 0,
+  };
+}
+
+/** torchstat's `round_value`: K/M/G/T with `str(round(x, 2))`, powers of 1000 (or 1024 when `binary`). */
+export function torchstatRoundValue(value: number, binary = false): string {
+  const divisor = binary ? 1024 : 1000;
+  for (const [power, suffix] of [
+    [4, 'T'],
+    [3, 'G'],
+    [2, 'M'],
+    [1, 'K'],
+  ] as const) {
+    const unit = divisor ** power;
+    if (Math.floor(value / unit) > 0) return pythonFloatRepr(Number(formatFixed(value / unit, 2))) + suffix;
+  }
+  return String(value);
+}
+
+function shapeCell(shape: Shape): string {
+  return shape.map((d) => String(d).padStart(3)).join(' ');
+}
+
+/** torchstat's output: its "not supported" messages, the table without duration[%], and its footer. */
+export function torchstatTable(ir: IrNetwork): string {
+  const rows = torchstatRows(ir);
+  const t = torchstatTotals(rows);
+  const messages = rows.flatMap((r) => r.notSupported.map((m) => `[${m}]: ${r.torchClass} is not supported!`));
+  const index = [...rows.map((_, i) => String(i)), 'total'];
+  const float = (values: readonly number[], total: number): string[] => pandasFloatColumn([...values, total]);
+  const text = (values: readonly string[], total: string): string[] => pandasObjectColumn([...values, total]);
+  const table = pandasTable(index, [
+    { header: 'module name', cells: text(rows.map((r) => r.path), ' ') },
+    { header: 'input shape', cells: text(rows.map((r) => shapeCell(r.inputShape)), ' ') },
+    { header: 'output shape', cells: text(rows.map((r) => shapeCell(r.outputShape)), ' ') },
+    { header: 'params', cells: float(rows.map((r) => r.params), t.params) },
+    { header: 'memory(MB)', cells: text(rows.map((r) => formatFixed(r.memoryMiB, 2)), formatFixed(t.memoryMiB, 2)) },
+    // After the total row is appended the columns are float64, hence `1,605,632.0`.
+    { header: 'MAdd', cells: text(rows.map((r) => groupFloat(r.madd)), groupFloat(t.madd)) },
+    { header: 'Flops', cells: text(rows.map((r) => groupFloat(r.flops)), groupFloat(t.flops)) },
+    { header: 'MemRead(B)', cells: float(rows.map((r) => r.memReadBytes), t.totalRowMemReadBytes) },
+    { header: 'MemWrite(B)', cells: float(rows.map((r) => r.memWriteBytes), t.totalRowMemWriteBytes) },
+    { header: 'MemR+W(B)', cells: float(rows.map((r) => r.memReadBytes + r.memWriteBytes), t.memRWBytes) },
+  ]);
+  const width = table[0]?.length ?? 0;
+  const lines = [
+    ...messages,
+    ...table,
+    '='.repeat(width),
+    `Total params: ${groupThousands(t.params)}`,
+    '-'.repeat(width),
+    `Total memory: ${formatFixed(t.memoryMiB, 2)}MB`,
+    `Total MAdd: ${torchstatRoundValue(t.madd)}MAdd`,
+    `Total Flops: ${torchstatRoundValue(t.flops)}Flops`,
+    `Total MemR+W: ${torchstatRoundValue(t.memRWBytes, true)}B`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function torchstatText(ir: IrNetwork): string {
+  const rows = torchstatRows(ir);
+  const t = torchstatTotals(rows);
+  const hidden = ir.nodes.filter((n) => !isHooked(n)).length;
+  const unsupported = [...new Set(rows.filter((r) => r.notSupported.length > 0).map((r) => r.torchClass))];
+  const notes = [
+    'Notes (netspec):',
+    '- The duration[%] column is left out: it is a timing measurement of one forward pass and cannot be derived',
+    '  from the network.',
+    "- torchstat's \"Flops\" column counts multiply-accumulates (MACs); its \"MAdd\" counts the multiplications and",
+    '  the additions, about 2 x Flops. `netspec stat --format json` gives MACs and FLOPs (= 2 x MACs for conv,',
+    '  linear and batchnorm).',
+    '- "MB" is MiB (2^20 bytes); memory(MB) is the size of each layer\'s output; float32, batch size 1.',
+    "- The total row's MemRead(B) and MemWrite(B) repeat the last row's values, a torchstat quirk kept for",
+    `  compatibility. The true sums are MemRead ${groupThousands(t.memReadBytes)} B and MemWrite ${groupThousands(t.memWriteBytes)} B;`,
+    '  MemR+W(B) and Total MemR+W are true sums.',
+    ...(unsupported.length
+      ? [
+          `- torchstat does not support ${unsupported.join(', ')}: it records 0 for the measures it reports as not`,
+          '  supported, and so does this table.',
+        ]
+      : []),
+    "- Rows are netspec's layers in execution order, which is also the registration order of netspec's generated",
+    '  PyTorch module, named by layer path. torchstat run on other code lists modules in that code\'s',
+    '  registration order (the NNDL seed registers conv1, conv2, shortcut, bn1, bn2, bn3 in each block).',
+    ...(hidden
+      ? [`- ${hidden} layers applied with torch.nn.functional inside blocks (activations, merges) have no row: torchstat`, '  sees only modules.']
+      : []),
+  ];
+  return `${torchstatTable(ir)}\n${notes.join('\n')}\n`;
+}
+
+/** What each number of the JSON report means. */
+const CONVENTIONS = {
+  batch: 'all counts are per sample (batch size 1); tensors are float32 (4 bytes)',
+  shapes: 'per sample, without the batch dimension, in PyTorch order: [C, H, W] (NCHW without N) or [F]',
+  params: 'trainable parameters (weights and biases); buffers are BatchNorm running statistics',
+  macs: 'multiply-accumulates: conv (C_in/groups)*k_h*k_w per output element, linear in*out, batchnorm 1 per element (inference: scale and shift folded); 0 for every other layer',
+  flops:
+    'floating-point operations: 2 x MACs for conv, linear and batchnorm (bias adds not counted separately); element-wise activations 1 per element; maxpool k_h*k_w-1 comparisons and avgpool k_h*k_w operations per output element; global_avgpool 1 per input element; add (inputs-1) per element; flatten, dropout (inference) and identity 0',
+  memory: 'bytes: outputBytes is the output tensor; readBytes is the inputs plus all parameters and buffers; writeBytes is the output',
+  torchstat:
+    "torchstat 0.0.7's columns for the layers its hooks see (null for layers applied with torch.nn.functional): madd counts multiplications and additions, flops counts multiply-accumulates, memoryMiB is the output in MiB, memRead/memWrite in bytes; a measure torchstat does not support is 0 and listed in notSupported",
+};
+
+/** The JSON document of `stat(ir, 'json')`, with keys in a fixed order. */
+export function statJson(ir: IrNetwork): unknown {
+  const tsRows = torchstatRows(ir);
+  const tsByPath = new Map(tsRows.map((r) => [r.path, r]));
+  const layers = ir.nodes.map((node) => {
+    const c = dispatch(COMPUTE, node);
+    const ts = tsByPath.get(node.path);
+    const outputBytes = numel(node.outputShape) * FLOAT32;
+    return {
+      path: node.path,
+      kind: node.kind,
+      torchClass: torchClass(node) ?? null,
+      functional: node.functional,
+      inputShapes: node.inputShapes,
+      outputShape: node.outputShape,
+      params: trainable(node),
+      buffers: allParams(node) - trainable(node),
+      macs: c.macs,
+      flops: c.flops,
+      outputBytes,
+      readBytes: (node.inputShapes.reduce((n, s) => n + numel(s), 0) + allParams(node)) * FLOAT32,
+      writeBytes: outputBytes,
+      torchstat: ts
+        ? {
+            params: ts.params,
+            memoryMiB: ts.memoryMiB,
+            madd: ts.madd,
+            flops: ts.flops,
+            memReadBytes: ts.memReadBytes,
+            memWriteBytes: ts.memWriteBytes,
+            memRWBytes: ts.memReadBytes + ts.memWriteBytes,
+            notSupported: ts.notSupported,
+          }
+        : null,
+    };
+  });
+  const sum = (f: (l: (typeof layers)[number]) => number): number => layers.reduce((n, l) => n + f(l), 0);
+  const t = torchstatTotals(tsRows);
+  return {
+    network: ir.name,
+    inputShape: ir.inputShape,
+    conventions: CONVENTIONS,
+    layers,
+    totals: {
+      params: sum((l) => l.params),
+      buffers: sum((l) => l.buffers),
+      macs: sum((l) => l.macs),
+      flops: sum((l) => l.flops),
+      outputBytes: sum((l) => l.outputBytes),
+      readBytes: sum((l) => l.readBytes),
+      writeBytes: sum((l) => l.writeBytes),
+    },
+    torchstat: {
+      rows: tsRows.length,
+      params: t.params,
+      memoryMiB: t.memoryMiB,
+      madd: t.madd,
+      flops: t.flops,
+      memReadBytes: t.memReadBytes,
+      memWriteBytes: t.memWriteBytes,
+      memRWBytes: t.memRWBytes,
+      totalRowMemReadBytes: t.totalRowMemReadBytes,
+      totalRowMemWriteBytes: t.totalRowMemWriteBytes,
+    },
+  };
+}
+
+/** The per-layer statistics of `ir` in the given format, as text ending in a newline. */
+export function stat(ir: IrNetwork, format: StatFormat = 'torchstat'): string {
+  switch (format) {
+    case 'torchstat':
+      return torchstatText(ir);
+    case 'json':
+      return stringifyJson(statJson(ir));
+  }
+}

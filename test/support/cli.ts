@@ -1,0 +1,17 @@
+/** Runs the CLI in-process and captures what it prints. */
+import { runCli } from '../../src/cli/main.js';
+
+/** The result of one CLI invocation. */
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `netspec <argv>` in this process. */
+export async function cli(...argv: string[]): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) });
+  return { code, stdout, stderr };
+}
