@@ -152,6 +152,8 @@ class Lowering {
             override?.span ?? decl.default?.span ?? decl.nameSpan,
           ),
         );
+        // Keep the default bound so later uses of the name do not cascade into "unknown parameter".
+        if (defaultValue) scope.set(decl.name, { value: defaultValue, span: decl.nameSpan });
         continue;
       }
       scope.set(decl.name, { value, span: decl.nameSpan });

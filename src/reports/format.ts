@@ -1,7 +1,7 @@
 /**
  * Number and table formatting that reproduces Python's and pandas' output exactly, so that reports claiming
  * torchsummary or torchstat compatibility match those tools byte for byte. JavaScript's own formatting differs
- * in small ways that show (`(0.0625).toFixed(2)` is '0.07', Python's `'%.2f' % 0.0625` is '0.06').
+ * in small ways that show (`(0.125).toFixed(2)` is '0.13', Python's `'%.2f' % 0.125` is '0.12').
  */
 
 /** Splits a finite double into an exact `mantissa * 2^exponent` with an integer mantissa. */
@@ -30,7 +30,7 @@ function roundScaled(x: number, power: number): bigint {
   return twice > denominator || (twice === denominator && (q & 1n) === 1n) ? q + 1n : q;
 }
 
-/** Python's `'%.{digits}f' % x`: the exact value rounded half to even (JavaScript's toFixed rounds ties up). */
+/** Python's `'%.{digits}f' % x`: the exact value rounded half to even (JavaScript's toFixed may round ties up). */
 export function formatFixed(x: number, digits: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
@@ -124,6 +124,8 @@ export function pandasObjectColumn(values: readonly string[]): string[] {
 export interface PandasColumn {
   readonly header: string;
   readonly cells: readonly string[];
+  /** A numeric dtype column: pandas puts a space before its header, as before its values. */
+  readonly numeric?: boolean;
 }
 
 /**
@@ -132,11 +134,12 @@ export interface PandasColumn {
  */
 export function pandasTable(index: readonly string[], columns: readonly PandasColumn[]): string[] {
   const indexWidth = Math.max(0, ...index.map((s) => s.length));
-  const widths = columns.map((c) => Math.max(c.header.length, ...c.cells.map((s) => s.length)));
+  const headers = columns.map((c) => (c.numeric ? ` ${c.header}` : c.header));
+  const widths = columns.map((c, i) => Math.max(headers[i]?.length ?? 0, ...c.cells.map((s) => s.length)));
   const lines: string[] = [];
   const row = (first: string, cells: readonly string[]): string =>
     [first.padEnd(indexWidth), ...cells.map((s, i) => s.padStart(widths[i] ?? 0))].join(' ');
-  lines.push(row('', columns.map((c) => c.header)));
+  lines.push(row('', headers));
   for (let r = 0; r < index.length; r++) lines.push(row(index[r] ?? '', columns.map((c) => c.cells[r] ?? '')));
   return lines;
 }
@@ -148,7 +151,8 @@ export function alignRight(s: string, width: number): string {
 
 /**
  * JSON with 2-space indentation, like `JSON.stringify(value, null, 2)`, except that arrays of numbers, strings,
- * booleans or nulls stay on one line (`[64, 16, 16]`), which keeps shapes readable. Ends with a newline.
+ * booleans or nulls (or of such arrays) stay on one line (`[64, 16, 16]`), which keeps shapes readable. Ends
+ * with a newline.
  */
 export function stringifyJson(value: unknown): string {
   const render = (v: unknown, indent: string): string => {
@@ -156,7 +160,8 @@ export function stringifyJson(value: unknown): string {
     const inner = `${indent}  `;
     if (Array.isArray(v)) {
       if (v.length === 0) return '[]';
-      if (v.every((x) => x === null || typeof x !== 'object')) return `[${v.map((x) => render(x, inner)).join(', ')}]`;
+      const flat = (x: unknown): boolean => x === null || typeof x !== 'object';
+      if (v.every((x) => flat(x) || (Array.isArray(x) && x.every(flat)))) return `[${v.map((x) => render(x, inner)).join(', ')}]`;
       return `[\n${v.map((x) => inner + render(x, inner)).join(',\n')}\n${indent}]`;
     }
     const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);

@@ -240,14 +240,14 @@ export function torchstatTable(ir: IrNetwork): string {
     { header: 'module name', cells: text(rows.map((r) => r.path), ' ') },
     { header: 'input shape', cells: text(rows.map((r) => shapeCell(r.inputShape)), ' ') },
     { header: 'output shape', cells: text(rows.map((r) => shapeCell(r.outputShape)), ' ') },
-    { header: 'params', cells: float(rows.map((r) => r.params), t.params) },
+    { header: 'params', numeric: true, cells: float(rows.map((r) => r.params), t.params) },
     { header: 'memory(MB)', cells: text(rows.map((r) => formatFixed(r.memoryMiB, 2)), formatFixed(t.memoryMiB, 2)) },
     // After the total row is appended the columns are float64, hence `1,605,632.0`.
     { header: 'MAdd', cells: text(rows.map((r) => groupFloat(r.madd)), groupFloat(t.madd)) },
     { header: 'Flops', cells: text(rows.map((r) => groupFloat(r.flops)), groupFloat(t.flops)) },
-    { header: 'MemRead(B)', cells: float(rows.map((r) => r.memReadBytes), t.totalRowMemReadBytes) },
-    { header: 'MemWrite(B)', cells: float(rows.map((r) => r.memWriteBytes), t.totalRowMemWriteBytes) },
-    { header: 'MemR+W(B)', cells: float(rows.map((r) => r.memReadBytes + r.memWriteBytes), t.memRWBytes) },
+    { header: 'MemRead(B)', numeric: true, cells: float(rows.map((r) => r.memReadBytes), t.totalRowMemReadBytes) },
+    { header: 'MemWrite(B)', numeric: true, cells: float(rows.map((r) => r.memWriteBytes), t.totalRowMemWriteBytes) },
+    { header: 'MemR+W(B)', numeric: true, cells: float(rows.map((r) => r.memReadBytes + r.memWriteBytes), t.memRWBytes) },
   ]);
   const width = table[0]?.length ?? 0;
   const lines = [

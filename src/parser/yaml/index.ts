@@ -15,10 +15,13 @@ export function parseYaml(text: string, file: string): ParseResult {
   if (loaded.data === undefined) return { ast: undefined, diagnostics: finish(diagnostics) };
 
   const root = loaded.doc.contents;
+  // A rejected number stands in the data as 0, which may also break a schema rule; one report is enough.
+  const badNumbers = new Set(diagnostics.filter((d) => d.code === 'BAD_VALUE').map((d) => d.span?.offset));
   for (const issue of checkSchema(loaded.data)) {
     const node = locateNode(root, issue.path, loaded.aliases);
     const target = issue.key !== undefined ? (locateKey(node, issue.key, loaded.aliases) ?? node) : node;
     const span: Span = target ? map.span(target.range[0], Math.max(target.range[0], target.range[1])) : map.span(0);
+    if (issue.key === undefined && badNumbers.has(span.offset)) continue;
     diagnostics.push(error(issue.code, issue.message, span, issue.hint));
   }
   if (hasErrors(diagnostics) || !root) return { ast: undefined, diagnostics: finish(diagnostics) };
@@ -27,11 +30,11 @@ export function parseYaml(text: string, file: string): ParseResult {
   return { ast: hasErrors(diagnostics) ? undefined : ast, diagnostics: finish(diagnostics) };
 }
 
-/** Document order, and one diagnostic per (code, position): a bad number also fails its schema rule. */
+/** Document order (stable), without exact repeats (an alias expanded twice reports its anchor twice). */
 function finish(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   const unique = diagnostics.filter((d) => {
-    const id = `${d.code}@${d.span?.offset ?? -1}`;
+    const id = `${d.code}@${d.span?.offset ?? -1}:${d.message}`;
     if (seen.has(id)) return false;
     seen.add(id);
     return true;

@@ -1,0 +1,371 @@
+/**
+ * The training loop with NNDL's RunnerV3 semantics: per step a forward pass in training mode, cross-entropy on
+ * the logits, backward, optimizer step; the loss recorded every step and logged every `logSteps`; a dev
+ * evaluation (inference mode) every `evalSteps` and at the last step; the best model handed out whenever dev
+ * accuracy improves. Beyond RunnerV3: resumable state, an AbortSignal, divergence detection, schedules.
+ *
+ * No I/O here: lines, progress and checkpoints leave through the hooks.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { IrNetwork } from '../../compiler/ir.js';
+import { getStateDict, setStateDict, type StateDict } from '../../compiler/targets/tfjs/index.js';
+import { learningRateAt, shouldEvaluate, shouldLog, stepsPerEpoch, validateTrainConfig, type TrainConfig } from './config.js';
+import {
+  copyHistory,
+  emptyHistory,
+  isImprovement,
+  type EvaluationRecord,
+  type StepRecord,
+  type TrainHistory,
+  type TrainProgress,
+} from './history.js';
+import { bestLine, evaluateLine, trainLine, TRAINING_DONE_LINE } from './log-lines.js';
+import { createOptimizer, restoreOptimizerState, saveOptimizerState, setLearningRate, type OptimizerState } from './optimizer.js';
+import { Prng } from './prng.js';
+
+/** Images and labels: NCHW float32 images (already normalized) and integer class labels. Data's `Split` fits. */
+export interface LabeledImages {
+  readonly images: Float32Array;
+  readonly labels: Int32Array;
+  readonly count: number;
+}
+
+/** The full resumable state of a run: weights (PyTorch layout, BN statistics included), optimizer, progress. */
+export interface TrainSnapshot {
+  readonly weights: StateDict;
+  readonly optimizer: OptimizerState;
+  readonly progress: TrainProgress;
+  readonly history: TrainHistory;
+}
+
+/** The model that gave a new best dev accuracy. */
+export interface BestSnapshot {
+  readonly weights: StateDict;
+  readonly step: number;
+  readonly epoch: number;
+  readonly score: number;
+  readonly loss: number;
+}
+
+/** Progress of one step, for progress bars. */
+export interface StepInfo extends StepRecord {
+  readonly totalSteps: number;
+}
+
+/** How the trainer talks to the outside; every hook is optional and may be async (the loop waits). */
+export interface TrainHooks {
+  /** One RunnerV3 log line, without a newline. */
+  log?(line: string): void;
+  /** After every optimizer step. */
+  step?(info: StepInfo): void;
+  /** After every dev evaluation. */
+  evaluated?(record: EvaluationRecord): void;
+  /** Whenever dev accuracy improves (before the `best ... updated` line is logged). */
+  saveBest?(snapshot: BestSnapshot): Promise<void> | void;
+  /** At the end of every epoch, and when stopped by the signal: the resume point. */
+  saveLast?(snapshot: TrainSnapshot): Promise<void> | void;
+}
+
+/** A snapshot to continue from (from {@link TrainHooks.saveLast}, usually through a checkpoint). */
+export interface ResumeFrom {
+  readonly weights: StateDict;
+  readonly optimizer: OptimizerState;
+  readonly progress: TrainProgress;
+  readonly history: TrainHistory;
+}
+
+/** Arguments of {@link train}. */
+export interface TrainArgs {
+  /** A model built from `ir` by the tfjs target. */
+  readonly model: tf.LayersModel;
+  readonly ir: IrNetwork;
+  readonly train: LabeledImages;
+  readonly dev: LabeledImages;
+  readonly config: TrainConfig;
+  readonly hooks?: TrainHooks;
+  /** When aborted, the current step finishes, `saveLast` gets a mid-epoch snapshot, and train returns 'interrupted'. */
+  readonly signal?: AbortSignal;
+  readonly resume?: ResumeFrom;
+  /** Milliseconds clock; tests may pin it. */
+  readonly now?: () => number;
+}
+
+/** Where a non-finite loss stopped training. */
+export interface Divergence {
+  readonly epoch: number;
+  /** The 0-based step within the epoch. */
+  readonly stepInEpoch: number;
+  readonly globalStep: number;
+  readonly loss: number;
+}
+
+/** How training ended. */
+export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
+
+/** The result of {@link train}: the model keeps the final weights (for 'diverged': those before the bad step). */
+export interface TrainOutcome {
+  readonly status: TrainStatus;
+  readonly progress: TrainProgress;
+  readonly history: TrainHistory;
+  readonly totalSteps: number;
+  readonly stepsPerEpoch: number;
+  readonly divergence?: Divergence;
+}
+
+/** Result of {@link evaluate}: accuracy over all examples and RunnerV3's loss (the unweighted mean of batch means). */
+export interface EvaluationResult {
+  readonly accuracy: number;
+  readonly loss: number;
+  readonly count: number;
+}
+
+/** Checks that a split fits the model: image size, label range. Returns problems as sentences. */
+export function checkSplit(split: LabeledImages, ir: IrNetwork, name: string): string[] {
+  const numClasses = classCount(ir);
+  const sample = ir.inputShape.reduce((a, b) => a * b, 1);
+  const problems: string[] = [];
+  if (split.count <= 0) problems.push(`the ${name} split is empty`);
+  if (split.images.length !== split.count * sample)
+    problems.push(`the ${name} split has ${split.images.length} values for ${split.count} images of [${ir.inputShape.join(', ')}]`);
+  if (split.labels.length !== split.count) problems.push(`the ${name} split has ${split.labels.length} labels for ${split.count} images`);
+  for (let i = 0; i < split.labels.length; i++) {
+    const label = split.labels[i] ?? -1;
+    if (!(label >= 0 && label < numClasses)) {
+      problems.push(`the ${name} split has label ${label} at index ${i}, but '${ir.name}' has ${numClasses} outputs`);
+      break;
+    }
+  }
+  return problems;
+}
+
+/** The number of classes a network predicts: its flat output size. */
+export function classCount(ir: IrNetwork): number {
+  if (ir.outputShape.length !== 1) throw new Error(`'${ir.name}' does not output flat logits (output [${ir.outputShape.join(', ')}])`);
+  return ir.outputShape[0] ?? 0;
+}
+
+/** Stacks the images and one-hot labels of `indices` into tensors. */
+function batchOf(split: LabeledImages, indices: ArrayLike<number>, ir: IrNetwork, numClasses: number): { x: tf.Tensor; y: tf.Tensor } {
+  const sample = ir.inputShape.reduce((a, b) => a * b, 1);
+  const n = indices.length;
+  const images = new Float32Array(n * sample);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = indices[i] ?? 0;
+    images.set(split.images.subarray(k * sample, (k + 1) * sample), i * sample);
+    labels[i] = split.labels[k] ?? 0;
+  }
+  return tf.tidy(() => ({
+    x: tf.tensor(images, [n, ...ir.inputShape], 'float32'),
+    y: tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses),
+  }));
+}
+
+function crossEntropy(y: tf.Tensor, logits: tf.Tensor): tf.Scalar {
+  return tf.losses.softmaxCrossEntropy(y, logits, undefined, undefined, tf.Reduction.MEAN) as tf.Scalar;
+}
+
+/** The model's output on `x` as one tensor (a model built by the tfjs target has exactly one). */
+function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {
+  const out = model.apply(x, { training });
+  if (Array.isArray(out) || !(out instanceof tf.Tensor)) throw new Error('the model did not return one tensor');
+  return out;
+}
+
+/**
+ * Evaluates in inference mode, in order, `batchSize` examples at a time: accuracy over all examples, and the
+ * mean of the per-batch mean losses (RunnerV3's convention: the short last batch counts as much as the others).
+ */
+export function evaluate(model: tf.LayersModel, ir: IrNetwork, split: LabeledImages, batchSize: number): EvaluationResult {
+  const numClasses = classCount(ir);
+  let correct = 0;
+  let lossSum = 0;
+  let batches = 0;
+  for (let start = 0; start < split.count; start += batchSize) {
+    const indices = Array.from({ length: Math.min(batchSize, split.count - start) }, (_, i) => start + i);
+    const [loss, right] = tf.tidy(() => {
+      const { x, y } = batchOf(split, indices, ir, numClasses);
+      const logits = forward(model, x, false);
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'int32'));
+      return [crossEntropy(y, logits).dataSync()[0] ?? NaN, hits.dataSync()[0] ?? 0];
+    });
+    lossSum += loss;
+    correct += right;
+    batches += 1;
+  }
+  return { accuracy: split.count > 0 ? correct / split.count : 0, loss: batches > 0 ? lossSum / batches : NaN, count: split.count };
+}
+
+/**
+ * One optimizer step on a batch; returns the batch's mean loss before the update. A non-finite loss leaves the
+ * trainable weights untouched (the update is skipped) so the caller can stop with the last good model.
+ */
+function trainStep(
+  model: tf.LayersModel,
+  variables: tf.Variable[],
+  optimizer: tf.Optimizer,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  weightDecay: number,
+): number {
+  const { value, grads } = tf.variableGrads(() => crossEntropy(y, forward(model, x, true)), variables);
+  try {
+    const loss = value.dataSync()[0] ?? NaN;
+    if (!Number.isFinite(loss)) return loss;
+    tf.tidy(() => {
+      const list: { name: string; tensor: tf.Tensor }[] = [];
+      for (const v of variables) {
+        const g = grads[v.name];
+        if (!g) continue;
+        // PyTorch's weight_decay: the L2 term joins the gradient before the optimizer sees it.
+        list.push({ name: v.name, tensor: weightDecay > 0 ? tf.add(g, tf.mul(v, weightDecay)) : g });
+      }
+      optimizer.applyGradients(list);
+    });
+    return loss;
+  } finally {
+    value.dispose();
+    tf.dispose(grads);
+  }
+}
+
+/** The state before the first step of a run with `config`. */
+export function initialProgress(config: TrainConfig): TrainProgress {
+  return {
+    globalStep: 0,
+    epoch: 0,
+    stepInEpoch: 0,
+    epochPrng: Prng.fromSeed(config.seed).state(),
+    bestScore: 0,
+    bestStep: null,
+    elapsedMs: 0,
+  };
+}
+
+/**
+ * Trains `model` in place. Throws Error for programming errors and for data that does not fit the network
+ * (call {@link checkSplit} first to report those nicely); a non-finite loss is a result ('diverged'), not an error.
+ */
+export async function train(args: TrainArgs): Promise<TrainOutcome> {
+  const { model, ir, config, hooks = {}, signal } = args;
+  const now = args.now ?? ((): number => performance.now());
+  const configProblems = validateTrainConfig(config);
+  if (configProblems.length) throw new Error(`invalid training config: ${configProblems.join('; ')}`);
+  for (const [split, name] of [
+    [args.train, 'train'],
+    [args.dev, 'dev'],
+  ] as const) {
+    const problems = checkSplit(split, ir, name);
+    if (problems.length) throw new Error(problems.join('; '));
+  }
+  const numClasses = classCount(ir);
+  const perEpoch = stepsPerEpoch(args.train.count, config.batchSize);
+  const totalSteps = config.epochs * perEpoch;
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = createOptimizer(config);
+  try {
+    let progress: TrainProgress;
+    let history: TrainHistory;
+    if (args.resume) {
+      const diagnostics = setStateDict(model, ir, args.resume.weights);
+      if (diagnostics.length) throw new Error(diagnostics.map((d) => d.message).join('; '));
+      await restoreOptimizerState(optimizer, args.resume.optimizer, config.optimizer, model);
+      progress = args.resume.progress;
+      history = copyHistory(args.resume.history);
+      if (progress.globalStep !== progress.epoch * perEpoch + progress.stepInEpoch || progress.epoch > config.epochs)
+        throw new Error(
+          `resume state is inconsistent: step ${progress.globalStep} at epoch ${progress.epoch}, step ${progress.stepInEpoch} ` +
+            `of ${perEpoch} per epoch and ${config.epochs} epochs`,
+        );
+    } else {
+      progress = initialProgress(config);
+      history = emptyHistory();
+    }
+    const log = (line: string): void => hooks.log?.(line);
+    const started = now();
+    const elapsedBefore = progress.elapsedMs;
+    const elapsed = (): number => elapsedBefore + (now() - started);
+    const snapshot = async (p: TrainProgress): Promise<TrainSnapshot> => ({
+      weights: getStateDict(model, ir),
+      optimizer: await saveOptimizerState(optimizer, config.optimizer, model),
+      progress: p,
+      history: copyHistory(history),
+    });
+
+    let { globalStep, bestScore, bestStep } = progress;
+    let epochPrng = progress.epochPrng;
+    for (let epoch = progress.epoch; epoch < config.epochs; epoch++) {
+      const prng = Prng.fromState(epochPrng);
+      const order = prng.permutation(args.train.count);
+      const nextEpochPrng = prng.state();
+      const first = epoch === progress.epoch ? progress.stepInEpoch : 0;
+      for (let s = first; s < perEpoch; s++) {
+        const lr = learningRateAt(config, globalStep, perEpoch);
+        setLearningRate(optimizer, lr);
+        const indices = order.subarray(s * config.batchSize, Math.min((s + 1) * config.batchSize, args.train.count));
+        const { x, y } = batchOf(args.train, indices, ir, numClasses);
+        let loss: number;
+        try {
+          loss = trainStep(model, variables, optimizer, x, y, config.weightDecay);
+        } finally {
+          x.dispose();
+          y.dispose();
+        }
+        if (!Number.isFinite(loss)) {
+          const divergence: Divergence = { epoch, stepInEpoch: s, globalStep, loss };
+          const at: TrainProgress = { globalStep, epoch, stepInEpoch: s, epochPrng, bestScore, bestStep, elapsedMs: elapsed() };
+          return { status: 'diverged', progress: at, history, totalSteps, stepsPerEpoch: perEpoch, divergence };
+        }
+        const record: StepRecord = { step: globalStep, epoch, loss, lr };
+        history.steps.push(record);
+        if (shouldLog(globalStep, config.logSteps)) {
+          history.logged.push(globalStep);
+          log(trainLine(epoch, config.epochs, globalStep, totalSteps, loss));
+        }
+        hooks.step?.({ ...record, totalSteps });
+        if (shouldEvaluate(globalStep, config.evalSteps, totalSteps)) {
+          const result = evaluate(model, ir, args.dev, config.batchSize);
+          log(evaluateLine(result.accuracy, result.loss));
+          const improved = isImprovement(bestScore, result.accuracy);
+          const evaluation: EvaluationRecord = { step: globalStep, epoch, score: result.accuracy, loss: result.loss, improved };
+          history.evaluations.push(evaluation);
+          hooks.evaluated?.(evaluation);
+          if (improved) {
+            await hooks.saveBest?.({ weights: getStateDict(model, ir), step: globalStep, epoch, score: result.accuracy, loss: result.loss });
+            log(bestLine(bestScore, result.accuracy));
+            bestScore = result.accuracy;
+            bestStep = globalStep;
+          }
+        }
+        globalStep += 1;
+        if (signal?.aborted && s + 1 < perEpoch) {
+          const at: TrainProgress = { globalStep, epoch, stepInEpoch: s + 1, epochPrng, bestScore, bestStep, elapsedMs: elapsed() };
+          await hooks.saveLast?.(await snapshot(at));
+          return { status: 'interrupted', progress: at, history, totalSteps, stepsPerEpoch: perEpoch };
+        }
+      }
+      const epochSteps = history.steps.filter((r) => r.epoch === epoch);
+      history.epochs.push({ epoch, loss: epochSteps.reduce((a, r) => a + r.loss, 0) / Math.max(1, epochSteps.length) });
+      epochPrng = nextEpochPrng;
+      const at: TrainProgress = { globalStep, epoch: epoch + 1, stepInEpoch: 0, epochPrng, bestScore, bestStep, elapsedMs: elapsed() };
+      await hooks.saveLast?.(await snapshot(at));
+      progress = at;
+      if (signal?.aborted && epoch + 1 < config.epochs)
+        return { status: 'interrupted', progress: at, history, totalSteps, stepsPerEpoch: perEpoch };
+    }
+    log(TRAINING_DONE_LINE);
+    const done: TrainProgress = { ...progress, elapsedMs: elapsed() };
+    return { status: 'completed', progress: done, history, totalSteps, stepsPerEpoch: perEpoch };
+  } finally {
+    disposeOptimizer(optimizer);
+  }
+}
+
+/** Frees everything an optimizer holds; tfjs's MomentumOptimizer.dispose forgets the learning-rate scalar. */
+function disposeOptimizer(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  if (optimizer instanceof tf.MomentumOptimizer) {
+    const c = (optimizer as unknown as { c?: tf.Tensor }).c;
+    if (c && !c.isDisposed) c.dispose();
+  }
+}

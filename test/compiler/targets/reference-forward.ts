@@ -1,0 +1,221 @@
+/**
+ * A naive float64 interpreter of the IR with PyTorch's eval-mode semantics, written from PyTorch's documented
+ * formulas (NCHW, OIHW, -inf max-pool padding, count_include_pad average pooling, row-major flatten). It is the
+ * reference the tfjs target is checked against; it shares no code with it.
+ */
+import type { IrNetwork, IrNode } from '../../../src/compiler/ir.js';
+
+/** A dense row-major tensor with its batch dimension. */
+export interface RefTensor {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+/** Named PyTorch-layout weights. */
+export type RefWeights = ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: ArrayLike<number> }>;
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function weight(w: RefWeights, key: string): ArrayLike<number> {
+  const t = w.get(key);
+  if (!t) throw new Error(`reference: missing ${key}`);
+  return t.data;
+}
+
+/** Runs `ir` on `input` ([N, ...ir.inputShape]) in eval mode. */
+export function referenceForward(ir: IrNetwork, weights: RefWeights, input: RefTensor): RefTensor {
+  const values = new Map<string, RefTensor>([['input', input]]);
+  for (const node of ir.nodes) {
+    const xs = node.inputs.map((p) => {
+      const v = values.get(p);
+      if (!v) throw new Error(`reference: ${p} not computed`);
+      return v;
+    });
+    values.set(node.path, evalNode(node, xs, weights));
+  }
+  const out = values.get(ir.output);
+  if (!out) throw new Error('reference: no output');
+  return out;
+}
+
+function evalNode(node: IrNode, xs: readonly RefTensor[], w: RefWeights): RefTensor {
+  const x = xs[0] as RefTensor;
+  switch (node.kind) {
+    case 'conv':
+      return conv2d(
+        x,
+        weight(w, `${node.path}.weight`),
+        node.bias ? weight(w, `${node.path}.bias`) : null,
+        node.outChannels,
+        node.kernel,
+        node.stride,
+        node.padding,
+        node.dilation,
+        node.groups,
+      );
+    case 'batchnorm': {
+      const mean = weight(w, `${node.path}.running_mean`);
+      const variance = weight(w, `${node.path}.running_var`);
+      const gamma = node.affine ? weight(w, `${node.path}.weight`) : null;
+      const beta = node.affine ? weight(w, `${node.path}.bias`) : null;
+      const c = x.shape[1] ?? 1;
+      const inner = size(x.shape.slice(2));
+      const out = new Float64Array(x.data.length);
+      for (let i = 0; i < out.length; i++) {
+        const ch = Math.floor(i / inner) % c;
+        const norm = ((x.data[i] ?? 0) - (mean[ch] ?? 0)) / Math.sqrt((variance[ch] ?? 0) + node.eps);
+        out[i] = norm * (gamma ? (gamma[ch] ?? 0) : 1) + (beta ? (beta[ch] ?? 0) : 0);
+      }
+      return { shape: x.shape, data: out };
+    }
+    case 'activation': {
+      const f = activation(node.fn, node.alpha);
+      return { shape: x.shape, data: x.data.map(f) };
+    }
+    case 'maxpool':
+    case 'avgpool':
+      return pool(node.kind, x, node.kernel, node.stride, node.padding);
+    case 'global_avgpool':
+      return pool('avgpool', x, [x.shape[2] ?? 1, x.shape[3] ?? 1], [1, 1], [0, 0]);
+    case 'flatten':
+      return { shape: [x.shape[0] ?? 1, size(x.shape.slice(1))], data: x.data };
+    case 'linear': {
+      const [n = 1, f = 1] = x.shape;
+      const wt = weight(w, `${node.path}.weight`);
+      const b = node.bias ? weight(w, `${node.path}.bias`) : null;
+      const o = node.outFeatures;
+      const out = new Float64Array(n * o);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < o; j++) {
+          let s = b ? (b[j] ?? 0) : 0;
+          for (let k = 0; k < f; k++) s += (x.data[i * f + k] ?? 0) * (wt[j * f + k] ?? 0);
+          out[i * o + j] = s;
+        }
+      return { shape: [n, o], data: out };
+    }
+    case 'dropout':
+    case 'identity':
+      return x;
+    case 'add': {
+      const out = new Float64Array(x.data.length);
+      for (const t of xs) for (let i = 0; i < out.length; i++) out[i] = (out[i] ?? 0) + (t.data[i] ?? 0);
+      return { shape: x.shape, data: out };
+    }
+  }
+}
+
+function conv2d(
+  x: RefTensor,
+  w: ArrayLike<number>,
+  b: ArrayLike<number> | null,
+  outC: number,
+  [kh, kw]: readonly [number, number],
+  [sh, sw]: readonly [number, number],
+  [ph, pw]: readonly [number, number],
+  [dh, dw]: readonly [number, number],
+  groups: number,
+): RefTensor {
+  const [n = 1, inC = 1, h = 1, wd = 1] = x.shape;
+  const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((wd + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  const icg = inC / groups;
+  const ocg = outC / groups;
+  const out = new Float64Array(n * outC * oh * ow);
+  for (let bi = 0; bi < n; bi++)
+    for (let o = 0; o < outC; o++) {
+      const g = Math.floor(o / ocg);
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++) {
+          let s = b ? (b[o] ?? 0) : 0;
+          for (let ci = 0; ci < icg; ci++) {
+            const c = g * icg + ci;
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = y * sh - ph + ky * dh;
+              if (iy < 0 || iy >= h) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = xx * sw - pw + kx * dw;
+                if (ix < 0 || ix >= wd) continue;
+                s += (x.data[((bi * inC + c) * h + iy) * wd + ix] ?? 0) * (w[((o * icg + ci) * kh + ky) * kw + kx] ?? 0);
+              }
+            }
+          }
+          out[((bi * outC + o) * oh + y) * ow + xx] = s;
+        }
+    }
+  return { shape: [n, outC, oh, ow], data: out };
+}
+
+function pool(
+  kind: 'maxpool' | 'avgpool',
+  x: RefTensor,
+  [kh, kw]: readonly [number, number],
+  [sh, sw]: readonly [number, number],
+  [ph, pw]: readonly [number, number],
+): RefTensor {
+  const [n = 1, c = 1, h = 1, wd = 1] = x.shape;
+  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const ow = Math.floor((wd + 2 * pw - kw) / sw) + 1;
+  const out = new Float64Array(n * c * oh * ow);
+  for (let p = 0; p < n * c; p++)
+    for (let y = 0; y < oh; y++)
+      for (let xx = 0; xx < ow; xx++) {
+        let acc = kind === 'maxpool' ? -Infinity : 0;
+        for (let ky = 0; ky < kh; ky++)
+          for (let kx = 0; kx < kw; kx++) {
+            const iy = y * sh - ph + ky;
+            const ix = xx * sw - pw + kx;
+            const inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
+            const v = inside ? (x.data[(p * h + iy) * wd + ix] ?? 0) : kind === 'maxpool' ? -Infinity : 0;
+            acc = kind === 'maxpool' ? Math.max(acc, v) : acc + v;
+          }
+        out[(p * oh + y) * ow + xx] = kind === 'maxpool' ? acc : acc / (kh * kw);
+      }
+  return { shape: [n, c, oh, ow], data: out };
+}
+
+/** erf to ~1e-15 (Abramowitz-Stegun 7.1.26 is too coarse for a reference): series near 0, continued fraction beyond. */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    let term = ax;
+    let sum = ax;
+    for (let k = 1; k < 60; k++) {
+      term *= (-ax * ax) / k;
+      sum += term / (2 * k + 1);
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))) evaluated bottom-up.
+  let f = ax;
+  for (let k = 60; k >= 1; k--) f = ax + k / 2 / f;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
+}
+
+function activation(fn: string, alpha: number | undefined): (v: number) => number {
+  const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+  switch (fn) {
+    case 'relu':
+      return (v) => Math.max(v, 0);
+    case 'relu6':
+      return (v) => Math.min(Math.max(v, 0), 6);
+    case 'leaky_relu':
+      return (v) => (v >= 0 ? v : (alpha ?? 0.01) * v);
+    case 'elu':
+      return (v) => (v > 0 ? v : (alpha ?? 1) * Math.expm1(v));
+    case 'selu':
+      return (v) => 1.0507009873554804934193349852946 * (v > 0 ? v : 1.6732632423543772848170429916717 * Math.expm1(v));
+    case 'gelu':
+      return (v) => 0.5 * v * (1 + erf(v / Math.SQRT2));
+    case 'sigmoid':
+      return sigmoid;
+    case 'tanh':
+      return Math.tanh;
+    case 'softplus':
+      return (v) => (v > 20 ? v : Math.log1p(Math.exp(v)));
+    case 'silu':
+      return (v) => v * sigmoid(v);
+    default:
+      throw new Error(`reference: activation ${fn}`);
+  }
+}
