@@ -12,7 +12,12 @@ export function parseSpec(text: string, file: string): ParseResult {
   return {
     ast: undefined,
     diagnostics: [
-      error('UNKNOWN_FORMAT', `cannot tell the format of '${file}'`, undefined, 'name spec files *.yaml, *.yml or *.net'),
+      error(
+        'UNKNOWN_FORMAT',
+        `cannot tell the format of '${file}'`,
+        undefined,
+        'name spec files *.yaml, *.yml or *.net',
+      ),
     ],
   };
 }

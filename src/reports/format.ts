@@ -35,7 +35,9 @@ export function formatFixed(x: number, digits: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   const sign = x < 0 || Object.is(x, -0) ? '-' : '';
-  const s = roundScaled(x, digits).toString().padStart(digits + 1, '0');
+  const s = roundScaled(x, digits)
+    .toString()
+    .padStart(digits + 1, '0');
   const whole = s.slice(0, s.length - digits);
   return digits > 0 ? `${sign}${whole}.${s.slice(s.length - digits)}` : `${sign}${whole}`;
 }
@@ -80,7 +82,8 @@ function groupDigits(s: string): string {
 
 /** Python's `'{:,}'.format(n)` for an integer. */
 export function groupThousands(n: number | bigint): string {
-  if (typeof n === 'number' && !Number.isSafeInteger(n)) throw new Error(`internal: ${n} is not a safe integer`);
+  if (typeof n === 'number' && !Number.isSafeInteger(n))
+    throw new Error(`internal: ${n} is not a safe integer`);
   return groupDigits(n.toString());
 }
 
@@ -140,7 +143,13 @@ export function pandasTable(index: readonly string[], columns: readonly PandasCo
   const row = (first: string, cells: readonly string[]): string =>
     [first.padEnd(indexWidth), ...cells.map((s, i) => s.padStart(widths[i] ?? 0))].join(' ');
   lines.push(row('', headers));
-  for (let r = 0; r < index.length; r++) lines.push(row(index[r] ?? '', columns.map((c) => c.cells[r] ?? '')));
+  for (let r = 0; r < index.length; r++)
+    lines.push(
+      row(
+        index[r] ?? '',
+        columns.map((c) => c.cells[r] ?? ''),
+      ),
+    );
   return lines;
 }
 
@@ -161,7 +170,8 @@ export function stringifyJson(value: unknown): string {
     if (Array.isArray(v)) {
       if (v.length === 0) return '[]';
       const flat = (x: unknown): boolean => x === null || typeof x !== 'object';
-      if (v.every((x) => flat(x) || (Array.isArray(x) && x.every(flat)))) return `[${v.map((x) => render(x, inner)).join(', ')}]`;
+      if (v.every((x) => flat(x) || (Array.isArray(x) && x.every(flat))))
+        return `[${v.map((x) => render(x, inner)).join(', ')}]`;
       return `[\n${v.map((x) => inner + render(x, inner)).join(',\n')}\n${indent}]`;
     }
     const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);

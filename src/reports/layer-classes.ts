@@ -65,7 +65,13 @@ export function kerasClass(node: IrNode): string {
       return 'BatchNormalization';
     case 'activation':
       // tfjs has dedicated layers for these; every other function is an Activation layer.
-      return node.fn === 'relu' || node.fn === 'relu6' ? 'ReLU' : node.fn === 'leaky_relu' ? 'LeakyReLU' : node.fn === 'elu' ? 'ELU' : 'Activation';
+      return node.fn === 'relu' || node.fn === 'relu6'
+        ? 'ReLU'
+        : node.fn === 'leaky_relu'
+          ? 'LeakyReLU'
+          : node.fn === 'elu'
+            ? 'ELU'
+            : 'Activation';
     case 'maxpool':
       return 'MaxPooling2D';
     case 'avgpool':

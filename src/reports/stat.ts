@@ -25,15 +25,25 @@ export const STAT_FORMATS: readonly StatFormat[] = ['torchstat', 'json'];
 const MIB = 1024 ** 2;
 const FLOAT32 = 4;
 
+/** The node type of kind `K` (PoolNode serves two kinds, so `Extract` alone would give never for them). */
+type NodeOf<K extends IrNodeKind> = IrNode extends infer N
+  ? N extends IrNode
+    ? K extends N['kind']
+      ? N & { readonly kind: K }
+      : never
+    : never
+  : never;
+
 /** A function per IR kind, each receiving its own node type. */
-type PerKind<R> = { readonly [K in IrNodeKind]: (node: Extract<IrNode, { kind: K }>) => R };
+type PerKind<R> = { readonly [K in IrNodeKind]: (node: NodeOf<K>) => R };
 
 function dispatch<R>(table: PerKind<R>, node: IrNode): R {
   return (table[node.kind] as (n: IrNode) => R)(node);
 }
 
 const inputOf = (node: IrNode): Shape => node.inputShapes[0] ?? [];
-const trainable = (node: IrNode): number => node.params.reduce((n, p) => n + (p.trainable ? numel(p.shape) : 0), 0);
+const trainable = (node: IrNode): number =>
+  node.params.reduce((n, p) => n + (p.trainable ? numel(p.shape) : 0), 0);
 const allParams = (node: IrNode): number => node.params.reduce((n, p) => n + numel(p.shape), 0);
 
 /**
@@ -59,7 +69,8 @@ const TORCHSTAT: PerKind<TorchstatMeasures> = {
     const kernelAdd = kernelMul - 1 + (n.bias ? 1 : 0);
     const perGroup = outH * outW * Math.floor(outC / n.groups);
     // compute_flops uses all input channels per filter whatever `groups` is; torchstat overcounts grouped convs.
-    const flops = kh * kw * inC * Math.floor(outC / n.groups) * outH * outW + (n.bias ? outC * outH * outW : 0);
+    const flops =
+      kh * kw * inC * Math.floor(outC / n.groups) * outH * outW + (n.bias ? outC * outH * outW : 0);
     return {
       madd: (kernelMul + kernelAdd) * perGroup * n.groups,
       flops,
@@ -232,22 +243,88 @@ function shapeCell(shape: Shape): string {
 export function torchstatTable(ir: IrNetwork): string {
   const rows = torchstatRows(ir);
   const t = torchstatTotals(rows);
-  const messages = rows.flatMap((r) => r.notSupported.map((m) => `[${m}]: ${r.torchClass} is not supported!`));
+  const messages = rows.flatMap((r) =>
+    r.notSupported.map((m) => `[${m}]: ${r.torchClass} is not supported!`),
+  );
   const index = [...rows.map((_, i) => String(i)), 'total'];
   const float = (values: readonly number[], total: number): string[] => pandasFloatColumn([...values, total]);
   const text = (values: readonly string[], total: string): string[] => pandasObjectColumn([...values, total]);
   const table = pandasTable(index, [
-    { header: 'module name', cells: text(rows.map((r) => r.path), ' ') },
-    { header: 'input shape', cells: text(rows.map((r) => shapeCell(r.inputShape)), ' ') },
-    { header: 'output shape', cells: text(rows.map((r) => shapeCell(r.outputShape)), ' ') },
-    { header: 'params', numeric: true, cells: float(rows.map((r) => r.params), t.params) },
-    { header: 'memory(MB)', cells: text(rows.map((r) => formatFixed(r.memoryMiB, 2)), formatFixed(t.memoryMiB, 2)) },
+    {
+      header: 'module name',
+      cells: text(
+        rows.map((r) => r.path),
+        ' ',
+      ),
+    },
+    {
+      header: 'input shape',
+      cells: text(
+        rows.map((r) => shapeCell(r.inputShape)),
+        ' ',
+      ),
+    },
+    {
+      header: 'output shape',
+      cells: text(
+        rows.map((r) => shapeCell(r.outputShape)),
+        ' ',
+      ),
+    },
+    {
+      header: 'params',
+      numeric: true,
+      cells: float(
+        rows.map((r) => r.params),
+        t.params,
+      ),
+    },
+    {
+      header: 'memory(MB)',
+      cells: text(
+        rows.map((r) => formatFixed(r.memoryMiB, 2)),
+        formatFixed(t.memoryMiB, 2),
+      ),
+    },
     // After the total row is appended the columns are float64, hence `1,605,632.0`.
-    { header: 'MAdd', cells: text(rows.map((r) => groupFloat(r.madd)), groupFloat(t.madd)) },
-    { header: 'Flops', cells: text(rows.map((r) => groupFloat(r.flops)), groupFloat(t.flops)) },
-    { header: 'MemRead(B)', numeric: true, cells: float(rows.map((r) => r.memReadBytes), t.totalRowMemReadBytes) },
-    { header: 'MemWrite(B)', numeric: true, cells: float(rows.map((r) => r.memWriteBytes), t.totalRowMemWriteBytes) },
-    { header: 'MemR+W(B)', numeric: true, cells: float(rows.map((r) => r.memReadBytes + r.memWriteBytes), t.memRWBytes) },
+    {
+      header: 'MAdd',
+      cells: text(
+        rows.map((r) => groupFloat(r.madd)),
+        groupFloat(t.madd),
+      ),
+    },
+    {
+      header: 'Flops',
+      cells: text(
+        rows.map((r) => groupFloat(r.flops)),
+        groupFloat(t.flops),
+      ),
+    },
+    {
+      header: 'MemRead(B)',
+      numeric: true,
+      cells: float(
+        rows.map((r) => r.memReadBytes),
+        t.totalRowMemReadBytes,
+      ),
+    },
+    {
+      header: 'MemWrite(B)',
+      numeric: true,
+      cells: float(
+        rows.map((r) => r.memWriteBytes),
+        t.totalRowMemWriteBytes,
+      ),
+    },
+    {
+      header: 'MemR+W(B)',
+      numeric: true,
+      cells: float(
+        rows.map((r) => r.memReadBytes + r.memWriteBytes),
+        t.memRWBytes,
+      ),
+    },
   ]);
   const width = table[0]?.length ?? 0;
   const lines = [
@@ -273,7 +350,7 @@ function torchstatText(ir: IrNetwork): string {
     'Notes (netspec):',
     '- The duration[%] column is left out: it is a timing measurement of one forward pass and cannot be derived',
     '  from the network.',
-    "- torchstat's \"Flops\" column counts multiply-accumulates (MACs); its \"MAdd\" counts the multiplications and",
+    '- torchstat\'s "Flops" column counts multiply-accumulates (MACs); its "MAdd" counts the multiplications and',
     '  the additions, about 2 x Flops. `netspec stat --format json` gives MACs and FLOPs (= 2 x MACs for conv,',
     '  linear and batchnorm).',
     '- "MB" is MiB (2^20 bytes); memory(MB) is the size of each layer\'s output; float32, batch size 1.',
@@ -287,10 +364,13 @@ function torchstatText(ir: IrNetwork): string {
         ]
       : []),
     "- Rows are netspec's layers in execution order, which is also the registration order of netspec's generated",
-    '  PyTorch module, named by layer path. torchstat run on other code lists modules in that code\'s',
+    "  PyTorch module, named by layer path. torchstat run on other code lists modules in that code's",
     '  registration order (the NNDL seed registers conv1, conv2, shortcut, bn1, bn2, bn3 in each block).',
     ...(hidden
-      ? [`- ${hidden} layers applied with torch.nn.functional inside blocks (activations, merges) have no row: torchstat`, '  sees only modules.']
+      ? [
+          `- ${hidden} layers applied with torch.nn.functional inside blocks (activations, merges) have no row: torchstat`,
+          '  sees only modules.',
+        ]
       : []),
   ];
   return `${torchstatTable(ir)}\n${notes.join('\n')}\n`;
@@ -304,7 +384,8 @@ const CONVENTIONS = {
   macs: 'multiply-accumulates: conv (C_in/groups)*k_h*k_w per output element, linear in*out, batchnorm 1 per element (inference: scale and shift folded); 0 for every other layer',
   flops:
     'floating-point operations: 2 x MACs for conv, linear and batchnorm (bias adds not counted separately); element-wise activations 1 per element; maxpool k_h*k_w-1 comparisons and avgpool k_h*k_w operations per output element; global_avgpool 1 per input element; add (inputs-1) per element; flatten, dropout (inference) and identity 0',
-  memory: 'bytes: outputBytes is the output tensor; readBytes is the inputs plus all parameters and buffers; writeBytes is the output',
+  memory:
+    'bytes: outputBytes is the output tensor; readBytes is the inputs plus all parameters and buffers; writeBytes is the output',
   torchstat:
     "torchstat 0.0.7's columns for the layers its hooks see (null for layers applied with torch.nn.functional): madd counts multiplications and additions, flops counts multiply-accumulates, memoryMiB is the output in MiB, memRead/memWrite in bytes; a measure torchstat does not support is 0 and listed in notSupported",
 };

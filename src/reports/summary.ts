@@ -55,7 +55,8 @@ function bufferCount(node: IrNode): number {
  */
 export function torchsummaryRows(ir: IrNetwork): TorchsummaryRow[] {
   const groupsByOutput = new Map<string, IrNetwork['groups'][number][]>();
-  for (const group of ir.groups) groupsByOutput.set(group.output, [...(groupsByOutput.get(group.output) ?? []), group]);
+  for (const group of ir.groups)
+    groupsByOutput.set(group.output, [...(groupsByOutput.get(group.output) ?? []), group]);
   const rows: TorchsummaryRow[] = [];
   const add = (cls: string, row: Omit<TorchsummaryRow, 'name'>): void => {
     rows.push({ name: `${cls}-${rows.length + 1}`, ...row });
@@ -63,7 +64,12 @@ export function torchsummaryRows(ir: IrNetwork): TorchsummaryRow[] {
   for (const node of ir.nodes) {
     const cls = torchClass(node);
     if (cls !== undefined && isHooked(node))
-      add(cls, { path: node.path, kind: node.kind, outputShape: node.outputShape, params: trainableCount(node) });
+      add(cls, {
+        path: node.path,
+        kind: node.kind,
+        outputShape: node.outputShape,
+        params: trainableCount(node),
+      });
     for (const group of groupsByOutput.get(node.path) ?? [])
       add(group.block, { path: group.path, kind: 'block', outputShape: group.outputShape, params: 0 });
   }
@@ -157,7 +163,9 @@ type KerasRow = readonly [string, string, string, string, readonly string[]];
 /** The tfjs `model.summary()` layout, with columns widened instead of truncated when a cell is too long. */
 function kerasText(ir: IrNetwork): string {
   // tfjs treats a model as sequential when each layer reads exactly the layer before it.
-  const sequential = ir.nodes.every((n, i) => n.inputs.length === 1 && n.inputs[0] === (i === 0 ? 'input' : ir.nodes[i - 1]?.path));
+  const sequential = ir.nodes.every(
+    (n, i) => n.inputs.length === 1 && n.inputs[0] === (i === 0 ? 'input' : ir.nodes[i - 1]?.path),
+  );
   const shapeOf = new Map<string, Shape>([['input', ir.inputShape]]);
   for (const n of ir.nodes) shapeOf.set(n.path, n.outputShape);
   const inputShapes = (node: IrNode): string => {
@@ -166,15 +174,13 @@ function kerasText(ir: IrNetwork): string {
   };
   const rows: KerasRow[] = [
     ['input (InputLayer)', `[${kerasShape(ir.inputShape)}]`, kerasShape(ir.inputShape), '0', []],
-    ...ir.nodes.map(
-      (n): KerasRow => [
-        `${n.path} (${kerasClass(n)})`,
-        inputShapes(n),
-        kerasShape(n.outputShape),
-        String(trainableCount(n) + bufferCount(n)),
-        n.inputs.map((i) => `${i}[0][0]`),
-      ],
-    ),
+    ...ir.nodes.map((n): KerasRow => [
+      `${n.path} (${kerasClass(n)})`,
+      inputShapes(n),
+      kerasShape(n.outputShape),
+      String(trainableCount(n) + bufferCount(n)),
+      n.inputs.map((i) => `${i}[0][0]`),
+    ]),
   ];
   const headers = ['Layer (type)', 'Input Shape', 'Output shape', 'Param #', 'Receives inputs'];
   const lineLength = sequential ? 90 : 115;
@@ -186,7 +192,10 @@ function kerasText(ir: IrNetwork): string {
   const widths: number[] = [];
   for (let c = 0; c < columns; c++) {
     const base = (ends[c] ?? 0) - (ends[c - 1] ?? 0);
-    const longest = Math.max(headers[c]?.length ?? 0, ...rows.flatMap((r) => cellsOf(r, c).map((s) => s.length)));
+    const longest = Math.max(
+      headers[c]?.length ?? 0,
+      ...rows.flatMap((r) => cellsOf(r, c).map((s) => s.length)),
+    );
     widths.push(Math.max(base, longest + (c === columns - 1 ? 0 : 1)));
   }
   const width = widths.reduce((a, b) => a + b, 0);
@@ -205,11 +214,16 @@ function kerasText(ir: IrNetwork): string {
   });
   const trainable = ir.nodes.reduce((n, node) => n + trainableCount(node), 0);
   const buffers = ir.nodes.reduce((n, node) => n + bufferCount(node), 0);
-  out.push(`Total params: ${trainable + buffers}`, `Trainable params: ${trainable}`, `Non-trainable params: ${buffers}`, '_'.repeat(width));
+  out.push(
+    `Total params: ${trainable + buffers}`,
+    `Trainable params: ${trainable}`,
+    `Non-trainable params: ${buffers}`,
+    '_'.repeat(width),
+  );
   const notes = [
     'Notes (netspec):',
-    '- Shapes are NHWC ([batch, height, width, channels], batch null), as tfjs stores tensors; netspec\'s other',
-    '  reports (torchsummary, torchstat, json) use PyTorch\'s NCHW.',
+    "- Shapes are NHWC ([batch, height, width, channels], batch null), as tfjs stores tensors; netspec's other",
+    "  reports (torchsummary, torchstat, json) use PyTorch's NCHW.",
     '- Param # counts every weight tfjs keeps: a BatchNormalization layer has gamma and beta (trainable) and its',
     '  moving mean and variance (non-trainable), 4 x channels in all. torchsummary counts only the trainable ones.',
     '- One row per IR layer, including the activations and merges inside blocks that torchsummary does not list.',
@@ -235,7 +249,8 @@ export function summaryJson(ir: IrNetwork): unknown {
   const tsRows = torchsummaryRows(ir);
   const tsName = new Map(tsRows.map((r) => [r.path, r.name]));
   const groupsByOutput = new Map<string, IrNetwork['groups'][number][]>();
-  for (const group of ir.groups) groupsByOutput.set(group.output, [...(groupsByOutput.get(group.output) ?? []), group]);
+  for (const group of ir.groups)
+    groupsByOutput.set(group.output, [...(groupsByOutput.get(group.output) ?? []), group]);
   const rows: JsonSummaryRow[] = [];
   for (const node of ir.nodes) {
     rows.push({
@@ -267,12 +282,16 @@ export function summaryJson(ir: IrNetwork): unknown {
     network: ir.name,
     inputShape: ir.inputShape,
     conventions: {
-      shapes: 'per sample, without the batch dimension, in PyTorch order: [C, H, W] for feature maps (NCHW without N), [F] for flat features',
+      shapes:
+        'per sample, without the batch dimension, in PyTorch order: [C, H, W] for feature maps (NCHW without N), [F] for flat features',
       trainableParams: 'parameters that training updates: weights and biases (PyTorch parameters)',
-      bufferParams: 'tensors that are saved but not trained: BatchNorm running mean and variance (PyTorch buffers)',
+      bufferParams:
+        'tensors that are saved but not trained: BatchNorm running mean and variance (PyTorch buffers)',
       rows: "every IR layer in execution order, plus one 'block' row per block instance right after the layer that produces its output",
-      functional: "true for layers applied with torch.nn.functional inside a block's forward; PyTorch's hooks (torchsummary, torchstat) do not see them",
-      torchsummary: "torchsummary's totals: params are trainable only; sizes in bytes of float32 with batch size 1; forward/backward is 2 x the sum of the row outputs",
+      functional:
+        "true for layers applied with torch.nn.functional inside a block's forward; PyTorch's hooks (torchsummary, torchstat) do not see them",
+      torchsummary:
+        "torchsummary's totals: params are trainable only; sizes in bytes of float32 with batch size 1; forward/backward is 2 x the sum of the row outputs",
     },
     rows,
     totals: {

@@ -27,13 +27,21 @@ describe('parseYaml: YAML-level diagnostics', () => {
   });
 
   it('reports duplicate keys at the second key', () => {
-    expect(diags(`${HEAD}modules: []\nname: again\n`, true)).toEqual(["YAML_DUPLICATE_KEY 5:1 duplicate key 'name'"]);
-    expect(diags(`${HEAD}modules:\n  - m: [conv: {out: 1, kernel: 3, out: 2}]\n`)).toEqual(['YAML_DUPLICATE_KEY 5:35']);
+    expect(diags(`${HEAD}modules: []\nname: again\n`, true)).toEqual([
+      "YAML_DUPLICATE_KEY 5:1 duplicate key 'name'",
+    ]);
+    expect(diags(`${HEAD}modules:\n  - m: [conv: {out: 1, kernel: 3, out: 2}]\n`)).toEqual([
+      'YAML_DUPLICATE_KEY 5:35',
+    ]);
   });
 
   it('refuses __proto__, constructor and prototype keys anywhere, without touching Object.prototype', () => {
     const text = `${HEAD}__proto__: {polluted: 1}\nmodules:\n  - m: [conv: {constructor: 1, prototype: {x: 1}}]\n`;
-    expect(diags(text)).toEqual(['YAML_FORBIDDEN_KEY 4:1', 'YAML_FORBIDDEN_KEY 6:16', 'YAML_FORBIDDEN_KEY 6:32']);
+    expect(diags(text)).toEqual([
+      'YAML_FORBIDDEN_KEY 4:1',
+      'YAML_FORBIDDEN_KEY 6:16',
+      'YAML_FORBIDDEN_KEY 6:32',
+    ]);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
     expect(diags('netspec: 1\nname: n\nparams: {"__proto__": 1}\n')).toContain('YAML_FORBIDDEN_KEY 3:10');
@@ -68,7 +76,24 @@ describe('parseYaml: YAML-level diagnostics', () => {
   });
 
   it('reports keys that are not strings', () => {
-    expect(diags(`${HEAD}modules: []\nparams: {1: 2}\n`, true)).toEqual(['WRONG_TYPE 5:10 expected a string key, found number 1']);
+    expect(diags(`${HEAD}modules: []\nparams: {1: 2}\n`, true)).toEqual([
+      'WRONG_TYPE 5:10 expected a string key, found number 1',
+    ]);
+  });
+});
+
+describe('parseYaml: expression diagnostics', () => {
+  it('reports expression errors at their exact position in plain and quoted scalars', () => {
+    expect(diags('netspec: 1\nname: n\ninput: [$c +, 8]\nmodules: []\n')).toEqual(['EXPR_SYNTAX 3:13']);
+    expect(diags('netspec: 1\nname: n\ninput: ["$c * (2", 8]\nmodules: []\n')).toEqual(['EXPR_SYNTAX 3:17']);
+    expect(diags('netspec: 1\nname: n\ninput: [$]\nmodules: []\n')).toEqual(['EXPR_SYNTAX 3:9']);
+  });
+
+  it('falls back to the whole scalar when escapes make the value differ from the source', () => {
+    const r = parseYaml('netspec: 1\nname: n\ninput: ["$c\\t* 2 +", 8]\nmodules: []\n', FILE);
+    expect(r.diagnostics.map((d) => [d.code, d.span?.line, d.span?.col, d.span?.endOffset])).toEqual([
+      ['EXPR_SYNTAX', 3, 9, 'netspec: 1\nname: n\ninput: ["$c\\t* 2 +"'.length],
+    ]);
   });
 });
 
@@ -84,19 +109,27 @@ describe('parseYaml: schema diagnostics', () => {
     const text = `${HEAD}blocks:\n  B:\n    body: [relu]\n    shortcuts: {layers: [relu]}\nmodules: []\n`;
     const r = parseYaml(text, FILE);
     expect(r.diagnostics).toEqual([
-      expect.objectContaining({ code: 'UNKNOWN_KEY', span: expect.objectContaining({ line: 7, col: 5 }), hint: "did you mean 'shortcut'?" }),
+      expect.objectContaining({
+        code: 'UNKNOWN_KEY',
+        span: expect.objectContaining({ line: 7, col: 5 }),
+        hint: "did you mean 'shortcut'?",
+      }),
     ]);
   });
 
   it('reports missing keys at the parent map', () => {
-    expect(diags('netspec: 1\ninput: [1]\nmodules: []\n', true)).toEqual(["MISSING_KEY 1:1 missing required key 'name'"]);
+    expect(diags('netspec: 1\ninput: [1]\nmodules: []\n', true)).toEqual([
+      "MISSING_KEY 1:1 missing required key 'name'",
+    ]);
     expect(diags('netspec: 1\nname: n\n', true)).toEqual([
       "MISSING_KEY 1:1 missing required key 'input' (required unless the spec extends another)",
       "MISSING_KEY 1:1 missing required key 'modules' (required unless the spec extends another)",
     ]);
-    expect(diags(`${HEAD}blocks:\n  B:\n    after: [relu]\nmodules: []\n`, true)).toEqual(["MISSING_KEY 6:5 missing required key 'body'"]);
+    expect(diags(`${HEAD}blocks:\n  B:\n    after: [relu]\nmodules: []\n`, true)).toEqual([
+      "MISSING_KEY 6:5 missing required key 'body'",
+    ]);
     expect(diags(`${HEAD}blocks:\n  B: {body: [relu], residual: true}\nmodules: []\n`, true)).toEqual([
-      "MISSING_KEY 5:22 'residual' requires 'merge'",
+      "MISSING_KEY 5:21 'residual' requires 'merge'",
     ]);
   });
 
@@ -122,13 +155,22 @@ describe('parseYaml: schema diagnostics', () => {
   });
 
   it('reports netspec: 2 as BAD_VALUE', () => {
-    expect(diags('netspec: 2\nname: n\ninput: [1]\nmodules: []\n', true)).toEqual(['BAD_VALUE 1:10 expected 1, found integer 2']);
+    expect(diags('netspec: 2\nname: n\ninput: [1]\nmodules: []\n', true)).toEqual([
+      'BAD_VALUE 1:10 expected 1, found integer 2',
+    ]);
   });
 
   it('reports a bad enum value with a hint', () => {
-    const r = parseYaml(`${HEAD}blocks:\n  B:\n    body: [relu]\n    shortcut: {when: shape_change, layers: [relu]}\nmodules: []\n`, FILE);
+    const r = parseYaml(
+      `${HEAD}blocks:\n  B:\n    body: [relu]\n    shortcut: {when: shape_change, layers: [relu]}\nmodules: []\n`,
+      FILE,
+    );
     expect(r.diagnostics).toEqual([
-      expect.objectContaining({ code: 'BAD_VALUE', span: expect.objectContaining({ line: 7, col: 22 }), hint: "did you mean 'shape_changes'?" }),
+      expect.objectContaining({
+        code: 'BAD_VALUE',
+        span: expect.objectContaining({ line: 7, col: 22 }),
+        hint: "did you mean 'shape_changes'?",
+      }),
     ]);
   });
 
@@ -149,19 +191,23 @@ describe('parseYaml: schema diagnostics', () => {
     expect(diags(`${HEAD}modules:\n  - m: [bad-name]\n`, true)).toEqual([
       'BAD_VALUE 5:9 expected a name (letters, digits and _, not starting with a digit), found string "bad-name"',
     ]);
-    expect(diags(`${HEAD}modules:\n  - m: [conv: {<<: 1}]\n`)).toEqual(['BAD_VALUE 5:18']);
+    expect(diags(`${HEAD}modules:\n  - m: [conv: {<<: 1}]\n`)).toEqual(['BAD_VALUE 5:16']);
   });
 
   it('reports modules that are not single-key maps', () => {
     expect(diags(`${HEAD}modules:\n  - a: [relu]\n    b: [relu]\n`, true)).toEqual([
       'SCHEMA 5:5 a module must be a single-key map (`name: [layers]`), found 2 keys (a, b)',
     ]);
-    expect(diags(`${HEAD}modules: [stem]\n`, true)).toEqual(['WRONG_TYPE 4:11 expected map, found string "stem"']);
+    expect(diags(`${HEAD}modules: [stem]\n`, true)).toEqual([
+      'WRONG_TYPE 4:11 expected map, found string "stem"',
+    ]);
   });
 
   it('reports several problems at once (allErrors), in document order', () => {
     const text = 'netspec: 3\nname: n\ninpt: [1]\nmodules:\n  - m: [conv: {repeat: x}]\n';
-    expect(diags(text)).toEqual(['BAD_VALUE 1:10', 'MISSING_KEY 1:1', 'UNKNOWN_KEY 3:1', 'WRONG_TYPE 5:24'].sort(byPosition));
+    expect(diags(text)).toEqual(
+      ['BAD_VALUE 1:10', 'MISSING_KEY 1:1', 'UNKNOWN_KEY 3:1', 'WRONG_TYPE 5:24'].sort(byPosition),
+    );
   });
 
   it('gives the canonical spec no diagnostics', () => {

@@ -8,12 +8,17 @@ import type { IrNetwork } from '../../src/compiler/ir.js';
 /** The repository root. */
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-const host = { readFile: (f: string): string | undefined => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined) };
+const host = {
+  readFile: (f: string): string | undefined => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined),
+};
 
 /** The IR of `file` (relative to the repository root), or an exception listing the diagnostics. */
 export function compileFile(file: string, set: readonly string[] = []): IrNetwork {
   const result = compileSpec(path.join(ROOT, file), host, { set });
-  if (!result.ir) throw new Error(`${file} does not compile:\n${result.diagnostics.map((d) => `${d.code}: ${d.message}`).join('\n')}`);
+  if (!result.ir)
+    throw new Error(
+      `${file} does not compile:\n${result.diagnostics.map((d) => `${d.code}: ${d.message}`).join('\n')}`,
+    );
   return result.ir;
 }
 

@@ -106,7 +106,16 @@ describe('pandas column formatting', () => {
     const all = [...body, ...(total ? [total] : [])];
     const text = (h: string): string[] => pandasObjectColumn(all.map((r) => r.cells[h] ?? ''));
     const shape = (h: string): string[] =>
-      pandasObjectColumn(all.map((r) => (r.cells[h] ? (r.cells[h] ?? '').split(/\s+/).map((d) => d.padStart(3)).join(' ') : ' ')));
+      pandasObjectColumn(
+        all.map((r) =>
+          r.cells[h]
+            ? (r.cells[h] ?? '')
+                .split(/\s+/)
+                .map((d) => d.padStart(3))
+                .join(' ')
+            : ' ',
+        ),
+      );
     const float = (h: string): string[] => pandasFloatColumn(all.map((r) => Number(r.cells[h])));
     const name = pandasObjectColumn([...body.map((r) => r.cells['module name'] ?? ''), ' ']);
     const lines = pandasTable(
@@ -135,7 +144,9 @@ describe('stringifyJson', () => {
   it('keeps flat arrays on one line and otherwise matches JSON.stringify', () => {
     const value = { a: [1, 2], b: [[1, 2], [3]], c: [{ d: null }], e: {}, f: [] };
     const text = stringifyJson(value);
-    expect(text).toBe('{\n  "a": [1, 2],\n  "b": [[1, 2], [3]],\n  "c": [\n    {\n      "d": null\n    }\n  ],\n  "e": {},\n  "f": []\n}\n');
+    expect(text).toBe(
+      '{\n  "a": [1, 2],\n  "b": [[1, 2], [3]],\n  "c": [\n    {\n      "d": null\n    }\n  ],\n  "e": {},\n  "f": []\n}\n',
+    );
     expect(JSON.parse(text)).toEqual(value);
   });
 });

@@ -50,11 +50,27 @@ export class IrBuilder {
     return this;
   }
 
-  private base(path: string): { path: string; inputs: string[]; inputShapes: Shape[]; module: string; group: string | null } {
+  private base(path: string): {
+    path: string;
+    inputs: string[];
+    inputShapes: Shape[];
+    module: string;
+    group: string | null;
+  } {
     return { path, inputs: [this.ref], inputShapes: [this.shape], module: this.module, group: this.group };
   }
 
-  conv(path: string, o: { out: number; kernel: number | Pair; stride?: number | Pair; padding?: number | Pair; groups?: number; bias?: boolean }): this {
+  conv(
+    path: string,
+    o: {
+      out: number;
+      kernel: number | Pair;
+      stride?: number | Pair;
+      padding?: number | Pair;
+      groups?: number;
+      bias?: boolean;
+    },
+  ): this {
     const [c = 0, h = 0, w = 0] = this.shape;
     const kernel = pair(o.kernel);
     const stride = pair(o.stride ?? 1);
@@ -62,12 +78,24 @@ export class IrBuilder {
     const groups = o.groups ?? 1;
     const bias = o.bias ?? true;
     const fanIn = (c / groups) * kernel[0] * kernel[1];
-    const params: IrParam[] = [{ name: 'weight', shape: [o.out, c / groups, kernel[0], kernel[1]], trainable: true, init: { kind: 'kaiming_uniform_a_sqrt5', fanIn } }];
-    if (bias) params.push({ name: 'bias', shape: [o.out], trainable: true, init: { kind: 'bias_uniform', fanIn } });
+    const params: IrParam[] = [
+      {
+        name: 'weight',
+        shape: [o.out, c / groups, kernel[0], kernel[1]],
+        trainable: true,
+        init: { kind: 'kaiming_uniform_a_sqrt5', fanIn },
+      },
+    ];
+    if (bias)
+      params.push({ name: 'bias', shape: [o.out], trainable: true, init: { kind: 'bias_uniform', fanIn } });
     return this.push({
       kind: 'conv',
       ...this.base(path),
-      outputShape: [o.out, out(h, kernel[0], stride[0], padding[0]), out(w, kernel[1], stride[1], padding[1])],
+      outputShape: [
+        o.out,
+        out(h, kernel[0], stride[0], padding[0]),
+        out(w, kernel[1], stride[1], padding[1]),
+      ],
       params,
       functional: false,
       inChannels: c,
@@ -93,11 +121,28 @@ export class IrBuilder {
       { name: 'running_mean', shape: [c], trainable: false, init: { kind: 'zeros' } },
       { name: 'running_var', shape: [c], trainable: false, init: { kind: 'ones' } },
     );
-    return this.push({ kind: 'batchnorm', ...this.base(path), outputShape: this.shape, params, functional: false, features: c, eps: 1e-5, momentum: 0.1, affine });
+    return this.push({
+      kind: 'batchnorm',
+      ...this.base(path),
+      outputShape: this.shape,
+      params,
+      functional: false,
+      features: c,
+      eps: 1e-5,
+      momentum: 0.1,
+      affine,
+    });
   }
 
   act(path: string, fn: ActivationKind = 'relu'): this {
-    return this.push({ kind: 'activation', ...this.base(path), outputShape: this.shape, params: [], functional: this.group !== null, fn });
+    return this.push({
+      kind: 'activation',
+      ...this.base(path),
+      outputShape: this.shape,
+      params: [],
+      functional: this.group !== null,
+      fn,
+    });
   }
 
   pool(path: string, kind: 'maxpool' | 'avgpool', kernel: number, stride = kernel, padding = 0): this {
@@ -115,26 +160,73 @@ export class IrBuilder {
   }
 
   globalAvgPool(path: string): this {
-    return this.push({ kind: 'global_avgpool', ...this.base(path), outputShape: [this.shape[0] ?? 0, 1, 1], params: [], functional: false });
+    return this.push({
+      kind: 'global_avgpool',
+      ...this.base(path),
+      outputShape: [this.shape[0] ?? 0, 1, 1],
+      params: [],
+      functional: false,
+    });
   }
 
   flatten(path: string): this {
-    return this.push({ kind: 'flatten', ...this.base(path), outputShape: [this.shape.reduce((a, b) => a * b, 1)], params: [], functional: false });
+    return this.push({
+      kind: 'flatten',
+      ...this.base(path),
+      outputShape: [this.shape.reduce((a, b) => a * b, 1)],
+      params: [],
+      functional: false,
+    });
   }
 
   linear(path: string, outFeatures: number, bias = true): this {
     const inFeatures = this.shape[0] ?? 0;
-    const params: IrParam[] = [{ name: 'weight', shape: [outFeatures, inFeatures], trainable: true, init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: inFeatures } }];
-    if (bias) params.push({ name: 'bias', shape: [outFeatures], trainable: true, init: { kind: 'bias_uniform', fanIn: inFeatures } });
-    return this.push({ kind: 'linear', ...this.base(path), outputShape: [outFeatures], params, functional: false, inFeatures, outFeatures, bias });
+    const params: IrParam[] = [
+      {
+        name: 'weight',
+        shape: [outFeatures, inFeatures],
+        trainable: true,
+        init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: inFeatures },
+      },
+    ];
+    if (bias)
+      params.push({
+        name: 'bias',
+        shape: [outFeatures],
+        trainable: true,
+        init: { kind: 'bias_uniform', fanIn: inFeatures },
+      });
+    return this.push({
+      kind: 'linear',
+      ...this.base(path),
+      outputShape: [outFeatures],
+      params,
+      functional: false,
+      inFeatures,
+      outFeatures,
+      bias,
+    });
   }
 
   dropout(path: string, p = 0.5): this {
-    return this.push({ kind: 'dropout', ...this.base(path), outputShape: this.shape, params: [], functional: false, p });
+    return this.push({
+      kind: 'dropout',
+      ...this.base(path),
+      outputShape: this.shape,
+      params: [],
+      functional: false,
+      p,
+    });
   }
 
   identity(path: string): this {
-    return this.push({ kind: 'identity', ...this.base(path), outputShape: this.shape, params: [], functional: this.group !== null });
+    return this.push({
+      kind: 'identity',
+      ...this.base(path),
+      outputShape: this.shape,
+      params: [],
+      functional: this.group !== null,
+    });
   }
 
   add(path: string, other: { ref: string; shape: Shape }): this {
@@ -152,39 +244,71 @@ export class IrBuilder {
   }
 
   /** Places the layers `body` adds inside a block instance at `path`, then records the group. */
-  block(path: string, blockName: string, body: (b: this, input: { ref: string; shape: Shape }) => void): this {
+  block(
+    path: string,
+    blockName: string,
+    body: (b: this, input: { ref: string; shape: Shape }) => void,
+  ): this {
     const outer = this.group;
     const input = this.cursor;
     this.group = path;
     body(this, input);
     this.group = outer;
-    this.groups.push({ path, block: blockName, module: this.module, parent: outer, inputShape: input.shape, output: this.ref, outputShape: this.shape });
+    this.groups.push({
+      path,
+      block: blockName,
+      module: this.module,
+      parent: outer,
+      inputShape: input.shape,
+      output: this.ref,
+      outputShape: this.shape,
+    });
     return this;
   }
 
   build(params: Record<string, number | boolean | string> = {}): IrNetwork {
     const modules = [...new Set(this.nodes.map((n) => n.module))];
-    return { irVersion: 1, name: this.name, params, inputShape: this.inputShape, modules, nodes: this.nodes, groups: this.groups, output: this.ref, outputShape: this.shape };
+    return {
+      irVersion: 1,
+      name: this.name,
+      params,
+      inputShape: this.inputShape,
+      modules,
+      nodes: this.nodes,
+      groups: this.groups,
+      output: this.ref,
+      outputShape: this.shape,
+    };
   }
 }
 
 /** The seed's ResNet18 as netspec lowers specs/resnet18.yaml (or the plain variant with `residual` false). */
 export function resnet18Ir(residual = true, inChannels = 1, numClasses = 10): IrNetwork {
   const b = new IrBuilder(residual ? 'resnet18' : 'resnet18-plain', [inChannels, 32, 32]);
-  b.startModule('stem').conv('stem.0', { out: 64, kernel: 7, stride: 2, padding: 3 }).batchnorm('stem.1').act('stem.2').pool('stem.3', 'maxpool', 3, 2, 1);
+  b.startModule('stem')
+    .conv('stem.0', { out: 64, kernel: 7, stride: 2, padding: 3 })
+    .batchnorm('stem.1')
+    .act('stem.2')
+    .pool('stem.3', 'maxpool', 3, 2, 1);
   const stage = (name: string, channels: number, stride: number): void => {
     b.startModule(name);
     for (let i = 0; i < 2; i++) {
       const p = `${name}.${i}`;
       const s = i === 0 ? stride : 1;
       b.block(p, 'ResBlock', (blk, input) => {
-        blk.conv(`${p}.conv1`, { out: channels, kernel: 3, stride: s, padding: 1, bias: false }).batchnorm(`${p}.bn1`).act(`${p}.relu_1`);
+        blk
+          .conv(`${p}.conv1`, { out: channels, kernel: 3, stride: s, padding: 1, bias: false })
+          .batchnorm(`${p}.bn1`)
+          .act(`${p}.relu_1`);
         blk.conv(`${p}.conv2`, { out: channels, kernel: 3, padding: 1, bias: false }).batchnorm(`${p}.bn2`);
         if (residual) {
           const body = blk.cursor;
           let shortcut = input;
           if (input.shape[0] !== channels || s !== 1) {
-            blk.at(input).conv(`${p}.shortcut`, { out: channels, kernel: 1, stride: s, bias: false }).batchnorm(`${p}.bn3`);
+            blk
+              .at(input)
+              .conv(`${p}.shortcut`, { out: channels, kernel: 1, stride: s, bias: false })
+              .batchnorm(`${p}.bn3`);
             shortcut = blk.cursor;
           }
           blk.at(body).add(`${p}.add`, shortcut);

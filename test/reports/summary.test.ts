@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { summary, summaryJson, torchsummaryRows, torchsummaryTable, torchsummaryTotals } from '../../src/reports/summary.js';
+import {
+  summary,
+  torchsummaryRows,
+  torchsummaryTable,
+  torchsummaryTotals,
+} from '../../src/reports/summary.js';
 import { compileFile, readRepoFile } from './compile-spec.js';
 import { IrBuilder } from './ir-builder.js';
 
@@ -49,7 +54,7 @@ describe('summary --format torchsummary', () => {
     ]);
     const table = torchsummaryTable(plain);
     expect(table).toContain('\nTotal params: 11,001,610\n');
-    expect(table).toContain('\n         ResBlock-44             [-1, 512, 1, 1]               0\n');
+    expect(table).toContain('\n         ResBlock-44            [-1, 512, 1, 1]               0\n');
   });
 
   it('names rows by torch class, puts inner blocks before outer ones, and skips functional layers', () => {
@@ -61,7 +66,13 @@ describe('summary --format torchsummary', () => {
         inner.conv('body.1.inner.conv', { out: 4, kernel: 1 }).act('body.1.inner.act', 'gelu');
       });
     });
-    b.startModule('head').act('head.0', 'leaky_relu').flatten('head.1').batchnorm('head.2').dropout('head.3').linear('head.4', 2, false).act('head.5', 'sigmoid');
+    b.startModule('head')
+      .act('head.0', 'leaky_relu')
+      .flatten('head.1')
+      .batchnorm('head.2')
+      .dropout('head.3')
+      .linear('head.4', 2, false)
+      .act('head.5', 'sigmoid');
     const ir = b.build();
     expect(torchsummaryRows(ir).map((r) => [r.name, r.path, r.params])).toEqual([
       ['Conv2d-1', 'body.0', 3 * 4 * 9 + 4],
@@ -76,7 +87,9 @@ describe('summary --format torchsummary', () => {
       ['Linear-10', 'head.4', 256 * 2],
       ['Sigmoid-11', 'head.5', 0],
     ]);
-    expect(torchsummaryTable(ir)).toContain('\n       BatchNorm1d-8                  [-1, 256]             512\n');
+    expect(torchsummaryTable(ir)).toContain(
+      '\n       BatchNorm1d-8                  [-1, 256]             512\n',
+    );
   });
 });
 
@@ -85,27 +98,39 @@ describe('summary --format keras', () => {
   const lines = text.split('\n');
 
   it('has one row per IR layer plus the input, with NHWC shapes and BN moving statistics counted', () => {
-    const rowLines = lines.filter((l) => /^\S+ \(\w+\)/.test(l));
+    const rowLines = lines.filter((l) => /^\S+ \(\w+\) +\[/.test(l));
     expect(rowLines).toHaveLength(resnet18.nodes.length + 1);
     expect(rowLines[0]).toMatch(/^input \(InputLayer\) +\[\[null,32,32,1\]\] +\[null,32,32,1\] +0$/);
-    expect(rowLines[1]).toMatch(/^stem\.0 \(Conv2D\) +\[null,32,32,1\] +\[null,16,16,64\] +3200 +input\[0\]\[0\]$/);
-    expect(rowLines[2]).toMatch(/^stem\.1 \(BatchNormalization\) +\[null,16,16,64\] +\[null,16,16,64\] +256 +stem\.0\[0\]\[0\]$/);
+    expect(rowLines[1]).toMatch(
+      /^stem\.0 \(Conv2D\) +\[null,32,32,1\] +\[null,16,16,64\] +3200 +input\[0\]\[0\]$/,
+    );
+    expect(rowLines[2]).toMatch(
+      /^stem\.1 \(BatchNormalization\) +\[null,16,16,64\] +\[null,16,16,64\] +256 +stem\.0\[0\]\[0\]$/,
+    );
     expect(lines.find((l) => l.startsWith('stage3.0.add (Add)'))).toMatch(
       /\[\[null,4,4,128\],\[null,4,4,128\]\] +\[null,4,4,128\] +0 +stage3\.0\.bn2\[0\]\[0\]$/,
     );
-    expect(lines[lines.findIndex((l) => l.startsWith('stage3.0.add (Add)')) + 1]).toMatch(/^ +stage3\.0\.bn3\[0\]\[0\]$/);
+    expect(lines[lines.findIndex((l) => l.startsWith('stage3.0.add (Add)')) + 1]).toMatch(
+      /^ +stage3\.0\.bn3\[0\]\[0\]$/,
+    );
     expect(lines.find((l) => l.startsWith('stage2.0.relu_2 '))).toContain('(ReLU)');
     expect(lines.find((l) => l.startsWith('head.2 '))).toMatch(/\(Dense\) +\[null,512\] +\[null,10\] +5130 /);
   });
 
   it('totals trainable and non-trainable parameters as tfjs does', () => {
-    expect(text).toContain('\nTotal params: 11185034\nTrainable params: 11175434\nNon-trainable params: 9600\n');
-    expect(summary(plain, 'keras')).toContain('\nTotal params: 11009418\nTrainable params: 11001610\nNon-trainable params: 7808\n');
+    expect(text).toContain(
+      '\nTotal params: 11185034\nTrainable params: 11175434\nNon-trainable params: 9600\n',
+    );
+    expect(summary(plain, 'keras')).toContain(
+      '\nTotal params: 11009418\nTrainable params: 11001610\nNon-trainable params: 7808\n',
+    );
   });
 
   it('uses the sequential layout (no connections column) for the plain variant', () => {
     const plainLines = summary(plain, 'keras').split('\n');
-    expect(plainLines[1]).toBe('Layer (type)                      Input Shape               Output shape              Param #');
+    expect(plainLines[1]).toBe(
+      'Layer (type)                      Input Shape               Output shape              Param #',
+    );
     expect(lines[1]).toMatch(/Receives inputs$/);
   });
 
@@ -117,17 +142,42 @@ describe('summary --format keras', () => {
 });
 
 describe('summary --format json', () => {
-  const doc = JSON.parse(summary(resnet18, 'json')) as ReturnType<typeof summaryJson> & Record<string, unknown>;
+  const doc = JSON.parse(summary(resnet18, 'json')) as Record<string, unknown>;
 
   it('has a stable key order', () => {
-    expect(Object.keys(doc)).toEqual(['network', 'inputShape', 'conventions', 'rows', 'totals', 'torchsummary']);
+    expect(Object.keys(doc)).toEqual([
+      'network',
+      'inputShape',
+      'conventions',
+      'rows',
+      'totals',
+      'torchsummary',
+    ]);
     const rows = doc['rows'] as Record<string, unknown>[];
-    expect(Object.keys(rows[0] ?? {})).toEqual(['path', 'kind', 'torchClass', 'functional', 'outputShape', 'trainableParams', 'bufferParams', 'torchsummaryName']);
+    expect(Object.keys(rows[0] ?? {})).toEqual([
+      'path',
+      'kind',
+      'torchClass',
+      'functional',
+      'outputShape',
+      'trainableParams',
+      'bufferParams',
+      'torchsummaryName',
+    ]);
     expect(summary(resnet18, 'json')).toBe(summary(compileFile('specs/resnet18.yaml'), 'json'));
   });
 
   it('lists every layer and block with NCHW shapes, trainable and buffer params', () => {
-    const rows = doc['rows'] as { path: string; kind: string; torchClass: string | null; functional: boolean; outputShape: number[]; trainableParams: number; bufferParams: number; torchsummaryName: string | null }[];
+    const rows = doc['rows'] as {
+      path: string;
+      kind: string;
+      torchClass: string | null;
+      functional: boolean;
+      outputShape: number[];
+      trainableParams: number;
+      bufferParams: number;
+      torchsummaryName: string | null;
+    }[];
     expect(rows).toHaveLength(resnet18.nodes.length + resnet18.groups.length);
     expect(rows.find((r) => r.path === 'stem.1')).toEqual({
       path: 'stem.1',
@@ -139,11 +189,25 @@ describe('summary --format json', () => {
       bufferParams: 128,
       torchsummaryName: 'BatchNorm2d-2',
     });
-    expect(rows.find((r) => r.path === 'stage3.0.add')).toMatchObject({ kind: 'add', torchClass: null, functional: true, torchsummaryName: null });
-    expect(rows.find((r) => r.path === 'stage3.0')).toMatchObject({ kind: 'block', torchClass: 'ResBlock', torchsummaryName: 'ResBlock-21' });
+    expect(rows.find((r) => r.path === 'stage3.0.add')).toMatchObject({
+      kind: 'add',
+      torchClass: null,
+      functional: true,
+      torchsummaryName: null,
+    });
+    expect(rows.find((r) => r.path === 'stage3.0')).toMatchObject({
+      kind: 'block',
+      torchClass: 'ResBlock',
+      torchsummaryName: 'ResBlock-21',
+    });
     expect(doc['network']).toBe('resnet18');
     expect(doc['inputShape']).toEqual([1, 32, 32]);
     expect(doc['totals']).toEqual({ trainableParams: 11_175_434, bufferParams: 9600, allParams: 11_185_034 });
-    expect(doc['torchsummary']).toMatchObject({ rows: 53, totalParams: 11_175_434, forwardBackwardBytes: 1_106_000, estimatedTotalBytes: 4096 + 1_106_000 + 44_701_736 });
+    expect(doc['torchsummary']).toMatchObject({
+      rows: 53,
+      totalParams: 11_175_434,
+      forwardBackwardBytes: 1_106_000,
+      estimatedTotalBytes: 4096 + 1_106_000 + 44_701_736,
+    });
   });
 });

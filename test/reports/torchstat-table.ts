@@ -15,7 +15,19 @@ export interface ParsedTable {
   readonly footer: string[];
 }
 
-const KNOWN = ['module name', 'input shape', 'output shape', 'params', 'memory(MB)', 'MAdd', 'Flops', 'MemRead(B)', 'MemWrite(B)', 'duration[%]', 'MemR+W(B)'];
+const KNOWN = [
+  'module name',
+  'input shape',
+  'output shape',
+  'params',
+  'memory(MB)',
+  'MAdd',
+  'Flops',
+  'MemRead(B)',
+  'MemWrite(B)',
+  'duration[%]',
+  'MemR+W(B)',
+];
 
 /** Parses the text torchstat prints (messages, table, footer); stops at the first blank line after the footer. */
 export function parseTorchstat(text: string): ParsedTable {

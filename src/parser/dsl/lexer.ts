@@ -13,6 +13,8 @@ export interface LexProblem {
 export interface LexResult {
   readonly tokens: IToken[];
   readonly problems: LexProblem[];
+  /** The `//` comments, in order (the other comment styles are simply skipped). */
+  readonly lineComments: IToken[];
 }
 
 function showCharacters(chars: string): string {
@@ -60,5 +62,5 @@ export function tokenize(text: string, mode: 'dsl' | 'expression'): LexResult {
     return { ...token, tokenType: StringLiteral, tokenTypeIdx: StringLiteral.tokenTypeIdx ?? token.tokenTypeIdx };
   });
   problems.sort((a, b) => a.offset - b.offset);
-  return { tokens, problems };
+  return { tokens, problems, lineComments: result.groups['comments'] ?? [] };
 }

@@ -4,10 +4,41 @@ import { error, type Diagnostic, type DiagnosticCode, type LineMap } from '../..
 import { tokenize } from './lexer.js';
 import { dslParser } from './parser.js';
 import { SpanMaker, isRealToken, tokenEnd } from './spans.js';
-import { LBracket, LCurly, LParen, RBracket, RCurly, RParen } from './tokens.js';
+import {
+  DollarIdentifier,
+  FloatLiteral,
+  Identifier,
+  IntLiteral,
+  KwFalse,
+  KwTrue,
+  LBracket,
+  LCurly,
+  LParen,
+  RBracket,
+  RCurly,
+  RParen,
+  StringLiteral,
+} from './tokens.js';
 
 /** Deeper nesting than this is refused before parsing, so recursion in the parser cannot overflow the stack. */
 export const MAX_NESTING = 64;
+
+const ENDS_OPERAND = new Set([IntLiteral, FloatLiteral, StringLiteral, Identifier, DollarIdentifier, KwTrue, KwFalse, RParen, RBracket]);
+
+/** Shown when a syntax error follows a `//` that was probably meant as floor division (`out // 2`). */
+export const FLOOR_DIVISION_HINT = "'//' starts a comment in the DSL; write floor division as 'div'";
+
+/**
+ * True when the last thing before relative offset `at` is a `//` comment that directly follows an operand on the
+ * same line: then the user most likely meant floor division, and the comment ate the rest of the line.
+ */
+function afterSuspiciousComment(text: string, tokens: readonly IToken[], comments: readonly IToken[], at: number): boolean {
+  const comment = comments.findLast((c) => c.startOffset < at);
+  const before = tokens.findLast((t) => t.startOffset < at);
+  if (!comment || !before || before.startOffset > comment.startOffset) return false;
+  if (!ENDS_OPERAND.has(before.tokenType)) return false;
+  return !text.slice(tokenEnd(before), comment.startOffset).includes('\n');
+}
 
 /** The CST (absent when the text could not be parsed at all), spans for building the AST, and diagnostics. */
 export interface ParserRun {
@@ -47,7 +78,7 @@ export function runParser(
   base: number,
   codes: RunCodes,
 ): ParserRun {
-  const { tokens, problems } = tokenize(text, entry === 'file' ? 'dsl' : 'expression');
+  const { tokens, problems, lineComments } = tokenize(text, entry === 'file' ? 'dsl' : 'expression');
   const last = tokens[tokens.length - 1];
   const spans = new SpanMaker(map, base, last ? tokenEnd(last) : 0);
   const diagnostics: Diagnostic[] = problems.map((p) => error(codes.lex, p.message, spans.at(p.offset, p.endOffset)));
@@ -74,7 +105,10 @@ export function runParser(
     // After an error, recovery guesses; what it then trips over on the same line is an echo of the first error
     // (`conv(64 kernel = 3)` would also report `3` as a bad layer name), so keep one error per line.
     const echo = diagnostics.some((d) => d.span !== undefined && d.span.line === span.line && d.span.offset <= span.offset);
-    if (!echo) diagnostics.push(error(codes.syntax, e.message, span));
+    if (echo) continue;
+    const at = isRealToken(e.token) ? e.token.startOffset : Infinity;
+    const hint = afterSuspiciousComment(text, tokens, lineComments, at) ? FLOOR_DIVISION_HINT : undefined;
+    diagnostics.push(error(codes.syntax, e.message, span, hint));
   }
   return { cst, spans, diagnostics };
 }

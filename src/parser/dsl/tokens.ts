@@ -5,7 +5,10 @@
  */
 import { createToken, Lexer, type TokenType } from 'chevrotain';
 
-/** Any word usable as a layer's name (`shortcut = conv(...)`): identifiers and keywords alike. */
+/**
+ * Any word usable as a layer's name (`shortcut = conv(...)`): identifiers and the structural keywords. Not the
+ * expression keywords: after `f() * n` a line `and = g()` would read as `n and ...`.
+ */
 export const AnyName = createToken({ name: 'AnyName', pattern: Lexer.NA, label: 'a name' });
 
 /** A plain identifier: parameter, block, module, layer or argument name. */
@@ -19,13 +22,13 @@ export const Identifier = createToken({
 /** `$out`: YAML's way of writing a parameter reference, accepted in every expression. */
 export const DollarIdentifier = createToken({ name: 'DollarIdentifier', pattern: /\$[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
 
-function keyword(word: string): TokenType {
+function keyword(word: string, usableAsLayerName = true): TokenType {
   return createToken({
     name: `Kw${word[0]?.toUpperCase() ?? ''}${word.slice(1)}`,
     pattern: new RegExp(word),
     longer_alt: Identifier,
     label: `'${word}'`,
-    categories: [AnyName],
+    categories: usableAsLayerName ? [AnyName] : [],
   });
 }
 
@@ -38,13 +41,14 @@ function keyword(word: string): TokenType {
 /** `when` */ export const KwWhen = keyword('when');
 /** `merge` */ export const KwMerge = keyword('merge');
 /** `add` */ export const KwAdd = keyword('add');
-/** `if` */ export const KwIf = keyword('if');
-/** `true` */ export const KwTrue = keyword('true');
-/** `false` */ export const KwFalse = keyword('false');
-/** `and` */ export const KwAnd = keyword('and');
-/** `or` */ export const KwOr = keyword('or');
-/** `not` */ export const KwNot = keyword('not');
-/** `div`: floor division, the DSL's spelling of `//`. */ export const KwDiv = keyword('div');
+/** `if` (not a layer name: `merge add` then `if = f()` would read as a condition) */
+export const KwIf = keyword('if', false);
+/** `true` */ export const KwTrue = keyword('true', false);
+/** `false` */ export const KwFalse = keyword('false', false);
+/** `and` */ export const KwAnd = keyword('and', false);
+/** `or` */ export const KwOr = keyword('or', false);
+/** `not` */ export const KwNot = keyword('not', false);
+/** `div`: floor division, the DSL's spelling of `//`. */ export const KwDiv = keyword('div', false);
 
 /** Every reserved word, for the printer (which quotes names that would lex as keywords). */
 export const KEYWORDS: ReadonlySet<string> = new Set([
@@ -104,8 +108,8 @@ export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n\f
 export const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: Lexer.SKIPPED });
 /** A `/*` that never closes; kept in its own group so it can be reported once instead of lexed as `/` `*`. */
 export const UnterminatedComment = createToken({ name: 'UnterminatedComment', pattern: /\/\*[\s\S]*/, group: 'errors' });
-/** `// ...` */
-export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n]*/, group: Lexer.SKIPPED });
+/** `// ...`; kept in a group (not skipped) so a syntax error right after one can hint that `//` is not division. */
+export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n]*/, group: 'comments' });
 /** `# ...` */
 export const HashComment = createToken({ name: 'HashComment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
 

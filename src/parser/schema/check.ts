@@ -29,7 +29,13 @@ let validator: ValidateFunction | undefined;
 function getValidator(): ValidateFunction {
   if (!validator) {
     // strictRequired is off because `if: {not: {required: [extends]}}` names a property on purpose.
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    const ajv = new Ajv({
+      allErrors: true,
+      verbose: true,
+      strict: true,
+      strictRequired: false,
+      allowUnionTypes: true,
+    });
     // Annotations used only to word the messages below.
     ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
     ajv.addKeyword({ keyword: 'x-shape', schemaType: 'string' });
@@ -166,7 +172,11 @@ function translate(e: ErrorObject, all: readonly ErrorObject[], root: unknown): 
       };
     }
     case 'minItems':
-      return { code: 'SCHEMA', message: `expected at least ${String(params['limit'])} item(s), found none`, path };
+      return {
+        code: 'SCHEMA',
+        message: `expected at least ${String(params['limit'])} item(s), found none`,
+        path,
+      };
     case 'minLength':
       return { code: 'BAD_VALUE', message: 'expected a non-empty string', path };
     default:
@@ -180,7 +190,12 @@ function expectedOf(e: ErrorObject): string | undefined {
 }
 
 /** True when `e` was raised for a property name: ajv gives it the map's path but the name as its data. */
-function isAboutPropertyName(e: ErrorObject, all: readonly ErrorObject[], root: unknown, path: string[]): boolean {
+function isAboutPropertyName(
+  e: ErrorObject,
+  all: readonly ErrorObject[],
+  root: unknown,
+  path: string[],
+): boolean {
   if (typeof e.data !== 'string') return false;
   if (!all.some((o) => o.keyword === 'propertyNames' && o.instancePath === e.instancePath)) return false;
   return typeof valueAt(root, path) !== 'string';

@@ -59,7 +59,9 @@ export class AstBuilder {
         : undefined;
 
     const paramsNode = get('params')?.value;
-    const params = isMap(paramsNode) ? this.entries(paramsNode).flatMap((e) => this.param(e, false) ?? []) : [];
+    const params = isMap(paramsNode)
+      ? this.entries(paramsNode).flatMap((e) => this.param(e, false) ?? [])
+      : [];
 
     const inputNode = get('input')?.value;
     const input = isSeq(inputNode) ? this.input(inputNode) : undefined;
@@ -99,7 +101,12 @@ export class AstBuilder {
   /** A network param (`default` = the value) or a block param (a type name gives `type`, anything else a default). */
   private param(entry: Entry, inBlock: boolean): ParamDecl | undefined {
     const v = entry.value;
-    const base = { kind: 'param', name: entry.key, nameSpan: this.span(entry.keyNode), span: entry.span } as const;
+    const base = {
+      kind: 'param',
+      name: entry.key,
+      nameSpan: this.span(entry.keyNode),
+      span: entry.span,
+    } as const;
     if (inBlock && isScalar(v) && typeof v.value === 'string' && PARAM_TYPES.has(v.value)) {
       return { ...base, type: v.value as ParamType };
     }
@@ -114,7 +121,9 @@ export class AstBuilder {
     const get = (k: string): Entry | undefined => fields.find((e) => e.key === k);
 
     const paramsNode = get('params')?.value;
-    const params = isMap(paramsNode) ? this.entries(paramsNode).flatMap((e) => this.param(e, true) ?? []) : [];
+    const params = isMap(paramsNode)
+      ? this.entries(paramsNode).flatMap((e) => this.param(e, true) ?? [])
+      : [];
 
     const shortcutEntry = get('shortcut');
     const shortcut = shortcutEntry ? this.shortcut(shortcutEntry) : undefined;
@@ -189,9 +198,15 @@ export class AstBuilder {
     if (!isMap(node)) return undefined;
     const [entry] = this.entries(node);
     if (!entry) return undefined;
-    const base = { kind: 'call', callee: entry.key, calleeSpan: this.span(entry.keyNode), span: this.span(node) } as const;
+    const base = {
+      kind: 'call',
+      callee: entry.key,
+      calleeSpan: this.span(entry.keyNode),
+      span: this.span(node),
+    } as const;
     const argsNode = entry.value;
-    if (argsNode === undefined || (isScalar(argsNode) && argsNode.value === null)) return { ...base, args: [] };
+    if (argsNode === undefined || (isScalar(argsNode) && argsNode.value === null))
+      return { ...base, args: [] };
     if (!isMap(argsNode)) {
       const value = this.expr(argsNode);
       if (!value) return undefined;
@@ -262,7 +277,12 @@ export class AstBuilder {
       const present = value && !isEmptyScalar(value) ? value : undefined;
       const keyStart = (pair.key as ParsedNode).range[0];
       const end = present ? this.end(present) : this.end(pair.key as ParsedNode);
-      out.push({ key: keyNode.value, keyNode: pair.key as ParsedNode, value: present, span: this.map.span(keyStart, end) });
+      out.push({
+        key: keyNode.value,
+        keyNode: pair.key as ParsedNode,
+        value: present,
+        span: this.map.span(keyStart, end),
+      });
     }
     return out;
   }

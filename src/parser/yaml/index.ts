@@ -20,7 +20,9 @@ export function parseYaml(text: string, file: string): ParseResult {
   for (const issue of checkSchema(loaded.data)) {
     const node = locateNode(root, issue.path, loaded.aliases);
     const target = issue.key !== undefined ? (locateKey(node, issue.key, loaded.aliases) ?? node) : node;
-    const span: Span = target ? map.span(target.range[0], Math.max(target.range[0], target.range[1])) : map.span(0);
+    const span: Span = target
+      ? map.span(target.range[0], Math.max(target.range[0], target.range[1]))
+      : map.span(0);
     if (issue.key === undefined && badNumbers.has(span.offset)) continue;
     diagnostics.push(error(issue.code, issue.message, span, issue.hint));
   }

@@ -37,7 +37,12 @@ export function loadYaml(text: string, map: LineMap): LoadedYaml {
     diagnostics.push(error(code, message, map.span(e.pos[0], e.pos[1])));
   }
   for (const w of doc.warnings) {
-    diagnostics.push({ code: 'YAML_SYNTAX', severity: 'warning', message: w.message, span: map.span(w.pos[0], w.pos[1]) });
+    diagnostics.push({
+      code: 'YAML_SYNTAX',
+      severity: 'warning',
+      message: w.message,
+      span: map.span(w.pos[0], w.pos[1]),
+    });
   }
   const aliases = resolveAliases(doc, map, diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { doc, aliases, data: undefined, diagnostics };
@@ -64,7 +69,11 @@ function duplicateMessage(doc: Document.Parsed, offset: number, text: string): s
 }
 
 /** Maps every alias to its anchor once, so expansion never rescans the document. */
-function resolveAliases(doc: Document.Parsed, map: LineMap, diagnostics: Diagnostic[]): Map<YamlNode, YamlNode> {
+function resolveAliases(
+  doc: Document.Parsed,
+  map: LineMap,
+  diagnostics: Diagnostic[],
+): Map<YamlNode, YamlNode> {
   const anchors = new Map<string, YamlNode>();
   const result = new Map<YamlNode, YamlNode>();
   // visit walks in document order, which is YAML's rule: an alias names the last anchor before it.
@@ -75,7 +84,13 @@ function resolveAliases(doc: Document.Parsed, map: LineMap, diagnostics: Diagnos
         if (target) result.set(node, target);
         else {
           const r = node.range ?? [0, 0];
-          diagnostics.push(error('YAML_SYNTAX', `unknown anchor '${node.source}' in alias *${node.source}`, map.span(r[0], r[1])));
+          diagnostics.push(
+            error(
+              'YAML_SYNTAX',
+              `unknown anchor '${node.source}' in alias *${node.source}`,
+              map.span(r[0], r[1]),
+            ),
+          );
         }
       } else if (node.anchor) anchors.set(node.anchor, node);
     },
@@ -100,7 +115,11 @@ class Expander {
     return this.convert(node);
   }
 
-  private abort(code: 'YAML_ALIAS_LIMIT' | 'YAML_SYNTAX' | 'TOO_LARGE', message: string, node: YamlNode): undefined {
+  private abort(
+    code: 'YAML_ALIAS_LIMIT' | 'YAML_SYNTAX' | 'TOO_LARGE',
+    message: string,
+    node: YamlNode,
+  ): undefined {
     if (!this.aborted) {
       const r = node.range ?? [0, 0];
       this.diagnostics.push(error(code, message, this.map.span(r[0], r[1])));
@@ -158,18 +177,30 @@ class Expander {
   /** A map key as a string, or undefined (with a diagnostic) when it cannot be one. */
   private key(node: unknown): string | undefined {
     const keyNode = isAlias(node) ? this.aliases.get(node) : node;
-    const at = (isAlias(node) || isScalar(node) || isMap(node) || isSeq(node) ? node.range : undefined) ?? [0, 0];
+    const at = (isAlias(node) || isScalar(node) || isMap(node) || isSeq(node) ? node.range : undefined) ?? [
+      0, 0,
+    ];
     if (isScalar(keyNode) && typeof keyNode.value === 'string') {
       if (FORBIDDEN_KEYS.has(keyNode.value)) {
         this.diagnostics.push(
-          error('YAML_FORBIDDEN_KEY', `the key '${keyNode.value}' is not allowed`, this.map.span(at[0], at[1])),
+          error(
+            'YAML_FORBIDDEN_KEY',
+            `the key '${keyNode.value}' is not allowed`,
+            this.map.span(at[0], at[1]),
+          ),
         );
         return undefined;
       }
       return keyNode.value;
     }
-    const found = isScalar(keyNode) ? `${typeof keyNode.value} ${String(keyNode.value)}` : keyNode ? 'a collection' : 'an empty key';
-    this.diagnostics.push(error('WRONG_TYPE', `expected a string key, found ${found}`, this.map.span(at[0], at[1])));
+    const found = isScalar(keyNode)
+      ? `${typeof keyNode.value} ${String(keyNode.value)}`
+      : keyNode
+        ? 'a collection'
+        : 'an empty key';
+    this.diagnostics.push(
+      error('WRONG_TYPE', `expected a string key, found ${found}`, this.map.span(at[0], at[1])),
+    );
     return undefined;
   }
 

@@ -41,7 +41,8 @@ function transpose(x: TensorInfo, perm: number[], backend: KernelBackend): Tenso
 }
 
 /** The kernel function; exported for tests that call it without the registry. */
-export const conv2dBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs }) => {
+export const conv2dBackpropFilterWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
+  const backend = anyBackend as KernelBackend;
   const { x, dy } = inputs as Conv2DBackpropFilterInputs;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
   if (x === undefined || dy === undefined) throw new Error('Conv2DBackpropFilter needs inputs x and dy');

@@ -125,3 +125,17 @@ export function learningRateAt(config: TrainConfig, globalStep: number, stepsInE
     }
   }
 }
+
+/** Where the data of a run came from and how much of it was used. */
+export interface DataConfig {
+  readonly source: string;
+  readonly train: number;
+  readonly dev: number;
+  readonly test: number;
+}
+
+/** Everything a run was started with besides the spec: what `--resume` must find unchanged. */
+export interface RunConfig {
+  readonly training: TrainConfig;
+  readonly data: DataConfig;
+}

@@ -18,6 +18,14 @@ export interface EvaluationRecord {
   readonly improved: boolean;
 }
 
+/** The best model's evaluation: the step after which it was evaluated, its dev accuracy and loss. */
+export interface BestRecord {
+  readonly step: number;
+  readonly epoch: number;
+  readonly score: number;
+  readonly loss: number;
+}
+
 /** The mean training loss of one completed epoch (RunnerV3's `train_epoch_losses`). */
 export interface EpochRecord {
   readonly epoch: number;

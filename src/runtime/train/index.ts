@@ -5,3 +5,4 @@ export * from './log-lines.js';
 export * from './optimizer.js';
 export { Prng, type PrngState } from './prng.js';
 export * from './trainer.js';
+export * from './metrics.js';

@@ -338,6 +338,8 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
           }
         }
         globalStep += 1;
+        // Let timers and signal handlers run (progress bars, SIGINT), or an abort could never arrive.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (signal?.aborted && s + 1 < perEpoch) {
           const at: TrainProgress = { globalStep, epoch, stepInEpoch: s + 1, epochPrng, bestScore, bestStep, elapsedMs: elapsed() };
           await hooks.saveLast?.(await snapshot(at));

@@ -6,9 +6,9 @@
  * descending dtype rank (its `Dtype` enum order, which is increasing alignment) then by name, compact JSON with
  * `__metadata__` first, the header padded with spaces to a multiple of 8 so every tensor starts aligned.
  * Reading is strict: anything the reference would reject, and a few things it tolerates (duplicate names,
- * unknown fields), fail with a {@link WeightsFileError} naming the file and the byte offset.
+ * unknown fields), throw the data loaders' {@link DataError}, whose message names the file and the byte offset.
  */
-import { WeightsFileError } from './errors.js';
+import { DataError } from '../data/data-error.js';
 
 /** The dtypes netspec reads and writes. F16 and BF16 are carried as raw 16-bit patterns (Uint16Array). */
 export type SafetensorsDtype = 'F32' | 'F64' | 'I64' | 'I32' | 'U8' | 'BOOL' | 'F16' | 'BF16';
@@ -73,9 +73,20 @@ const REFERENCE_DTYPE_ORDER = [
   'U64',
 ] as const;
 
-const DTYPE_SIZE: Record<SafetensorsDtype, number> = { BOOL: 1, U8: 1, F16: 2, BF16: 2, I32: 4, F32: 4, F64: 8, I64: 8 };
+const DTYPE_SIZE: Record<SafetensorsDtype, number> = {
+  BOOL: 1,
+  U8: 1,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+};
 
-const DTYPE_ARRAY: { [D in SafetensorsDtype]: { new (buffer: ArrayBuffer, offset: number, length: number): DtypeArrays[D] } } = {
+const DTYPE_ARRAY: {
+  [D in SafetensorsDtype]: { new (buffer: ArrayBuffer, offset: number, length: number): DtypeArrays[D] };
+} = {
   F32: Float32Array,
   F64: Float64Array,
   I64: BigInt64Array,
@@ -125,7 +136,8 @@ function compareCodePoints(a: string, b: string): number {
 function numelOf(shape: readonly number[], name: string): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new Error(`internal: tensor '${name}' has shape [${shape.join(', ')}]`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new Error(`internal: tensor '${name}' has shape [${shape.join(', ')}]`);
     n *= d;
   }
   if (!Number.isSafeInteger(n)) throw new Error(`internal: tensor '${name}' is too large`);
@@ -139,23 +151,32 @@ function bytesOf(data: TensorData): Uint8Array {
 function checkArrayType(name: string, tensor: TensorInput): void {
   if (tensor.data instanceof Uint8Array) return; // raw bytes are allowed for every dtype
   if (!(tensor.data instanceof DTYPE_ARRAY[tensor.dtype]))
-    throw new Error(`internal: tensor '${name}' is ${tensor.dtype} but its data is a ${tensor.data.constructor.name}`);
+    throw new Error(
+      `internal: tensor '${name}' is ${tensor.dtype} but its data is a ${tensor.data.constructor.name}`,
+    );
 }
 
 /**
  * Serializes `tensors` (and optional string metadata) to safetensors bytes. Programming mistakes (a data length
  * that does not match the shape, a reserved name) throw plain errors: they are bugs, not user input.
  */
-export function encodeSafetensors(tensors: ReadonlyMap<string, TensorInput>, metadata?: Readonly<Record<string, string>>): Uint8Array {
+export function encodeSafetensors(
+  tensors: ReadonlyMap<string, TensorInput>,
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array {
   assertLittleEndianHost();
   const entries = [...tensors].map(([name, tensor]) => {
-    if (name === '__metadata__' || name === '__proto__') throw new Error(`internal: '${name}' cannot name a tensor`);
-    if (!isSafetensorsDtype(tensor.dtype)) throw new Error(`internal: tensor '${name}' has unsupported dtype ${String(tensor.dtype)}`);
+    if (name === '__metadata__' || name === '__proto__')
+      throw new Error(`internal: '${name}' cannot name a tensor`);
+    if (!isSafetensorsDtype(tensor.dtype))
+      throw new Error(`internal: tensor '${name}' has unsupported dtype ${String(tensor.dtype)}`);
     checkArrayType(name, tensor);
     const bytes = bytesOf(tensor.data);
     const expected = numelOf(tensor.shape, name) * DTYPE_SIZE[tensor.dtype];
     if (bytes.byteLength !== expected)
-      throw new Error(`internal: tensor '${name}' (${tensor.dtype} [${tensor.shape.join(', ')}]) needs ${expected} bytes, has ${bytes.byteLength}`);
+      throw new Error(
+        `internal: tensor '${name}' (${tensor.dtype} [${tensor.shape.join(', ')}]) needs ${expected} bytes, has ${bytes.byteLength}`,
+      );
     return { name, dtype: tensor.dtype, shape: [...tensor.shape], bytes };
   });
   entries.sort((a, b) => rank(b.dtype) - rank(a.dtype) || compareCodePoints(a.name, b.name));
@@ -174,7 +195,9 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, TensorInput>, met
   let offset = 0;
   for (const e of entries) {
     const end = offset + e.bytes.byteLength;
-    parts.push(`${JSON.stringify(e.name)}:{"dtype":"${e.dtype}","shape":[${e.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
+    parts.push(
+      `${JSON.stringify(e.name)}:{"dtype":"${e.dtype}","shape":[${e.shape.join(',')}],"data_offsets":[${offset},${end}]}`,
+    );
     offset = end;
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
@@ -196,7 +219,11 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, TensorInput>, met
 // problem) and sees duplicate keys (JSON.parse silently keeps the last one).
 
 type Json =
-  | { readonly kind: 'object'; readonly at: number; readonly entries: readonly { key: string; at: number; value: Json }[] }
+  | {
+      readonly kind: 'object';
+      readonly at: number;
+      readonly entries: readonly { key: string; at: number; value: Json }[];
+    }
   | { readonly kind: 'array'; readonly at: number; readonly items: readonly Json[] }
   | { readonly kind: 'string'; readonly at: number; readonly value: string }
   | { readonly kind: 'number'; readonly at: number; readonly raw: string }
@@ -221,7 +248,8 @@ class JsonReader {
     this.skipSpace();
     const value = this.value(0);
     this.skipSpace();
-    if (this.pos < this.text.length) throw new HeaderProblem(this.pos, 'unexpected text after the header JSON');
+    if (this.pos < this.text.length)
+      throw new HeaderProblem(this.pos, 'unexpected text after the header JSON');
     return value;
   }
 
@@ -251,13 +279,21 @@ class JsonReader {
         return { kind: 'literal', at, value };
       }
     }
-    throw new HeaderProblem(at, c === undefined ? 'header JSON ends early' : `header is not valid JSON (unexpected '${c}')`);
+    throw new HeaderProblem(
+      at,
+      c === undefined ? 'header JSON ends early' : `header is not valid JSON (unexpected '${c}')`,
+    );
   }
 
   private expect(char: string): void {
     if (this.text[this.pos] !== char) {
       const found = this.text[this.pos];
-      throw new HeaderProblem(this.pos, found === undefined ? `header JSON ends early (expected '${char}')` : `header is not valid JSON (expected '${char}', found '${found}')`);
+      throw new HeaderProblem(
+        this.pos,
+        found === undefined
+          ? `header JSON ends early (expected '${char}')`
+          : `header is not valid JSON (expected '${char}', found '${found}')`,
+      );
     }
     this.pos++;
   }
@@ -277,7 +313,8 @@ class JsonReader {
       const keyAt = this.pos;
       if (this.text[this.pos] !== '"') this.expect('"');
       const key = this.string();
-      if (seen.has(key)) throw new HeaderProblem(keyAt, `duplicate name ${JSON.stringify(key)} in the header`);
+      if (seen.has(key))
+        throw new HeaderProblem(keyAt, `duplicate name ${JSON.stringify(key)} in the header`);
       seen.add(key);
       this.skipSpace();
       this.expect(':');
@@ -385,14 +422,22 @@ interface HeaderTensor {
 }
 
 function readTensorInfo(name: string, at: number, value: Json): HeaderTensor {
-  if (value.kind !== 'object') throw new HeaderProblem(value.at, `tensor ${JSON.stringify(name)} must be an object, found ${describe(value)}`);
+  if (value.kind !== 'object')
+    throw new HeaderProblem(
+      value.at,
+      `tensor ${JSON.stringify(name)} must be an object, found ${describe(value)}`,
+    );
   let dtype: SafetensorsDtype | undefined;
   let shape: number[] | undefined;
   let offsets: { begin: number; end: number; at: number } | undefined;
   for (const field of value.entries) {
     const v = field.value;
     if (field.key === 'dtype') {
-      if (v.kind !== 'string') throw new HeaderProblem(v.at, `dtype of ${JSON.stringify(name)} must be a string, found ${describe(v)}`);
+      if (v.kind !== 'string')
+        throw new HeaderProblem(
+          v.at,
+          `dtype of ${JSON.stringify(name)} must be a string, found ${describe(v)}`,
+        );
       if (!isSafetensorsDtype(v.value)) {
         const known = (REFERENCE_DTYPE_ORDER as readonly string[]).includes(v.value);
         throw new HeaderProblem(
@@ -404,23 +449,46 @@ function readTensorInfo(name: string, at: number, value: Json): HeaderTensor {
       }
       dtype = v.value;
     } else if (field.key === 'shape') {
-      if (v.kind !== 'array') throw new HeaderProblem(v.at, `shape of ${JSON.stringify(name)} must be an array, found ${describe(v)}`);
+      if (v.kind !== 'array')
+        throw new HeaderProblem(
+          v.at,
+          `shape of ${JSON.stringify(name)} must be an array, found ${describe(v)}`,
+        );
       shape = v.items.map((d) => nonNegativeInt(d, `a dimension of ${JSON.stringify(name)}`));
     } else if (field.key === 'data_offsets') {
       if (v.kind !== 'array' || v.items.length !== 2)
-        throw new HeaderProblem(v.at, `data_offsets of ${JSON.stringify(name)} must be [begin, end], found ${describe(v)}`);
+        throw new HeaderProblem(
+          v.at,
+          `data_offsets of ${JSON.stringify(name)} must be [begin, end], found ${describe(v)}`,
+        );
       const [b, e] = v.items as [Json, Json];
-      offsets = { begin: nonNegativeInt(b, `data_offsets begin of ${JSON.stringify(name)}`), end: nonNegativeInt(e, `data_offsets end of ${JSON.stringify(name)}`), at: v.at };
+      offsets = {
+        begin: nonNegativeInt(b, `data_offsets begin of ${JSON.stringify(name)}`),
+        end: nonNegativeInt(e, `data_offsets end of ${JSON.stringify(name)}`),
+        at: v.at,
+      };
       if (offsets.end < offsets.begin)
-        throw new HeaderProblem(v.at, `data_offsets of ${JSON.stringify(name)} end (${offsets.end}) before they begin (${offsets.begin})`);
-    } else throw new HeaderProblem(field.at, `tensor ${JSON.stringify(name)} has unknown field ${JSON.stringify(field.key)}`);
+        throw new HeaderProblem(
+          v.at,
+          `data_offsets of ${JSON.stringify(name)} end (${offsets.end}) before they begin (${offsets.begin})`,
+        );
+    } else
+      throw new HeaderProblem(
+        field.at,
+        `tensor ${JSON.stringify(name)} has unknown field ${JSON.stringify(field.key)}`,
+      );
   }
-  const missing = [dtype === undefined && 'dtype', shape === undefined && 'shape', offsets === undefined && 'data_offsets'].filter(Boolean);
+  const missing = [
+    dtype === undefined && 'dtype',
+    shape === undefined && 'shape',
+    offsets === undefined && 'data_offsets',
+  ].filter(Boolean);
   if (dtype === undefined || shape === undefined || offsets === undefined)
     throw new HeaderProblem(value.at, `tensor ${JSON.stringify(name)} lacks ${missing.join(', ')}`);
   const numel = shape.reduce((a, b) => a * b, 1);
   const expected = numel * DTYPE_SIZE[dtype];
-  if (!Number.isSafeInteger(expected)) throw new HeaderProblem(value.at, `tensor ${JSON.stringify(name)} is too large`);
+  if (!Number.isSafeInteger(expected))
+    throw new HeaderProblem(value.at, `tensor ${JSON.stringify(name)} is too large`);
   if (offsets.end - offsets.begin !== expected)
     throw new HeaderProblem(
       offsets.at,
@@ -435,22 +503,26 @@ function utf8Length(text: string): number {
 
 /**
  * Parses safetensors `bytes` read from `file` (the name is used in error messages only). Throws
- * {@link WeightsFileError} for anything malformed; F32 comes back as Float32Array, I64 as BigInt64Array,
+ * {@link DataError} (`file: byte N: what is wrong`) for anything malformed; F32 comes back as Float32Array, I64 as BigInt64Array,
  * F16/BF16 as their raw bits in a Uint16Array.
  */
 export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafetensors {
   assertLittleEndianHost();
   const fail = (offset: number, detail: string): never => {
-    throw new WeightsFileError(file, offset, detail);
+    throw new DataError(`${file}: byte ${offset}: ${detail}`, file, offset);
   };
-  if (bytes.byteLength < 8) fail(0, `file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
+  if (bytes.byteLength < 8)
+    fail(0, `file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(bytes.byteLength - 8)) fail(0, `header length ${n} goes beyond the end of the file (${bytes.byteLength} bytes)`);
+  if (n > BigInt(bytes.byteLength - 8))
+    fail(0, `header length ${n} goes beyond the end of the file (${bytes.byteLength} bytes)`);
   if (n > BigInt(MAX_HEADER_BYTES)) fail(0, `header length ${n} is above the 100 MB limit`);
   const headerLength = Number(n);
   let text = '';
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(
+      bytes.subarray(8, 8 + headerLength),
+    );
   } catch {
     fail(8, 'header is not valid UTF-8');
   }
@@ -462,19 +534,27 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
   const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   try {
     const doc = new JsonReader(text).parseDocument();
-    if (doc.kind !== 'object') throw new HeaderProblem(doc.at, `header must be a JSON object, found ${describe(doc)}`);
+    if (doc.kind !== 'object')
+      throw new HeaderProblem(doc.at, `header must be a JSON object, found ${describe(doc)}`);
     for (const entry of doc.entries) {
       if (entry.key === '__metadata__') {
         const v = entry.value;
-        if (v.kind !== 'object') throw new HeaderProblem(v.at, `__metadata__ must be an object of strings, found ${describe(v)}`);
+        if (v.kind !== 'object')
+          throw new HeaderProblem(v.at, `__metadata__ must be an object of strings, found ${describe(v)}`);
         for (const m of v.entries) {
-          if (m.value.kind !== 'string') throw new HeaderProblem(m.value.at, `__metadata__ ${JSON.stringify(m.key)} must be a string, found ${describe(m.value)}`);
-          if (m.key === '__proto__') throw new HeaderProblem(m.at, `'__proto__' is not allowed as a metadata key`);
+          if (m.value.kind !== 'string')
+            throw new HeaderProblem(
+              m.value.at,
+              `__metadata__ ${JSON.stringify(m.key)} must be a string, found ${describe(m.value)}`,
+            );
+          if (m.key === '__proto__')
+            throw new HeaderProblem(m.at, `'__proto__' is not allowed as a metadata key`);
           metadata[m.key] = m.value.value;
         }
         continue;
       }
-      if (entry.key === '__proto__') throw new HeaderProblem(entry.at, `'__proto__' is not allowed as a tensor name`);
+      if (entry.key === '__proto__')
+        throw new HeaderProblem(entry.at, `'__proto__' is not allowed as a tensor name`);
       header.push(readTensorInfo(entry.key, entry.at, entry.value));
     }
     for (const t of header)
@@ -495,13 +575,20 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
     if (t.begin !== expectedBegin) {
       const where = dataStart + Math.min(t.begin, expectedBegin);
       if (t.begin > expectedBegin)
-        fail(where, `${t.begin - expectedBegin} bytes of data before ${JSON.stringify(t.name)} belong to no tensor`);
-      fail(dataStart + t.begin, `${JSON.stringify(t.name)} overlaps ${JSON.stringify(previous?.name)} (data_offsets [${t.begin}, ${t.end}], previous ends at ${expectedBegin})`);
+        fail(
+          where,
+          `${t.begin - expectedBegin} bytes of data before ${JSON.stringify(t.name)} belong to no tensor`,
+        );
+      fail(
+        dataStart + t.begin,
+        `${JSON.stringify(t.name)} overlaps ${JSON.stringify(previous?.name)} (data_offsets [${t.begin}, ${t.end}], previous ends at ${expectedBegin})`,
+      );
     }
     expectedBegin = t.end;
     previous = t;
   }
-  if (expectedBegin !== dataLength) fail(dataStart + expectedBegin, `${dataLength - expectedBegin} trailing bytes after the last tensor`);
+  if (expectedBegin !== dataLength)
+    fail(dataStart + expectedBegin, `${dataLength - expectedBegin} trailing bytes after the last tensor`);
 
   const tensors = new Map<string, DecodedTensor>();
   for (const t of header) {
@@ -509,7 +596,11 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
     const data = view(bytes, start, t.end - t.begin, t.dtype);
     if (t.dtype === 'BOOL') {
       const bad = (data as Uint8Array).findIndex((b) => b > 1);
-      if (bad >= 0) fail(start + bad, `BOOL tensor ${JSON.stringify(t.name)} holds byte ${(data as Uint8Array)[bad]}, not 0 or 1`);
+      if (bad >= 0)
+        fail(
+          start + bad,
+          `BOOL tensor ${JSON.stringify(t.name)} holds byte ${(data as Uint8Array)[bad]}, not 0 or 1`,
+        );
     }
     tensors.set(t.name, { dtype: t.dtype, shape: t.shape, data } as DecodedTensor);
   }
@@ -521,7 +612,8 @@ function view(bytes: Uint8Array, start: number, length: number, dtype: Safetenso
   const size = DTYPE_SIZE[dtype];
   const Ctor = DTYPE_ARRAY[dtype] as new (buffer: ArrayBuffer, offset: number, length: number) => TensorData;
   const absolute = bytes.byteOffset + start;
-  if (absolute % size === 0 && bytes.buffer instanceof ArrayBuffer) return new Ctor(bytes.buffer, absolute, length / size);
+  if (absolute % size === 0 && bytes.buffer instanceof ArrayBuffer)
+    return new Ctor(bytes.buffer, absolute, length / size);
   const copy = new ArrayBuffer(length);
   new Uint8Array(copy).set(bytes.subarray(start, start + length));
   return new Ctor(copy, 0, length / size);

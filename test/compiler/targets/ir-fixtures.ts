@@ -7,6 +7,13 @@ import type { ActivationKind, IrNetwork, IrNode, IrParam, Shape } from '../../..
 type Pair = readonly [number, number];
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
 
+/** An IR node without the fields the builder fills in (distributes over the node kinds). */
+type NodeSpec = IrNode extends infer N
+  ? N extends IrNode
+    ? Omit<N, 'module' | 'group' | 'functional' | 'inputShapes'>
+    : never
+  : never;
+
 interface Place {
   readonly group?: string | null;
   readonly functional?: boolean;
@@ -31,14 +38,14 @@ export class IrBuilder {
     return s;
   }
 
-  private add<N extends IrNode>(node: Omit<N, 'module' | 'group' | 'functional' | 'inputShapes'>, place: Place): string {
+  private add(node: NodeSpec, place: Place): string {
     const full = {
       ...node,
       inputShapes: node.inputs.map((p) => this.shape(p)),
       module: node.path.split('.')[0] ?? node.path,
       group: place.group ?? null,
       functional: place.functional ?? false,
-    } as unknown as N;
+    } as IrNode;
     if (this.shapes.has(node.path)) throw new Error(`fixture: duplicate path ${node.path}`);
     this.nodes.push(full);
     this.shapes.set(node.path, node.outputShape);

@@ -6,7 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { decodeSafetensors, encodeSafetensors, type TensorInput } from '../../../src/runtime/weights/safetensors.js';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  type TensorInput,
+} from '../../../src/runtime/weights/safetensors.js';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'torch-interop.py');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
@@ -44,7 +48,8 @@ it('round-trips through PyTorch: torch reads what netspec writes, netspec reads 
 
     const run = spawnSync(PYTHON, [SCRIPT, dir], { encoding: 'utf8', timeout: 110_000 });
     if (run.error) ctx.skip(`cannot run ${PYTHON}: ${run.error.message}`);
-    if (run.stdout.trim() === 'NO_TORCH') ctx.skip('python3-torch is not installed (apt-get install python3-torch)');
+    if (run.stdout.trim() === 'NO_TORCH')
+      ctx.skip('python3-torch is not installed (apt-get install python3-torch)');
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as InteropResult;
 

@@ -38,6 +38,11 @@ export function irPathOfLayerName(name: string): string | undefined {
   return out.length > 0 && tfjsLayerName(out) === name ? out : undefined;
 }
 
+/** The tfjs model name for a network name: as is when tfjs accepts it, else escaped like a path. */
+export function tfjsModelName(name: string): string {
+  return /^[A-Za-z0-9][-A-Za-z0-9._]*$/.test(name) ? name : tfjsLayerName(name);
+}
+
 /** The name of a helper layer that belongs to the layer `owner` (`stem.0-pad`, `input-nhwc`). */
 export function helperLayerName(owner: string, role: 'pad' | 'nhwc' | 'nchw'): string {
   return `${owner}-${role}`;

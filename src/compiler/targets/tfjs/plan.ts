@@ -4,7 +4,7 @@
  * one plan, so the two can only differ in how they spell it.
  */
 import type { ActivationKind, Init, IrNetwork, IrNode, Shape } from '../../ir.js';
-import { helperLayerName, tfjsLayerName } from './names.js';
+import { helperLayerName, tfjsLayerName, tfjsModelName } from './names.js';
 
 /** How a weight starts: PyTorch's uniform (drawn from a stream keyed by the state-dict name), or a constant. */
 export type InitSpec =
@@ -174,7 +174,7 @@ export function planModel(ir: IrNetwork): LayerPlan {
         })
       : out.step;
   return {
-    modelName: tfjsLayerName(ir.name),
+    modelName: tfjsModelName(ir.name),
     inputName: INPUT_LAYER_NAME,
     inputShape: [...ir.inputShape],
     steps,

@@ -177,7 +177,7 @@ describe('TorchBatchNorm with model.fit', () => {
     b.bn('bn', 'input');
     const ir = b.build();
     const model = buildModel(ir);
-    expect(() => tf.tidy(() => model.apply(tf.ones([1, 2]), { training: true }))).toThrow(/more than 1 value per channel/);
+    expect(() => tf.tidy(() => model.apply(tf.ones([1, 2]), { training: true }) as tf.Tensor)).toThrow(/more than 1 value per channel/);
     model.dispose();
   });
 });

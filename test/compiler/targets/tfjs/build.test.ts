@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countParams, type IrNetwork } from '../../../../src/compiler/ir.js';
-import { buildModel, getStateDict, setStateDict } from '../../../../src/compiler/targets/tfjs/index.js';
+import { buildModel, setStateDict } from '../../../../src/compiler/targets/tfjs/index.js';
 import { leNet, tinyResNet, zoo } from '../ir-fixtures.js';
 import { maxAbsDiff, randomStateDict, rng, uniform } from '../helpers.js';
 import { referenceForward } from '../reference-forward.js';

@@ -1,0 +1,144 @@
+/**
+ * The view model of the generated model module: the tfjs target's layer plan spelled as TypeScript statements.
+ * All decisions (names, literals, line breaks) happen here, so the templates stay free of logic.
+ */
+import type { IrNetwork } from '../../ir.js';
+import { planModel, type InitSpec, type PlanOp, type PlanStep } from '../tfjs/plan.js';
+import { commentText, IdentifierPool, tsNumber, tsString } from './code.js';
+
+/** What templates/model.ts.hbs renders. */
+export interface ModelView {
+  readonly source: string;
+  readonly networkName: string;
+  readonly inputName: string;
+  readonly inputShape: string;
+  readonly outputShape: string;
+  /** The body of `buildModel`, one entry per statement (possibly multi-line), already indented. */
+  readonly body: readonly string[];
+  readonly modelName: string;
+  readonly inputVar: string;
+  readonly outputVar: string;
+}
+
+/** How each op is constructed; custom layers come from the copied runtime (`nt`). */
+const FACTORIES: Readonly<Record<PlanOp, string>> = {
+  input: 'tf.input',
+  permute: 'tf.layers.permute',
+  zeroPadding2d: 'tf.layers.zeroPadding2d',
+  conv2d: 'tf.layers.conv2d',
+  depthwiseConv2d: 'tf.layers.depthwiseConv2d',
+  torchConv2d: 'new nt.TorchConv2d',
+  torchBatchNorm: 'new nt.TorchBatchNorm',
+  activation: 'tf.layers.activation',
+  leakyReLU: 'tf.layers.leakyReLU',
+  torchElu: 'new nt.TorchElu',
+  maxPooling2d: 'tf.layers.maxPooling2d',
+  torchMaxPool2d: 'new nt.TorchMaxPool2d',
+  averagePooling2d: 'tf.layers.averagePooling2d',
+  flatten: 'tf.layers.flatten',
+  dense: 'tf.layers.dense',
+  dropout: 'tf.layers.dropout',
+  add: 'tf.layers.add',
+};
+
+/** Names the generated module itself declares or imports; layer variables must not shadow them. */
+const TAKEN = [
+  'tf',
+  'nt',
+  'opts',
+  'seed',
+  'buildModel',
+  'BuildModelOptions',
+  'NETWORK_NAME',
+  'INPUT_NAME',
+  'INPUT_SHAPE',
+  'OUTPUT_SHAPE',
+];
+
+const INDENT = '  ';
+const MAX_LINE = 110;
+
+/** The view model of `ir`'s generated module. */
+export function modelView(ir: IrNetwork): ModelView {
+  const plan = planModel(ir);
+  const ids = new IdentifierPool(TAKEN);
+  const vars = new Map<string, string>();
+  const kinds = new Map(ir.nodes.map((n) => [n.path, n.kind]));
+  let usesSeed = false;
+
+  const initCode = (spec: InitSpec): string => {
+    switch (spec.init) {
+      case 'uniform':
+        usesSeed = true;
+        return `nt.torchUniform(${tsNumber(spec.bound)}, seed, ${tsString(spec.key)})`;
+      case 'ones':
+        return 'tf.initializers.ones()';
+      case 'zeros':
+        return 'tf.initializers.zeros()';
+    }
+  };
+
+  const statements: string[] = [];
+  for (const step of plan.steps) {
+    const id = ids.claim(step.name);
+    vars.set(step.name, id);
+    const lines: string[] = [];
+    if (step.path !== null) lines.push(`${INDENT}// ${commentText(step.path)} (${kinds.get(step.path) ?? step.op})`);
+    lines.push(statement(step, id, vars, initCode));
+    statements.push(lines.join('\n'));
+  }
+
+  const inputVar = vars.get(plan.inputName);
+  const outputVar = vars.get(plan.output);
+  if (inputVar === undefined || outputVar === undefined) throw new Error('typescript target: plan without input/output');
+  // A network without weights never reads the seed; `void` keeps noUnusedLocals/Parameters quiet about it.
+  const prologue = usesSeed ? `${INDENT}const seed = opts.seed;` : `${INDENT}void opts;`;
+  return {
+    source: tsString(ir.name),
+    networkName: tsString(ir.name),
+    inputName: tsString(plan.inputName),
+    inputShape: value([...ir.inputShape], initCode),
+    outputShape: value([...ir.outputShape], initCode),
+    body: [prologue, ...statements],
+    modelName: tsString(plan.modelName),
+    inputVar,
+    outputVar,
+  };
+}
+
+function statement(
+  step: PlanStep,
+  id: string,
+  vars: ReadonlyMap<string, string>,
+  initCode: (spec: InitSpec) => string,
+): string {
+  const entries: [string, unknown][] = [['name', step.name], ...Object.entries(step.config)];
+  const args = step.inputs.map((n) => {
+    const v = vars.get(n);
+    if (v === undefined) throw new Error(`typescript target: '${step.name}' reads '${n}' before it is defined`);
+    return v;
+  });
+  const head = `${INDENT}const ${id} = ${FACTORIES[step.op]}(`;
+  const tail =
+    step.op === 'input'
+      ? ');'
+      : `).apply(${step.op === 'add' ? `[${args.join(', ')}]` : args.join(', ')}) as tf.SymbolicTensor;`;
+  const oneLine = `{ ${entries.map(([k, v]) => `${k}: ${value(v, initCode)}`).join(', ')} }`;
+  if (head.length + oneLine.length + tail.length <= MAX_LINE) return head + oneLine + tail;
+  const props = entries.map(([k, v]) => `${INDENT}${INDENT}${k}: ${value(v, initCode)},`);
+  return [`${head}{`, ...props, `${INDENT}}${tail}`].join('\n');
+}
+
+function isInitSpec(v: unknown): v is InitSpec {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'init' in v;
+}
+
+/** A literal for a config value: strings, numbers, booleans, arrays of them, or an initializer expression. */
+function value(v: unknown, initCode: (spec: InitSpec) => string): string {
+  if (typeof v === 'string') return tsString(v);
+  if (typeof v === 'number') return tsNumber(v);
+  if (typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `[${v.map((x) => value(x, initCode)).join(', ')}]`;
+  if (isInitSpec(v)) return initCode(v);
+  throw new Error(`typescript target: cannot spell config value ${JSON.stringify(v)}`);
+}

@@ -1,0 +1,72 @@
+/**
+ * What changed between a checkpoint and the current run, in words: `--resume` and `evaluate` refuse a changed
+ * network or training config and say exactly what differs.
+ */
+import type { IrNetwork, IrNode } from '../../compiler/ir.js';
+import type { RunConfig } from '../train/config.js';
+
+function show(v: unknown): string {
+  return v === undefined ? '(none)' : JSON.stringify(v);
+}
+
+/** Flattens plain JSON data into `path → value` leaves (`training.schedule.kind`). */
+function leaves(value: unknown, prefix: string, out: Map<string, unknown>): Map<string, unknown> {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) leaves(v, prefix ? `${prefix}.${k}` : k, out);
+  } else out.set(prefix, value);
+  return out;
+}
+
+/** Differences of two JSON-like values, one `path: old → new` line each, in the order of `before` then `after`. */
+export function describeDifferences(before: unknown, after: unknown, limit = 10): string[] {
+  const a = leaves(JSON.parse(JSON.stringify(before ?? null)), '', new Map());
+  const b = leaves(JSON.parse(JSON.stringify(after ?? null)), '', new Map());
+  const keys = [...new Set([...a.keys(), ...b.keys()])];
+  const lines: string[] = [];
+  for (const k of keys) {
+    const x = a.get(k);
+    const y = b.get(k);
+    if (JSON.stringify(x) !== JSON.stringify(y)) lines.push(`${k || '(value)'}: ${show(x)} → ${show(y)}`);
+  }
+  if (lines.length > limit) return [...lines.slice(0, limit), `... and ${lines.length - limit} more`];
+  return lines;
+}
+
+/** What differs between two run configs (empty when equal). */
+export function describeConfigChange(saved: RunConfig, current: RunConfig): string[] {
+  return describeDifferences(saved, current);
+}
+
+function nodeSummary(n: IrNode): string {
+  return `${n.path} (${n.kind}, output [${n.outputShape.join(', ')}])`;
+}
+
+/**
+ * What differs between the IR a checkpoint was trained with and the current one, most telling first: the
+ * network name, its parameters (what `--set` changes), the input, then the first layers that were added,
+ * removed or changed. Empty when the two are identical.
+ */
+export function describeIrChange(saved: IrNetwork, current: IrNetwork): string[] {
+  if (JSON.stringify(saved) === JSON.stringify(current)) return [];
+  const lines: string[] = [];
+  if (saved.name !== current.name) lines.push(`network name: ${show(saved.name)} → ${show(current.name)}`);
+  lines.push(...describeDifferences(saved.params, current.params).map((l) => `parameter ${l}`));
+  if (JSON.stringify(saved.inputShape) !== JSON.stringify(current.inputShape))
+    lines.push(`input: [${saved.inputShape.join(', ')}] → [${current.inputShape.join(', ')}]`);
+  const before = new Map(saved.nodes.map((n) => [n.path, n]));
+  const after = new Map(current.nodes.map((n) => [n.path, n]));
+  const layerLines: string[] = [];
+  for (const n of saved.nodes) if (!after.has(n.path)) layerLines.push(`layer removed: ${nodeSummary(n)}`);
+  for (const n of current.nodes) if (!before.has(n.path)) layerLines.push(`layer added: ${nodeSummary(n)}`);
+  for (const n of current.nodes) {
+    const old = before.get(n.path);
+    if (!old) continue;
+    const diffs = describeDifferences(old, n, 3);
+    if (diffs.length) layerLines.push(`layer ${n.path}: ${diffs.join('; ')}`);
+  }
+  const limit = 8;
+  lines.push(...layerLines.slice(0, limit));
+  if (layerLines.length > limit) lines.push(`... and ${layerLines.length - limit} more layer differences`);
+  if (lines.length === 0) lines.push('the IR differs (module or block structure)');
+  return lines;
+}
