@@ -529,26 +529,16 @@ function testBest(model: tf.LayersModel, ir: IrNetwork, folder: RunFolder, test:
   return { accuracy: result.accuracy, loss: result.loss, count: result.count, model: which };
 }
 
-/** Draws the loss and accuracy curves when the curves renderer is available; returns the files written. */
+/** Draws the loss and accuracy curves (SVG and PNG) into the run folder; returns the files written. */
 async function writeCurves(folder: RunFolder, metrics: RunMetrics): Promise<string[]> {
-  // TODO(curves): src/reports/curves.ts is another engineer's; import it statically once it exists.
-  const modulePath = '../reports/curves.js';
-  let renderCurves: ((m: RunMetrics) => unknown) | undefined;
-  try {
-    const mod = (await import(modulePath)) as { renderCurves?: (m: RunMetrics) => unknown };
-    renderCurves = mod.renderCurves;
-  } catch {
-    return [];
-  }
-  if (!renderCurves) return [];
-  const files = await Promise.resolve(renderCurves(metrics));
-  const entries: [string, unknown][] = files instanceof Map ? [...files] : Object.entries(files ?? {});
-  const written: string[] = [];
-  for (const [name, content] of entries) {
-    if (!/^[\w.-]+\.(svg|png)$/.test(name)) continue;
-    if (typeof content !== 'string' && !(content instanceof Uint8Array)) continue;
-    folder.writeFile(name, content);
-    written.push(name);
-  }
-  return written;
+  const { renderCurves } = await import('../reports/curves.js');
+  const images = await renderCurves(metrics, { title: metrics.network });
+  const files: [string, string | Uint8Array][] = [
+    ['loss.svg', images.lossSvg],
+    ['loss.png', images.lossPng],
+    ['accuracy.svg', images.accuracySvg],
+    ['accuracy.png', images.accuracyPng],
+  ];
+  for (const [name, content] of files) folder.writeFile(name, content);
+  return files.map(([name]) => name);
 }

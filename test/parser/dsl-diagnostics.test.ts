@@ -21,7 +21,9 @@ describe('DSL diagnostics', () => {
     expect(diagnose(text)).toEqual(["DSL_LEX 2:13 [24,25) unexpected character '@'"]);
     expect(parseDsl(text, 'bad.net').ast?.input?.dims).toHaveLength(2);
     // The syntax error at `2` that the removed `~~` causes is an echo on the same line, so it is not reported.
-    expect(diagnose('network x { module m { f(1 ~~ 2) } }')).toEqual(["DSL_LEX 1:28 [27,29) unexpected characters '~~'"]);
+    expect(diagnose('network x { module m { f(1 ~~ 2) } }')).toEqual([
+      "DSL_LEX 1:28 [27,29) unexpected characters '~~'",
+    ]);
     expect(diagnose('network x\u0007')).toEqual(['DSL_LEX 1:10 [9,10) unexpected character U+0007']);
   });
 
@@ -29,7 +31,9 @@ describe('DSL diagnostics', () => {
     expect(diagnose('network x {\n  module m { conv(64, kernel = 3 }\n}')).toEqual([
       "DSL_SYNTAX 2:34 [45,46) expected ',' or ')' but found '}'",
     ]);
-    expect(diagnose('network x(a = 1 {\n}')).toEqual(["DSL_SYNTAX 1:17 [16,17) expected ',' or ')' but found '{'"]);
+    expect(diagnose('network x(a = 1 {\n}')).toEqual([
+      "DSL_SYNTAX 1:17 [16,17) expected ',' or ')' but found '{'",
+    ]);
   });
 
   it("missing '}' at end of input: right after the last token, never NaN", () => {
@@ -61,7 +65,9 @@ describe('DSL diagnostics', () => {
     expect(diagnose('network x {\n  module m {\n    relu()\n    +\n  }\n}')).toEqual([
       "DSL_SYNTAX 4:5 [40,41) expected a layer or '}' but found '+'",
     ]);
-    expect(diagnose('network x { } }')).toEqual(["DSL_SYNTAX 1:15 [14,15) expected end of input but found '}'"]);
+    expect(diagnose('network x { } }')).toEqual([
+      "DSL_SYNTAX 1:15 [14,15) expected end of input but found '}'",
+    ]);
     expect(diagnose('network x { foo }')).toEqual([
       "DSL_SYNTAX 1:13 [12,15) expected 'input', 'block', 'module' or '}' but found 'foo'",
     ]);
@@ -76,10 +82,14 @@ describe('DSL diagnostics', () => {
 
   it('empty and truncated input', () => {
     expect(diagnose('')).toEqual(["DSL_SYNTAX 1:1 [0,0) expected 'network' but found end of input"]);
-    expect(diagnose('// only a comment\n')).toEqual(["DSL_SYNTAX 1:1 [0,0) expected 'network' but found end of input"]);
+    expect(diagnose('// only a comment\n')).toEqual([
+      "DSL_SYNTAX 1:1 [0,0) expected 'network' but found end of input",
+    ]);
     expect(diagnose('network')).toEqual(['DSL_SYNTAX 1:8 [7,7) expected a name but found end of input']);
     expect(parseDsl('network', 'bad.net').ast).toBeUndefined();
-    expect(diagnose('network x extends y')).toEqual(["DSL_SYNTAX 1:19 [18,19) expected a string but found 'y'"]);
+    expect(diagnose('network x extends y')).toEqual([
+      "DSL_SYNTAX 1:19 [18,19) expected a string but found 'y'",
+    ]);
   });
 
   it('bad strings and comments', () => {

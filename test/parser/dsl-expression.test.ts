@@ -61,9 +61,9 @@ describe('parseExpression', () => {
     expect(show('$out * + 1')).toEqual(["EXPR_SYNTAX 1:11 expected an expression but found '+'"]);
     expect(show('2 @ 3')).toEqual(["EXPR_SYNTAX 2:6 unexpected character '@'"]);
     expect(show('(1')).toEqual(["EXPR_SYNTAX 3:6 expected ')' but found end of input"]);
-    expect(parseExpression('', map, text.length).diagnostics.map((d) => [d.message, d.span?.line, d.span?.col])).toEqual([
-      ['expected an expression but found end of input', 4, 4],
-    ]);
+    expect(
+      parseExpression('', map, text.length).diagnostics.map((d) => [d.message, d.span?.line, d.span?.col]),
+    ).toEqual([['expected an expression but found end of input', 4, 4]]);
     expect(parseExpression('a b', new LineMap('f', 'a b'), 0).diagnostics.map((d) => d.message)).toEqual([
       "expected end of input but found 'b'",
     ]);

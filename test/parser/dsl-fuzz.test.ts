@@ -26,10 +26,58 @@ function checkDsl(text: string): void {
 }
 
 const TOKENS = [
-  'network', 'x', '"n"', 'extends', '"./p.net"', '{', '}', '(', ')', '[', ']', 'input', 'block', 'module', 'B',
-  'shortcut', 'when', 'always', 'shape_changes', 'merge', 'add', 'if', '=', '*', '1', '2.5', '1e-5', ',', ';', ':',
-  'int', 'conv', 'kernel', 'not', 'and', 'or', '-', '+', '/', 'div', '//', '#', '/*', '*/', '==', '<', '$out',
-  'true', '\n', '@', '"', '\\',
+  'network',
+  'x',
+  '"n"',
+  'extends',
+  '"./p.net"',
+  '{',
+  '}',
+  '(',
+  ')',
+  '[',
+  ']',
+  'input',
+  'block',
+  'module',
+  'B',
+  'shortcut',
+  'when',
+  'always',
+  'shape_changes',
+  'merge',
+  'add',
+  'if',
+  '=',
+  '*',
+  '1',
+  '2.5',
+  '1e-5',
+  ',',
+  ';',
+  ':',
+  'int',
+  'conv',
+  'kernel',
+  'not',
+  'and',
+  'or',
+  '-',
+  '+',
+  '/',
+  'div',
+  '//',
+  '#',
+  '/*',
+  '*/',
+  '==',
+  '<',
+  '$out',
+  'true',
+  '\n',
+  '@',
+  '"',
+  '\\',
 ];
 const tokenSoup = fc.array(fc.constantFrom(...TOKENS), { maxLength: 60 }).map((parts) => parts.join(' '));
 
@@ -70,19 +118,47 @@ describe('parseDsl never throws and keeps spans in range', () => {
 describe('parseExpression never throws and keeps spans in the enclosing file', () => {
   it('on random expressions at an offset', () => {
     const expressionSoup = fc
-      .array(fc.constantFrom('$out', 'x', '1', '0.5', '(', ')', '[', ']', ',', '*', '//', '/', '-', 'not', 'and', '==', '"s"', '@'), {
-        maxLength: 20,
-      })
+      .array(
+        fc.constantFrom(
+          '$out',
+          'x',
+          '1',
+          '0.5',
+          '(',
+          ')',
+          '[',
+          ']',
+          ',',
+          '*',
+          '//',
+          '/',
+          '-',
+          'not',
+          'and',
+          '==',
+          '"s"',
+          '@',
+        ),
+        {
+          maxLength: 20,
+        },
+      )
       .map((parts) => parts.join(' '));
     fc.assert(
-      fc.property(fc.oneof(expressionSoup, fc.string({ unit: 'binary', maxLength: 30 })), fc.string({ maxLength: 10 }), (expr, prefix) => {
-        const file = `${prefix}${expr}\n`;
-        const map = new LineMap('f.yaml', file);
-        const result = parseExpression(expr, map, prefix.length);
-        for (const d of result.diagnostics) expect(d.code).toBe('EXPR_SYNTAX');
-        expect(collectSpans(result).filter((span) => !spanIsValid(span, expr.length, prefix.length))).toEqual([]);
-        if (result.diagnostics.length === 0) expect(result.expr).toBeDefined();
-      }),
+      fc.property(
+        fc.oneof(expressionSoup, fc.string({ unit: 'binary', maxLength: 30 })),
+        fc.string({ maxLength: 10 }),
+        (expr, prefix) => {
+          const file = `${prefix}${expr}\n`;
+          const map = new LineMap('f.yaml', file);
+          const result = parseExpression(expr, map, prefix.length);
+          for (const d of result.diagnostics) expect(d.code).toBe('EXPR_SYNTAX');
+          expect(
+            collectSpans(result).filter((span) => !spanIsValid(span, expr.length, prefix.length)),
+          ).toEqual([]);
+          if (result.diagnostics.length === 0) expect(result.expr).toBeDefined();
+        },
+      ),
       { numRuns: runs },
     );
   });

@@ -7,7 +7,8 @@ import { parseDsl, printDsl } from '../../src/parser/dsl/index.js';
 import { KEYWORDS } from '../../src/parser/dsl/tokens.js';
 import { stripSpans } from './dsl-test-utils.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`./fixtures/dsl/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(new URL(`./fixtures/dsl/${name}`, import.meta.url), 'utf8');
 
 function roundTrip(ast: NetworkAst): void {
   const text = printDsl(ast);
@@ -126,7 +127,9 @@ const { expr } = fc.letrec<{ expr: Expr }>((tie) => ({
       .map(([op, operand]): Expr => ({ kind: 'unary', op, operand, span: S })),
     fc
       .tuple(
-        fc.constantFrom(...(['+', '-', '*', '/', '//', '%', '==', '!=', '<', '<=', '>', '>=', 'and', 'or'] as const)),
+        fc.constantFrom(
+          ...(['+', '-', '*', '/', '//', '%', '==', '!=', '<', '<=', '>', '>=', 'and', 'or'] as const),
+        ),
         tie('expr'),
         tie('expr'),
       )
@@ -135,60 +138,78 @@ const { expr } = fc.letrec<{ expr: Expr }>((tie) => ({
   ),
 }));
 
-const arg = fc.tuple(fc.option(identifier, { nil: undefined }), expr).map(
-  ([name, value]): Arg => ({ kind: 'arg', ...(name !== undefined ? { name, nameSpan: S } : {}), value, span: S }),
-);
+const arg = fc.tuple(fc.option(identifier, { nil: undefined }), expr).map(([name, value]): Arg => ({
+  kind: 'arg',
+  ...(name !== undefined ? { name, nameSpan: S } : {}),
+  value,
+  span: S,
+}));
 const call = fc
-  .tuple(identifier, fc.option(layerName, { nil: undefined }), fc.array(arg, { maxLength: 3 }), fc.option(expr, { nil: undefined }))
-  .map(
-    ([callee, name, args, repeat]): Call => ({
-      kind: 'call',
-      callee,
-      calleeSpan: S,
-      ...(name !== undefined ? { name, nameSpan: S } : {}),
-      args,
-      ...(repeat ? { repeat } : {}),
-      span: S,
-    }),
-  );
+  .tuple(
+    identifier,
+    fc.option(layerName, { nil: undefined }),
+    fc.array(arg, { maxLength: 3 }),
+    fc.option(expr, { nil: undefined }),
+  )
+  .map(([callee, name, args, repeat]): Call => ({
+    kind: 'call',
+    callee,
+    calleeSpan: S,
+    ...(name !== undefined ? { name, nameSpan: S } : {}),
+    args,
+    ...(repeat ? { repeat } : {}),
+    span: S,
+  }));
 const calls = fc.array(call, { maxLength: 3 });
 const param = fc
-  .tuple(identifier, fc.option(fc.constantFrom('int', 'float', 'bool', 'string' as const), { nil: undefined }), fc.option(expr, { nil: undefined }))
-  .map(
-    ([name, type, value]): ParamDecl => ({
-      kind: 'param',
-      name,
-      nameSpan: S,
-      ...(type ? { type } : {}),
-      ...(value ? { default: value } : {}),
-      span: S,
-    }),
-  );
+  .tuple(
+    identifier,
+    fc.option(fc.constantFrom('int', 'float', 'bool', 'string' as const), { nil: undefined }),
+    fc.option(expr, { nil: undefined }),
+  )
+  .map(([name, type, value]): ParamDecl => ({
+    kind: 'param',
+    name,
+    nameSpan: S,
+    ...(type ? { type } : {}),
+    ...(value ? { default: value } : {}),
+    span: S,
+  }));
 const params = fc.array(param, { maxLength: 3 });
 const block = fc
   .record({
     name: declName,
     params,
     body: calls,
-    shortcut: fc.option(fc.tuple(fc.constantFrom('shape_changes', 'always' as const), calls), { nil: undefined }),
+    shortcut: fc.option(fc.tuple(fc.constantFrom('shape_changes', 'always' as const), calls), {
+      nil: undefined,
+    }),
     merge: fc.option(fc.tuple(fc.option(expr, { nil: undefined }), calls), { nil: undefined }),
   })
-  .map(
-    (b): BlockDecl => ({
-      kind: 'block',
-      name: b.name,
-      nameSpan: S,
-      params: b.params,
-      body: b.body,
-      ...(b.shortcut ? { shortcut: { kind: 'shortcut', when: b.shortcut[0], layers: b.shortcut[1], span: S } } : {}),
-      ...(b.merge
-        ? { merge: { kind: 'merge', op: 'add', opSpan: S, ...(b.merge[0] ? { condition: b.merge[0] } : {}), span: S } }
-        : {}),
-      // Layers after the merge only exist when there is a merge.
-      after: b.merge ? b.merge[1] : [],
-      span: S,
-    }),
-  );
+  .map((b): BlockDecl => ({
+    kind: 'block',
+    name: b.name,
+    nameSpan: S,
+    params: b.params,
+    body: b.body,
+    ...(b.shortcut
+      ? { shortcut: { kind: 'shortcut', when: b.shortcut[0], layers: b.shortcut[1], span: S } }
+      : {}),
+    ...(b.merge
+      ? {
+          merge: {
+            kind: 'merge',
+            op: 'add',
+            opSpan: S,
+            ...(b.merge[0] ? { condition: b.merge[0] } : {}),
+            span: S,
+          },
+        }
+      : {}),
+    // Layers after the merge only exist when there is a merge.
+    after: b.merge ? b.merge[1] : [],
+    span: S,
+  }));
 const moduleDecl = fc
   .tuple(declName, calls)
   .map(([name, items]): ModuleDecl => ({ kind: 'module', name, nameSpan: S, items, span: S }));
@@ -201,24 +222,25 @@ const network = fc
     blocks: fc.array(block, { maxLength: 2 }),
     modules: fc.array(moduleDecl, { maxLength: 3 }),
   })
-  .map(
-    (n): NetworkAst => ({
-      kind: 'network',
-      file: 'gen.net',
-      format: 'dsl',
-      name: n.name,
-      nameSpan: S,
-      ...(n.extendsPath !== undefined ? { extends: { kind: 'extends', path: n.extendsPath, span: S } } : {}),
-      params: n.params,
-      ...(n.input ? { input: { kind: 'input', dims: n.input, span: S } } : {}),
-      blocks: n.blocks,
-      modules: n.modules,
-      span: S,
-    }),
-  );
+  .map((n): NetworkAst => ({
+    kind: 'network',
+    file: 'gen.net',
+    format: 'dsl',
+    name: n.name,
+    nameSpan: S,
+    ...(n.extendsPath !== undefined ? { extends: { kind: 'extends', path: n.extendsPath, span: S } } : {}),
+    params: n.params,
+    ...(n.input ? { input: { kind: 'input', dims: n.input, span: S } } : {}),
+    blocks: n.blocks,
+    modules: n.modules,
+    span: S,
+  }));
 
 describe('printDsl round trip on random ASTs', () => {
   it('parseDsl(printDsl(ast)) == ast modulo spans', () => {
-    fc.assert(fc.property(network, (ast) => roundTrip(ast)), { numRuns: Number(process.env["FC_RUNS"] ?? 300) });
+    fc.assert(
+      fc.property(network, (ast) => roundTrip(ast)),
+      { numRuns: Number(process.env['FC_RUNS'] ?? 300) },
+    );
   });
 });

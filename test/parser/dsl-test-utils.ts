@@ -20,7 +20,8 @@ export function collectSpans(value: unknown, out: Span[] = []): Span[] {
   if (Array.isArray(value)) for (const v of value) collectSpans(v, out);
   else if (value !== null && typeof value === 'object') {
     const record = value as Record<string, unknown>;
-    if (typeof record['offset'] === 'number' && typeof record['endOffset'] === 'number') out.push(record as unknown as Span);
+    if (typeof record['offset'] === 'number' && typeof record['endOffset'] === 'number')
+      out.push(record as unknown as Span);
     else for (const v of Object.values(record)) collectSpans(v, out);
   }
   return out;

@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { parseDsl } from '../../src/parser/dsl/index.js';
 import { stripSpans } from './dsl-test-utils.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`./fixtures/dsl/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(new URL(`./fixtures/dsl/${name}`, import.meta.url), 'utf8');
 
 const int = (value: number) => ({ kind: 'int', value });
 const bool = (value: boolean) => ({ kind: 'bool', value });
 const ref = (name: string) => ({ kind: 'ref', name });
-const arg = (value: unknown, name?: string) => (name === undefined ? { kind: 'arg', value } : { kind: 'arg', name, value });
+const arg = (value: unknown, name?: string) =>
+  name === undefined ? { kind: 'arg', value } : { kind: 'arg', name, value };
 const call = (callee: string, args: unknown[] = [], extra: { name?: string; repeat?: unknown } = {}) => ({
   kind: 'call',
   callee,
@@ -16,7 +18,11 @@ const call = (callee: string, args: unknown[] = [], extra: { name?: string; repe
   args,
   ...(extra.repeat !== undefined ? { repeat: extra.repeat } : {}),
 });
-const param = (name: string, extra: { type?: string; default?: unknown } = {}) => ({ kind: 'param', name, ...extra });
+const param = (name: string, extra: { type?: string; default?: unknown } = {}) => ({
+  kind: 'param',
+  name,
+  ...extra,
+});
 const module = (name: string, items: unknown[]) => ({ kind: 'module', name, items });
 const resblock = (out: number, stride?: number) =>
   call('ResBlock', stride === undefined ? [arg(int(out))] : [arg(int(out)), arg(int(stride), 'stride')]);
@@ -44,23 +50,42 @@ describe('parseDsl on the canonical specs', () => {
           body: [
             call(
               'conv',
-              [arg(ref('out')), arg(int(3), 'kernel'), arg(ref('stride'), 'stride'), arg(int(1), 'padding'), arg(bool(false), 'bias')],
+              [
+                arg(ref('out')),
+                arg(int(3), 'kernel'),
+                arg(ref('stride'), 'stride'),
+                arg(int(1), 'padding'),
+                arg(bool(false), 'bias'),
+              ],
               { name: 'conv1' },
             ),
             call('batchnorm', [], { name: 'bn1' }),
             call('relu'),
-            call('conv', [arg(ref('out')), arg(int(3), 'kernel'), arg(int(1), 'padding'), arg(bool(false), 'bias')], {
-              name: 'conv2',
-            }),
+            call(
+              'conv',
+              [arg(ref('out')), arg(int(3), 'kernel'), arg(int(1), 'padding'), arg(bool(false), 'bias')],
+              {
+                name: 'conv2',
+              },
+            ),
             call('batchnorm', [], { name: 'bn2' }),
           ],
           shortcut: {
             kind: 'shortcut',
             when: 'shape_changes',
             layers: [
-              call('conv', [arg(ref('out')), arg(int(1), 'kernel'), arg(ref('stride'), 'stride'), arg(bool(false), 'bias')], {
-                name: 'shortcut',
-              }),
+              call(
+                'conv',
+                [
+                  arg(ref('out')),
+                  arg(int(1), 'kernel'),
+                  arg(ref('stride'), 'stride'),
+                  arg(bool(false), 'bias'),
+                ],
+                {
+                  name: 'shortcut',
+                },
+              ),
               call('batchnorm', [], { name: 'bn3' }),
             ],
           },
@@ -114,7 +139,11 @@ describe('parseDsl on the canonical specs', () => {
     const { ast } = parseDsl(text, 'r.net');
     const block = ast?.blocks[0];
     // `    merge add if residual` is line 15
-    expect(block?.merge?.span).toMatchObject({ line: 15, col: 5, endOffset: (block?.merge?.span.offset ?? 0) + 21 });
+    expect(block?.merge?.span).toMatchObject({
+      line: 15,
+      col: 5,
+      endOffset: (block?.merge?.span.offset ?? 0) + 21,
+    });
     expect(block?.merge?.opSpan).toMatchObject({ line: 15, col: 11 });
     expect(block?.shortcut?.whenSpan).toMatchObject({ line: 11, col: 19 });
     expect(block?.shortcut?.layers[0]?.nameSpan).toMatchObject({ line: 12, col: 7 });
@@ -126,7 +155,8 @@ describe('parseDsl on the canonical specs', () => {
 });
 
 describe('parseDsl on small inputs', () => {
-  const text = 'network tiny(n: float = 0.5, flag) {\n  input [3, 8 * 2]\n  module m { c1 = conv(n * 4, kernel = [3, 3]) * 2; relu() }\n}';
+  const text =
+    'network tiny(n: float = 0.5, flag) {\n  input [3, 8 * 2]\n  module m { c1 = conv(n * 4, kernel = [3, 3]) * 2; relu() }\n}';
   const { ast, diagnostics } = parseDsl(text, 't.net');
 
   it('builds the exact AST', () => {
@@ -179,10 +209,16 @@ describe('parseDsl on small inputs', () => {
     const bin = (op: string, left: unknown, right: unknown) => ({ kind: 'binary', op, left, right });
     expect(value('1 + 2 * 3')).toEqual(bin('+', int(1), bin('*', int(2), int(3))));
     expect(value('1 - 2 - 3')).toEqual(bin('-', bin('-', int(1), int(2)), int(3)));
-    expect(value('(1 + 2) * -a')).toEqual(bin('*', bin('+', int(1), int(2)), { kind: 'unary', op: '-', operand: ref('a') }));
+    expect(value('(1 + 2) * -a')).toEqual(
+      bin('*', bin('+', int(1), int(2)), { kind: 'unary', op: '-', operand: ref('a') }),
+    );
     expect(value('a div 2 % 3 / 4')).toEqual(bin('/', bin('%', bin('//', ref('a'), int(2)), int(3)), int(4)));
     expect(value('not a == b and c or d')).toEqual(
-      bin('or', bin('and', { kind: 'unary', op: 'not', operand: bin('==', ref('a'), ref('b')) }, ref('c')), ref('d')),
+      bin(
+        'or',
+        bin('and', { kind: 'unary', op: 'not', operand: bin('==', ref('a'), ref('b')) }, ref('c')),
+        ref('d'),
+      ),
     );
     expect(value('$out * 4')).toEqual(bin('*', ref('out'), int(4)));
     expect(value('1e-5')).toEqual({ kind: 'float', value: 1e-5 });
@@ -191,11 +227,16 @@ describe('parseDsl on small inputs', () => {
   });
 
   it('does not let keywords swallow identifiers that start with them', () => {
-    const r = parseDsl('network networks { module inputs { blocks = adder(notable = android, iffy = true_) } }', 'k.net');
+    const r = parseDsl(
+      'network networks { module inputs { blocks = adder(notable = android, iffy = true_) } }',
+      'k.net',
+    );
     expect(r.diagnostics).toEqual([]);
     expect(r.ast?.name).toBe('networks');
     expect(stripSpans(r.ast?.modules[0])).toStrictEqual(
-      module('inputs', [call('adder', [arg(ref('android'), 'notable'), arg(ref('true_'), 'iffy')], { name: 'blocks' })]),
+      module('inputs', [
+        call('adder', [arg(ref('android'), 'notable'), arg(ref('true_'), 'iffy')], { name: 'blocks' }),
+      ]),
     );
   });
 
@@ -211,7 +252,10 @@ describe('parseDsl on small inputs', () => {
   });
 
   it('defaults shortcut when to shape_changes without a whenSpan, and reads `always`', () => {
-    const r = parseDsl('network x { block B { f(); shortcut { g() } merge add } block C { shortcut when always {} } }', 'b.net');
+    const r = parseDsl(
+      'network x { block B { f(); shortcut { g() } merge add } block C { shortcut when always {} } }',
+      'b.net',
+    );
     expect(r.diagnostics).toEqual([]);
     expect(r.ast?.blocks[0]?.shortcut?.when).toBe('shape_changes');
     expect(r.ast?.blocks[0]?.shortcut).not.toHaveProperty('whenSpan');
@@ -223,6 +267,13 @@ describe('parseDsl on small inputs', () => {
   it('treats a network without a body as empty', () => {
     const r = parseDsl('network x', 'e.net');
     expect(r.diagnostics).toEqual([]);
-    expect(stripSpans(r.ast)).toStrictEqual({ kind: 'network', format: 'dsl', name: 'x', params: [], blocks: [], modules: [] });
+    expect(stripSpans(r.ast)).toStrictEqual({
+      kind: 'network',
+      format: 'dsl',
+      name: 'x',
+      params: [],
+      blocks: [],
+      modules: [],
+    });
   });
 });

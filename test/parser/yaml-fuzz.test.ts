@@ -108,4 +108,11 @@ describe('parseYaml never throws', () => {
       { numRuns: 100 },
     );
   });
+
+  it('on deeply nested collections', () => {
+    const nested = (n: number) =>
+      `netspec: 1\nname: n\ninput: [1]\nmodules: []\nparams: {a: ${'['.repeat(n)}${']'.repeat(n)}}\n`;
+    expect(checkTotal(nested(150)).diagnostics.map((d) => d.code)).toEqual(['TOO_LARGE']);
+    expect(checkTotal(nested(3000)).diagnostics.map((d) => d.code)).toContain('YAML_SYNTAX');
+  });
 });

@@ -29,10 +29,32 @@ const PARAM_TYPES: readonly ParamType[] = ['int', 'float', 'bool', 'string'];
 const SHORTCUT_WHENS: readonly ShortcutWhen[] = ['shape_changes', 'always'];
 
 const BINARY_OPS: ReadonlySet<string> = new Set<BinaryOp>([
-  '+', '-', '*', '/', '//', '%', '==', '!=', '<', '<=', '>', '>=', 'and', 'or',
+  '+',
+  '-',
+  '*',
+  '/',
+  '//',
+  '%',
+  '==',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  'and',
+  'or',
 ]);
 
-const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const ESCAPES: Readonly<Record<string, string>> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
 
 /** The value of a string literal; tolerant of the bad strings the lexer already reported. */
 export function decodeString(image: string): string {
@@ -109,7 +131,10 @@ export class AstBuilder {
 
     const inputs = nodes(node, 'inputDecl');
     for (const extra of inputs.slice(1)) {
-      this.report("duplicate 'input': a network has one input shape", this.spans.token(realToken(extra, 'KwInput')));
+      this.report(
+        "duplicate 'input': a network has one input shape",
+        this.spans.token(realToken(extra, 'KwInput')),
+      );
     }
     const input = inputs[0] ? this.input(inputs[0]) : undefined;
 
@@ -208,7 +233,11 @@ export class AstBuilder {
         if (phase === 'body') phase = 'shortcut';
       } else if (mergeNode) {
         const decl = this.merge(mergeNode);
-        if (merge) this.report("duplicate 'merge': a block has at most one", this.spans.token(realToken(mergeNode, 'KwMerge')));
+        if (merge)
+          this.report(
+            "duplicate 'merge': a block has at most one",
+            this.spans.token(realToken(mergeNode, 'KwMerge')),
+          );
         else merge = decl;
         phase = 'after';
       }

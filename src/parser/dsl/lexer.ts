@@ -19,7 +19,8 @@ export interface LexResult {
 
 function showCharacters(chars: string): string {
   const code = chars.codePointAt(0) ?? 0;
-  if (chars.length === 1 && (code < 32 || code === 127)) return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (chars.length === 1 && (code < 32 || code === 127))
+    return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
   return `'${chars}'`;
 }
 
@@ -36,7 +37,11 @@ function badStringProblem(token: IToken): LexProblem {
       const escape = image.slice(i);
       if (!VALID_ESCAPE.test(escape)) {
         const length = escape[1] === 'u' ? Math.min(6, image.length - 1 - i) : 2;
-        return { offset: start + i, endOffset: start + i + length, message: `invalid escape '${image.slice(i, i + length)}' in string` };
+        return {
+          offset: start + i,
+          endOffset: start + i + length,
+          message: `invalid escape '${image.slice(i, i + length)}' in string`,
+        };
       }
       i++;
     }
@@ -50,16 +55,28 @@ export function tokenize(text: string, mode: 'dsl' | 'expression'): LexResult {
   const problems: LexProblem[] = result.errors.map((e) => {
     const chars = text.slice(e.offset, e.offset + e.length);
     const plural = [...chars].length > 1 ? 'characters' : 'character';
-    return { offset: e.offset, endOffset: e.offset + e.length, message: `unexpected ${plural} ${showCharacters(chars)}` };
+    return {
+      offset: e.offset,
+      endOffset: e.offset + e.length,
+      message: `unexpected ${plural} ${showCharacters(chars)}`,
+    };
   });
   for (const comment of result.groups['errors'] ?? []) {
-    problems.push({ offset: comment.startOffset, endOffset: comment.startOffset + 2, message: 'unterminated comment' });
+    problems.push({
+      offset: comment.startOffset,
+      endOffset: comment.startOffset + 2,
+      message: 'unterminated comment',
+    });
   }
   const tokens = result.tokens.map((token) => {
     if (token.tokenType !== BadString) return token;
     problems.push(badStringProblem(token));
     // Parse on as if the string were fine, so one typo gives one error.
-    return { ...token, tokenType: StringLiteral, tokenTypeIdx: StringLiteral.tokenTypeIdx ?? token.tokenTypeIdx };
+    return {
+      ...token,
+      tokenType: StringLiteral,
+      tokenTypeIdx: StringLiteral.tokenTypeIdx ?? token.tokenTypeIdx,
+    };
   });
   problems.sort((a, b) => a.offset - b.offset);
   return { tokens, problems, lineComments: result.groups['comments'] ?? [] };

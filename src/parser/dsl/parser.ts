@@ -69,14 +69,25 @@ function oneOf(items: readonly string[]): string {
   return `${unique.slice(0, -1).join(', ')} or ${unique[unique.length - 1] ?? ''}`;
 }
 
-const RULES_EXPECTING_EXPRESSION = new Set(['expression', 'andExpression', 'notExpression', 'unary', 'primary']);
+const RULES_EXPECTING_EXPRESSION = new Set([
+  'expression',
+  'andExpression',
+  'notExpression',
+  'unary',
+  'primary',
+]);
 
 /**
  * What to call the expected thing when a closing token is missing. A bare "expected '}'" would hide what else
  * could have come there, which is usually what the user meant to write.
  */
-function expectedCloser(ruleName: string, expected: TokenType, previous: IToken | undefined): string | undefined {
-  const afterOpen = previous?.tokenType === LParen || previous?.tokenType === LBracket || previous?.tokenType === Comma;
+function expectedCloser(
+  ruleName: string,
+  expected: TokenType,
+  previous: IToken | undefined,
+): string | undefined {
+  const afterOpen =
+    previous?.tokenType === LParen || previous?.tokenType === LBracket || previous?.tokenType === Comma;
   if (expected === RCurly) {
     if (ruleName === 'network') return "'input', 'block', 'module' or '}'";
     if (ruleName === 'block') return "a layer, 'shortcut', 'merge' or '}'";
@@ -105,7 +116,10 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
     let what: string;
     if (RULES_EXPECTING_EXPRESSION.has(ruleName)) what = 'an expression';
     else if (ruleName === 'name') what = 'a name';
-    else what = oneOf(expectedPathsPerAlt.flatMap((paths) => paths.map((p) => (p[0] ? label(p[0]) : 'end of input'))));
+    else
+      what = oneOf(
+        expectedPathsPerAlt.flatMap((paths) => paths.map((p) => (p[0] ? label(p[0]) : 'end of input'))),
+      );
     return `expected ${what} but found ${describeToken(actual[0])}`;
   },
   buildEarlyExitMessage({ expectedIterationPaths, actual }) {

@@ -8,7 +8,16 @@ import { KEYWORDS } from './tokens.js';
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Precedence levels, loosest first; a sub-expression printed below its context's level gets parentheses. */
-const PREC = { or: 1, and: 2, not: 3, comparison: 4, additive: 5, multiplicative: 6, unary: 7, primary: 8 } as const;
+const PREC = {
+  or: 1,
+  and: 2,
+  not: 3,
+  comparison: 4,
+  additive: 5,
+  multiplicative: 6,
+  unary: 7,
+  primary: 8,
+} as const;
 
 const BINARY_PREC: Readonly<Record<BinaryOp, number>> = {
   or: PREC.or,
@@ -118,7 +127,9 @@ function printBlock(block: BlockDecl): string[] {
     else lines.push(opening, ...layers, '    }');
   }
   if (block.merge) {
-    lines.push(`    merge ${block.merge.op}${block.merge.condition ? ` if ${printExpr(block.merge.condition)}` : ''}`);
+    lines.push(
+      `    merge ${block.merge.op}${block.merge.condition ? ` if ${printExpr(block.merge.condition)}` : ''}`,
+    );
   }
   lines.push(...printCalls(block.after, '    '), '  }');
   return lines;

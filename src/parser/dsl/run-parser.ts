@@ -23,7 +23,17 @@ import {
 /** Deeper nesting than this is refused before parsing, so recursion in the parser cannot overflow the stack. */
 export const MAX_NESTING = 64;
 
-const ENDS_OPERAND = new Set([IntLiteral, FloatLiteral, StringLiteral, Identifier, DollarIdentifier, KwTrue, KwFalse, RParen, RBracket]);
+const ENDS_OPERAND = new Set([
+  IntLiteral,
+  FloatLiteral,
+  StringLiteral,
+  Identifier,
+  DollarIdentifier,
+  KwTrue,
+  KwFalse,
+  RParen,
+  RBracket,
+]);
 
 /** Shown when a syntax error follows a `//` that was probably meant as floor division (`out // 2`). */
 export const FLOOR_DIVISION_HINT = "'//' starts a comment in the DSL; write floor division as 'div'";
@@ -32,7 +42,12 @@ export const FLOOR_DIVISION_HINT = "'//' starts a comment in the DSL; write floo
  * True when the last thing before relative offset `at` is a `//` comment that directly follows an operand on the
  * same line: then the user most likely meant floor division, and the comment ate the rest of the line.
  */
-function afterSuspiciousComment(text: string, tokens: readonly IToken[], comments: readonly IToken[], at: number): boolean {
+function afterSuspiciousComment(
+  text: string,
+  tokens: readonly IToken[],
+  comments: readonly IToken[],
+  at: number,
+): boolean {
   const comment = comments.findLast((c) => c.startOffset < at);
   const before = tokens.findLast((t) => t.startOffset < at);
   if (!comment || !before || before.startOffset > comment.startOffset) return false;
@@ -81,11 +96,15 @@ export function runParser(
   const { tokens, problems, lineComments } = tokenize(text, entry === 'file' ? 'dsl' : 'expression');
   const last = tokens[tokens.length - 1];
   const spans = new SpanMaker(map, base, last ? tokenEnd(last) : 0);
-  const diagnostics: Diagnostic[] = problems.map((p) => error(codes.lex, p.message, spans.at(p.offset, p.endOffset)));
+  const diagnostics: Diagnostic[] = problems.map((p) =>
+    error(codes.lex, p.message, spans.at(p.offset, p.endOffset)),
+  );
 
   const deep = tooDeep(tokens);
   if (deep) {
-    diagnostics.push(error(codes.syntax, `nesting is too deep (more than ${MAX_NESTING} levels)`, spans.token(deep)));
+    diagnostics.push(
+      error(codes.syntax, `nesting is too deep (more than ${MAX_NESTING} levels)`, spans.token(deep)),
+    );
     return { cst: undefined, spans, diagnostics };
   }
 
@@ -104,7 +123,9 @@ export function runParser(
     const span = isRealToken(e.token) ? spans.token(e.token) : spans.at(spans.fallback);
     // After an error, recovery guesses; what it then trips over on the same line is an echo of the first error
     // (`conv(64 kernel = 3)` would also report `3` as a bad layer name), so keep one error per line.
-    const echo = diagnostics.some((d) => d.span !== undefined && d.span.line === span.line && d.span.offset <= span.offset);
+    const echo = diagnostics.some(
+      (d) => d.span !== undefined && d.span.line === span.line && d.span.offset <= span.offset,
+    );
     if (echo) continue;
     const at = isRealToken(e.token) ? e.token.startOffset : Infinity;
     const hint = afterSuspiciousComment(text, tokens, lineComments, at) ? FLOOR_DIVISION_HINT : undefined;

@@ -20,7 +20,11 @@ export const Identifier = createToken({
 });
 
 /** `$out`: YAML's way of writing a parameter reference, accepted in every expression. */
-export const DollarIdentifier = createToken({ name: 'DollarIdentifier', pattern: /\$[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
+export const DollarIdentifier = createToken({
+  name: 'DollarIdentifier',
+  pattern: /\$[A-Za-z_][A-Za-z0-9_]*/,
+  label: 'a name',
+});
 
 function keyword(word: string, usableAsLayerName = true): TokenType {
   return createToken({
@@ -52,8 +56,22 @@ export const KwIf = keyword('if', false);
 
 /** Every reserved word, for the printer (which quotes names that would lex as keywords). */
 export const KEYWORDS: ReadonlySet<string> = new Set([
-  'network', 'extends', 'input', 'block', 'module', 'shortcut', 'when', 'merge', 'add', 'if', 'true', 'false',
-  'and', 'or', 'not', 'div',
+  'network',
+  'extends',
+  'input',
+  'block',
+  'module',
+  'shortcut',
+  'when',
+  'merge',
+  'add',
+  'if',
+  'true',
+  'false',
+  'and',
+  'or',
+  'not',
+  'div',
 ]);
 
 /** A string literal with JSON's escapes (raw tabs allowed, raw newlines not). */
@@ -103,19 +121,45 @@ export const FloorDiv = createToken({ name: 'FloorDiv', pattern: /\/\//, label: 
 /** `;` */ export const Semicolon = createToken({ name: 'Semicolon', pattern: /;/, label: "';'" });
 
 /** Spaces, tabs, newlines and a byte-order mark are all just separators. */
-export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n\f\v\uFEFF]+/, group: Lexer.SKIPPED });
+export const WhiteSpace = createToken({
+  name: 'WhiteSpace',
+  pattern: /[ \t\r\n\f\v\uFEFF]+/,
+  group: Lexer.SKIPPED,
+});
 /** `/* ... *\/` */
-export const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: Lexer.SKIPPED });
+export const BlockComment = createToken({
+  name: 'BlockComment',
+  pattern: /\/\*[\s\S]*?\*\//,
+  group: Lexer.SKIPPED,
+});
 /** A `/*` that never closes; kept in its own group so it can be reported once instead of lexed as `/` `*`. */
-export const UnterminatedComment = createToken({ name: 'UnterminatedComment', pattern: /\/\*[\s\S]*/, group: 'errors' });
+export const UnterminatedComment = createToken({
+  name: 'UnterminatedComment',
+  pattern: /\/\*[\s\S]*/,
+  group: 'errors',
+});
 /** `// ...`; kept in a group (not skipped) so a syntax error right after one can hint that `//` is not division. */
 export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n]*/, group: 'comments' });
 /** `# ...` */
 export const HashComment = createToken({ name: 'HashComment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
 
 const keywords = [
-  KwNetwork, KwExtends, KwInput, KwBlock, KwModule, KwShortcut, KwWhen, KwMerge, KwAdd, KwIf, KwTrue, KwFalse,
-  KwAnd, KwOr, KwNot, KwDiv,
+  KwNetwork,
+  KwExtends,
+  KwInput,
+  KwBlock,
+  KwModule,
+  KwShortcut,
+  KwWhen,
+  KwMerge,
+  KwAdd,
+  KwIf,
+  KwTrue,
+  KwFalse,
+  KwAnd,
+  KwOr,
+  KwNot,
+  KwDiv,
 ];
 
 const operators = [EqEq, NotEq, LtEq, GtEq, Lt, Gt, Equals, Plus, Minus, Star];
@@ -124,13 +168,27 @@ const words = [StringLiteral, BadString, FloatLiteral, IntLiteral, ...keywords, 
 
 /** Lexer order matters: comments before `/`, strings before their loose variant, keywords before Identifier. */
 const dslTokens: TokenType[] = [
-  WhiteSpace, BlockComment, UnterminatedComment, LineComment, HashComment, ...words, ...operators, Slash,
+  WhiteSpace,
+  BlockComment,
+  UnterminatedComment,
+  LineComment,
+  HashComment,
+  ...words,
+  ...operators,
+  Slash,
   ...punctuation,
 ];
 const expressionTokens: TokenType[] = [WhiteSpace, ...words, ...operators, FloorDiv, Slash, ...punctuation];
 
 /** Every token type the parser can see (BadString never reaches it: it is rewritten as a StringLiteral). */
-export const parserTokens: TokenType[] = [AnyName, ...words.filter((t) => t !== BadString), ...operators, FloorDiv, Slash, ...punctuation];
+export const parserTokens: TokenType[] = [
+  AnyName,
+  ...words.filter((t) => t !== BadString),
+  ...operators,
+  FloorDiv,
+  Slash,
+  ...punctuation,
+];
 
 // Line/column come from LineMap (which knows the file), so the lexer tracks offsets only.
 const lexerConfig = { positionTracking: 'onlyOffset', ensureOptimizations: false } as const;

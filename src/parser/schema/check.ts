@@ -231,7 +231,7 @@ function typeName(t: string): string {
 }
 
 /** `string "abc"`, `number 1.5`, `map`: what the user wrote, short. */
-export function describe(data: unknown): string {
+function describe(data: unknown): string {
   if (data === null || data === undefined) return 'an empty value';
   if (typeof data === 'string') {
     const s = data.length > 40 ? `${data.slice(0, 37)}...` : data;

@@ -21,6 +21,7 @@ import type {
 } from '../ast.js';
 import { parseExpression } from '../dsl/expression.js';
 import { deref, isIntegerLiteral } from './load.js';
+import { isEmptyScalar, nodeEnd } from './locate.js';
 
 const PARAM_TYPES: ReadonlySet<string> = new Set<ParamType>(['int', 'float', 'bool', 'string']);
 
@@ -291,24 +292,9 @@ export class AstBuilder {
     return this.map.span(node.range[0], this.end(node));
   }
 
-  /** Where a node's own text ends: block collections' ranges run on over trailing newlines and comments. */
   private end(node: ParsedNode): number {
-    if ((isMap(node) || isSeq(node)) && !node.flow) {
-      const last = node.items[node.items.length - 1];
-      if (isPair(last)) {
-        const v = last.value as ParsedNode | null;
-        if (v && !isEmptyScalar(v)) return this.end(v);
-        return this.end(last.key as ParsedNode);
-      }
-      if (last) return this.end(last as ParsedNode);
-    }
-    return node.range[1];
+    return nodeEnd(node);
   }
-}
-
-/** `key:` with nothing after it parses as an empty null scalar; it counts as no value. */
-function isEmptyScalar(node: ParsedNode): boolean {
-  return isScalar(node) && node.value === null && node.range[0] === node.range[1];
 }
 
 /** The same expression with every span replaced by `span` (for values whose text is not the source text). */

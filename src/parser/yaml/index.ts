@@ -5,7 +5,7 @@ import type { ParseResult } from '../ast.js';
 import { checkSchema } from '../schema/check.js';
 import { AstBuilder } from './build-ast.js';
 import { loadYaml } from './load.js';
-import { locateKey, locateNode } from './locate.js';
+import { locateKey, locateNode, nodeEnd } from './locate.js';
 
 /** Parses one YAML spec: syntax, alias and key safety, the schema check, then the AST (only when error-free). */
 export function parseYaml(text: string, file: string): ParseResult {
@@ -20,9 +20,7 @@ export function parseYaml(text: string, file: string): ParseResult {
   for (const issue of checkSchema(loaded.data)) {
     const node = locateNode(root, issue.path, loaded.aliases);
     const target = issue.key !== undefined ? (locateKey(node, issue.key, loaded.aliases) ?? node) : node;
-    const span: Span = target
-      ? map.span(target.range[0], Math.max(target.range[0], target.range[1]))
-      : map.span(0);
+    const span: Span = target ? map.span(target.range[0], nodeEnd(target)) : map.span(0);
     if (issue.key === undefined && badNumbers.has(span.offset)) continue;
     diagnostics.push(error(issue.code, issue.message, span, issue.hint));
   }

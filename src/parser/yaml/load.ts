@@ -17,6 +17,9 @@ export const MAX_ALIAS_COUNT = 1000;
 /** Most data nodes an expanded document may have; bounds time and memory whatever the aliases do. */
 export const MAX_EXPANDED_NODES = 200_000;
 
+/** Deepest nesting of collections accepted; real specs use under 10, and the checks after this recurse. */
+export const MAX_DEPTH = 100;
+
 /** A spec's YAML after loading: the document, its alias table, and the data the schema checks. */
 export interface LoadedYaml {
   readonly doc: Document.Parsed;
@@ -33,7 +36,12 @@ export function loadYaml(text: string, map: LineMap): LoadedYaml {
   const diagnostics: Diagnostic[] = [];
   for (const e of doc.errors) {
     const code = e.code === 'DUPLICATE_KEY' ? 'YAML_DUPLICATE_KEY' : 'YAML_SYNTAX';
-    const message = e.code === 'DUPLICATE_KEY' ? duplicateMessage(doc, e.pos[0], text) : e.message;
+    const message =
+      e.code === 'DUPLICATE_KEY'
+        ? duplicateMessage(doc, e.pos[0], text)
+        : e.message.includes('call stack')
+          ? 'the document is nested too deeply'
+          : e.message;
     diagnostics.push(error(code, message, map.span(e.pos[0], e.pos[1])));
   }
   for (const w of doc.warnings) {
@@ -112,7 +120,7 @@ class Expander {
   ) {}
 
   run(node: unknown): unknown {
-    return this.convert(node);
+    return this.convert(node, 0);
   }
 
   private abort(
@@ -128,8 +136,15 @@ class Expander {
     return undefined;
   }
 
-  private convert(node: unknown): unknown {
+  private convert(node: unknown, depth: number): unknown {
     if (this.aborted) return undefined;
+    if (depth > MAX_DEPTH) {
+      return this.abort(
+        'TOO_LARGE',
+        `collections nested more than ${MAX_DEPTH} levels deep`,
+        node as YamlNode,
+      );
+    }
     if (++this.nodeCount > MAX_EXPANDED_NODES) {
       const at = node as YamlNode;
       return this.aliasCount > 0
@@ -155,19 +170,19 @@ class Expander {
         return this.abort('YAML_SYNTAX', `alias *${node.source} refers to a node that contains it`, node);
       }
       this.expanding.add(target);
-      const value = this.convert(target);
+      const value = this.convert(target, depth);
       this.expanding.delete(target);
       return value;
     }
     if (isScalar(node)) return this.scalar(node);
-    if (isSeq(node)) return node.items.map((item) => this.convert(item));
+    if (isSeq(node)) return node.items.map((item) => this.convert(item, depth + 1));
     if (isMap(node)) {
       const out = Object.create(null) as Record<string, unknown>;
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const key = this.key(pair.key);
         if (key === undefined) continue;
-        out[key] = this.convert(pair.value);
+        out[key] = this.convert(pair.value, depth + 1);
       }
       return out;
     }

@@ -47,3 +47,22 @@ function findPair(
   }
   return undefined;
 }
+
+/** Where a node's own text ends: block collections' ranges run on over trailing newlines and comments. */
+export function nodeEnd(node: ParsedNode): number {
+  if ((isMap(node) || isSeq(node)) && !node.flow) {
+    const last = node.items[node.items.length - 1];
+    if (isPair(last)) {
+      const v = last.value as ParsedNode | null;
+      if (v && !isEmptyScalar(v)) return nodeEnd(v);
+      return nodeEnd(last.key as ParsedNode);
+    }
+    if (last) return nodeEnd(last as ParsedNode);
+  }
+  return node.range[1];
+}
+
+/** `key:` with nothing after it parses as an empty null scalar; it counts as no value. */
+export function isEmptyScalar(node: ParsedNode): boolean {
+  return isScalar(node) && node.value === null && node.range[0] === node.range[1];
+}

@@ -33,37 +33,103 @@ export function readMnistSample(dir: string = mnistDigitsDir()): Promise<RawSet>
   return pending;
 }
 
+/**
+ * Reads `{"data": [v, ...]}` with plain decimals in [0, 1] straight to bytes, 30x faster than JSON.parse plus a
+ * map (which takes seconds for the 21 MB). Returns undefined for anything else, and the caller then takes the slow,
+ * validating path. The decimal is rebuilt as (integer digits) / 10^k, which is the correctly rounded double that
+ * JSON.parse produces as long as the digits stay below 2^53.
+ */
+export function scanDigitBytes(text: string): Uint8Array | undefined {
+  const open = text.indexOf('[');
+  if (open < 0 || !/^\s*\{\s*"data"\s*:\s*$/.test(text.slice(0, open))) return undefined;
+  const out = new Uint8Array(text.length >> 1);
+  let n = 0;
+  let i = open + 1;
+  let c = text.charCodeAt(i);
+  const skip = (): void => {
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = text.charCodeAt(++i);
+  };
+  for (;;) {
+    skip();
+    let whole = 0;
+    let digits = 0;
+    while (c >= 48 && c <= 57) {
+      whole = whole * 10 + (c - 48);
+      digits++;
+      c = text.charCodeAt(++i);
+    }
+    if (digits === 0 || whole > 1) return undefined;
+    let frac = 0;
+    let scale = 1;
+    if (c === 46) {
+      c = text.charCodeAt(++i);
+      let fracDigits = 0;
+      while (c >= 48 && c <= 57) {
+        frac = frac * 10 + (c - 48);
+        scale *= 10;
+        fracDigits++;
+        c = text.charCodeAt(++i);
+      }
+      if (fracDigits === 0 || fracDigits > 15) return undefined;
+    }
+    const v = (whole * scale + frac) / scale;
+    if (v > 1) return undefined;
+    out[n++] = Math.round(v * 255);
+    skip();
+    if (c === 44) {
+      c = text.charCodeAt(++i);
+      continue;
+    }
+    if (c !== 93) return undefined;
+    return /^\s*\}\s*$/.test(text.slice(i + 1)) ? out.slice(0, n) : undefined;
+  }
+}
+
+/** The slow path: JSON.parse, then every value checked. */
+function parseDigitBytes(text: string, file: string): Uint8Array {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new DataError(`${file}: not valid JSON (${(e as Error).message})`, file);
+  }
+  const data = (parsed as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) throw new DataError(`${file}: expected {data: [...]}`, file);
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v: unknown = data[i];
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
+      throw new DataError(`${file}: data[${i}] is ${JSON.stringify(v)}, expected a number in [0, 1]`, file);
+    }
+    out[i] = Math.round(v * 255);
+  }
+  return out;
+}
+
 async function readDigits(dir: string): Promise<RawSet> {
-  const perDigit: number[][] = [];
+  const perDigit: Uint8Array[] = [];
   for (let digit = 0; digit < 10; digit++) {
     const file = join(dir, `${digit}.json`);
-    let parsed: unknown;
+    let text: string;
     try {
-      parsed = JSON.parse(await readFile(file, 'utf8'));
+      text = await readFile(file, 'utf8');
     } catch (e) {
       throw new DataError(`${file}: cannot read the mnist package's digits (${(e as Error).message})`, file);
     }
-    const data = (parsed as { data?: unknown } | null)?.data;
-    if (!Array.isArray(data) || data.length % PIXELS !== 0) {
-      throw new DataError(`${file}: expected {data: [...]} with a multiple of ${PIXELS} values`, file);
+    const bytes = scanDigitBytes(text) ?? parseDigitBytes(text, file);
+    if (bytes.length % PIXELS !== 0) {
+      throw new DataError(`${file}: ${bytes.length} values is not a whole number of ${SIDE}x${SIDE} images`, file);
     }
-    perDigit.push(data as number[]);
+    perDigit.push(bytes);
   }
   const count = perDigit.reduce((n, d) => n + d.length / PIXELS, 0);
   const pixels = new Uint8Array(count * PIXELS);
   const labels = new Uint8Array(count);
   let at = 0;
-  perDigit.forEach((data, digit) => {
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i];
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
-        const file = join(dir, `${digit}.json`);
-        throw new DataError(`${file}: data[${i}] is ${String(v)}, expected a number in [0, 1]`, file);
-      }
-      pixels[at * PIXELS + i] = Math.round(v * 255);
-    }
-    labels.fill(digit, at, at + data.length / PIXELS);
-    at += data.length / PIXELS;
+  perDigit.forEach((bytes, digit) => {
+    pixels.set(bytes, at * PIXELS);
+    labels.fill(digit, at, at + bytes.length / PIXELS);
+    at += bytes.length / PIXELS;
   });
   return { images: { count, height: SIDE, width: SIDE, pixels }, labels };
 }

@@ -97,7 +97,8 @@ export function parseNndlJson(text: string, file: string, counts: readonly [numb
   if (!Array.isArray(root) || root.length !== 3) {
     throw new DataError(`${file}: expected the top level to be [train, dev, test], found ${describe(root)}`, file);
   }
-  const sets = root.map((part: unknown, p: number): RawSet => {
+  // Structure first, for all three parts, so that a broken part is reported before a short one.
+  const parts = root.map((part: unknown, p: number): [unknown[], unknown[]] => {
     const name = partName(p);
     if (!Array.isArray(part) || part.length !== 2) {
       throw new DataError(`${file}: [${p}] (${name}) should be [images, labels], found ${describe(part)}`, file);
@@ -108,6 +109,10 @@ export function parseNndlJson(text: string, file: string, counts: readonly [numb
     if (images.length !== labels.length) {
       throw new DataError(`${file}: [${p}] (${name}) has ${images.length} images but ${labels.length} labels`, file);
     }
+    return [images, labels];
+  });
+  const sets = parts.map(([images, labels], p): RawSet => {
+    const name = partName(p);
     const n = counts[p] ?? 0;
     if (n > images.length) {
       throw new DataError(`${file}: [${p}] (${name}) has ${images.length} samples, but ${n} were asked for (--${name})`, file);

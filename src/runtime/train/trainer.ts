@@ -88,6 +88,8 @@ export interface TrainArgs {
   readonly resume?: ResumeFrom;
   /** Milliseconds clock; tests may pin it. */
   readonly now?: () => number;
+  /** How dev is scored (default {@link evaluate}: accuracy and mean batch loss); another metric may plug in here. */
+  readonly evaluateDev?: (model: tf.LayersModel, ir: IrNetwork, split: LabeledImages, batchSize: number) => EvaluationResult;
 }
 
 /** Where a non-finite loss stopped training. */
@@ -324,7 +326,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
         }
         hooks.step?.({ ...record, totalSteps });
         if (shouldEvaluate(globalStep, config.evalSteps, totalSteps)) {
-          const result = evaluate(model, ir, args.dev, config.batchSize);
+          const result = (args.evaluateDev ?? evaluate)(model, ir, args.dev, config.batchSize);
           log(evaluateLine(result.accuracy, result.loss));
           const improved = isImprovement(bestScore, result.accuracy);
           const evaluation: EvaluationRecord = { step: globalStep, epoch, score: result.accuracy, loss: result.loss, improved };

@@ -77,9 +77,15 @@ export class IrBuilder {
     const len = (n: number, i: 0 | 1): number =>
       Math.floor((n + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) / stride[i]) + 1;
     const params: IrParam[] = [
-      { name: 'weight', shape: [o.out, c / groups, kernel[0], kernel[1]], trainable: true, init: { kind: 'kaiming_uniform_a_sqrt5', fanIn } },
+      {
+        name: 'weight',
+        shape: [o.out, c / groups, kernel[0], kernel[1]],
+        trainable: true,
+        init: { kind: 'kaiming_uniform_a_sqrt5', fanIn },
+      },
     ];
-    if (bias) params.push({ name: 'bias', shape: [o.out], trainable: true, init: { kind: 'bias_uniform', fanIn } });
+    if (bias)
+      params.push({ name: 'bias', shape: [o.out], trainable: true, init: { kind: 'bias_uniform', fanIn } });
     return this.add(
       {
         kind: 'conv',
@@ -114,7 +120,17 @@ export class IrBuilder {
       { name: 'running_var', shape: [c], trainable: false, init: { kind: 'ones' } },
     );
     return this.add(
-      { kind: 'batchnorm', path, inputs: [input], outputShape: s, params, features: c, eps: 1e-5, momentum: 0.1, affine },
+      {
+        kind: 'batchnorm',
+        path,
+        inputs: [input],
+        outputShape: s,
+        params,
+        features: c,
+        eps: 1e-5,
+        momentum: 0.1,
+        affine,
+      },
       place,
     );
   }
@@ -147,14 +163,26 @@ export class IrBuilder {
     const padding = pair(o.padding ?? 0);
     const len = (n: number, i: 0 | 1): number => Math.floor((n + 2 * padding[i] - kernel[i]) / stride[i]) + 1;
     return this.add(
-      { kind, path, inputs: [input], outputShape: [c, len(h, 0), len(w, 1)], params: [], kernel, stride, padding },
+      {
+        kind,
+        path,
+        inputs: [input],
+        outputShape: [c, len(h, 0), len(w, 1)],
+        params: [],
+        kernel,
+        stride,
+        padding,
+      },
       place,
     );
   }
 
   globalAvgPool(path: string, input: string): string {
     const [c] = this.shape(input) as [number];
-    return this.add({ kind: 'global_avgpool', path, inputs: [input], outputShape: [c, 1, 1], params: [] }, {});
+    return this.add(
+      { kind: 'global_avgpool', path, inputs: [input], outputShape: [c, 1, 1], params: [] },
+      {},
+    );
   }
 
   flatten(path: string, input: string): string {
@@ -165,21 +193,42 @@ export class IrBuilder {
   linear(path: string, input: string, out: number, bias = true): string {
     const [f] = this.shape(input) as [number];
     const params: IrParam[] = [
-      { name: 'weight', shape: [out, f], trainable: true, init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: f } },
+      {
+        name: 'weight',
+        shape: [out, f],
+        trainable: true,
+        init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: f },
+      },
     ];
-    if (bias) params.push({ name: 'bias', shape: [out], trainable: true, init: { kind: 'bias_uniform', fanIn: f } });
+    if (bias)
+      params.push({ name: 'bias', shape: [out], trainable: true, init: { kind: 'bias_uniform', fanIn: f } });
     return this.add(
-      { kind: 'linear', path, inputs: [input], outputShape: [out], params, inFeatures: f, outFeatures: out, bias },
+      {
+        kind: 'linear',
+        path,
+        inputs: [input],
+        outputShape: [out],
+        params,
+        inFeatures: f,
+        outFeatures: out,
+        bias,
+      },
       {},
     );
   }
 
   dropout(path: string, input: string, p: number): string {
-    return this.add({ kind: 'dropout', path, inputs: [input], outputShape: this.shape(input), params: [], p }, {});
+    return this.add(
+      { kind: 'dropout', path, inputs: [input], outputShape: this.shape(input), params: [], p },
+      {},
+    );
   }
 
   identity(path: string, input: string): string {
-    return this.add({ kind: 'identity', path, inputs: [input], outputShape: this.shape(input), params: [] }, {});
+    return this.add(
+      { kind: 'identity', path, inputs: [input], outputShape: this.shape(input), params: [] },
+      {},
+    );
   }
 
   sum(path: string, inputs: readonly string[], place: Place = {}): string {
@@ -232,17 +281,20 @@ export function tinyResNet(): IrNetwork {
   b.flatten('head.1', 'head.0');
   b.linear('head.2', 'head.1', 10);
   const ir = b.build();
-  return { ...ir, groups: [
-    {
-      path: 'stage2.0',
-      block: 'ResBlock',
-      module: 'stage2',
-      parent: null,
-      inputShape: b.shape('stem.3'),
-      output: 'stage2.0.relu2',
-      outputShape: b.shape('stage2.0.relu2'),
-    },
-  ] };
+  return {
+    ...ir,
+    groups: [
+      {
+        path: 'stage2.0',
+        block: 'ResBlock',
+        module: 'stage2',
+        parent: null,
+        inputShape: b.shape('stem.3'),
+        output: 'stage2.0.relu2',
+        outputShape: b.shape('stage2.0.relu2'),
+      },
+    ],
+  };
 }
 
 /** A LeNet-like net: conv, tanh, avgpool, conv, avgpool, flatten of a [16, 5, 5] map, linear. Input [1, 28, 28]. */

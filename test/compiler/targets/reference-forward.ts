@@ -12,7 +12,10 @@ export interface RefTensor {
 }
 
 /** Named PyTorch-layout weights. */
-export type RefWeights = ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: ArrayLike<number> }>;
+export type RefWeights = ReadonlyMap<
+  string,
+  { readonly shape: readonly number[]; readonly data: ArrayLike<number> }
+>;
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -135,7 +138,9 @@ function conv2d(
               for (let kx = 0; kx < kw; kx++) {
                 const ix = xx * sw - pw + kx * dw;
                 if (ix < 0 || ix >= wd) continue;
-                s += (x.data[((bi * inC + c) * h + iy) * wd + ix] ?? 0) * (w[((o * icg + ci) * kh + ky) * kw + kx] ?? 0);
+                s +=
+                  (x.data[((bi * inC + c) * h + iy) * wd + ix] ?? 0) *
+                  (w[((o * icg + ci) * kh + ky) * kw + kx] ?? 0);
               }
             }
           }
@@ -204,7 +209,8 @@ function activation(fn: string, alpha: number | undefined): (v: number) => numbe
     case 'elu':
       return (v) => (v > 0 ? v : (alpha ?? 1) * Math.expm1(v));
     case 'selu':
-      return (v) => 1.0507009873554804934193349852946 * (v > 0 ? v : 1.6732632423543772848170429916717 * Math.expm1(v));
+      return (v) =>
+        1.0507009873554804934193349852946 * (v > 0 ? v : 1.6732632423543772848170429916717 * Math.expm1(v));
     case 'gelu':
       return (v) => 0.5 * v * (1 + erf(v / Math.SQRT2));
     case 'sigmoid':

@@ -23,7 +23,7 @@ export function tfjsLayerName(path: string): string {
 /** The IR path a layer name encodes, or undefined when `name` is not an encoded path (e.g. a helper layer). */
 export function irPathOfLayerName(name: string): string | undefined {
   let out = '';
-  for (let i = 0; i < name.length; ) {
+  for (let i = 0; i < name.length;) {
     const ch = name.charAt(i);
     if (ch === '-') {
       const hex = name.slice(i + 1, i + 5);

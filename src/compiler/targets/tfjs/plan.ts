@@ -13,7 +13,8 @@ export type InitSpec =
   | { readonly init: 'zeros' };
 
 /** tfjs built-in activation identifiers the plan uses (each equals its PyTorch namesake). */
-export type TfjsActivation = 'relu' | 'relu6' | 'elu' | 'selu' | 'gelu' | 'sigmoid' | 'tanh' | 'softplus' | 'swish' | 'linear';
+export type TfjsActivation =
+  'relu' | 'relu6' | 'elu' | 'selu' | 'gelu' | 'sigmoid' | 'tanh' | 'softplus' | 'swish' | 'linear';
 
 type Pair = [number, number];
 
@@ -132,7 +133,13 @@ export function planModel(ir: IrNetwork): LayerPlan {
   };
 
   const inputLayout = layoutOf(ir.inputShape, 'the network input');
-  push({ op: 'input', name: INPUT_LAYER_NAME, path: null, inputs: [], config: { shape: [...ir.inputShape] } });
+  push({
+    op: 'input',
+    name: INPUT_LAYER_NAME,
+    path: null,
+    inputs: [],
+    config: { shape: [...ir.inputShape] },
+  });
   const inputValue: Value =
     inputLayout === 'nhwc'
       ? {
@@ -182,12 +189,18 @@ export function planModel(ir: IrNetwork): LayerPlan {
   };
 }
 
-function planNode(node: IrNode, first: Value, inputs: readonly Value[], push: (s: PlanStep) => string): string {
+function planNode(
+  node: IrNode,
+  first: Value,
+  inputs: readonly Value[],
+  push: (s: PlanStep) => string,
+): string {
   const name = tfjsLayerName(node.path);
   const path = node.path;
   const from = [first.step];
   const requireMap = (): void => {
-    if (first.layout !== 'nhwc') throw new Error(`tfjs target: '${path}' (${node.kind}) needs a [C, H, W] input`);
+    if (first.layout !== 'nhwc')
+      throw new Error(`tfjs target: '${path}' (${node.kind}) needs a [C, H, W] input`);
   };
   const padded = (padding: readonly [number, number]): string[] => {
     const [ph, pw] = padding;
@@ -295,14 +308,26 @@ function planNode(node: IrNode, first: Value, inputs: readonly Value[], push: (s
           ? push({ op: 'activation', name, path, inputs: from, config: { activation: 'elu' } })
           : push({ op: 'torchElu', name, path, inputs: from, config: { alpha } });
       }
-      return push({ op: 'activation', name, path, inputs: from, config: { activation: ACTIVATIONS[node.fn] } });
+      return push({
+        op: 'activation',
+        name,
+        path,
+        inputs: from,
+        config: { activation: ACTIVATIONS[node.fn] },
+      });
     }
     case 'maxpool': {
       requireMap();
       const poolSize = pair(node.kernel);
       const strides = pair(node.stride);
       if (node.padding[0] === 0 && node.padding[1] === 0)
-        return push({ op: 'maxPooling2d', name, path, inputs: from, config: { poolSize, strides, padding: 'valid' } });
+        return push({
+          op: 'maxPooling2d',
+          name,
+          path,
+          inputs: from,
+          config: { poolSize, strides, padding: 'valid' },
+        });
       return push({
         op: 'torchMaxPool2d',
         name,
@@ -360,7 +385,12 @@ function planNode(node: IrNode, first: Value, inputs: readonly Value[], push: (s
         name,
         path,
         inputs: from,
-        config: { units: node.outFeatures, useBias: node.bias, kernelInitializer: initOf(node, 'weight'), ...biasInitializer },
+        config: {
+          units: node.outFeatures,
+          useBias: node.bias,
+          kernelInitializer: initOf(node, 'weight'),
+          ...biasInitializer,
+        },
       });
     }
     case 'dropout':
@@ -378,7 +408,9 @@ function planNode(node: IrNode, first: Value, inputs: readonly Value[], push: (s
 function layoutOf(shape: Shape, what: string): Value['layout'] {
   if (shape.length === 3) return 'nhwc';
   if (shape.length === 1) return 'flat';
-  throw new Error(`tfjs target: ${what} has shape [${shape.join(', ')}]; only [C, H, W] and [F] are supported`);
+  throw new Error(
+    `tfjs target: ${what} has shape [${shape.join(', ')}]; only [C, H, W] and [F] are supported`,
+  );
 }
 
 function mapShape(shape: Shape | undefined, path: string): [number, number, number] {

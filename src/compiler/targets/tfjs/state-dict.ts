@@ -127,18 +127,26 @@ export function setStateDict(
       diagnostics.push(error('MISSING_KEY', `weights: tensor '${b.key}' ${want} is missing`));
     } else if (t.shape.length !== b.param.shape.length || t.shape.some((d, i) => d !== b.param.shape[i])) {
       diagnostics.push(
-        error('SHAPE_MISMATCH', `weights: tensor '${b.key}' has shape [${t.shape.join(', ')}], the network needs ${want}`),
+        error(
+          'SHAPE_MISMATCH',
+          `weights: tensor '${b.key}' has shape [${t.shape.join(', ')}], the network needs ${want}`,
+        ),
       );
     } else if (t.data.length !== numel(b.param.shape)) {
       diagnostics.push(
-        error('SHAPE_MISMATCH', `weights: tensor '${b.key}' ${want} has ${t.data.length} values, not ${numel(b.param.shape)}`),
+        error(
+          'SHAPE_MISMATCH',
+          `weights: tensor '${b.key}' ${want} has ${t.data.length} values, not ${numel(b.param.shape)}`,
+        ),
       );
     }
   }
   for (const key of dict.keys()) {
     if (expected.has(key)) continue;
     const hint = didYouMean(key, expected);
-    diagnostics.push(error('UNKNOWN_KEY', `weights: tensor '${key}' is not a parameter of '${ir.name}'`, undefined, hint));
+    diagnostics.push(
+      error('UNKNOWN_KEY', `weights: tensor '${key}' is not a parameter of '${ir.name}'`, undefined, hint),
+    );
   }
   if (diagnostics.length > 0) return diagnostics;
   for (const b of bindings) {

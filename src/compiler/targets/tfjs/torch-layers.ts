@@ -47,7 +47,8 @@ export function torchUniform(bound: number, seed: number | undefined, key: strin
 function single(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
   if (Array.isArray(inputs)) {
     const [first] = inputs;
-    if (inputs.length !== 1 || first === undefined) throw new Error(`expected one input, got ${inputs.length}`);
+    if (inputs.length !== 1 || first === undefined)
+      throw new Error(`expected one input, got ${inputs.length}`);
     return first;
   }
   return inputs;
@@ -120,8 +121,22 @@ export class TorchBatchNorm extends tf.layers.Layer {
       this.gamma = this.addWeight('weight', [channels], 'float32', this.initializers.weight);
       this.beta = this.addWeight('bias', [channels], 'float32', this.initializers.bias);
     }
-    this.runningMean = this.addWeight('running_mean', [channels], 'float32', this.initializers.mean, undefined, false);
-    this.runningVar = this.addWeight('running_var', [channels], 'float32', this.initializers.var, undefined, false);
+    this.runningMean = this.addWeight(
+      'running_mean',
+      [channels],
+      'float32',
+      this.initializers.mean,
+      undefined,
+      false,
+    );
+    this.runningVar = this.addWeight(
+      'running_var',
+      [channels],
+      'float32',
+      this.initializers.var,
+      undefined,
+      false,
+    );
     this.built = true;
   }
 
@@ -138,7 +153,10 @@ export class TorchBatchNorm extends tf.layers.Layer {
       }
       const channels = x.shape[x.rank - 1] ?? 1;
       const n = x.size / channels;
-      if (n < 2) throw new Error(`${this.name}: training needs more than 1 value per channel, got input shape [${x.shape.join(', ')}]`);
+      if (n < 2)
+        throw new Error(
+          `${this.name}: training needs more than 1 value per channel, got input shape [${x.shape.join(', ')}]`,
+        );
       const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
       const { mean, variance } = tf.moments(x, axes);
       const m = this.momentum;
@@ -190,7 +208,19 @@ export class TorchMaxPool2d extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = single(inputs) as tf.Tensor4D;
       const [ph, pw] = this.padding;
-      const padded = ph > 0 || pw > 0 ? tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]], LOWEST_FLOAT32) : x;
+      const padded =
+        ph > 0 || pw > 0
+          ? tf.pad(
+              x,
+              [
+                [0, 0],
+                [ph, ph],
+                [pw, pw],
+                [0, 0],
+              ],
+              LOWEST_FLOAT32,
+            )
+          : x;
       return tf.maxPool(padded, this.poolSize, this.strides, 'valid');
     });
   }
@@ -249,7 +279,9 @@ export class TorchConv2d extends tf.layers.Layer {
     const inChannels = dim(singleShape(inputShape), -1);
     if (inChannels === null) throw new Error(`${this.name}: the channel dimension must be known`);
     if (inChannels % this.groups !== 0 || this.filters % this.groups !== 0)
-      throw new Error(`${this.name}: ${inChannels} -> ${this.filters} channels do not divide into ${this.groups} groups`);
+      throw new Error(
+        `${this.name}: ${inChannels} -> ${this.filters} channels do not divide into ${this.groups} groups`,
+      );
     const [kh, kw] = this.kernelSize;
     const shape = [kh, kw, inChannels / this.groups, this.filters];
     this.kernel = this.addWeight('kernel', shape, 'float32', this.kernelInitializer);

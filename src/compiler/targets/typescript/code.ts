@@ -6,7 +6,9 @@
 /** A TypeScript string literal for `s`, safe anywhere an expression may stand (also inside line comments' neighbours). */
 export function tsString(s: string): string {
   // JSON leaves U+2028/U+2029 raw; they are line terminators in older JS parsers and end a `//` comment.
-  return JSON.stringify(s).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(s)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** A number literal that parses back to exactly `n`. */

@@ -19,9 +19,13 @@ const HERE = dirname(fileURLToPath(import.meta.url));
  * compiled into dist/, so from dist/compiler/targets/typescript they are read from the shipped src/ copy.
  */
 function readSource(relative: string): string {
-  const candidates = [join(HERE, relative), join(HERE, '../../../../src/compiler/targets/typescript', relative)];
+  const candidates = [
+    join(HERE, relative),
+    join(HERE, '../../../../src/compiler/targets/typescript', relative),
+  ];
   const found = candidates.find((c) => existsSync(c));
-  if (found === undefined) throw new Error(`typescript target: cannot find ${relative} (looked in ${candidates.join(', ')})`);
+  if (found === undefined)
+    throw new Error(`typescript target: cannot find ${relative} (looked in ${candidates.join(', ')})`);
   return readFileSync(found, 'utf8');
 }
 
@@ -57,6 +61,6 @@ export function generateTypeScript(ir: IrNetwork): Map<string, string> {
   const view = modelView(ir);
   return new Map([
     [MODEL_FILE, t.model(view)],
-    [RUNTIME_FILE, t.runtime({ source: tsString(ir.name), body: t.runtimeSource.trimEnd() }) ],
+    [RUNTIME_FILE, t.runtime({ source: tsString(ir.name), body: t.runtimeSource.trimEnd() })],
   ]);
 }

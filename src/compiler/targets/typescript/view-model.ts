@@ -83,14 +83,16 @@ export function modelView(ir: IrNetwork): ModelView {
     const id = ids.claim(step.name);
     vars.set(step.name, id);
     const lines: string[] = [];
-    if (step.path !== null) lines.push(`${INDENT}// ${commentText(step.path)} (${kinds.get(step.path) ?? step.op})`);
+    if (step.path !== null)
+      lines.push(`${INDENT}// ${commentText(step.path)} (${kinds.get(step.path) ?? step.op})`);
     lines.push(statement(step, id, vars, initCode));
     statements.push(lines.join('\n'));
   }
 
   const inputVar = vars.get(plan.inputName);
   const outputVar = vars.get(plan.output);
-  if (inputVar === undefined || outputVar === undefined) throw new Error('typescript target: plan without input/output');
+  if (inputVar === undefined || outputVar === undefined)
+    throw new Error('typescript target: plan without input/output');
   // A network without weights never reads the seed; `void` keeps noUnusedLocals/Parameters quiet about it.
   const prologue = usesSeed ? `${INDENT}const seed = opts.seed;` : `${INDENT}void opts;`;
   return {
@@ -115,7 +117,8 @@ function statement(
   const entries: [string, unknown][] = [['name', step.name], ...Object.entries(step.config)];
   const args = step.inputs.map((n) => {
     const v = vars.get(n);
-    if (v === undefined) throw new Error(`typescript target: '${step.name}' reads '${n}' before it is defined`);
+    if (v === undefined)
+      throw new Error(`typescript target: '${step.name}' reads '${n}' before it is defined`);
     return v;
   });
   const head = `${INDENT}const ${id} = ${FACTORIES[step.op]}(`;

@@ -9,7 +9,10 @@ beforeAll(async () => {
 });
 
 /** Per-channel batch statistics of NCHW (or [N, F]) data, computed by hand in float64. */
-function stats(x: Float32Array, shape: number[]): { mean: number[]; biased: number[]; unbiased: number[]; n: number } {
+function stats(
+  x: Float32Array,
+  shape: number[],
+): { mean: number[]; biased: number[]; unbiased: number[]; n: number } {
   const [batch = 1, c = 1, ...rest] = shape;
   const inner = rest.reduce((a, b) => a * b, 1);
   const n = batch * inner;
@@ -17,7 +20,8 @@ function stats(x: Float32Array, shape: number[]): { mean: number[]; biased: numb
   const biased: number[] = [];
   for (let ch = 0; ch < c; ch++) {
     const vals: number[] = [];
-    for (let b = 0; b < batch; b++) for (let i = 0; i < inner; i++) vals.push(x[(b * c + ch) * inner + i] ?? 0);
+    for (let b = 0; b < batch; b++)
+      for (let i = 0; i < inner; i++) vals.push(x[(b * c + ch) * inner + i] ?? 0);
     const m = vals.reduce((a, v) => a + v, 0) / n;
     mean.push(m);
     biased.push(vals.reduce((a, v) => a + (v - m) ** 2, 0) / n);
@@ -57,7 +61,9 @@ describe.each([
     const y = tf.tidy(() => (model.apply(tf.tensor(x, shape), { training: true }) as tf.Tensor).dataSync());
     const expected = Array.from(x, (v, i) => {
       const ch = channelOf(i);
-      return ((v - (s.mean[ch] ?? 0)) / Math.sqrt((s.biased[ch] ?? 0) + 1e-5)) * (gamma[ch] ?? 0) + (beta[ch] ?? 0);
+      return (
+        ((v - (s.mean[ch] ?? 0)) / Math.sqrt((s.biased[ch] ?? 0) + 1e-5)) * (gamma[ch] ?? 0) + (beta[ch] ?? 0)
+      );
     });
     expect(maxAbsDiff(y, expected)).toBeLessThan(1e-5);
     const state = getStateDict(model, ir);
@@ -100,13 +106,23 @@ describe.each([
     const dyt = tf.tensor(dy, shape);
     const steps = 3;
     for (let k = 0; k < steps; k++)
-      optimizer.minimize(() => tf.sum(tf.mul(model.apply(xt, { training: true }) as tf.Tensor, dyt)) as tf.Scalar);
+      optimizer.minimize(
+        () => tf.sum(tf.mul(model.apply(xt, { training: true }) as tf.Tensor, dyt)) as tf.Scalar,
+      );
     const state = getStateDict(model, ir);
     // The input is fixed, so k updates from (0, 1) give running = (1 - 0.9^k) * batch (+ 0.9^k for the var).
     const decay = 0.9 ** steps;
-    expect(maxAbsDiff(state.get('bn.running_mean')?.data ?? [], s.mean.map((m) => (1 - decay) * m))).toBeLessThan(1e-6);
     expect(
-      maxAbsDiff(state.get('bn.running_var')?.data ?? [], s.unbiased.map((v) => (1 - decay) * v + decay)),
+      maxAbsDiff(
+        state.get('bn.running_mean')?.data ?? [],
+        s.mean.map((m) => (1 - decay) * m),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      maxAbsDiff(
+        state.get('bn.running_var')?.data ?? [],
+        s.unbiased.map((v) => (1 - decay) * v + decay),
+      ),
     ).toBeLessThan(1e-5);
     // dL/dbeta = sum(dy), dL/dgamma = sum(dy * xhat) per channel; both constant across steps, so SGD moves
     // beta by -0.1 * steps * sum(dy) and gamma by -0.1 * steps * sum(dy * xhat).
@@ -118,8 +134,18 @@ describe.each([
       dBeta[ch] = (dBeta[ch] ?? 0) + (dy[i] ?? 0);
       dGamma[ch] = (dGamma[ch] ?? 0) + (dy[i] ?? 0) * xhat;
     });
-    expect(maxAbsDiff(state.get('bn.bias')?.data ?? [], dBeta.map((g) => -0.1 * steps * g))).toBeLessThan(1e-4);
-    expect(maxAbsDiff(state.get('bn.weight')?.data ?? [], dGamma.map((g) => 1 - 0.1 * steps * g))).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(
+        state.get('bn.bias')?.data ?? [],
+        dBeta.map((g) => -0.1 * steps * g),
+      ),
+    ).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(
+        state.get('bn.weight')?.data ?? [],
+        dGamma.map((g) => 1 - 0.1 * steps * g),
+      ),
+    ).toBeLessThan(1e-4);
     tf.dispose([xt, dyt]);
     optimizer.dispose();
     model.dispose();
@@ -130,13 +156,17 @@ describe.each([
     const dy = uniform(size, rng(6), -1, 1);
     const dx = tf.tidy(() => {
       const dyt = tf.tensor(dy, shape);
-      const f = (xt: tf.Tensor): tf.Tensor => tf.sum(tf.mul(model.apply(xt, { training: true }) as tf.Tensor, dyt));
+      const f = (xt: tf.Tensor): tf.Tensor =>
+        tf.sum(tf.mul(model.apply(xt, { training: true }) as tf.Tensor, dyt));
       return tf.grad(f)(tf.tensor(x, shape)).dataSync();
     });
     // dx = gamma * invstd / n * (n * dy - sum(dy) - xhat * sum(dy * xhat)), gamma = 1.
     const sumDy = new Array<number>(c).fill(0);
     const sumDyXhat = new Array<number>(c).fill(0);
-    const xhat = Array.from(x, (v, i) => (v - (s.mean[channelOf(i)] ?? 0)) / Math.sqrt((s.biased[channelOf(i)] ?? 0) + 1e-5));
+    const xhat = Array.from(
+      x,
+      (v, i) => (v - (s.mean[channelOf(i)] ?? 0)) / Math.sqrt((s.biased[channelOf(i)] ?? 0) + 1e-5),
+    );
     x.forEach((_, i) => {
       const ch = channelOf(i);
       sumDy[ch] = (sumDy[ch] ?? 0) + (dy[i] ?? 0);
@@ -167,7 +197,12 @@ describe('TorchBatchNorm with model.fit', () => {
     await model.fit(xt, yt, { epochs: 2, batchSize: 3, shuffle: false, verbose: 0 });
     const decay = 0.9 ** 2;
     const mean = getStateDict(model, ir).get('bn.running_mean')?.data ?? [];
-    expect(maxAbsDiff(mean, s.mean.map((m) => (1 - decay) * m))).toBeLessThan(1e-6);
+    expect(
+      maxAbsDiff(
+        mean,
+        s.mean.map((m) => (1 - decay) * m),
+      ),
+    ).toBeLessThan(1e-6);
     tf.dispose([xt, yt]);
     model.dispose();
   });
@@ -177,7 +212,9 @@ describe('TorchBatchNorm with model.fit', () => {
     b.bn('bn', 'input');
     const ir = b.build();
     const model = buildModel(ir);
-    expect(() => tf.tidy(() => model.apply(tf.ones([1, 2]), { training: true }) as tf.Tensor)).toThrow(/more than 1 value per channel/);
+    expect(() => tf.tidy(() => model.apply(tf.ones([1, 2]), { training: true }) as tf.Tensor)).toThrow(
+      /more than 1 value per channel/,
+    );
     model.dispose();
   });
 });

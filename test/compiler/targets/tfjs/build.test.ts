@@ -35,7 +35,10 @@ describe.each(fixtures)('buildModel(%s)', (_name, make) => {
     for (const node of ir.nodes) expect(names.has(node.path)).toBe(true);
     const { trainable, buffers } = countParams(ir);
     expect(model.countParams()).toBe(trainable + buffers);
-    const trainableCount = model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+    const trainableCount = model.trainableWeights.reduce(
+      (s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1),
+      0,
+    );
     expect(trainableCount).toBe(trainable);
     model.dispose();
   });
@@ -45,7 +48,12 @@ describe.each(fixtures)('buildModel(%s)', (_name, make) => {
     const weights = randomStateDict(ir, 7);
     expect(setStateDict(model, ir, weights)).toEqual([]);
     const shape = [2, ...ir.inputShape];
-    const x = uniform(shape.reduce((a, b) => a * b, 1), rng(3), -2, 2);
+    const x = uniform(
+      shape.reduce((a, b) => a * b, 1),
+      rng(3),
+      -2,
+      2,
+    );
     const y = tf.tidy(() => (model.predict(tf.tensor(x, shape)) as tf.Tensor).dataSync());
     const ref = referenceForward(ir, weights, { shape, data: Float64Array.from(x) });
     expect(maxAbsDiff(y, ref.data)).toBeLessThan(1e-5);

@@ -47,20 +47,28 @@ describe('flatten', () => {
     const model = buildModel(ir, { seed: 0 });
     const eye = Float32Array.from({ length: 64 }, (_, i) => (i % 9 === 0 ? 1 : 0));
     expect(
-      setStateDict(model, ir, new Map([
-        ['fc.weight', { shape: [8, 8], data: eye }],
-        ['fc.bias', { shape: [8], data: new Float32Array(8) }],
-      ])),
+      setStateDict(
+        model,
+        ir,
+        new Map([
+          ['fc.weight', { shape: [8, 8], data: eye }],
+          ['fc.bias', { shape: [8], data: new Float32Array(8) }],
+        ]),
+      ),
     ).toEqual([]);
     const x = [1, 2, 3, 4, 5, 6, 7, 8];
     const y = tf.tidy(() => Array.from((model.predict(tf.tensor(x, [1, 2, 2, 2])) as tf.Tensor).dataSync()));
     expect(y).toEqual(x);
     // A known non-identity weight W[j, k] = k - j: PyTorch gives y_j = b_j + sum_k W[j, k] * x_flat[k].
     const w = Float32Array.from({ length: 64 }, (_, i) => (i % 8) - Math.floor(i / 8));
-    setStateDict(model, ir, new Map([
-      ['fc.weight', { shape: [8, 8], data: w }],
-      ['fc.bias', { shape: [8], data: Float32Array.from({ length: 8 }, (_, j) => j / 2) }],
-    ]));
+    setStateDict(
+      model,
+      ir,
+      new Map([
+        ['fc.weight', { shape: [8, 8], data: w }],
+        ['fc.bias', { shape: [8], data: Float32Array.from({ length: 8 }, (_, j) => j / 2) }],
+      ]),
+    );
     const y2 = tf.tidy(() => Array.from((model.predict(tf.tensor(x, [1, 2, 2, 2])) as tf.Tensor).dataSync()));
     const expected = Array.from({ length: 8 }, (_, j) => x.reduce((s, v, k) => s + (k - j) * v, j / 2));
     expect(y2).toEqual(expected);
@@ -73,13 +81,17 @@ describe('training', () => {
     const ir = zoo();
     const model = buildModel(ir, { seed: 3 });
     const x = tf.tensor(uniform(2 * 4 * 81, rng(1)), [2, 4, 9, 9]);
-    const target = tf.tensor([[1, 0, 0], [0, 0, 1]]);
+    const target = tf.tensor([
+      [1, 0, 0],
+      [0, 0, 1],
+    ]);
     const loss = (): tf.Scalar =>
       tf.losses.softmaxCrossEntropy(target, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
     const { grads, value } = tf.variableGrads(loss);
     const names = model.trainableWeights.map((w) => w.name);
     expect(Object.keys(grads).sort()).toEqual([...names].sort());
-    for (const [name, g] of Object.entries(grads)) expect(tf.any(tf.notEqual(g, 0)).dataSync()[0], name).toBe(1);
+    for (const [name, g] of Object.entries(grads))
+      expect(tf.any(tf.notEqual(g, 0)).dataSync()[0], name).toBe(1);
     tf.dispose([value, ...Object.values(grads)]);
     tf.dispose([x, target]);
     model.dispose();

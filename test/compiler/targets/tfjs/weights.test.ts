@@ -20,7 +20,9 @@ describe('initialization', () => {
         if (!data) throw new Error(`missing ${node.path}.${p.name}`);
         const values = Array.from(data);
         if (p.init.kind === 'ones' || p.init.kind === 'zeros') {
-          expect(new Set(values), `${node.path}.${p.name}`).toEqual(new Set([p.init.kind === 'ones' ? 1 : 0]));
+          expect(new Set(values), `${node.path}.${p.name}`).toEqual(
+            new Set([p.init.kind === 'ones' ? 1 : 0]),
+          );
           continue;
         }
         const bound = 1 / Math.sqrt(p.init.fanIn);
@@ -101,7 +103,12 @@ describe('getStateDict / setStateDict', () => {
         "weights: tensor 'features.3.weight' has shape [16, 6, 5, 4], the network needs [16, 6, 5, 5]",
         undefined,
       ],
-      ['SHAPE_MISMATCH', 'error', "weights: tensor 'classifier.1.bias' [120] has 119 values, not 120", undefined],
+      [
+        'SHAPE_MISMATCH',
+        'error',
+        "weights: tensor 'classifier.1.bias' [120] has 119 values, not 120",
+        undefined,
+      ],
       [
         'UNKNOWN_KEY',
         'error',
@@ -131,7 +138,8 @@ describe('tensor memory', () => {
     // Bare calls, no enclosing tidy: the layers must clean up after themselves.
     const step = (): void => {
       optimizer.minimize(
-        () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        () =>
+          tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
       );
     };
     const predict = (): void => {

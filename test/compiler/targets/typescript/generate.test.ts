@@ -6,7 +6,11 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IrNetwork } from '../../../../src/compiler/ir.js';
 import { buildModel, getStateDict, setStateDict } from '../../../../src/compiler/targets/tfjs/index.js';
-import { generateTypeScript, MODEL_FILE, RUNTIME_FILE } from '../../../../src/compiler/targets/typescript/index.js';
+import {
+  generateTypeScript,
+  MODEL_FILE,
+  RUNTIME_FILE,
+} from '../../../../src/compiler/targets/typescript/index.js';
 import { IrBuilder, leNet, tinyResNet, zoo } from '../ir-fixtures.js';
 import { maxAbsDiff, randomStateDict, rng, uniform } from '../helpers.js';
 
@@ -23,7 +27,10 @@ const HOSTILE_PATH = "x'); process.exit(1);//";
 
 /** A net whose names try to break out of every kind of literal and comment. */
 function hostile(): IrNetwork {
-  const b = new IrBuilder('evil"\n*/ process.exit(2); /*\u2028process.exit(3)`${process.exit(4)}`', [2, 4, 4]);
+  const b = new IrBuilder(
+    'evil"\n*/ process.exit(2); /*\u2028process.exit(3)`${process.exit(4)}`',
+    [2, 4, 4],
+  );
   b.conv(HOSTILE_PATH, 'input', { out: 3, kernel: 3, padding: 1 });
   b.bn('m.bn"\\\n\u2029process.exit(5)', HOSTILE_PATH);
   b.act('m.*/process.exit(6)/*', 'm.bn"\\\n\u2029process.exit(5)', 'relu');
@@ -118,15 +125,20 @@ describe('generateTypeScript', () => {
       types: [],
     });
     const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
-      const where = d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : '';
+      const where = d.file
+        ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
+        : '';
       return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     });
     expect(diagnostics).toEqual([]);
     // The check is real: the same program reports a planted error.
     const planted = join(dirOf('tinyResNet'), 'planted.ts');
-    writeFileSync(planted, "import { INPUT_SHAPE } from './model.js';\nexport const c: string = INPUT_SHAPE[0];\n");
+    writeFileSync(
+      planted,
+      "import { INPUT_SHAPE } from './model.js';\nexport const c: string = INPUT_SHAPE[0];\n",
+    );
     const again = ts.createProgram([planted], program.getCompilerOptions(), undefined, program);
-    expect(ts.getPreEmitDiagnostics(again).map((d) => d.code)).toEqual([2322]);
+    expect(ts.getPreEmitDiagnostics(again, again.getSourceFile(planted)).map((d) => d.code)).toEqual([2322]);
     rmSync(planted);
   });
 });
@@ -162,7 +174,15 @@ describe.each(cases)('the generated module of %s', (name, make) => {
     expect(setStateDict(generated, ir, weights)).toEqual([]);
     expect(setStateDict(inMemory, ir, weights)).toEqual([]);
     const shape = [3, ...ir.inputShape];
-    const x = tf.tensor(uniform(shape.reduce((a, b) => a * b, 1), rng(8), -2, 2), shape);
+    const x = tf.tensor(
+      uniform(
+        shape.reduce((a, b) => a * b, 1),
+        rng(8),
+        -2,
+        2,
+      ),
+      shape,
+    );
     const a = tf.tidy(() => (generated.predict(x) as tf.Tensor).dataSync());
     const b = tf.tidy(() => (inMemory.predict(x) as tf.Tensor).dataSync());
     expect(a.length).toBe(3 * ir.outputShape.reduce((p, q) => p * q, 1));

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Regenerates generated/ from the canonical specs with the built CLI: generated/<network>/{tfjs,pytorch}/.
+# test/generated.test.ts fails when generated/ drifts from what `netspec compile` produces.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm run --silent build
+for spec in specs/*.yaml; do
+  for target in tfjs pytorch; do
+    name=$(basename "$spec" .yaml)
+    node bin/netspec.js compile "$spec" --target "$target" -o "generated/$name/$target" --force
+  done
+done
