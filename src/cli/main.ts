@@ -7,6 +7,8 @@ import { processIo, UserError, type CliIo } from './io.js';
 import { registerCheck } from './check.js';
 import { registerCompile } from './compile.js';
 import { registerReports } from './reports.js';
+import { registerRun } from './run.js';
+import { registerEvaluate } from './evaluate.js';
 
 /** Runs netspec with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -22,6 +24,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   registerCheck(program, io, setExit);
   registerCompile(program, io, setExit);
   registerReports(program, io, setExit);
+  registerRun(program, io, setExit);
+  registerEvaluate(program, io, setExit);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -44,6 +44,8 @@ import {
   type TrainHistory,
   type TrainOutcome,
 } from '../runtime/train/index.js';
+import { BACKEND_NAMES, BackendError, selectBackend, type BackendName } from '../runtime/backends/index.js';
+import { DataError, loadDataset } from '../runtime/data/index.js';
 import { compileOrReport, parsePositiveInt, withSpecOptions, type SpecOptions } from './common.js';
 import { processIo, UserError, type CliIo } from './io.js';
 
@@ -68,7 +70,7 @@ interface RunOptions extends SpecOptions {
   readonly test: number;
   readonly logSteps: number;
   readonly evalSteps: number;
-  readonly backend: string;
+  readonly backend: BackendName;
   readonly out?: string;
   readonly resume?: boolean;
   readonly force?: boolean;
@@ -128,7 +130,7 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
       .option('--test <n>', 'test examples', parsePositiveInt, 200)
       .option('--log-steps <n>', 'log the training loss every n steps (0: never)', parseNonNegativeInt, d.logSteps)
       .option('--eval-steps <n>', 'evaluate on dev every n steps and at the end (0: never)', parseNonNegativeInt, d.evalSteps)
-      .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+      .addOption(new Option('--backend <name>', 'where tfjs runs (auto: the fastest that loads)').choices(BACKEND_NAMES).default('auto'))
       .option('--out <dir>', 'run folder (default: runs/<network name>)')
       .option('--resume', 'continue the run in --out from checkpoints/last')
       .option('--force', 'replace an existing run folder')
@@ -178,8 +180,8 @@ function runConfigFrom(options: RunOptions, command: Command, saved: RunConfig |
 
 /** Turns the errors of the runtime's file and data layers into user errors (message only, exit code 1). */
 export function asUserError(e: unknown): unknown {
-  if (e instanceof CheckpointError || e instanceof RunFolderError) return new UserError(e.message);
-  if (e instanceof Error && (e.name === 'DataError' || e.name === 'BackendError')) return new UserError(e.message);
+  if (e instanceof CheckpointError || e instanceof RunFolderError || e instanceof DataError || e instanceof BackendError)
+    return new UserError(e.message);
   return e;
 }
 
@@ -260,7 +262,6 @@ interface LoadedData {
 
 /** Loads the data a run config names, checked against the network. */
 export async function loadRunData(ir: IrNetwork, config: RunConfig): Promise<LoadedData> {
-  const { loadDataset } = await import('../runtime/data/index.js');
   const numClasses = ir.outputShape.length === 1 ? (ir.outputShape[0] ?? 0) : 0;
   if (numClasses < 2) throw new UserError(`'${ir.name}' outputs [${ir.outputShape.join(', ')}]; training needs class logits [N] with N >= 2`);
   const dataset = await loadDataset(config.data.source, {
@@ -334,10 +335,9 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
         );
     }
 
-    const { selectBackend } = await import('../runtime/backends/index.js');
     let backend: { name: string; reasons: readonly string[] };
     try {
-      backend = await selectBackend(options.backend as Parameters<typeof selectBackend>[0]);
+      backend = await selectBackend(options.backend);
     } catch (e) {
       throw asUserError(e);
     }

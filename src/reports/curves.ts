@@ -133,7 +133,7 @@ export function lossChartSpec(metrics: RunMetrics, title?: string): TopLevelSpec
       {
         transform: [{ filter: "datum.series === 'dev loss'" }],
         mark: { type: 'point', filled: true, size: 40 },
-        encoding: { x, y, color: { ...color, legend: null } },
+        encoding: { x, y, color },
       },
     ],
   };
@@ -238,7 +238,7 @@ function overlaySpec(
         ? [
             {
               mark: { type: 'area', opacity: 0.18 },
-              encoding: { x, y: { field: 'min', type: 'quantitative', title: chart.yTitle, scale }, y2: { field: 'max' }, color: { ...color, legend: null } },
+              encoding: { x, y: { field: 'min', type: 'quantitative', title: chart.yTitle, scale }, y2: { field: 'max' }, color },
             } as const,
           ]
         : []),

@@ -6,13 +6,24 @@ import type { IrNetwork, IrNode } from '../../compiler/ir.js';
 import type { RunConfig } from '../train/config.js';
 
 function show(v: unknown): string {
-  return v === undefined ? '(none)' : JSON.stringify(v);
+  if (v === undefined) return '(none)';
+  if (Array.isArray(v)) return `[${v.map((x) => JSON.stringify(x)).join(', ')}]`;
+  return JSON.stringify(v);
 }
 
-/** Flattens plain JSON data into `path → value` leaves (`training.schedule.kind`). */
+/**
+ * Flattens plain JSON data into `path → value` leaves (`training.schedule.kind`). Arrays of plain values (shapes)
+ * stay whole; arrays of objects are entered, by each element's `name` when it has one (`params.weight.shape`).
+ */
 function leaves(value: unknown, prefix: string, out: Map<string, unknown>): Map<string, unknown> {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) leaves(v, prefix ? `${prefix}.${k}` : k, out);
+  const join = (k: string): string => (prefix ? `${prefix}.${k}` : k);
+  if (Array.isArray(value) && value.some((x) => typeof x === 'object' && x !== null)) {
+    value.forEach((x, i) => {
+      const name = typeof x === 'object' && x !== null && typeof (x as { name?: unknown }).name === 'string' ? (x as { name: string }).name : String(i);
+      leaves(x, join(name), out);
+    });
+  } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) leaves(v, join(k), out);
   } else out.set(prefix, value);
   return out;
 }

@@ -37,15 +37,25 @@ export function createOptimizer(config: Pick<TrainConfig, 'optimizer' | 'lr' | '
   }
 }
 
-/** Sets the learning rate for the next steps (tfjs exposes no common setter, so each class is handled). */
+/**
+ * Sets the learning rate for the next steps. tfjs has no common setter, and `instanceof` cannot tell its
+ * optimizers apart (Optimizer defines Symbol.hasInstance by duck typing), so the class name decides.
+ */
 export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  if (optimizer instanceof tf.SGDOptimizer) {
-    // MomentumOptimizer extends SGDOptimizer and reads the same scalar.
-    if ((optimizer as unknown as { learningRate: number }).learningRate !== lr) optimizer.setLearningRate(lr);
-  } else if (optimizer instanceof tf.AdamOptimizer) {
-    // AdamOptimizer reads `learningRate` on every step; it has no setter.
-    (optimizer as unknown as { learningRate: number }).learningRate = lr;
-  } else throw new Error(`setLearningRate: unsupported optimizer ${optimizer.getClassName()}`);
+  const current = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+  switch (optimizer.getClassName()) {
+    case 'SGD':
+    case 'Momentum':
+      // Both read a cached scalar -lr that only setLearningRate refreshes.
+      if (current.learningRate !== lr) current.setLearningRate?.(lr);
+      return;
+    case 'Adam':
+      // AdamOptimizer reads `learningRate` on every step.
+      current.learningRate = lr;
+      return;
+    default:
+      throw new Error(`setLearningRate: unsupported optimizer ${optimizer.getClassName()}`);
+  }
 }
 
 /** The names of the saved slots of `kind` for the given trainable weights, in tfjs's getWeights order. */

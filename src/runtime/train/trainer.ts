@@ -368,7 +368,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
 /** Frees everything an optimizer holds; tfjs's MomentumOptimizer.dispose forgets the learning-rate scalar. */
 function disposeOptimizer(optimizer: tf.Optimizer): void {
   optimizer.dispose();
-  if (optimizer instanceof tf.MomentumOptimizer) {
+  if (optimizer.getClassName() === 'Momentum') {
     const c = (optimizer as unknown as { c?: tf.Tensor }).c;
     if (c && !c.isDisposed) c.dispose();
   }

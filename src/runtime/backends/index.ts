@@ -1,0 +1,14 @@
+/** Where tfjs runs: backend selection with reasons, and the kernels netspec adds to backends that lack them. */
+export {
+  BACKEND_NAMES,
+  BackendError,
+  registerNativeBackendHook,
+  selectBackend,
+  wasmBinaryDir,
+} from './select-backend.js';
+export type { BackendName, BackendSelection, NativeBackendHook } from './select-backend.js';
+export {
+  conv2dBackpropFilterWasm,
+  conv2dBackpropFilterWasmConfig,
+  registerWasmConv2DBackpropFilter,
+} from './conv2d-backprop-filter-wasm.js';

@@ -1,0 +1,159 @@
+/**
+ * Chooses where tfjs runs the math and says why. `auto` takes the first backend that loads, fastest first:
+ * tensorflow (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node: optional packages whose install downloads
+ * libtensorflow, so they are usually absent here), a native backend registered through a hook (none is built yet),
+ * wasm (ships inside npm, always there), cpu (pure JavaScript, reference only). Optional packages are loaded with
+ * dynamic import, so their absence is a reason, not a crash.
+ */
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { env, findBackend, getBackend, ready, setBackend } from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { didYouMean } from '../../diagnostics.js';
+import { registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter-wasm.js';
+
+/** Backend names `--backend` accepts. */
+export const BACKEND_NAMES = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
+
+/** A `--backend` value. */
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** The backend that now runs tfjs, and one line per candidate saying why it was or was not used. */
+export interface BackendSelection {
+  /** The tfjs backend name now active ('tensorflow', 'wasm', 'cpu', or the native hook's name). */
+  readonly name: string;
+  readonly reasons: readonly string[];
+}
+
+/** A backend that was asked for by name and cannot run; the message is ready for the user. */
+export class BackendError extends Error {
+  override readonly name = 'BackendError';
+}
+
+/** A native backend registered by code that builds one (e.g. a C++ addon); see {@link registerNativeBackendHook}. */
+export interface NativeBackendHook {
+  /** The tfjs backend name it registers. */
+  readonly name: string;
+  /** Registers the backend with tfjs; resolves to undefined when it can run, else to the reason it cannot. */
+  load(): Promise<string | undefined>;
+}
+
+let nativeHook: NativeBackendHook | undefined;
+
+/** Installs (or, with undefined, removes) the native backend hook that `auto` tries after tensorflow. */
+export function registerNativeBackendHook(hook: NativeBackendHook | undefined): void {
+  nativeHook = hook;
+}
+
+/** A candidate's outcome: ok with a line about it, or the reasons it cannot run. */
+type Attempt = { readonly ok: true; readonly name: string; readonly note: string } | { readonly ok: false; readonly reasons: string[] };
+
+const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+}
+
+/** True when `e` says that `pkg` itself (not one of its dependencies) is not installed. */
+function isNotInstalled(e: unknown, pkg: string): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && firstLine(e).includes(`'${pkg}'`);
+}
+
+async function activate(name: string): Promise<boolean> {
+  // setBackend resolves to false (after tfjs logs a warning) when the backend's initialisation fails.
+  const ok = await setBackend(name);
+  if (ok) await ready();
+  return ok && getBackend() === name;
+}
+
+async function tryTensorflow(): Promise<Attempt> {
+  const reasons: string[] = [];
+  for (const pkg of TENSORFLOW_PACKAGES) {
+    try {
+      // A variable specifier keeps TypeScript and bundlers from requiring the optional package.
+      const specifier: string = pkg;
+      await import(specifier);
+    } catch (e) {
+      reasons.push(isNotInstalled(e, pkg) ? `tensorflow: ${pkg} not installed` : `tensorflow: ${pkg} failed to load: ${firstLine(e)}`);
+      continue;
+    }
+    if (await activate('tensorflow')) return { ok: true, name: 'tensorflow', note: `tensorflow: libtensorflow through ${pkg}` };
+    reasons.push(`tensorflow: ${pkg} loaded but its backend did not initialise`);
+  }
+  return { ok: false, reasons };
+}
+
+async function tryNative(): Promise<Attempt> {
+  if (nativeHook === undefined) return { ok: false, reasons: ['native: no native backend registered (none is built yet)'] };
+  let problem: string | undefined;
+  try {
+    problem = await nativeHook.load();
+  } catch (e) {
+    problem = `failed to load: ${firstLine(e)}`;
+  }
+  if (problem === undefined && (await activate(nativeHook.name))) {
+    return { ok: true, name: nativeHook.name, note: `native: ${nativeHook.name}` };
+  }
+  return { ok: false, reasons: [`native: ${nativeHook.name}: ${problem ?? 'registered but did not initialise'}`] };
+}
+
+/** The directory of tfjs-backend-wasm's .wasm binaries inside node_modules. */
+export function wasmBinaryDir(): string {
+  return `${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'))}/`;
+}
+
+async function tryWasm(): Promise<Attempt> {
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    // Point the loader at the binaries on disk explicitly; a bundled or relocated script would otherwise look
+    // next to itself. It may only be set before the backend first initialises.
+    if (findBackend('wasm') === null) wasm.setWasmPaths(wasmBinaryDir());
+    registerWasmConv2DBackpropFilter();
+    if (!(await activate('wasm'))) return { ok: false, reasons: ['wasm: the WebAssembly module did not initialise'] };
+    const simd = (await env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
+    return {
+      ok: true,
+      name: 'wasm',
+      note:
+        `wasm: XNNPACK ${simd ? 'with' : 'without'} SIMD, single-threaded (tfjs-backend-wasm disables its threaded ` +
+        'build under Node); Conv2DBackpropFilter supplied by netspec',
+    };
+  } catch (e) {
+    return { ok: false, reasons: [`wasm: failed to load: ${firstLine(e)}`] };
+  }
+}
+
+async function tryCpu(): Promise<Attempt> {
+  if (!(await activate('cpu'))) return { ok: false, reasons: ['cpu: did not initialise'] };
+  return { ok: true, name: 'cpu', note: 'cpu: pure JavaScript reference backend (slow: a ResNet18 training step takes minutes)' };
+}
+
+const CANDIDATES: Record<Exclude<BackendName, 'auto'>, () => Promise<Attempt>> = {
+  tensorflow: tryTensorflow,
+  native: tryNative,
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+
+/**
+ * Activates a tfjs backend: `auto` tries tensorflow, native, wasm, cpu in that order; a named one must load or a
+ * {@link BackendError} says why. Resolves to the active backend and one reason per candidate considered.
+ */
+export async function selectBackend(name: BackendName): Promise<BackendSelection> {
+  if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
+    const hint = didYouMean(String(name), BACKEND_NAMES);
+    throw new BackendError(`unknown backend '${String(name)}': expected ${BACKEND_NAMES.join(', ')}${hint ? ` (${hint})` : ''}`);
+  }
+  const order: Exclude<BackendName, 'auto'>[] = name === 'auto' ? ['tensorflow', 'native', 'wasm', 'cpu'] : [name];
+  const reasons: string[] = [];
+  for (const candidate of order) {
+    const attempt = await CANDIDATES[candidate]();
+    if (attempt.ok) {
+      reasons.push(attempt.note);
+      return { name: attempt.name, reasons };
+    }
+    reasons.push(...attempt.reasons);
+  }
+  throw new BackendError(`--backend ${name} cannot run: ${reasons.join('; ')}`);
+}
