@@ -5,19 +5,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { buildModel, setStateDict } from '../compiler/targets/tfjs/index.js';
-import { BACKEND_NAMES, selectBackend, type BackendName } from '../runtime/backends/index.js';
 import { describeIrChange, hashIr, loadCheckpoint, type LoadedCheckpoint } from '../runtime/checkpoint/index.js';
-import { evaluate, formatFixed, testLine, type RunConfig } from '../runtime/train/index.js';
+import type { RunConfig } from '../runtime/train/config.js';
+import { formatFixed, testLine } from '../runtime/train/log-lines.js';
 import { compileOrReport, parsePositiveInt, withSpecOptions, type SpecOptions } from './common.js';
 import { UserError, type CliIo } from './io.js';
-import { asUserError, loadRunData } from './run.js';
+import { asUserError, loadRunData, loadRuntime } from './run.js';
 
 interface EvaluateOptions extends SpecOptions {
   readonly checkpoint: string;
   readonly data?: string;
   readonly split: 'test' | 'dev';
-  readonly backend: BackendName;
+  readonly backend: string;
   readonly batchSize?: number;
 }
 
@@ -31,7 +30,7 @@ export function registerEvaluate(program: Command, io: CliIo, setExit: (code: nu
       .requiredOption('--checkpoint <dir>', 'a checkpoint folder (checkpoints/best, checkpoints/last) or a run folder (uses its best)')
       .option('--data <source>', "data source (default: the run's)")
       .addOption(new Option('--split <split>', 'which split').choices(['test', 'dev']).default('test'))
-      .addOption(new Option('--backend <name>', 'where tfjs runs').choices(BACKEND_NAMES).default('auto'))
+      .option('--backend <name>', 'where tfjs runs: auto | tensorflow | native | wasm | cpu', 'auto')
       .option('--batch-size <n>', "examples per batch (default: the run's; the loss is a mean of batch means)", parsePositiveInt),
   ).action(async (spec: string, options: EvaluateOptions) => {
     setExit(await evaluateCommand(spec, options, io));
@@ -71,9 +70,10 @@ async function evaluateCommand(spec: string, options: EvaluateOptions, io: CliIo
       `${spec} does not describe the network in ${checkpoint.dir}:\n${changes.map((c) => `  ${c}`).join('\n')}`,
     );
   }
+  const runtime = await loadRuntime();
   let backend;
   try {
-    backend = await selectBackend(options.backend);
+    backend = await runtime.backends.selectBackend(options.backend as Parameters<typeof runtime.backends.selectBackend>[0]);
   } catch (e) {
     throw asUserError(e);
   }
@@ -88,11 +88,11 @@ async function evaluateCommand(spec: string, options: EvaluateOptions, io: CliIo
   }
   io.stdout(`data: ${data.description}\n`);
   io.stdout(`checkpoint: ${describeCheckpoint(checkpoint)}\n`);
-  const model = buildModel(ir, { seed: 0 });
-  const diagnostics = setStateDict(model, ir, checkpoint.weights);
+  const model = runtime.target.buildModel(ir, { seed: 0 });
+  const diagnostics = runtime.target.setStateDict(model, ir, checkpoint.weights);
   if (diagnostics.length) throw new UserError(`${checkpoint.dir}: ${diagnostics.map((d) => d.message).join('; ')}`);
   const split = options.split === 'dev' ? data.dev : data.test;
-  const result = evaluate(model, ir, split, options.batchSize ?? saved.training.batchSize);
+  const result = runtime.trainer.evaluate(model, ir, split, options.batchSize ?? saved.training.batchSize);
   model.dispose();
   io.stdout(`${testLine(result.accuracy, result.loss, options.split)}\n`);
   return 0;

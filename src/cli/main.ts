@@ -9,6 +9,7 @@ import { registerCompile } from './compile.js';
 import { registerReports } from './reports.js';
 import { registerRun } from './run.js';
 import { registerEvaluate } from './evaluate.js';
+import { registerPredict } from './predict.js';
 
 /** Runs netspec with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -26,6 +27,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   registerReports(program, io, setExit);
   registerRun(program, io, setExit);
   registerEvaluate(program, io, setExit);
+  registerPredict(program, io, setExit);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -7,47 +7,70 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { IrNetwork } from '../compiler/ir.js';
-import { buildModel, setStateDict } from '../compiler/targets/tfjs/index.js';
+import type * as TfjsTarget from '../compiler/targets/tfjs/index.js';
+import type * as Backends from '../runtime/backends/index.js';
+import type * as Data from '../runtime/data/index.js';
+import type * as Trainer from '../runtime/train/trainer.js';
 import {
   CheckpointError,
   describeConfigChange,
   describeIrChange,
   hashIr,
   loadCheckpoint,
+  checkRunFolder,
   openRunFolder,
   RunFolderError,
   saveCheckpoint,
   type LoadedCheckpoint,
   type RunFolder,
 } from '../runtime/checkpoint/index.js';
+import { DataError } from '../runtime/data/data-error.js';
 import {
-  bestOf,
-  checkSplit,
   DEFAULT_TRAIN_CONFIG,
-  evaluate,
-  loggedSteps,
   OPTIMIZER_KINDS,
   SCHEDULE_KINDS,
-  testLine,
-  train,
   validateTrainConfig,
-  type LabeledImages,
   type LrSchedule,
   type OptimizerKind,
   type RunConfig,
+  type TrainConfig,
+} from '../runtime/train/config.js';
+import type { TrainHistory } from '../runtime/train/history.js';
+import { testLine } from '../runtime/train/log-lines.js';
+import {
+  bestOf,
+  loggedSteps,
   type RunMetrics,
   type RunStatus,
   type TestRecord,
-  type TrainConfig,
-  type TrainHistory,
-  type TrainOutcome,
-} from '../runtime/train/index.js';
-import { BACKEND_NAMES, BackendError, selectBackend, type BackendName } from '../runtime/backends/index.js';
-import { DataError, loadDataset } from '../runtime/data/index.js';
+} from '../runtime/train/metrics.js';
+import type { LabeledImages, TrainOutcome } from '../runtime/train/trainer.js';
 import { compileOrReport, parsePositiveInt, withSpecOptions, type SpecOptions } from './common.js';
 import { processIo, UserError, type CliIo } from './io.js';
+
+/** Backends `--backend` names (the backends module checks the value and suggests a spelling). */
+const BACKEND_HELP = 'auto | tensorflow | native | wasm | cpu';
+
+/** The modules that load tfjs; types only here, values through {@link loadRuntime}. */
+export interface Runtime {
+  readonly target: typeof TfjsTarget;
+  readonly trainer: typeof Trainer;
+  readonly backends: typeof Backends;
+  readonly data: typeof Data;
+}
+
+/** The heavy modules (tfjs and what uses it), loaded only when a command trains or evaluates. */
+export async function loadRuntime(): Promise<Runtime> {
+  const [target, trainer, backends, data] = await Promise.all([
+    import('../compiler/targets/tfjs/index.js'),
+    import('../runtime/train/trainer.js'),
+    import('../runtime/backends/index.js'),
+    import('../runtime/data/index.js'),
+  ]);
+  return { target, trainer, backends, data };
+}
 
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT, the shell convention), resumable with --resume. */
 export const EXIT_INTERRUPTED = 130;
@@ -70,7 +93,7 @@ interface RunOptions extends SpecOptions {
   readonly test: number;
   readonly logSteps: number;
   readonly evalSteps: number;
-  readonly backend: BackendName;
+  readonly backend: string;
   readonly out?: string;
   readonly resume?: boolean;
   readonly force?: boolean;
@@ -80,28 +103,32 @@ interface RunOptions extends SpecOptions {
 /** Parses an integer >= 0. */
 export function parseNonNegativeInt(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`expected an integer >= 0, found '${value}'`);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected an integer >= 0, found '${value}'`);
   return n;
 }
 
 /** Parses any integer (seeds). */
 export function parseInteger(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer, found '${value}'`);
+  if (value.trim() === '' || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError(`expected an integer, found '${value}'`);
   return n;
 }
 
 /** Parses a finite number > 0. */
 export function parsePositiveNumber(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, found '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a number > 0, found '${value}'`);
   return n;
 }
 
 /** Parses a finite number >= 0. */
 export function parseNonNegativeNumber(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, found '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected a number >= 0, found '${value}'`);
   return n;
 }
 
@@ -111,26 +138,56 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
   withSpecOptions(
     program
       .command('run')
-      .description('train a spec (NNDL RunnerV3 loop) and write a run folder with logs, metrics and checkpoints')
+      .description(
+        'train a spec (NNDL RunnerV3 loop) and write a run folder with logs, metrics and checkpoints',
+      )
       .argument('<spec>', 'spec file (.yaml or .net)')
       .option('--data <source>', 'mnist-sample | idx:DIR | nndl-json:FILE', 'mnist-sample')
       .option('--epochs <n>', 'training epochs', parsePositiveInt, d.epochs)
       .option('--batch-size <n>', 'examples per step', parsePositiveInt, d.batchSize)
       .option('--lr <rate>', 'learning rate', parsePositiveNumber, d.lr)
-      .option('--seed <n>', 'seed of the initial weights, the data split and the shuffling', parseInteger, d.seed)
-      .addOption(new Option('--optimizer <kind>', 'optimizer (PyTorch semantics)').choices(OPTIMIZER_KINDS).default(d.optimizer))
+      .option(
+        '--seed <n>',
+        'seed of the initial weights, the data split and the shuffling',
+        parseInteger,
+        d.seed,
+      )
+      .addOption(
+        new Option('--optimizer <kind>', 'optimizer (PyTorch semantics)')
+          .choices(OPTIMIZER_KINDS)
+          .default(d.optimizer),
+      )
       .option('--momentum <m>', 'momentum factor of --optimizer momentum', parseNonNegativeNumber, d.momentum)
-      .option('--weight-decay <wd>', 'L2 penalty added to the gradients (PyTorch weight_decay)', parseNonNegativeNumber, d.weightDecay)
-      .addOption(new Option('--lr-schedule <kind>', 'learning-rate schedule').choices(SCHEDULE_KINDS).default('constant'))
+      .option(
+        '--weight-decay <wd>',
+        'L2 penalty added to the gradients (PyTorch weight_decay)',
+        parseNonNegativeNumber,
+        d.weightDecay,
+      )
+      .addOption(
+        new Option('--lr-schedule <kind>', 'learning-rate schedule')
+          .choices(SCHEDULE_KINDS)
+          .default('constant'),
+      )
       .option('--lr-step <epochs>', 'step schedule: epochs between decays', parsePositiveInt, 2)
       .option('--lr-gamma <factor>', 'step schedule: decay factor', parsePositiveNumber, 0.1)
       .option('--lr-min <rate>', 'cosine schedule: final learning rate', parseNonNegativeNumber, 0)
       .option('--train <n>', 'training examples', parsePositiveInt, 1000)
       .option('--dev <n>', 'dev (validation) examples', parsePositiveInt, 200)
       .option('--test <n>', 'test examples', parsePositiveInt, 200)
-      .option('--log-steps <n>', 'log the training loss every n steps (0: never)', parseNonNegativeInt, d.logSteps)
-      .option('--eval-steps <n>', 'evaluate on dev every n steps and at the end (0: never)', parseNonNegativeInt, d.evalSteps)
-      .addOption(new Option('--backend <name>', 'where tfjs runs (auto: the fastest that loads)').choices(BACKEND_NAMES).default('auto'))
+      .option(
+        '--log-steps <n>',
+        'log the training loss every n steps (0: never)',
+        parseNonNegativeInt,
+        d.logSteps,
+      )
+      .option(
+        '--eval-steps <n>',
+        'evaluate on dev every n steps and at the end (0: never)',
+        parseNonNegativeInt,
+        d.evalSteps,
+      )
+      .option('--backend <name>', `where tfjs runs: ${BACKEND_HELP} (auto: the fastest that loads)`, 'auto')
       .option('--out <dir>', 'run folder (default: runs/<network name>)')
       .option('--resume', 'continue the run in --out from checkpoints/last')
       .option('--force', 'replace an existing run folder')
@@ -144,13 +201,18 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
 function runConfigFrom(options: RunOptions, command: Command, saved: RunConfig | undefined): RunConfig {
   const given = (key: keyof RunOptions): boolean => command.getOptionValueSource(key) === 'cli';
   const t = saved?.training;
-  const pick = <T>(key: keyof RunOptions, cli: T, old: T | undefined): T => (old === undefined || given(key) ? cli : old);
+  const pick = <T>(key: keyof RunOptions, cli: T, old: T | undefined): T =>
+    old === undefined || given(key) ? cli : old;
   const kind = pick('lrSchedule', options.lrSchedule, t?.schedule.kind);
   const oldStep = t?.schedule.kind === 'step' ? t.schedule : undefined;
   const oldCosine = t?.schedule.kind === 'cosine' ? t.schedule : undefined;
   const schedule: LrSchedule =
     kind === 'step'
-      ? { kind, stepEpochs: pick('lrStep', options.lrStep, oldStep?.stepEpochs), gamma: pick('lrGamma', options.lrGamma, oldStep?.gamma) }
+      ? {
+          kind,
+          stepEpochs: pick('lrStep', options.lrStep, oldStep?.stepEpochs),
+          gamma: pick('lrGamma', options.lrGamma, oldStep?.gamma),
+        }
       : kind === 'cosine'
         ? { kind, minLr: pick('lrMin', options.lrMin, oldCosine?.minLr) }
         : { kind: 'constant' };
@@ -180,8 +242,10 @@ function runConfigFrom(options: RunOptions, command: Command, saved: RunConfig |
 
 /** Turns the errors of the runtime's file and data layers into user errors (message only, exit code 1). */
 export function asUserError(e: unknown): unknown {
-  if (e instanceof CheckpointError || e instanceof RunFolderError || e instanceof DataError || e instanceof BackendError)
+  if (e instanceof CheckpointError || e instanceof RunFolderError || e instanceof DataError)
     return new UserError(e.message);
+  // BackendError is matched by name: its module loads tfjs, which this file imports only on demand.
+  if (e instanceof Error && e.name === 'BackendError') return new UserError(e.message);
   return e;
 }
 
@@ -246,7 +310,9 @@ function describeBackend(selected: { name: string; reasons: readonly string[] })
 function resizeTarget(ir: IrNetwork): number {
   const [, h, w] = ir.inputShape;
   if (ir.inputShape.length !== 3 || h === undefined || w === undefined)
-    throw new UserError(`'${ir.name}' takes input [${ir.inputShape.join(', ')}]; training runs need image input [C, H, W]`);
+    throw new UserError(
+      `'${ir.name}' takes input [${ir.inputShape.join(', ')}]; training runs need image input [C, H, W]`,
+    );
   return Math.min(h, w);
 }
 
@@ -262,8 +328,13 @@ interface LoadedData {
 
 /** Loads the data a run config names, checked against the network. */
 export async function loadRunData(ir: IrNetwork, config: RunConfig): Promise<LoadedData> {
+  const { loadDataset } = await import('../runtime/data/index.js');
+  const { checkSplit } = await import('../runtime/train/trainer.js');
   const numClasses = ir.outputShape.length === 1 ? (ir.outputShape[0] ?? 0) : 0;
-  if (numClasses < 2) throw new UserError(`'${ir.name}' outputs [${ir.outputShape.join(', ')}]; training needs class logits [N] with N >= 2`);
+  if (numClasses < 2)
+    throw new UserError(
+      `'${ir.name}' outputs [${ir.outputShape.join(', ')}]; training needs class logits [N] with N >= 2`,
+    );
   const dataset = await loadDataset(config.data.source, {
     train: config.data.train,
     dev: config.data.dev,
@@ -275,7 +346,9 @@ export async function loadRunData(ir: IrNetwork, config: RunConfig): Promise<Loa
   if (dataset.inputShape.join(',') !== ir.inputShape.join(','))
     throw new UserError(
       `'${ir.name}' takes input [${ir.inputShape.join(', ')}], but ${config.data.source} gives [${dataset.inputShape.join(', ')}]` +
-        (dataset.inputShape[0] !== ir.inputShape[0] ? ` (set the spec's input channels to ${dataset.inputShape[0]})` : ''),
+        (dataset.inputShape[0] !== ir.inputShape[0]
+          ? ` (set the spec's input channels to ${dataset.inputShape[0]})`
+          : ''),
     );
   for (const name of ['train', 'dev', 'test'] as const) {
     const problems = checkSplit(dataset[name], ir, name);
@@ -286,7 +359,8 @@ export async function loadRunData(ir: IrNetwork, config: RunConfig): Promise<Loa
 
 /** Loads the checkpoint a resume continues from and checks it against the current spec. */
 function checkResume(last: LoadedCheckpoint, ir: IrNetwork, spec: string): void {
-  if (last.meta.kind !== 'last') throw new UserError(`${last.dir} is a '${last.meta.kind}' checkpoint; --resume needs checkpoints/last`);
+  if (last.meta.kind !== 'last')
+    throw new UserError(`${last.dir} is a '${last.meta.kind}' checkpoint; --resume needs checkpoints/last`);
   if (last.meta.irHash !== hashIr(ir)) {
     const changes = describeIrChange(last.ir, ir);
     throw new UserError(
@@ -299,23 +373,28 @@ function checkResume(last: LoadedCheckpoint, ir: IrNetwork, spec: string): void 
 
 async function runCommand(spec: string, options: RunOptions, command: Command, io: CliIo): Promise<number> {
   const sessionStart = performance.now();
-  if (options.resume && options.force) throw new UserError('--resume and --force contradict each other; pass one');
+  if (options.resume && options.force)
+    throw new UserError('--resume and --force contradict each other; pass one');
   const ir = compileOrReport(spec, options, io);
   if (!ir) return 1;
   const out = options.out ?? path.join('runs', ir.name);
   const useBar = options.progress && io === processIo && process.stdout.isTTY === true && !process.env.CI;
   const output = new RunOutput(io, useBar);
-  let folder: RunFolder;
+  const runtime = await loadRuntime();
+  const mode = options.resume ? 'resume' : options.force ? 'force' : 'new';
+  // Nothing is created or replaced until the spec, options, backend and data are all known to be good; a
+  // resumed folder is opened (and locked) first because its checkpoint holds the options.
+  let folder: RunFolder | undefined;
   try {
-    folder = openRunFolder(out, options.resume ? 'resume' : options.force ? 'force' : 'new');
+    checkRunFolder(out, mode);
+    if (mode === 'resume') folder = openRunFolder(out, mode);
   } catch (e) {
     throw asUserError(e);
   }
-  output.attach(folder);
   try {
-    for (const action of folder.recovered) output.line(`note: ${out}/checkpoints: ${action}`);
+    for (const action of folder?.recovered ?? []) output.line(`note: ${out}/checkpoints: ${action}`);
     let last: LoadedCheckpoint | undefined;
-    if (options.resume) {
+    if (folder) {
       try {
         last = loadCheckpoint(folder.lastDir);
       } catch (e) {
@@ -337,13 +416,17 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
 
     let backend: { name: string; reasons: readonly string[] };
     try {
-      backend = await selectBackend(options.backend);
+      backend = await runtime.backends.selectBackend(
+        options.backend as Parameters<typeof runtime.backends.selectBackend>[0],
+      );
     } catch (e) {
       throw asUserError(e);
     }
     for (const l of describeBackend(backend)) output.line(l);
     if (last && last.meta.backend !== backend.name)
-      output.line(`note: this run started on ${last.meta.backend}; continuing on ${backend.name} (not bit-identical to an uninterrupted run)`);
+      output.line(
+        `note: this run started on ${last.meta.backend}; continuing on ${backend.name} (not bit-identical to an uninterrupted run)`,
+      );
 
     let data: LoadedData;
     try {
@@ -355,21 +438,32 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
     const t = config.training;
     output.line(
       `network: ${ir.name} (${spec}); optimizer ${t.optimizer}, lr ${t.lr}` +
-        `${t.schedule.kind === 'constant' ? '' : ` (${t.schedule.kind} schedule)`}, batch ${t.batchSize}, ${t.epochs} epochs, seed ${t.seed}` +
+        `${t.schedule.kind === 'constant' ? '' : ` (${t.schedule.kind} schedule)`}, batch ${t.batchSize}, ${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, seed ${t.seed}` +
         `${t.weightDecay > 0 ? `, weight decay ${t.weightDecay}` : ''}`,
     );
+    if (!folder) {
+      try {
+        folder = openRunFolder(out, mode);
+      } catch (e) {
+        throw asUserError(e);
+      }
+    }
+    const run: RunFolder = folder;
+    output.attach(run);
     if (last?.meta.progress) {
       const p = last.meta.progress;
-      output.line(`[Resume] from ${folder.lastDir}: epoch ${p.epoch}/${t.epochs}, step ${p.globalStep}`);
+      output.line(`[Resume] from ${run.lastDir}: epoch ${p.epoch}/${t.epochs}, step ${p.globalStep}`);
     }
 
-    const model = buildModel(ir, { seed: t.seed });
+    const model = runtime.target.buildModel(ir, { seed: t.seed });
     const controller = new AbortController();
     let interrupts = 0;
     const onSigint = (): void => {
       interrupts += 1;
       if (interrupts === 1) {
-        output.line('[Train] interrupted: finishing the current step and writing checkpoints/last (Ctrl-C again to quit now)');
+        output.line(
+          '[Train] interrupted: finishing the current step and writing checkpoints/last (Ctrl-C again to quit now)',
+        );
         controller.abort();
       } else {
         output.stopBar();
@@ -393,7 +487,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
         test: data.test.count,
       },
     };
-    const resumes = (last ? 1 : 0) + (last ? previousResumes(folder) : 0);
+    const resumes = (last ? 1 : 0) + (last ? previousResumes(run) : 0);
     const metricsOf = (
       status: RunStatus,
       history: TrainHistory,
@@ -425,7 +519,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
     let outcome: TrainOutcome;
     try {
       output.startBar(shape.totalSteps, last?.meta.progress?.globalStep ?? 0);
-      outcome = await train({
+      outcome = await runtime.trainer.train({
         model,
         ir,
         train: data.train,
@@ -433,13 +527,20 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
         config: t,
         signal: controller.signal,
         ...(last?.meta.progress && last.meta.history && last.optimizer
-          ? { resume: { weights: last.weights, optimizer: last.optimizer, progress: last.meta.progress, history: last.meta.history } }
+          ? {
+              resume: {
+                weights: last.weights,
+                optimizer: last.optimizer,
+                progress: last.meta.progress,
+                history: last.meta.history,
+              },
+            }
           : {}),
         hooks: {
           log: (line) => output.line(line),
           step: (s) => output.step(s.step + 1, s.loss),
           saveBest: (b) =>
-            saveCheckpoint(folder.bestDir, {
+            saveCheckpoint(run.bestDir, {
               kind: 'best',
               ir,
               config,
@@ -448,7 +549,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
               best: { step: b.step, epoch: b.epoch, score: b.score, loss: b.loss },
             }),
           saveLast: (s) => {
-            saveCheckpoint(folder.lastDir, {
+            saveCheckpoint(run.lastDir, {
               kind: 'last',
               ir,
               config,
@@ -459,7 +560,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
               history: s.history,
               best: bestOf(s.history),
             });
-            folder.writeMetrics(metricsOf('running', s.history, shape, s.progress.elapsedMs, null, null));
+            run.writeMetrics(metricsOf('running', s.history, shape, s.progress.elapsedMs, null, null));
           },
         },
       });
@@ -470,17 +571,24 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
 
     if (outcome.status === 'diverged' && outcome.divergence) {
       const dv = outcome.divergence;
-      folder.writeMetrics(metricsOf('diverged', outcome.history, shape, outcome.progress.elapsedMs, null, dv));
-      const kept = outcome.history.epochs.length > 0 ? `${out}/checkpoints/last (end of epoch ${outcome.history.epochs.length - 1}) is the last good checkpoint` : 'no checkpoint was written before it';
+      run.writeMetrics(
+        metricsOf('diverged', outcome.history, shape, outcome.progress.elapsedMs, null, dv),
+      );
+      const kept =
+        outcome.history.epochs.length > 0
+          ? `${out}/checkpoints/last (end of epoch ${outcome.history.epochs.length - 1}) is the last good checkpoint`
+          : 'no checkpoint was written before it';
       const message =
         `training diverged: the loss is ${dv.loss} at epoch ${dv.epoch}/${t.epochs}, step ${dv.globalStep}/${shape.totalSteps} ` +
         `(step ${dv.stepInEpoch} of the epoch); ${kept}. Try a smaller --lr (now ${t.lr}).`;
-      folder.appendLog(`error: ${message}`);
+      run.appendLog(`error: ${message}`);
       io.stderr(`error: ${message}\n`);
       return 1;
     }
     if (outcome.status === 'interrupted') {
-      folder.writeMetrics(metricsOf('interrupted', outcome.history, shape, outcome.progress.elapsedMs, null, null));
+      run.writeMetrics(
+        metricsOf('interrupted', outcome.history, shape, outcome.progress.elapsedMs, null, null),
+      );
       output.line(
         `[Train] stopped at epoch ${outcome.progress.epoch}/${t.epochs}, step ${outcome.progress.globalStep}/${shape.totalSteps}; ` +
           `continue with: netspec run ${spec} --out ${out} --resume`,
@@ -488,16 +596,18 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
       return EXIT_INTERRUPTED;
     }
 
-    const test = testBest(model, ir, folder, data.test, t.batchSize);
+    const test = testBest(runtime, model, ir, run, data.test, t.batchSize);
     if (test.model === 'final') output.line('note: no dev evaluation improved on 0; testing the final model');
     output.line(testLine(test.accuracy, test.loss));
     const metrics = metricsOf('completed', outcome.history, shape, outcome.progress.elapsedMs, test, null);
-    folder.writeMetrics(metrics);
-    const written = await writeCurves(folder, metrics);
-    output.line(`wrote ${out}: train.log, metrics.json, checkpoints/{best,last}${written.length ? ', ' + written.join(', ') : ''}`);
+    run.writeMetrics(metrics);
+    const written = await writeCurves(run, metrics);
+    output.line(
+      `wrote ${out}: train.log, metrics.json, checkpoints/{best,last}${written.length ? ', ' + written.join(', ') : ''}`,
+    );
     return 0;
   } finally {
-    folder.close();
+    folder?.close();
   }
 }
 
@@ -512,7 +622,14 @@ function previousResumes(folder: RunFolder): number {
 }
 
 /** Loads checkpoints/best (verified) into the model and evaluates `test`, as RunnerV3's load_model + evaluate. */
-function testBest(model: tf.LayersModel, ir: IrNetwork, folder: RunFolder, test: LabeledImages, batchSize: number): TestRecord {
+function testBest(
+  runtime: Runtime,
+  model: tf.LayersModel,
+  ir: IrNetwork,
+  folder: RunFolder,
+  test: LabeledImages,
+  batchSize: number,
+): TestRecord {
   let which: 'best' | 'final' = 'final';
   if (fs.existsSync(folder.bestDir)) {
     let best: LoadedCheckpoint;
@@ -521,11 +638,12 @@ function testBest(model: tf.LayersModel, ir: IrNetwork, folder: RunFolder, test:
     } catch (e) {
       throw asUserError(e);
     }
-    const diagnostics = setStateDict(model, ir, best.weights);
-    if (diagnostics.length) throw new UserError(`${folder.bestDir}: ${diagnostics.map((d) => d.message).join('; ')}`);
+    const diagnostics = runtime.target.setStateDict(model, ir, best.weights);
+    if (diagnostics.length)
+      throw new UserError(`${folder.bestDir}: ${diagnostics.map((d) => d.message).join('; ')}`);
     which = 'best';
   }
-  const result = evaluate(model, ir, test, batchSize);
+  const result = runtime.trainer.evaluate(model, ir, test, batchSize);
   return { accuracy: result.accuracy, loss: result.loss, count: result.count, model: which };
 }
 

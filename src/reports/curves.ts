@@ -85,13 +85,30 @@ const STEP_TITLE = 'step';
 const SIZE = { width: 520, height: 280 } as const;
 const BLUE = '#4c78a8';
 const RED = '#e45756';
-const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#9d755d', '#ff9da6', '#bab0ac'];
+const PALETTE = [
+  '#4c78a8',
+  '#f58518',
+  '#54a24b',
+  '#e45756',
+  '#72b7b2',
+  '#b279a2',
+  '#eeca3b',
+  '#9d755d',
+  '#ff9da6',
+  '#bab0ac',
+];
 
 /** The rows of the loss chart: every step's train loss, and the dev loss of every evaluation. */
-export function lossRows(metrics: RunMetrics): { step: number; loss: number; series: 'train loss' | 'dev loss' }[] {
+export function lossRows(
+  metrics: RunMetrics,
+): { step: number; loss: number; series: 'train loss' | 'dev loss' }[] {
   return [
-    ...metrics.steps.filter((s) => finite(s.loss)).map((s) => ({ step: s.step, loss: s.loss, series: 'train loss' as const })),
-    ...metrics.evaluations.filter((e) => finite(e.loss)).map((e) => ({ step: e.step, loss: e.loss, series: 'dev loss' as const })),
+    ...metrics.steps
+      .filter((s) => finite(s.loss))
+      .map((s) => ({ step: s.step, loss: s.loss, series: 'train loss' as const })),
+    ...metrics.evaluations
+      .filter((e) => finite(e.loss))
+      .map((e) => ({ step: e.step, loss: e.loss, series: 'dev loss' as const })),
   ];
 }
 
@@ -100,9 +117,27 @@ export function accuracyRows(metrics: RunMetrics): { step: number; accuracy: num
   return metrics.evaluations.filter((e) => finite(e.score)).map((e) => ({ step: e.step, accuracy: e.score }));
 }
 
+/**
+ * The step axis of charts of `runs`: from 0 to the planned number of steps (so a run's two charts, and charts of
+ * runs that stopped early, share one scale), or to the last recorded step when that is later.
+ */
+function stepAxis(runs: readonly RunMetrics[]) {
+  let end = 1;
+  for (const m of runs) {
+    if (finite(m.totalSteps)) end = Math.max(end, m.totalSteps);
+    for (const s of m.steps) end = Math.max(end, s.step);
+    for (const e of m.evaluations) end = Math.max(end, e.step);
+  }
+  return { field: 'step', type: 'quantitative' as const, title: STEP_TITLE, scale: { domain: [0, end] } };
+}
+
 const fixed4 = (x: number): string => x.toFixed(4);
 
-function titled(prefix: string | undefined, text: string, subtitle: string[]): { text: string; subtitle?: string[]; anchor: 'start' } {
+function titled(
+  prefix: string | undefined,
+  text: string,
+  subtitle: string[],
+): { text: string; subtitle?: string[]; anchor: 'start' } {
   return {
     text: prefix ? `${prefix}: ${text}` : text,
     ...(subtitle.length ? { subtitle } : {}),
@@ -114,16 +149,23 @@ const BASE = {
   $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
   ...SIZE,
   background: 'white',
-  config: { font: SVG_FONT, legend: { orient: 'bottom', title: null } },
+  config: {
+    font: SVG_FONT,
+    legend: { orient: 'bottom', title: null, symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2 },
+  },
 } as const;
 
 /** The vega-lite spec of a run's loss chart. */
 export function lossChartSpec(metrics: RunMetrics, title?: string): TopLevelSpec {
   const rows = lossRows(metrics);
   const series = (['train loss', 'dev loss'] as const).filter((s) => rows.some((r) => r.series === s));
-  const x = { field: 'step', type: 'quantitative', title: STEP_TITLE } as const;
+  const x = stepAxis([metrics]);
   const y = { field: 'loss', type: 'quantitative', title: LOSS_TITLE } as const;
-  const color = { field: 'series', type: 'nominal', scale: { domain: series, range: PALETTE.slice(0, series.length) } } as const;
+  const color = {
+    field: 'series',
+    type: 'nominal',
+    scale: { domain: series, range: PALETTE.slice(0, series.length) },
+  } as const;
   return {
     ...BASE,
     title: titled(title, 'training and dev loss', rows.length ? [] : ['no steps recorded']),
@@ -150,11 +192,18 @@ export function accuracyChartSpec(metrics: RunMetrics, title?: string): TopLevel
         ? `best dev accuracy ${fixed4(best.score)} at step ${best.step}`
         : 'no evaluation improved on 0',
     ...(metrics.test && finite(metrics.test.accuracy)
-      ? [`test accuracy ${fixed4(metrics.test.accuracy)} (${metrics.test.model} model, ${metrics.test.count} images)`]
+      ? [
+          `test accuracy ${fixed4(metrics.test.accuracy)} (${metrics.test.model} model, ${metrics.test.count} images)`,
+        ]
       : []),
   ];
-  const x = { field: 'step', type: 'quantitative', title: STEP_TITLE } as const;
-  const y = { field: 'accuracy', type: 'quantitative' as const, title: ACCURACY_TITLE, scale: { domain: [0, 1] } };
+  const x = stepAxis([metrics]);
+  const y = {
+    field: 'accuracy',
+    type: 'quantitative' as const,
+    title: ACCURACY_TITLE,
+    scale: { domain: [0, 1] },
+  };
   return {
     ...BASE,
     title: titled(title, 'dev accuracy', subtitle),
@@ -165,9 +214,16 @@ export function accuracyChartSpec(metrics: RunMetrics, title?: string): TopLevel
         encoding: { x, y },
       },
       {
-        data: { values: best ? [{ step: best.step, accuracy: best.score, label: `best ${fixed4(best.score)}` }] : [] },
+        data: {
+          values: best
+            ? [{ step: best.step, accuracy: best.score, label: `best ${fixed4(best.score)}` }]
+            : [],
+        },
         layer: [
-          { mark: { type: 'point', shape: 'diamond', filled: true, size: 120, color: RED }, encoding: { x, y } },
+          {
+            mark: { type: 'point', shape: 'diamond', filled: true, size: 120, color: RED },
+            encoding: { x, y },
+          },
           { mark: { type: 'text', dy: -12, color: RED }, encoding: { x, y, text: { field: 'label' } } },
         ],
       },
@@ -222,13 +278,18 @@ function overlaySpec(
   const labels = [...new Set(runs.map((r) => r.label))];
   const seeds = labels.map((l) => runs.filter((r) => r.label === l).length);
   const many = seeds.some((n) => n > 1);
+  // One short line per variant: vega sizes the canvas from an estimate of text width that runs long.
   const subtitle = many
-    ? [`lines: mean over seeds; bands: min to max (${labels.map((l, i) => `${l}: ${seeds[i]} runs`).join(', ')})`]
+    ? ['lines: mean over seeds; bands: min to max', ...labels.map((l, i) => `${l}: ${seeds[i]} runs`)]
     : [];
-  const x = { field: 'step', type: 'quantitative', title: STEP_TITLE } as const;
+  const x = stepAxis(runs.map((r) => r.metrics));
   const scale = chart.domain ? { domain: chart.domain } : { zero: false };
   const y = { field: 'mean', type: 'quantitative', title: chart.yTitle, scale } as const;
-  const color = { field: 'variant', type: 'nominal', scale: { domain: labels, range: PALETTE.slice(0, labels.length) } } as const;
+  const color = {
+    field: 'variant',
+    type: 'nominal',
+    scale: { domain: labels, range: PALETTE.slice(0, labels.length) },
+  } as const;
   return {
     ...BASE,
     title: titled(prefix, chart.title, subtitle),
@@ -238,12 +299,21 @@ function overlaySpec(
         ? [
             {
               mark: { type: 'area', opacity: 0.18 },
-              encoding: { x, y: { field: 'min', type: 'quantitative', title: chart.yTitle, scale }, y2: { field: 'max' }, color },
+              encoding: {
+                x,
+                y: { field: 'min', type: 'quantitative', title: chart.yTitle, scale },
+                y2: { field: 'max' },
+                color,
+              },
             } as const,
           ]
         : []),
       {
-        mark: { type: 'line', strokeWidth: 1.5, ...(chart.markPoints ? { point: { filled: true, size: 30 } } : {}) },
+        mark: {
+          type: 'line',
+          strokeWidth: 1.5,
+          ...(chart.markPoints ? { point: { filled: true, size: 30 } } : {}),
+        },
         encoding: { x, y, color },
       },
     ],
@@ -252,7 +322,12 @@ function overlaySpec(
 
 /** The vega-lite spec of the train-loss overlay of several runs (mean per variant, min–max band). */
 export function overlayLossSpec(runs: readonly OverlayRun[], title?: string): TopLevelSpec {
-  return overlaySpec(runs, aggregateRuns(runs, trainLoss), { title: 'training loss', yTitle: LOSS_TITLE, markPoints: false }, title);
+  return overlaySpec(
+    runs,
+    aggregateRuns(runs, trainLoss),
+    { title: 'training loss', yTitle: LOSS_TITLE, markPoints: false },
+    title,
+  );
 }
 
 /** The vega-lite spec of the dev-accuracy overlay of several runs (mean per variant, min–max band). */
@@ -301,27 +376,48 @@ export function svgToPng(svg: string, font: ChartFont | null, pixelRatio = 2): U
     fitTo: { mode: 'zoom', value: pixelRatio },
     background: 'white',
     font: font
-      ? { loadSystemFonts: false, fontFiles: [font.file], defaultFontFamily: font.family, sansSerifFamily: font.family }
+      ? {
+          loadSystemFonts: false,
+          fontFiles: [font.file],
+          defaultFontFamily: font.family,
+          sansSerifFamily: font.family,
+        }
       : { loadSystemFonts: true },
     logLevel: 'off',
   });
   return new Uint8Array(resvg.render().asPng());
 }
 
-async function renderPair(lossSpec: TopLevelSpec, accuracySpec: TopLevelSpec, options: CurveOptions): Promise<CurveImages> {
+async function renderPair(
+  lossSpec: TopLevelSpec,
+  accuracySpec: TopLevelSpec,
+  options: CurveOptions,
+): Promise<CurveImages> {
   const font = options.font === undefined ? findChartFont() : options.font;
   const ratio = options.pixelRatio ?? 2;
   const lossSvg = await renderSvg(lossSpec);
   const accuracySvg = await renderSvg(accuracySpec);
-  return { lossSvg, lossPng: svgToPng(lossSvg, font, ratio), accuracySvg, accuracyPng: svgToPng(accuracySvg, font, ratio) };
+  return {
+    lossSvg,
+    lossPng: svgToPng(lossSvg, font, ratio),
+    accuracySvg,
+    accuracyPng: svgToPng(accuracySvg, font, ratio),
+  };
 }
 
 /** The two plots of one run: train loss per step with dev loss at evaluations, and dev accuracy. */
 export async function renderCurves(metrics: RunMetrics, options: CurveOptions = {}): Promise<CurveImages> {
-  return renderPair(lossChartSpec(metrics, options.title), accuracyChartSpec(metrics, options.title), options);
+  return renderPair(
+    lossChartSpec(metrics, options.title),
+    accuracyChartSpec(metrics, options.title),
+    options,
+  );
 }
 
 /** Train loss and dev accuracy of several runs, one line per variant (mean over its seeds, min–max band). */
-export async function overlayCurves(runs: readonly OverlayRun[], options: CurveOptions = {}): Promise<CurveImages> {
+export async function overlayCurves(
+  runs: readonly OverlayRun[],
+  options: CurveOptions = {},
+): Promise<CurveImages> {
   return renderPair(overlayLossSpec(runs, options.title), overlayAccuracySpec(runs, options.title), options);
 }

@@ -41,13 +41,16 @@ export function syntheticMetrics(options: SyntheticOptions = {}): RunMetrics {
   }));
   let best = 0;
   const evaluations: EvaluationRecord[] = EVAL_STEPS.map((step, i) => {
-    const score = options.devAccuracies?.[i] ?? Math.round(200 * (plateau * (1 - Math.exp(-step / 15)) + 0.03 * (rand() - 0.5))) / 200;
+    const score =
+      options.devAccuracies?.[i] ??
+      Math.round(200 * (plateau * (1 - Math.exp(-step / 15)) + 0.03 * (rand() - 0.5))) / 200;
     const improved = score > best;
     if (improved) best = score;
     return { step, epoch: Math.floor(step / 16), score, loss: 2.3 * Math.exp(-step / 30) + 0.2, improved };
   });
   const bestEval = [...evaluations].reverse().find((e) => e.improved) ?? null;
-  const testAccuracy = options.testAccuracy === undefined ? (bestEval?.score ?? 0) - 0.01 : options.testAccuracy;
+  const testAccuracy =
+    options.testAccuracy === undefined ? (bestEval?.score ?? 0) - 0.01 : options.testAccuracy;
   return {
     format: 'netspec-metrics',
     version: 1,
@@ -56,15 +59,28 @@ export function syntheticMetrics(options: SyntheticOptions = {}): RunMetrics {
     irHash: 'sha256:0000',
     status: 'completed',
     backend: { name: 'cpu', reasons: [] },
-    config: { training: { ...DEFAULT_TRAIN_CONFIG, seed }, data: { source: 'mnist-sample', train: 1000, dev: 200, test: 200 } },
-    data: { source: 'mnist-sample', description: 'synthetic', classes: 10, inputShape: [1, 32, 32], train: 1000, dev: 200, test: 200 },
+    config: {
+      training: { ...DEFAULT_TRAIN_CONFIG, seed },
+      data: { source: 'mnist-sample', train: 1000, dev: 200, test: 200 },
+    },
+    data: {
+      source: 'mnist-sample',
+      description: 'synthetic',
+      classes: 10,
+      inputShape: [1, 32, 32],
+      train: 1000,
+      dev: 200,
+      test: 200,
+    },
     stepsPerEpoch: 16,
     totalSteps: 80,
     steps,
     logged: steps.filter((s) => s.step % 15 === 0),
     evaluations,
     epochs: [0, 1, 2, 3, 4].map((epoch) => ({ epoch, loss: 1 })),
-    best: bestEval ? { step: bestEval.step, epoch: bestEval.epoch, score: bestEval.score, loss: bestEval.loss } : null,
+    best: bestEval
+      ? { step: bestEval.step, epoch: bestEval.epoch, score: bestEval.score, loss: bestEval.loss }
+      : null,
     test: testAccuracy === null ? null : { accuracy: testAccuracy, loss: 0.3, count: 200, model: 'best' },
     divergence: null,
     resumes: 0,

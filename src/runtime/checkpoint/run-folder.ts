@@ -70,11 +70,11 @@ function visibleEntries(dir: string): string[] {
 }
 
 /**
- * Opens (creating if needed) the run folder `dir`. `new` refuses a non-empty folder; `resume` needs
- * `checkpoints/last`; `force` empties an existing run folder first, but refuses a folder that does not look
- * like one. Throws {@link RunFolderError} for all of these.
+ * Checks, without changing anything, that `dir` can be opened in `mode`: `new` refuses a non-empty folder,
+ * `resume` needs the folder, `force` refuses a folder that does not look like a run folder (or holds the current
+ * folder). Throws {@link RunFolderError}. Lets a command validate everything else before it touches the disk.
  */
-export function openRunFolder(dir: string, mode: RunFolderMode): RunFolder {
+export function checkRunFolder(dir: string, mode: RunFolderMode): void {
   const root = path.resolve(dir);
   if (fs.existsSync(root) && !fs.statSync(root).isDirectory()) throw new RunFolderError(`${dir} exists and is not a folder`);
   const exists = fs.existsSync(root);
@@ -88,6 +88,15 @@ export function openRunFolder(dir: string, mode: RunFolderMode): RunFolder {
     const cwd = process.cwd();
     if (cwd === root || cwd.startsWith(root + path.sep)) throw new RunFolderError(`refusing to replace ${dir}: it contains the current folder`);
   }
+}
+
+/**
+ * Opens (creating if needed) the run folder `dir` after {@link checkRunFolder}; `resume` also needs
+ * `checkpoints/last`, and `force` empties the folder (under the lock). Throws {@link RunFolderError}.
+ */
+export function openRunFolder(dir: string, mode: RunFolderMode): RunFolder {
+  checkRunFolder(dir, mode);
+  const root = path.resolve(dir);
   fs.mkdirSync(root, { recursive: true });
   const lock = takeLock(root);
   try {

@@ -15,24 +15,57 @@ export interface RenameRule {
   readonly to: string;
 }
 
-/** Parses a map file (`rename: [{from: '<regex>', to: '<replacement>'}, ...]`) with positions for every error. */
-export function parseWeightMap(text: string, file: string): { rules: RenameRule[]; diagnostics: Diagnostic[] } {
+/** A parsed map file: rename rules, and patterns of foreign tensors that are deliberately left unused. */
+export interface WeightMap {
+  readonly rules: RenameRule[];
+  readonly ignore: RegExp[];
+}
+
+/**
+ * Parses a map file with positions for every error:
+ * `rename: [{from: '<regex>', to: '<replacement>'}, ...]` and optionally `ignore: ['<regex>', ...]` (foreign
+ * tensors, by original name, that the network deliberately does not use, e.g. a plain variant's shortcuts).
+ */
+export function parseWeightMap(text: string, file: string): WeightMap & { diagnostics: Diagnostic[] } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   const map = new LineMap(file, text);
   const at = (node: Node | null | undefined) => map.span(node?.range?.[0] ?? 0, node?.range?.[1] ?? 0);
   const diagnostics: Diagnostic[] = doc.errors.map((e) => error('YAML_SYNTAX', e.message.split('\n')[0] ?? e.message, map.span(e.pos[0], e.pos[1])));
   const rules: RenameRule[] = [];
-  if (diagnostics.length) return { rules, diagnostics };
+  const ignore: RegExp[] = [];
+  if (diagnostics.length) return { rules, ignore, diagnostics };
   const root = doc.contents;
   const list = isMap(root) ? root.get('rename', true) : undefined;
   if (!isMap(root) || !isSeq(list)) {
     diagnostics.push(error('SCHEMA', "a weight map is `rename: [{from: '<regex>', to: '<replacement>'}, ...]`", at(root)));
-    return { rules, diagnostics };
+    return { rules, ignore, diagnostics };
   }
+  const regex = (node: Node, flags: string): RegExp | undefined => {
+    try {
+      return new RegExp(String((node as { value?: unknown }).value), flags);
+    } catch (e) {
+      diagnostics.push(error('BAD_VALUE', `invalid regular expression: ${(e as Error).message}`, at(node)));
+      return undefined;
+    }
+  };
   for (const item of root.items) {
     const key = isScalar(item.key) ? String(item.key.value) : '';
-    if (key !== 'rename') diagnostics.push(error('UNKNOWN_KEY', `unknown key '${key}' (expected 'rename')`, at(item.key as Node)));
+    if (key !== 'rename' && key !== 'ignore')
+      diagnostics.push(error('UNKNOWN_KEY', `unknown key '${key}' (expected 'rename' or 'ignore')`, at(item.key as Node)));
+  }
+  const ignoreList = root.get('ignore', true);
+  if (ignoreList !== undefined) {
+    if (!isSeq(ignoreList)) diagnostics.push(error('SCHEMA', "ignore is a list of regular expressions", at(ignoreList as Node)));
+    else
+      for (const item of ignoreList.items) {
+        if (!isScalar(item) || typeof item.value !== 'string') {
+          diagnostics.push(error('SCHEMA', 'ignore patterns are strings', at(item as Node)));
+          continue;
+        }
+        const r = regex(item, '');
+        if (r) ignore.push(r);
+      }
   }
   for (const rule of list.items) {
     const from = isMap(rule) ? rule.get('from', true) : undefined;
@@ -41,13 +74,10 @@ export function parseWeightMap(text: string, file: string): { rules: RenameRule[
       diagnostics.push(error('SCHEMA', 'each rule needs string keys from and to', at(rule as Node)));
       continue;
     }
-    try {
-      rules.push({ from: new RegExp(from.value, 'g'), to: to.value });
-    } catch (e) {
-      diagnostics.push(error('BAD_VALUE', `invalid regular expression: ${(e as Error).message}`, at(from)));
-    }
+    const r = regex(from, 'g');
+    if (r) rules.push({ from: r, to: to.value });
   }
-  return { rules, diagnostics };
+  return { rules, ignore, diagnostics };
 }
 
 /** Applies the rename rules in order to one tensor name. */
@@ -65,12 +95,12 @@ export function expectedTensors(ir: IrNetwork): Map<string, readonly number[]> {
 /**
  * Matches a decoded safetensors file against the network: renames, then checks that every tensor the network
  * needs is there with its exact shape and a float dtype, and that every tensor in the file is used (BN's
- * `num_batches_tracked` counters are accepted and ignored). Each finding names the tensor (and its original
+ * `num_batches_tracked` counters are accepted and ignored, and so are names the map's `ignore` matches). Each finding names the tensor (and its original
  * name when a map renamed it).
  */
 export function importStateDict(
   file: DecodedSafetensors,
-  rules: readonly RenameRule[],
+  map: WeightMap,
   ir: IrNetwork,
   source: string,
 ): { dict: StateDict; diagnostics: Diagnostic[] } {
@@ -81,7 +111,8 @@ export function importStateDict(
   const diagnostics: Diagnostic[] = [];
   const named = (original: string, name: string) => (original === name ? `'${name}'` : `'${original}' (renamed to '${name}')`);
   for (const [original, tensor] of file.tensors) {
-    const name = renameTensor(original, rules);
+    if (map.ignore.some((r) => r.test(original))) continue;
+    const name = renameTensor(original, map.rules);
     if (name.endsWith('.num_batches_tracked') && bnPaths.has(name.slice(0, -'.num_batches_tracked'.length))) continue;
     const shape = expected.get(name);
     if (!shape) {

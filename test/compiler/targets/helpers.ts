@@ -44,3 +44,17 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
   return m;
 }
+
+/** Keys whose tensors differ (shape or any bit of data) between two state dicts, plus keys only one has. */
+export function stateDictDiff(
+  a: ReadonlyMap<string, StateTensor>,
+  b: ReadonlyMap<string, StateTensor>,
+): string[] {
+  const bytes = (t: StateTensor): Buffer => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const keys = new Set([...a.keys(), ...b.keys()]);
+  return [...keys].filter((k) => {
+    const x = a.get(k);
+    const y = b.get(k);
+    return !x || !y || x.shape.join() !== y.shape.join() || !bytes(x).equals(bytes(y));
+  });
+}

@@ -1,7 +1,11 @@
 // The union package, as training uses it: it also registers the gradient functions.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmConv2DBackpropFilter } from '../../../src/runtime/backends/conv2d-backprop-filter-wasm.js';
+import {
+  makeConv2dBackpropFilterWasm,
+  registerWasmConv2DBackpropFilter,
+} from '../../../src/runtime/backends/conv2d-backprop-filter-wasm.js';
+import type { BackpropFilterStrategy } from '../../../src/runtime/backends/conv2d-backprop-filter-wasm.js';
 import { selectBackend } from '../../../src/runtime/backends/select-backend.js';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -17,16 +21,31 @@ function values(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** Runs Conv2DBackpropFilter on the active backend. */
-function backpropFilter(x: Float32Array, xShape: number[], dy: Float32Array, dyShape: number[], filterShape: number[], stride: number, pad: Pad): Float32Array {
+/** Runs Conv2DBackpropFilter on the active backend: the registered kernel, or wasm's with a forced strategy. */
+function backpropFilter(
+  x: Float32Array,
+  xShape: number[],
+  dy: Float32Array,
+  dyShape: number[],
+  filterShape: number[],
+  stride: number,
+  pad: Pad,
+  strategy?: BackpropFilterStrategy,
+): Float32Array {
+  const attrs = { strides: [stride, stride], pad, dataFormat: 'NHWC', filterShape } as unknown as tf.NamedAttrMap;
   return tf.tidy(() => {
-    const out = tf.engine().runKernel(
-      'Conv2DBackpropFilter',
-      { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) },
-      { strides: [stride, stride], pad, dataFormat: 'NHWC', filterShape } as unknown as tf.NamedAttrMap,
-    ) as tf.Tensor;
+    const inputs = { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) };
+    if (strategy === undefined) {
+      const out = tf.engine().runKernel('Conv2DBackpropFilter', inputs, attrs) as tf.Tensor;
+      expect(out.shape).toEqual(filterShape);
+      return out.dataSync() as Float32Array;
+    }
+    const backend = tf.backend();
+    const out = makeConv2dBackpropFilterWasm(strategy)({ inputs, attrs, backend }) as tf.TensorInfo;
     expect(out.shape).toEqual(filterShape);
-    return out.dataSync() as Float32Array;
+    const values = (backend.readSync(out.dataId) as Float32Array).slice();
+    backend.disposeData(out.dataId);
+    return values;
   });
 }
 
@@ -96,7 +115,7 @@ describe('wasm Conv2DBackpropFilter', () => {
   });
 
   it.each(cases.map((c) => [`N${c.batch} ${c.height}x${c.width}x${c.inC}->${c.outC} k${c.kernel} s${c.stride} pad ${JSON.stringify(c.pad)}`, c] as const))(
-    'equals the cpu kernel: %s',
+    'equals the cpu kernel with both strategies: %s',
     async (_name, c) => {
       const xShape = [c.batch, c.height, c.width, c.inC];
       const filterShape = [c.kernel, c.kernel, c.inC, c.outC];
@@ -110,8 +129,12 @@ describe('wasm Conv2DBackpropFilter', () => {
       const x = values(xShape.reduce((a, b) => a * b), 1);
       const dy = values(info.outShape.reduce((a, b) => a * b), 2);
       const want = await on('cpu', () => backpropFilter(x, xShape, dy, info.outShape, filterShape, c.stride, c.pad));
-      const got = await on('wasm', () => backpropFilter(x, xShape, dy, info.outShape, filterShape, c.stride, c.pad));
-      expect(relativeError(got, want)).toBeLessThanOrEqual(1e-4);
+      const registered = await on('wasm', () => backpropFilter(x, xShape, dy, info.outShape, filterShape, c.stride, c.pad));
+      const im2col = backpropFilter(x, xShape, dy, info.outShape, filterShape, c.stride, c.pad, 'im2col');
+      const conv = backpropFilter(x, xShape, dy, info.outShape, filterShape, c.stride, c.pad, 'conv');
+      expect(relativeError(registered, want)).toBeLessThanOrEqual(1e-4);
+      expect(relativeError(im2col, want)).toBeLessThanOrEqual(1e-4);
+      expect(relativeError(conv, want)).toBeLessThanOrEqual(1e-4);
     },
   );
 
@@ -132,8 +155,10 @@ describe('wasm Conv2DBackpropFilter', () => {
     expect(relativeError(dxWasm, dxCpu)).toBeLessThanOrEqual(1e-4);
   });
 
-  it('leaks no tensor and no backend buffer over repeated calls', async () => {
+  it.each(['im2col', 'conv'] as const)('leaks no tensor and no backend buffer over repeated calls (%s)', async (strategy) => {
     await tf.setBackend('wasm');
+    tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: makeConv2dBackpropFilterWasm(strategy) });
     const x = tf.tensor4d(values(2 * 9 * 9 * 3, 5), [2, 9, 9, 3]);
     const w = tf.tensor4d(values(5 * 5 * 3 * 4, 6), [5, 5, 3, 4]);
     // 'valid' with stride 2 on 9x9 and a 5x5 kernel exercises the crop as well.
@@ -147,6 +172,8 @@ describe('wasm Conv2DBackpropFilter', () => {
     expect(backend.numDataIds()).toBe(buffers);
     x.dispose();
     w.dispose();
+    tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+    registerWasmConv2DBackpropFilter();
   });
 
   it('says that it supports NHWC only', async () => {

@@ -116,7 +116,7 @@ describe('corruption is detected and named', () => {
     const dir = fresh('altered');
     const file = path.join(dir, weights);
     const bytes = fs.readFileSync(file);
-    bytes[bytes.length - 1] ^= 0x01;
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0x01;
     fs.writeFileSync(file, bytes);
     expect(() => loadCheckpoint(dir)).toThrow(/file 'weights\.safetensors' has SHA-256 [0-9a-f]{12}…, the manifest says [0-9a-f]{12}… \(its content was altered\)/);
   });

@@ -90,4 +90,5 @@ def main():
     print(json.dumps({"read": seen, "readMetadata": metadata, "readOrder": list(header.keys()), "wrote": wrote}))
 
 
-main()
+if __name__ == "__main__":
+    main()

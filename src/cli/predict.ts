@@ -1,0 +1,130 @@
+/**
+ * `netspec predict` (inference on a safetensors input with PyTorch-style weights, optionally renamed by a map)
+ * and `netspec export-weights` (a checkpoint's weights as a state dict the generated PyTorch module loads).
+ */
+import fs from 'node:fs';
+import { Option, type Command } from 'commander';
+import writeFileAtomic from 'write-file-atomic';
+import * as tf from '@tensorflow/tfjs';
+import type { IrNetwork } from '../compiler/ir.js';
+import { buildModel, setStateDict } from '../compiler/targets/tfjs/index.js';
+import type { StateDict } from '../compiler/targets/tfjs/state-dict.js';
+import { hasErrors, type Diagnostic } from '../diagnostics.js';
+import { BACKEND_NAMES, selectBackend, type BackendName } from '../runtime/backends/index.js';
+import { loadCheckpoint } from '../runtime/checkpoint/index.js';
+import { decodeSafetensors, encodeSafetensors } from '../runtime/weights/safetensors.js';
+import { exportStateDict, importStateDict, parseWeightMap, type WeightMap } from '../runtime/weights/state-dict-io.js';
+import { compileOrReport, withSpecOptions, type SpecOptions } from './common.js';
+import { UserError, type CliIo } from './io.js';
+import { renderDiagnostics } from './render.js';
+import { asUserError } from './run.js';
+
+interface PredictOptions extends SpecOptions {
+  readonly weights: string;
+  readonly map?: string;
+  readonly input: string;
+  readonly output?: string;
+  readonly backend: BackendName;
+}
+
+interface ExportOptions extends SpecOptions {
+  readonly checkpoint: string;
+  readonly output: string;
+}
+
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+function readBytes(file: string, what: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new UserError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Prints diagnostics and throws when there is an error among them. */
+function stopOn(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, io: CliIo): void {
+  if (!diagnostics.length) return;
+  io.stderr(renderDiagnostics(diagnostics, sources));
+  if (hasErrors(diagnostics)) throw new UserError(`${diagnostics.filter((d) => d.severity === 'error').length} error(s); nothing was written`);
+}
+
+/** Reads a weights file (and map) into a state dict for `ir`, or throws a UserError naming every bad tensor. */
+export function loadWeights(ir: IrNetwork, weightsFile: string, mapFile: string | undefined, io: CliIo): StateDict {
+  let map: WeightMap = { rules: [], ignore: [] };
+  if (mapFile !== undefined) {
+    const text = new TextDecoder().decode(readBytes(mapFile, 'map'));
+    const parsed = parseWeightMap(text, mapFile);
+    stopOn(parsed.diagnostics, new Map([[mapFile, text]]), io);
+    map = parsed;
+  }
+  const decoded = decodeSafetensors(readBytes(weightsFile, 'weights'), weightsFile);
+  const { dict, diagnostics } = importStateDict(decoded, map, ir, weightsFile);
+  stopOn(diagnostics, new Map(), io);
+  return dict;
+}
+
+/** Registers `predict` and `export-weights`; `setExit` records the exit code. */
+export function registerPredict(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  withSpecOptions(
+    program
+      .command('predict')
+      .description('run the network in inference mode (BN running statistics) on an NCHW float32 tensor')
+      .argument('<spec>', 'spec file (.yaml or .net)')
+      .requiredOption('--weights <file>', 'PyTorch-style state dict (.safetensors): names are layer paths, or mapped')
+      .option('--map <file>', "rename map for a foreign model's tensor names (YAML: rename: [{from, to}])")
+      .requiredOption('--input <file>', "safetensors file with a float32 tensor 'input' of shape [N, C, H, W]")
+      .option('--output <file>', "where to write the logits as tensor 'output' (default: print them as JSON)")
+      .addOption(new Option('--backend <name>', 'where tfjs runs').choices(BACKEND_NAMES).default('auto')),
+  ).action(async (spec: string, options: PredictOptions) => {
+    const ir = compileOrReport(spec, options, io);
+    if (!ir) return setExit(1);
+    try {
+      const dict = loadWeights(ir, options.weights, options.map, io);
+      const inputs = decodeSafetensors(readBytes(options.input, 'input'), options.input);
+      const x = inputs.tensors.get('input');
+      if (!x) throw new UserError(`${options.input}: no tensor named 'input' (found: ${[...inputs.tensors.keys()].join(', ') || 'none'})`);
+      const want = ir.inputShape;
+      if (x.dtype !== 'F32' || x.shape.length !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d))
+        throw new UserError(
+          `${options.input}: tensor 'input' is ${x.dtype} [${x.shape.join(', ')}], expected F32 [N, ${want.join(', ')}]`,
+        );
+      await selectBackend(options.backend);
+      const model = buildModel(ir, { seed: 0 });
+      stopOn(setStateDict(model, ir, dict), new Map(), io);
+      const logits = tf.tidy(() => model.predict(tf.tensor(x.data as Float32Array, x.shape, 'float32')) as tf.Tensor);
+      const data = new Float32Array(await logits.data());
+      const shape = logits.shape;
+      logits.dispose();
+      model.dispose();
+      if (options.output === undefined) {
+        io.stdout(JSON.stringify({ shape, output: Array.from(data) }) + '\n');
+        return;
+      }
+      writeFileAtomic.sync(options.output, asBuffer(encodeSafetensors(new Map([['output', { dtype: 'F32', shape, data }]]))));
+      io.stdout(`wrote ${options.output}: output [${shape.join(', ')}] (logits, float32)\n`);
+    } catch (e) {
+      throw asUserError(e);
+    }
+  });
+
+  withSpecOptions(
+    program
+      .command('export-weights')
+      .description("write a checkpoint's weights as a PyTorch state dict (.safetensors) for the generated module")
+      .argument('<spec>', 'spec file (.yaml or .net)')
+      .requiredOption('--checkpoint <dir>', 'a checkpoint folder (runs/NAME/checkpoints/best)')
+      .requiredOption('-o, --output <file>', 'the .safetensors file to write'),
+  ).action((spec: string, options: ExportOptions) => {
+    const ir = compileOrReport(spec, options, io);
+    if (!ir) return setExit(1);
+    try {
+      const checkpoint = loadCheckpoint(options.checkpoint);
+      const tensors = exportStateDict(checkpoint.weights, ir, checkpoint.meta.optimizer?.iterations ?? 0);
+      writeFileAtomic.sync(options.output, asBuffer(encodeSafetensors(tensors, { format: 'pt', network: ir.name })));
+      io.stdout(`wrote ${options.output}: ${tensors.size} tensors of '${ir.name}' (PyTorch layout and names)\n`);
+    } catch (e) {
+      throw asUserError(e);
+    }
+  });
+}
