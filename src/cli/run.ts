@@ -37,7 +37,7 @@ import {
   type RunConfig,
   type TrainConfig,
 } from '../runtime/train/config.js';
-import type { TrainHistory } from '../runtime/train/history.js';
+import type { TrainHistory, TrainProgress } from '../runtime/train/history.js';
 import { testLine } from '../runtime/train/log-lines.js';
 import {
   bestOf,
@@ -516,6 +516,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
     const stepsPerEpoch = Math.ceil(data.train.count / t.batchSize);
     const shape = { stepsPerEpoch, totalSteps: stepsPerEpoch * t.epochs };
 
+    let lastSaved: TrainProgress | null = last?.meta.progress ?? null;
     let outcome: TrainOutcome;
     try {
       output.startBar(shape.totalSteps, last?.meta.progress?.globalStep ?? 0);
@@ -549,6 +550,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
               best: { step: b.step, epoch: b.epoch, score: b.score, loss: b.loss },
             }),
           saveLast: (s) => {
+            lastSaved = s.progress;
             saveCheckpoint(run.lastDir, {
               kind: 'last',
               ir,
@@ -574,12 +576,15 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
       run.writeMetrics(
         metricsOf('diverged', outcome.history, shape, outcome.progress.elapsedMs, null, dv),
       );
-      const kept =
-        outcome.history.epochs.length > 0
-          ? `${out}/checkpoints/last (end of epoch ${outcome.history.epochs.length - 1}) is the last good checkpoint`
-          : 'no checkpoint was written before it';
+      const kept = lastSaved
+        ? `${run.lastDir} (${describePoint(lastSaved)}) is the last good checkpoint`
+        : 'no checkpoint was written before it';
+      const what =
+        dv.cause === 'loss'
+          ? `the loss is ${dv.loss}`
+          : `tensor '${dv.tensor?.name}' became ${dv.tensor?.value} (index ${dv.tensor?.index}; the loss was ${Number(dv.loss.toPrecision(6))})`;
       const message =
-        `training diverged: the loss is ${dv.loss} at epoch ${dv.epoch}/${t.epochs}, step ${dv.globalStep}/${shape.totalSteps} ` +
+        `training diverged: ${what} at epoch ${dv.epoch}/${t.epochs}, step ${dv.globalStep}/${shape.totalSteps} ` +
         `(step ${dv.stepInEpoch} of the epoch); ${kept}. Try a smaller --lr (now ${t.lr}).`;
       run.appendLog(`error: ${message}`);
       io.stderr(`error: ${message}\n`);
@@ -609,6 +614,11 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
   } finally {
     folder?.close();
   }
+}
+
+/** Where a saved progress stands, in words: `end of epoch 0, step 16` or `epoch 2, step 37`. */
+function describePoint(p: TrainProgress): string {
+  return p.stepInEpoch === 0 && p.epoch > 0 ? `end of epoch ${p.epoch - 1}, step ${p.globalStep}` : `epoch ${p.epoch}, step ${p.globalStep}`;
 }
 
 /** How many times the run was resumed before this session (from its metrics.json, if any). */

@@ -40,7 +40,12 @@ interface WasmHeapBackend extends KernelBackend {
 }
 
 /** Runs another kernel registered for the same backend, as tfjs-backend-wasm's own kernels compose. */
-function runKernel(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, backend: KernelBackend): TensorInfo {
+function runKernel(
+  name: string,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap,
+  backend: KernelBackend,
+): TensorInfo {
   const kernel = getKernel(name, BACKEND);
   if (kernel === undefined) throw new Error(`the ${BACKEND} backend has no '${name}' kernel`);
   const out = kernel.kernelFunc({ inputs, attrs, backend });
@@ -53,8 +58,21 @@ function transpose(x: TensorInfo, perm: number[], backend: KernelBackend): Tenso
 }
 
 /** A^T [kh*kw*Ci, K] @ dy [K, Co]. */
-function viaIm2col(x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo, backend: WasmHeapBackend): TensorInfo {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: ho, outWidth: wo } = info;
+function viaIm2col(
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  backend: WasmHeapBackend,
+): TensorInfo {
+  const {
+    batchSize: n,
+    inHeight: h,
+    inWidth: w,
+    inChannels: ci,
+    outChannels: co,
+    outHeight: ho,
+    outWidth: wo,
+  } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
   const k = n * ho * wo;
   const rows = kh * kw * ci;
@@ -89,7 +107,12 @@ function viaIm2col(x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo,
         }
       }
     }
-    const product = runKernel('BatchMatMul', { a: patches, b: dyCopy }, { transposeA: false, transposeB: false }, backend);
+    const product = runKernel(
+      'BatchMatMul',
+      { a: patches, b: dyCopy },
+      { transposeA: false, transposeB: false },
+      backend,
+    );
     return { dataId: product.dataId, shape: [kh, kw, ci, co], dtype: 'float32' };
   } finally {
     backend.disposeData(patches.dataId);
@@ -98,7 +121,12 @@ function viaIm2col(x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo,
 }
 
 /** Conv2D([Ci, H, W, N], filter [Ho, Wo, N, Co], dilation = stride), cropped and transposed to [kh, kw, Ci, Co]. */
-function viaConv(x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo, backend: KernelBackend): TensorInfo {
+function viaConv(
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  backend: KernelBackend,
+): TensorInfo {
   const { padInfo, strideHeight, strideWidth, filterHeight, filterWidth, inChannels, outChannels } = info;
   const temps: TensorInfo[] = [];
   try {
@@ -141,14 +169,16 @@ function viaConv(x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo, b
 export function makeConv2dBackpropFilterWasm(strategy: BackpropFilterStrategy): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as Conv2DBackpropFilterInputs;
-    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+      attrs as unknown as Conv2DBackpropFilterAttrs;
     if (x === undefined || dy === undefined) throw new Error('Conv2DBackpropFilter needs inputs x and dy');
     const format = backend_util.convertConv2DDataFormat(dataFormat);
     if (format !== 'channelsLast') {
       // The wasm kernels this builds on are channelsLast only; tfjs-layers always feeds NHWC.
       throw new Error(`wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only, got '${dataFormat}'`);
     }
-    if (x.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error('wasm Conv2DBackpropFilter supports float32 only');
+    if (x.dtype !== 'float32' || dy.dtype !== 'float32')
+      throw new Error('wasm Conv2DBackpropFilter supports float32 only');
     const info = backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
       filterShape,
@@ -159,9 +189,17 @@ export function makeConv2dBackpropFilterWasm(strategy: BackpropFilterStrategy): 
       false,
       format,
     );
-    const patchFloats = info.filterHeight * info.filterWidth * info.inChannels * info.batchSize * info.outHeight * info.outWidth;
+    const patchFloats =
+      info.filterHeight *
+      info.filterWidth *
+      info.inChannels *
+      info.batchSize *
+      info.outHeight *
+      info.outWidth;
     const useIm2col = strategy === 'im2col' || (strategy === 'auto' && patchFloats <= IM2COL_MAX_FLOATS);
-    return useIm2col ? viaIm2col(x, dy, info, backend as WasmHeapBackend) : viaConv(x, dy, info, backend as KernelBackend);
+    return useIm2col
+      ? viaIm2col(x, dy, info, backend as WasmHeapBackend)
+      : viaConv(x, dy, info, backend as KernelBackend);
   };
 }
 

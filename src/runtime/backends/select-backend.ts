@@ -46,7 +46,9 @@ export function registerNativeBackendHook(hook: NativeBackendHook | undefined): 
 }
 
 /** A candidate's outcome: ok with a line about it, or the reasons it cannot run. */
-type Attempt = { readonly ok: true; readonly name: string; readonly note: string } | { readonly ok: false; readonly reasons: string[] };
+type Attempt =
+  | { readonly ok: true; readonly name: string; readonly note: string }
+  | { readonly ok: false; readonly reasons: string[] };
 
 const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
@@ -57,7 +59,9 @@ function firstLine(e: unknown): string {
 /** True when `e` says that `pkg` itself (not one of its dependencies) is not installed. */
 function isNotInstalled(e: unknown, pkg: string): boolean {
   const code = (e as { code?: string } | null)?.code;
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && firstLine(e).includes(`'${pkg}'`);
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && firstLine(e).includes(`'${pkg}'`)
+  );
 }
 
 async function activate(name: string): Promise<boolean> {
@@ -75,17 +79,23 @@ async function tryTensorflow(): Promise<Attempt> {
       const specifier: string = pkg;
       await import(specifier);
     } catch (e) {
-      reasons.push(isNotInstalled(e, pkg) ? `tensorflow: ${pkg} not installed` : `tensorflow: ${pkg} failed to load: ${firstLine(e)}`);
+      reasons.push(
+        isNotInstalled(e, pkg)
+          ? `tensorflow: ${pkg} not installed`
+          : `tensorflow: ${pkg} failed to load: ${firstLine(e)}`,
+      );
       continue;
     }
-    if (await activate('tensorflow')) return { ok: true, name: 'tensorflow', note: `tensorflow: libtensorflow through ${pkg}` };
+    if (await activate('tensorflow'))
+      return { ok: true, name: 'tensorflow', note: `tensorflow: libtensorflow through ${pkg}` };
     reasons.push(`tensorflow: ${pkg} loaded but its backend did not initialise`);
   }
   return { ok: false, reasons };
 }
 
 async function tryNative(): Promise<Attempt> {
-  if (nativeHook === undefined) return { ok: false, reasons: ['native: no native backend registered (none is built yet)'] };
+  if (nativeHook === undefined)
+    return { ok: false, reasons: ['native: no native backend registered (none is built yet)'] };
   let problem: string | undefined;
   try {
     problem = await nativeHook.load();
@@ -95,7 +105,10 @@ async function tryNative(): Promise<Attempt> {
   if (problem === undefined && (await activate(nativeHook.name))) {
     return { ok: true, name: nativeHook.name, note: `native: ${nativeHook.name}` };
   }
-  return { ok: false, reasons: [`native: ${nativeHook.name}: ${problem ?? 'registered but did not initialise'}`] };
+  return {
+    ok: false,
+    reasons: [`native: ${nativeHook.name}: ${problem ?? 'registered but did not initialise'}`],
+  };
 }
 
 /** The directory of tfjs-backend-wasm's .wasm binaries inside node_modules. */
@@ -110,7 +123,8 @@ async function tryWasm(): Promise<Attempt> {
     // next to itself. It may only be set before the backend first initialises.
     if (findBackend('wasm') === null) wasm.setWasmPaths(wasmBinaryDir());
     registerWasmConv2DBackpropFilter();
-    if (!(await activate('wasm'))) return { ok: false, reasons: ['wasm: the WebAssembly module did not initialise'] };
+    if (!(await activate('wasm')))
+      return { ok: false, reasons: ['wasm: the WebAssembly module did not initialise'] };
     const simd = (await env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
     return {
       ok: true,
@@ -126,7 +140,11 @@ async function tryWasm(): Promise<Attempt> {
 
 async function tryCpu(): Promise<Attempt> {
   if (!(await activate('cpu'))) return { ok: false, reasons: ['cpu: did not initialise'] };
-  return { ok: true, name: 'cpu', note: 'cpu: pure JavaScript reference backend (slow: a ResNet18 training step takes minutes)' };
+  return {
+    ok: true,
+    name: 'cpu',
+    note: 'cpu: pure JavaScript reference backend (slow: a ResNet18 training step takes minutes)',
+  };
 }
 
 const CANDIDATES: Record<Exclude<BackendName, 'auto'>, () => Promise<Attempt>> = {
@@ -143,9 +161,15 @@ const CANDIDATES: Record<Exclude<BackendName, 'auto'>, () => Promise<Attempt>> =
 export async function selectBackend(name: BackendName): Promise<BackendSelection> {
   if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
     const hint = didYouMean(String(name), BACKEND_NAMES);
-    throw new BackendError(`unknown backend '${String(name)}': expected ${BACKEND_NAMES.join(', ')}${hint ? ` (${hint})` : ''}`);
+    throw new BackendError(
+      `unknown backend '${String(name)}': expected ${BACKEND_NAMES.join(', ')}${hint ? ` (${hint})` : ''}`,
+    );
   }
-  const order: Exclude<BackendName, 'auto'>[] = name === 'auto' ? ['tensorflow', 'native', 'wasm', 'cpu'] : [name];
+  // tfjs prints an "install tfjs-node" banner to the console in Node unless PROD is set; netspec says which
+  // backend runs and why itself, and stdout must stay clean for --json.
+  env().set('PROD', true);
+  const order: Exclude<BackendName, 'auto'>[] =
+    name === 'auto' ? ['tensorflow', 'native', 'wasm', 'cpu'] : [name];
   const reasons: string[] = [];
   for (const candidate of order) {
     const attempt = await CANDIDATES[candidate]();

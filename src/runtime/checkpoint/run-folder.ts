@@ -101,9 +101,9 @@ export function openRunFolder(dir: string, mode: RunFolderMode): RunFolder {
   const lock = takeLock(root);
   try {
     if (mode === 'force') for (const e of visibleEntries(root)) fs.rmSync(path.join(root, e), { recursive: true, force: true });
-    const checkpoints = path.join(root, 'checkpoints');
-    const recovered = recoverFolders(checkpoints);
-    const lastDir = path.join(checkpoints, 'last');
+    const recovered = recoverFolders(path.join(root, 'checkpoints'));
+    // Paths as the user spelled them, for messages.
+    const lastDir = path.join(dir, 'checkpoints', 'last');
     if (mode === 'resume' && !fs.existsSync(lastDir))
       throw new RunFolderError(`nothing to resume in ${dir}: it has no checkpoints/last (a run writes it at the end of each epoch)`);
     const logFile = path.join(root, 'train.log');
@@ -112,7 +112,7 @@ export function openRunFolder(dir: string, mode: RunFolderMode): RunFolder {
     return {
       dir,
       lastDir,
-      bestDir: path.join(checkpoints, 'best'),
+      bestDir: path.join(dir, 'checkpoints', 'best'),
       logFile,
       metricsFile,
       recovered,

@@ -63,7 +63,10 @@ export function decodeIdxFile(raw: Uint8Array, file: string): IdxSource {
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new DataError(`${file}: decompresses to more than ${MAX_IDX_BYTES} bytes; not an IDX data set`, file);
+        throw new DataError(
+          `${file}: decompresses to more than ${MAX_IDX_BYTES} bytes; not an IDX data set`,
+          file,
+        );
       }
       throw new DataError(`${file}: not a valid gzip file (${(e as Error).message})`, file);
     }
@@ -76,11 +79,20 @@ function checkMagic(src: IdxSource, dims: number, what: string): void {
   const b = src.bytes;
   const expected = (UNSIGNED_BYTE << 8) | dims;
   if (b.length < 4) {
-    fail(src, b.length, `truncated header: expected a 4-byte magic number ${hex(expected, 8)}, found ${plural(b.length, 'byte')}`);
+    fail(
+      src,
+      b.length,
+      `truncated header: expected a 4-byte magic number ${hex(expected, 8)}, found ${plural(b.length, 'byte')}`,
+    );
   }
-  const found = (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0;
+  const found =
+    (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0;
   if (b[0] !== 0 || b[1] !== 0) {
-    fail(src, 0, `wrong magic number: expected ${hex(expected, 8)} (IDX ${what}), found ${hex(found, 8)}; not an IDX file`);
+    fail(
+      src,
+      0,
+      `wrong magic number: expected ${hex(expected, 8)} (IDX ${what}), found ${hex(found, 8)}; not an IDX file`,
+    );
   }
   const type = b[2] as number;
   if (type !== UNSIGNED_BYTE) {
@@ -116,7 +128,11 @@ function checkLength(src: IdxSource, headerBytes: number, bodyBytes: number, pro
     );
   }
   if (have > bodyBytes) {
-    fail(src, headerBytes + bodyBytes, `${plural(have - bodyBytes, 'unexpected byte')} after the ${promise} the header promises`);
+    fail(
+      src,
+      headerBytes + bodyBytes,
+      `${plural(have - bodyBytes, 'unexpected byte')} after the ${promise} the header promises`,
+    );
   }
 }
 
@@ -124,7 +140,8 @@ function checkLength(src: IdxSource, headerBytes: number, bodyBytes: number, pro
 export function parseIdxImages(src: IdxSource): RawImages {
   checkMagic(src, 3, 'unsigned-byte images, 3 dimensions');
   const b = src.bytes;
-  if (b.length < 16) fail(src, b.length, `truncated header: expected 16 bytes, found ${plural(b.length, 'byte')}`);
+  if (b.length < 16)
+    fail(src, b.length, `truncated header: expected 16 bytes, found ${plural(b.length, 'byte')}`);
   const count = readU32(b, 4);
   const height = readU32(b, 8);
   const width = readU32(b, 12);
@@ -143,20 +160,27 @@ export function parseIdxImages(src: IdxSource): RawImages {
 export function parseIdxLabels(src: IdxSource, classes: number): Uint8Array {
   checkMagic(src, 1, 'unsigned-byte labels, 1 dimension');
   const b = src.bytes;
-  if (b.length < 8) fail(src, b.length, `truncated header: expected 8 bytes, found ${plural(b.length, 'byte')}`);
+  if (b.length < 8)
+    fail(src, b.length, `truncated header: expected 8 bytes, found ${plural(b.length, 'byte')}`);
   const count = readU32(b, 4);
   if (count === 0) fail(src, 4, 'label count is 0: expected at least 1 label');
   checkLength(src, 8, count, plural(count, 'label'));
   const labels = b.subarray(8);
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i] as number;
-    if (label >= classes) fail(src, 8 + i, `label ${label} of item ${i} is out of range: expected 0..${classes - 1}`);
+    if (label >= classes)
+      fail(src, 8 + i, `label ${label} of item ${i} is out of range: expected 0..${classes - 1}`);
   }
   return labels;
 }
 
 /** Pairs an image file with its label file; their counts must agree. */
-export function pairIdx(images: RawImages, labels: Uint8Array, imagesFile: string, labelsFile: string): RawSet {
+export function pairIdx(
+  images: RawImages,
+  labels: Uint8Array,
+  imagesFile: string,
+  labelsFile: string,
+): RawSet {
   if (images.count !== labels.length) {
     throw new DataError(
       `${imagesFile} holds ${plural(images.count, 'image')} but ${labelsFile} holds ${plural(labels.length, 'label')}; they must match`,
@@ -176,7 +200,12 @@ function findFile(dir: string, name: string): string | undefined {
   return undefined;
 }
 
-async function readSet(dir: string, imagesName: string, labelsName: string, classes: number): Promise<RawSet | undefined> {
+async function readSet(
+  dir: string,
+  imagesName: string,
+  labelsName: string,
+  classes: number,
+): Promise<RawSet | undefined> {
   const imagesPath = findFile(dir, imagesName);
   const labelsPath = findFile(dir, labelsName);
   if (imagesPath === undefined && labelsPath === undefined) return undefined;
@@ -191,7 +220,10 @@ async function readSet(dir: string, imagesName: string, labelsName: string, clas
 }
 
 /** Reads an IDX directory: the training set is required, the t10k test set is optional. */
-export async function readIdxDir(dir: string, classes: number): Promise<{ train: RawSet; test: RawSet | undefined }> {
+export async function readIdxDir(
+  dir: string,
+  classes: number,
+): Promise<{ train: RawSet; test: RawSet | undefined }> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new DataError(`${dir}: no such directory (idx:DIR needs a directory of IDX files)`, dir);
   }
@@ -203,7 +235,10 @@ export async function readIdxDir(dir: string, classes: number): Promise<{ train:
     );
   }
   const test = await readSet(dir, IDX_FILES.testImages, IDX_FILES.testLabels, classes);
-  if (test !== undefined && (test.images.height !== train.images.height || test.images.width !== train.images.width)) {
+  if (
+    test !== undefined &&
+    (test.images.height !== train.images.height || test.images.width !== train.images.width)
+  ) {
     throw new DataError(
       `${dir}: test images are ${test.images.height}x${test.images.width} but training images are ${train.images.height}x${train.images.width}`,
       dir,

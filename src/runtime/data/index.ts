@@ -30,7 +30,8 @@ export type DataSource =
 export function parseDataSource(source: string): DataSource {
   if (source === 'mnist-sample') return { kind: 'mnist-sample' };
   if (source.startsWith('idx:') && source.length > 4) return { kind: 'idx', dir: source.slice(4) };
-  if (source.startsWith('nndl-json:') && source.length > 10) return { kind: 'nndl-json', file: source.slice(10) };
+  if (source.startsWith('nndl-json:') && source.length > 10)
+    return { kind: 'nndl-json', file: source.slice(10) };
   const hint = didYouMean(source.split(':')[0] ?? source, ['mnist-sample', 'idx', 'nndl-json']);
   throw new DataError(
     `unknown data source '${source}': expected ${DATA_SOURCES.join(', ')}${hint !== undefined ? ` (${hint})` : ''}`,
@@ -54,8 +55,10 @@ function checkOptions(o: LoadOptions): Required<LoadOptions> {
   }
   const mean = o.mean ?? 0.5;
   const std = o.std ?? 0.5;
-  if (!Number.isFinite(mean)) throw new DataError(`the normalization mean must be a finite number, got ${mean}`);
-  if (!Number.isFinite(std) || std === 0) throw new DataError(`the normalization std must be a non-zero number, got ${std}`);
+  if (!Number.isFinite(mean))
+    throw new DataError(`the normalization mean must be a finite number, got ${mean}`);
+  if (!Number.isFinite(std) || std === 0)
+    throw new DataError(`the normalization std must be a non-zero number, got ${std}`);
   const classes = o.classes ?? 10;
   if (!Number.isSafeInteger(classes) || classes < 1 || classes > 256) {
     throw new DataError(`the number of classes must be an integer 1..256, got ${classes}`);
@@ -78,7 +81,11 @@ export async function loadDataset(source: string, options: LoadOptions): Promise
   const o = checkOptions(options);
   const parsed = parseDataSource(source);
   const pre: PreprocessOptions = { size: o.size, mean: o.mean, std: o.std };
-  let sets: { train: [RawSet, ArrayLike<number>]; dev: [RawSet, ArrayLike<number>]; test: [RawSet, ArrayLike<number>] };
+  let sets: {
+    train: [RawSet, ArrayLike<number>];
+    dev: [RawSet, ArrayLike<number>];
+    test: [RawSet, ArrayLike<number>];
+  };
   let how: string;
 
   if (parsed.kind === 'mnist-sample') {
@@ -102,20 +109,29 @@ export async function loadDataset(source: string, options: LoadOptions): Promise
     const fromTrain = test === undefined ? o.train + o.dev + o.test : o.train + o.dev;
     if (fromTrain > n) {
       const parts = test === undefined ? (['train', 'dev', 'test'] as const) : (['train', 'dev'] as const);
-      throw new DataError(`${parsed.dir}: the training files hold ${n} samples; ${asks(o, parts)} asks for ${fromTrain}`, parsed.dir);
+      throw new DataError(
+        `${parsed.dir}: the training files hold ${n} samples; ${asks(o, parts)} asks for ${fromTrain}`,
+        parsed.dir,
+      );
     }
     const perm = seededPermutation(n, o.seed);
     if (test !== undefined && o.test > test.images.count) {
-      throw new DataError(`${parsed.dir}: the t10k files hold ${test.images.count} samples; --test ${o.test} asks for more`, parsed.dir);
+      throw new DataError(
+        `${parsed.dir}: the t10k files hold ${test.images.count} samples; --test ${o.test} asks for more`,
+        parsed.dir,
+      );
     }
     sets = {
       train: [train, perm.subarray(0, o.train)],
       dev: [train, perm.subarray(o.train, o.train + o.dev)],
-      test: test === undefined ? [train, perm.subarray(o.train + o.dev, fromTrain)] : [test, range(0, o.test)],
+      test:
+        test === undefined ? [train, perm.subarray(o.train + o.dev, fromTrain)] : [test, range(0, o.test)],
     };
     how =
       `IDX files in ${parsed.dir}: train/dev from a seeded permutation (seed ${o.seed}) of ${n} training samples, ` +
-      (test === undefined ? 'test from the same permutation (no t10k files)' : `test = the first ${o.test} t10k samples`);
+      (test === undefined
+        ? 'test from the same permutation (no t10k files)'
+        : `test = the first ${o.test} t10k samples`);
   } else {
     const [train, dev, test] = await readNndlJson(parsed.file, [o.train, o.dev, o.test], o.classes);
     sets = {
@@ -128,7 +144,10 @@ export async function loadDataset(source: string, options: LoadOptions): Promise
 
   const { height, width } = sets.train[0].images;
   const [outH, outW] = outputSize(height, width, o.size);
-  const resize = outH === height && outW === width ? 'no resize' : `resized ${height}x${width} -> ${outH}x${outW} (Pillow bilinear)`;
+  const resize =
+    outH === height && outW === width
+      ? 'no resize'
+      : `resized ${height}x${width} -> ${outH}x${outW} (Pillow bilinear)`;
   return {
     source,
     description:

@@ -60,7 +60,8 @@ export function findJsonProblem(text: string): JsonProblem | undefined {
     const start = i;
     if (text[i] === '-') {
       i++;
-      if (literal('Infinity')) stop(start, '-Infinity is not valid JSON (Python writes it for -inf)', '-Infinity');
+      if (literal('Infinity'))
+        stop(start, '-Infinity is not valid JSON (Python writes it for -inf)', '-Infinity');
     }
     if (text[i] === '0') {
       i++;
@@ -171,13 +172,20 @@ export function findJsonProblem(text: string): JsonProblem | undefined {
     }
     if (literal('true') || literal('false') || literal('null')) return;
     if (text.startsWith('NaN', i)) stop(i, 'NaN is not valid JSON (Python writes it for a float nan)', 'NaN');
-    if (text.startsWith('Infinity', i)) stop(i, 'Infinity is not valid JSON (Python writes it for inf)', 'Infinity');
-    stop(i, i >= text.length ? 'unexpected end of file: a value is missing' : `expected a value, found ${describe(i)}`);
+    if (text.startsWith('Infinity', i))
+      stop(i, 'Infinity is not valid JSON (Python writes it for inf)', 'Infinity');
+    stop(
+      i,
+      i >= text.length
+        ? 'unexpected end of file: a value is missing'
+        : `expected a value, found ${describe(i)}`,
+    );
   };
 
   try {
     // A byte-order mark is not JSON; say so rather than report a strange first character.
-    if (text.charCodeAt(0) === 0xfeff) stop(0, 'the file starts with a byte-order mark (BOM), which JSON does not allow');
+    if (text.charCodeAt(0) === 0xfeff)
+      stop(0, 'the file starts with a byte-order mark (BOM), which JSON does not allow');
     value(0);
     ws();
     if (i < text.length) stop(i, `unexpected ${describe(i)} after the end of the JSON value`);

@@ -118,7 +118,10 @@ async function readDigits(dir: string): Promise<RawSet> {
     }
     const bytes = scanDigitBytes(text) ?? parseDigitBytes(text, file);
     if (bytes.length % PIXELS !== 0) {
-      throw new DataError(`${file}: ${bytes.length} values is not a whole number of ${SIDE}x${SIDE} images`, file);
+      throw new DataError(
+        `${file}: ${bytes.length} values is not a whole number of ${SIDE}x${SIDE} images`,
+        file,
+      );
     }
     perDigit.push(bytes);
   }

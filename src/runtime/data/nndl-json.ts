@@ -38,7 +38,12 @@ function syntaxError(text: string, file: string, parseError: unknown): DataError
   const { line, col } = new LineMap(file, text).span(problem.offset);
   const where = `${file}:${line}:${col}`;
   const [part, kind, sample] = problem.path;
-  if (problem.nonFinite !== undefined && typeof part === 'number' && kind === 0 && typeof sample === 'number') {
+  if (
+    problem.nonFinite !== undefined &&
+    typeof part === 'number' &&
+    kind === 0 &&
+    typeof sample === 'number'
+  ) {
     return new DataError(
       `${where}: ${partName(part)} sample ${sample} (${formatPath(problem.path)}) is ${problem.nonFinite}, expected a pixel value 0..255`,
       file,
@@ -61,12 +66,17 @@ function pixel(v: unknown): number | string {
 function copyImage(image: unknown, file: string, p: number, k: number, out: Uint8Array, at: number): void {
   const path = `[${p}][0][${k}]`;
   const where = `${file}: ${partName(p)} sample ${k}`;
-  if (!Array.isArray(image)) throw new DataError(`${where}: ${path} is ${describe(image)}, expected a list of ${PIXELS} numbers`, file);
+  if (!Array.isArray(image))
+    throw new DataError(
+      `${where}: ${path} is ${describe(image)}, expected a list of ${PIXELS} numbers`,
+      file,
+    );
   const rows = image.length === SIDE && image.every((r) => Array.isArray(r));
   if (rows) {
     for (let y = 0; y < SIDE; y++) {
       const row = image[y] as unknown[];
-      if (row.length !== SIDE) throw new DataError(`${file}: ${path}[${y}] has ${row.length} values, expected ${SIDE}`, file);
+      if (row.length !== SIDE)
+        throw new DataError(`${file}: ${path}[${y}] has ${row.length} values, expected ${SIDE}`, file);
       for (let x = 0; x < SIDE; x++) {
         const v = pixel(row[x]);
         if (typeof v === 'string') throw new DataError(`${where}: ${path}[${y}][${x}] ${v}`, file);
@@ -75,7 +85,8 @@ function copyImage(image: unknown, file: string, p: number, k: number, out: Uint
     }
     return;
   }
-  if (image.length !== PIXELS) throw new DataError(`${file}: ${path} has ${image.length} values, expected ${PIXELS}`, file);
+  if (image.length !== PIXELS)
+    throw new DataError(`${file}: ${path} has ${image.length} values, expected ${PIXELS}`, file);
   for (let i = 0; i < PIXELS; i++) {
     const v = pixel(image[i]);
     if (typeof v === 'string') throw new DataError(`${where}: ${path}[${i}] ${v}`, file);
@@ -87,7 +98,12 @@ function copyImage(image: unknown, file: string, p: number, k: number, out: Uint
  * Parses the text of an nndl-json file and decodes the first `counts[p]` samples of each part.
  * Labels must be integers 0..classes-1.
  */
-export function parseNndlJson(text: string, file: string, counts: readonly [number, number, number], classes: number): [RawSet, RawSet, RawSet] {
+export function parseNndlJson(
+  text: string,
+  file: string,
+  counts: readonly [number, number, number],
+  classes: number,
+): [RawSet, RawSet, RawSet] {
   let root: unknown;
   try {
     root = JSON.parse(text);
@@ -95,19 +111,36 @@ export function parseNndlJson(text: string, file: string, counts: readonly [numb
     throw syntaxError(text, file, e);
   }
   if (!Array.isArray(root) || root.length !== 3) {
-    throw new DataError(`${file}: expected the top level to be [train, dev, test], found ${describe(root)}`, file);
+    throw new DataError(
+      `${file}: expected the top level to be [train, dev, test], found ${describe(root)}`,
+      file,
+    );
   }
   // Structure first, for all three parts, so that a broken part is reported before a short one.
   const parts = root.map((part: unknown, p: number): [unknown[], unknown[]] => {
     const name = partName(p);
     if (!Array.isArray(part) || part.length !== 2) {
-      throw new DataError(`${file}: [${p}] (${name}) should be [images, labels], found ${describe(part)}`, file);
+      throw new DataError(
+        `${file}: [${p}] (${name}) should be [images, labels], found ${describe(part)}`,
+        file,
+      );
     }
     const [images, labels] = part as [unknown, unknown];
-    if (!Array.isArray(images)) throw new DataError(`${file}: [${p}][0] (${name} images) is ${describe(images)}, expected a list`, file);
-    if (!Array.isArray(labels)) throw new DataError(`${file}: [${p}][1] (${name} labels) is ${describe(labels)}, expected a list`, file);
+    if (!Array.isArray(images))
+      throw new DataError(
+        `${file}: [${p}][0] (${name} images) is ${describe(images)}, expected a list`,
+        file,
+      );
+    if (!Array.isArray(labels))
+      throw new DataError(
+        `${file}: [${p}][1] (${name} labels) is ${describe(labels)}, expected a list`,
+        file,
+      );
     if (images.length !== labels.length) {
-      throw new DataError(`${file}: [${p}] (${name}) has ${images.length} images but ${labels.length} labels`, file);
+      throw new DataError(
+        `${file}: [${p}] (${name}) has ${images.length} images but ${labels.length} labels`,
+        file,
+      );
     }
     return [images, labels];
   });
@@ -115,7 +148,10 @@ export function parseNndlJson(text: string, file: string, counts: readonly [numb
     const name = partName(p);
     const n = counts[p] ?? 0;
     if (n > images.length) {
-      throw new DataError(`${file}: [${p}] (${name}) has ${images.length} samples, but ${n} were asked for (--${name})`, file);
+      throw new DataError(
+        `${file}: [${p}] (${name}) has ${images.length} samples, but ${n} were asked for (--${name})`,
+        file,
+      );
     }
     const pixels = new Uint8Array(n * PIXELS);
     const out = new Uint8Array(n);
@@ -136,7 +172,11 @@ export function parseNndlJson(text: string, file: string, counts: readonly [numb
 }
 
 /** Reads and parses an nndl-json file (see {@link parseNndlJson}). */
-export async function readNndlJson(file: string, counts: readonly [number, number, number], classes: number): Promise<[RawSet, RawSet, RawSet]> {
+export async function readNndlJson(
+  file: string,
+  counts: readonly [number, number, number],
+  classes: number,
+): Promise<[RawSet, RawSet, RawSet]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -144,7 +184,8 @@ export async function readNndlJson(file: string, counts: readonly [number, numbe
     const code = (e as { code?: string }).code;
     if (code === 'ENOENT') throw new DataError(`${file}: no such file`, file);
     if (code === 'EISDIR') throw new DataError(`${file}: is a directory, expected a JSON file`, file);
-    if (code === 'ERR_STRING_TOO_LONG') throw new DataError(`${file}: too large to read as one JSON text`, file);
+    if (code === 'ERR_STRING_TOO_LONG')
+      throw new DataError(`${file}: too large to read as one JSON text`, file);
     throw new DataError(`${file}: cannot read (${(e as Error).message})`, file);
   }
   return parseNndlJson(text, file, counts, classes);

@@ -39,7 +39,8 @@ export function makeSplit(set: RawSet, indices: ArrayLike<number>, options: Prep
     labels[i] = set.labels[src] as number;
   }
   const [outH, outW] = outputSize(height, width, options.size);
-  const resized = outH === height && outW === width ? picked : resizeBilinear(picked, count, height, width, outH, outW);
+  const resized =
+    outH === height && outW === width ? picked : resizeBilinear(picked, count, height, width, outH, outW);
   const table = normalizationTable(options.mean, options.std);
   const images = new Float32Array(resized.length);
   for (let i = 0; i < resized.length; i++) images[i] = table[resized[i] as number] as number;

@@ -51,7 +51,8 @@ export function bilinearCoefficients(inSize: number, outSize: number): ResampleC
     }
     for (let x = 0; x < taps; x++) {
       const w = x < xmax && sum !== 0 ? (k[x] as number) / sum : x < xmax ? (k[x] as number) : 0;
-      weights[o * taps + x] = w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
+      weights[o * taps + x] =
+        w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
     }
     start[o] = xmin;
     count[o] = xmax;
@@ -108,7 +109,8 @@ export function resizeBilinear(
         const l = len[y] as number;
         for (let x = 0; x < outW; x++) {
           let acc = half;
-          for (let t = 0; t < l; t++) acc += (mid[(s + t) * outW + x] as number) * (weights[y * taps + t] as number);
+          for (let t = 0; t < l; t++)
+            acc += (mid[(s + t) * outW + x] as number) * (weights[y * taps + t] as number);
           dst[y * outW + x] = clip8(acc);
         }
       }

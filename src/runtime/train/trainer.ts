@@ -92,13 +92,21 @@ export interface TrainArgs {
   readonly evaluateDev?: (model: tf.LayersModel, ir: IrNetwork, split: LabeledImages, batchSize: number) => EvaluationResult;
 }
 
-/** Where a non-finite loss stopped training. */
+/**
+ * Where training stopped because numbers blew up: a non-finite loss (the step's update is skipped), or weights
+ * that became non-finite (found when a checkpoint was due; BN running variances can overflow while the
+ * training-mode loss, which uses batch statistics, stays finite).
+ */
 export interface Divergence {
+  readonly cause: 'loss' | 'weights';
   readonly epoch: number;
   /** The 0-based step within the epoch. */
   readonly stepInEpoch: number;
   readonly globalStep: number;
+  /** The step's loss (finite when the cause is 'weights'). */
   readonly loss: number;
+  /** For 'weights': the first non-finite tensor, its flat index and value. */
+  readonly tensor?: { readonly name: string; readonly index: number; readonly value: number };
 }
 
 /** How training ended. */
@@ -231,6 +239,15 @@ function trainStep(
   }
 }
 
+/** The first non-finite value of a state dict, or undefined when all are finite. */
+export function firstNonFinite(dict: StateDict): { name: string; index: number; value: number } | undefined {
+  for (const [name, t] of dict) {
+    const index = t.data.findIndex((v) => !Number.isFinite(v));
+    if (index >= 0) return { name, index, value: t.data[index] ?? NaN };
+  }
+  return undefined;
+}
+
 /** The state before the first step of a run with `config`. */
 export function initialProgress(config: TrainConfig): TrainProgress {
   return {
@@ -293,6 +310,19 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
       progress: p,
       history: copyHistory(history),
     });
+    const stopped = (status: 'interrupted' | 'diverged', at: TrainProgress, divergence?: Divergence): TrainOutcome => ({
+      status,
+      progress: at,
+      history,
+      totalSteps,
+      stepsPerEpoch: perEpoch,
+      ...(divergence ? { divergence } : {}),
+    });
+    /** Checks weights due for saving; a non-finite value ends the run as diverged (nothing bad is saved). */
+    const badWeights = (weights: StateDict, at: { epoch: number; stepInEpoch: number; globalStep: number; loss: number }): Divergence | undefined => {
+      const tensor = firstNonFinite(weights);
+      return tensor ? { cause: 'weights', ...at, tensor } : undefined;
+    };
 
     let { globalStep, bestScore, bestStep } = progress;
     let epochPrng = progress.epochPrng;
@@ -314,9 +344,9 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
           y.dispose();
         }
         if (!Number.isFinite(loss)) {
-          const divergence: Divergence = { epoch, stepInEpoch: s, globalStep, loss };
+          const divergence: Divergence = { cause: 'loss', epoch, stepInEpoch: s, globalStep, loss };
           const at: TrainProgress = { globalStep, epoch, stepInEpoch: s, epochPrng, bestScore, bestStep, elapsedMs: elapsed() };
-          return { status: 'diverged', progress: at, history, totalSteps, stepsPerEpoch: perEpoch, divergence };
+          return stopped('diverged', at, divergence);
         }
         const record: StepRecord = { step: globalStep, epoch, loss, lr };
         history.steps.push(record);
@@ -333,7 +363,13 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
           history.evaluations.push(evaluation);
           hooks.evaluated?.(evaluation);
           if (improved) {
-            await hooks.saveBest?.({ weights: getStateDict(model, ir), step: globalStep, epoch, score: result.accuracy, loss: result.loss });
+            const weights = getStateDict(model, ir);
+            const bad = badWeights(weights, { epoch, stepInEpoch: s, globalStep, loss });
+            if (bad) {
+              const at: TrainProgress = { globalStep, epoch, stepInEpoch: s, epochPrng, bestScore, bestStep, elapsedMs: elapsed() };
+              return stopped('diverged', at, bad);
+            }
+            await hooks.saveBest?.({ weights, step: globalStep, epoch, score: result.accuracy, loss: result.loss });
             log(bestLine(bestScore, result.accuracy));
             bestScore = result.accuracy;
             bestStep = globalStep;
@@ -344,18 +380,24 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (signal?.aborted && s + 1 < perEpoch) {
           const at: TrainProgress = { globalStep, epoch, stepInEpoch: s + 1, epochPrng, bestScore, bestStep, elapsedMs: elapsed() };
-          await hooks.saveLast?.(await snapshot(at));
-          return { status: 'interrupted', progress: at, history, totalSteps, stepsPerEpoch: perEpoch };
+          const snap = await snapshot(at);
+          const bad = badWeights(snap.weights, { epoch, stepInEpoch: s, globalStep: globalStep - 1, loss });
+          if (bad) return stopped('diverged', at, bad);
+          await hooks.saveLast?.(snap);
+          return stopped('interrupted', at);
         }
       }
       const epochSteps = history.steps.filter((r) => r.epoch === epoch);
       history.epochs.push({ epoch, loss: epochSteps.reduce((a, r) => a + r.loss, 0) / Math.max(1, epochSteps.length) });
       epochPrng = nextEpochPrng;
       const at: TrainProgress = { globalStep, epoch: epoch + 1, stepInEpoch: 0, epochPrng, bestScore, bestStep, elapsedMs: elapsed() };
-      await hooks.saveLast?.(await snapshot(at));
+      const snap = await snapshot(at);
+      const lastStep = history.steps.at(-1);
+      const bad = badWeights(snap.weights, { epoch, stepInEpoch: perEpoch - 1, globalStep: globalStep - 1, loss: lastStep?.loss ?? NaN });
+      if (bad) return stopped('diverged', at, bad);
+      await hooks.saveLast?.(snap);
       progress = at;
-      if (signal?.aborted && epoch + 1 < config.epochs)
-        return { status: 'interrupted', progress: at, history, totalSteps, stepsPerEpoch: perEpoch };
+      if (signal?.aborted && epoch + 1 < config.epochs) return stopped('interrupted', at);
     }
     log(TRAINING_DONE_LINE);
     const done: TrainProgress = { ...progress, elapsedMs: elapsed() };

@@ -86,8 +86,13 @@ describe('selectBackend', () => {
   });
 
   it.skipIf(!noTensorflow)('reports a native backend that cannot load, and moves on', async () => {
-    registerNativeBackendHook({ name: 'addon', load: async () => 'native/build/netspec.node not built (run npm run build:native)' });
-    expect((await selectBackend('auto')).reasons[2]).toBe('native: addon: native/build/netspec.node not built (run npm run build:native)');
+    registerNativeBackendHook({
+      name: 'addon',
+      load: async () => 'native/build/netspec.node not built (run npm run build:native)',
+    });
+    expect((await selectBackend('auto')).reasons[2]).toBe(
+      'native: addon: native/build/netspec.node not built (run npm run build:native)',
+    );
     registerNativeBackendHook({
       name: 'addon',
       load: () => Promise.reject(new Error('dlopen failed: undefined symbol\nmore detail')),
@@ -100,6 +105,7 @@ describe('selectBackend', () => {
   it('loads the wasm binaries from node_modules, not from the network', () => {
     const dir = wasmBinaryDir();
     expect(dir).toMatch(/node_modules\/@tensorflow\/tfjs-backend-wasm\/dist\/$/);
-    for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) expect(existsSync(dir + f)).toBe(true);
+    for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'])
+      expect(existsSync(dir + f)).toBe(true);
   });
 });

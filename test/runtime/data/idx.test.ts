@@ -15,7 +15,10 @@ function u32(n: number): number[] {
 
 /** An IDX image file: magic 0x00000803, count, rows, cols, then pixels (pixel i of image k is (k*7 + i) % 256). */
 function imagesFile(count: number, rows: number, cols: number, body = count * rows * cols): Uint8Array {
-  const pixels = Array.from({ length: body }, (_, i) => (Math.floor(i / (rows * cols)) * 7 + (i % (rows * cols))) % 256);
+  const pixels = Array.from(
+    { length: body },
+    (_, i) => (Math.floor(i / (rows * cols)) * 7 + (i % (rows * cols))) % 256,
+  );
   return Uint8Array.from([0, 0, 8, 3, ...u32(count), ...u32(rows), ...u32(cols), ...pixels]);
 }
 
@@ -55,18 +58,62 @@ describe('IDX images', () => {
   });
 
   it.each([
-    ['labels magic', Uint8Array.from([0, 0, 8, 1, ...u32(1), 5]), 'imgs: byte 3: wrong number of dimensions: expected 3 (IDX unsigned-byte images, 3 dimensions), found 1'],
-    ['not IDX', Uint8Array.from([0x50, 0x4b, 3, 4, 0, 0]), 'imgs: byte 0: wrong magic number: expected 0x00000803 (IDX unsigned-byte images, 3 dimensions), found 0x504b0304; not an IDX file'],
-    ['float32 type', Uint8Array.from([0, 0, 0x0d, 3, ...u32(1), ...u32(1), ...u32(1), 0, 0, 0, 0]), 'imgs: byte 2: wrong element type: expected 0x08 (unsigned byte), found 0x0d (float32)'],
-    ['unknown type', Uint8Array.from([0, 0, 0x42, 3]), 'imgs: byte 2: wrong element type: expected 0x08 (unsigned byte), found 0x42 (not an IDX type)'],
-    ['3-byte file', Uint8Array.from([0, 0, 8]), 'imgs: byte 3: truncated header: expected a 4-byte magic number 0x00000803, found 3 bytes'],
-    ['truncated header', Uint8Array.from([0, 0, 8, 3, ...u32(1), 0, 0]), 'imgs: byte 10: truncated header: expected 16 bytes, found 10 bytes'],
+    [
+      'labels magic',
+      Uint8Array.from([0, 0, 8, 1, ...u32(1), 5]),
+      'imgs: byte 3: wrong number of dimensions: expected 3 (IDX unsigned-byte images, 3 dimensions), found 1',
+    ],
+    [
+      'not IDX',
+      Uint8Array.from([0x50, 0x4b, 3, 4, 0, 0]),
+      'imgs: byte 0: wrong magic number: expected 0x00000803 (IDX unsigned-byte images, 3 dimensions), found 0x504b0304; not an IDX file',
+    ],
+    [
+      'float32 type',
+      Uint8Array.from([0, 0, 0x0d, 3, ...u32(1), ...u32(1), ...u32(1), 0, 0, 0, 0]),
+      'imgs: byte 2: wrong element type: expected 0x08 (unsigned byte), found 0x0d (float32)',
+    ],
+    [
+      'unknown type',
+      Uint8Array.from([0, 0, 0x42, 3]),
+      'imgs: byte 2: wrong element type: expected 0x08 (unsigned byte), found 0x42 (not an IDX type)',
+    ],
+    [
+      '3-byte file',
+      Uint8Array.from([0, 0, 8]),
+      'imgs: byte 3: truncated header: expected a 4-byte magic number 0x00000803, found 3 bytes',
+    ],
+    [
+      'truncated header',
+      Uint8Array.from([0, 0, 8, 3, ...u32(1), 0, 0]),
+      'imgs: byte 10: truncated header: expected 16 bytes, found 10 bytes',
+    ],
     ['zero count', imagesFile(0, 28, 28), 'imgs: byte 4: image count is 0: expected at least 1 image'],
-    ['absurd height', Uint8Array.from([0, 0, 8, 3, ...u32(1), ...u32(70000), ...u32(28)]), 'imgs: byte 8: absurd image height 70000: expected 1..4096'],
-    ['zero width', Uint8Array.from([0, 0, 8, 3, ...u32(1), ...u32(28), ...u32(0)]), 'imgs: byte 12: absurd image width 0: expected 1..4096'],
-    ['truncated body', imagesFile(3, 2, 2, 10), 'imgs: byte 26: truncated data: the header promises 3 images of 2x2 (12 bytes after the 16-byte header), found 10 bytes'],
-    ['huge count', Uint8Array.from([0, 0, 8, 3, ...u32(0xffffffff), ...u32(4096), ...u32(4096)]), 'imgs: byte 16: truncated data: the header promises 4294967295 images of 4096x4096 (72057594021150720 bytes after the 16-byte header), found 0 bytes'],
-    ['trailing bytes', imagesFile(1, 2, 2, 6), 'imgs: byte 20: 2 unexpected bytes after the 1 image of 2x2 the header promises'],
+    [
+      'absurd height',
+      Uint8Array.from([0, 0, 8, 3, ...u32(1), ...u32(70000), ...u32(28)]),
+      'imgs: byte 8: absurd image height 70000: expected 1..4096',
+    ],
+    [
+      'zero width',
+      Uint8Array.from([0, 0, 8, 3, ...u32(1), ...u32(28), ...u32(0)]),
+      'imgs: byte 12: absurd image width 0: expected 1..4096',
+    ],
+    [
+      'truncated body',
+      imagesFile(3, 2, 2, 10),
+      'imgs: byte 26: truncated data: the header promises 3 images of 2x2 (12 bytes after the 16-byte header), found 10 bytes',
+    ],
+    [
+      'huge count',
+      Uint8Array.from([0, 0, 8, 3, ...u32(0xffffffff), ...u32(4096), ...u32(4096)]),
+      'imgs: byte 16: truncated data: the header promises 4294967295 images of 4096x4096 (72057594021150720 bytes after the 16-byte header), found 0 bytes',
+    ],
+    [
+      'trailing bytes',
+      imagesFile(1, 2, 2, 6),
+      'imgs: byte 20: 2 unexpected bytes after the 1 image of 2x2 the header promises',
+    ],
   ])('rejects %s with the offset', (_name, bytes, message) => {
     const e = errorOf(() => images(bytes));
     expect(e.message).toBe(message);
@@ -94,11 +141,31 @@ describe('IDX labels', () => {
   });
 
   it.each([
-    ['images magic', imagesFile(1, 1, 1), 'lbls: byte 3: wrong number of dimensions: expected 1 (IDX unsigned-byte labels, 1 dimension), found 3'],
-    ['int32 labels', Uint8Array.from([0, 0, 0x0c, 1, ...u32(1), 0, 0, 0, 1]), 'lbls: byte 2: wrong element type: expected 0x08 (unsigned byte), found 0x0c (int32)'],
-    ['truncated header', Uint8Array.from([0, 0, 8, 1, 0]), 'lbls: byte 5: truncated header: expected 8 bytes, found 5 bytes'],
-    ['truncated body', Uint8Array.from([0, 0, 8, 1, ...u32(5), 1, 2]), 'lbls: byte 10: truncated data: the header promises 5 labels (5 bytes after the 8-byte header), found 2 bytes'],
-    ['label 10', labelsFile([1, 2, 10, 3]), 'lbls: byte 10: label 10 of item 2 is out of range: expected 0..9'],
+    [
+      'images magic',
+      imagesFile(1, 1, 1),
+      'lbls: byte 3: wrong number of dimensions: expected 1 (IDX unsigned-byte labels, 1 dimension), found 3',
+    ],
+    [
+      'int32 labels',
+      Uint8Array.from([0, 0, 0x0c, 1, ...u32(1), 0, 0, 0, 1]),
+      'lbls: byte 2: wrong element type: expected 0x08 (unsigned byte), found 0x0c (int32)',
+    ],
+    [
+      'truncated header',
+      Uint8Array.from([0, 0, 8, 1, 0]),
+      'lbls: byte 5: truncated header: expected 8 bytes, found 5 bytes',
+    ],
+    [
+      'truncated body',
+      Uint8Array.from([0, 0, 8, 1, ...u32(5), 1, 2]),
+      'lbls: byte 10: truncated data: the header promises 5 labels (5 bytes after the 8-byte header), found 2 bytes',
+    ],
+    [
+      'label 10',
+      labelsFile([1, 2, 10, 3]),
+      'lbls: byte 10: label 10 of item 2 is out of range: expected 0..9',
+    ],
   ])('rejects %s with the offset', (_name, bytes, message) => {
     expect(errorOf(() => labels(bytes)).message).toBe(message);
   });
@@ -132,12 +199,18 @@ describe('IDX directories', () => {
   });
 
   it('makes the test set optional', async () => {
-    const d = mk('no-test', { 'train-images-idx3-ubyte': imagesFile(2, 2, 2), 'train-labels-idx1-ubyte': labelsFile([1, 2]) });
+    const d = mk('no-test', {
+      'train-images-idx3-ubyte': imagesFile(2, 2, 2),
+      'train-labels-idx1-ubyte': labelsFile([1, 2]),
+    });
     expect((await readIdxDir(d, 10)).test).toBeUndefined();
   });
 
   it('rejects an image/label count mismatch', async () => {
-    const d = mk('mismatch', { 'train-images-idx3-ubyte': imagesFile(3, 2, 2), 'train-labels-idx1-ubyte': labelsFile([1, 2]) });
+    const d = mk('mismatch', {
+      'train-images-idx3-ubyte': imagesFile(3, 2, 2),
+      'train-labels-idx1-ubyte': labelsFile([1, 2]),
+    });
     await expect(readIdxDir(d, 10)).rejects.toThrow(
       `${d}/train-images-idx3-ubyte holds 3 images but ${d}/train-labels-idx1-ubyte holds 2 labels; they must match`,
     );
@@ -155,7 +228,9 @@ describe('IDX directories', () => {
   });
 
   it('rejects a missing directory and a directory without training files', async () => {
-    await expect(readIdxDir(join(dir, 'nope'), 10)).rejects.toThrow(`${join(dir, 'nope')}: no such directory`);
+    await expect(readIdxDir(join(dir, 'nope'), 10)).rejects.toThrow(
+      `${join(dir, 'nope')}: no such directory`,
+    );
     const d = mk('empty');
     await expect(readIdxDir(d, 10)).rejects.toThrow(
       `${d}: no train-images-idx3-ubyte and train-labels-idx1-ubyte (plain or .gz) in this directory`,

@@ -21,7 +21,9 @@ function histogram(labels: Int32Array): number[] {
 }
 
 function sameBytes(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
 }
 
 function u32(n: number): number[] {
@@ -74,8 +76,17 @@ describe('mnist-sample', () => {
     const table = normalizationTable(0.5, 0.5);
     for (let i = 0; i < 3; i++) {
       const src = perm[i] as number;
-      const resized = resizeBilinear(all.images.pixels.subarray(src * 784, (src + 1) * 784), 1, 28, 28, 32, 32);
-      expect(Array.from(d.train.images.subarray(i * 1024, (i + 1) * 1024))).toEqual(Array.from(resized, (v) => table[v]));
+      const resized = resizeBilinear(
+        all.images.pixels.subarray(src * 784, (src + 1) * 784),
+        1,
+        28,
+        28,
+        32,
+        32,
+      );
+      expect(Array.from(d.train.images.subarray(i * 1024, (i + 1) * 1024))).toEqual(
+        Array.from(resized, (v) => table[v]),
+      );
       expect(d.train.labels[i]).toBe(all.labels[src]);
     }
   });
@@ -92,7 +103,9 @@ describe('mnist-sample', () => {
     const seen = new Set<string>();
     for (const split of [a.train, a.dev, a.test]) {
       for (let i = 0; i < split.count; i++) {
-        seen.add(Buffer.from(split.images.buffer, split.images.byteOffset + i * 4096, 4096).toString('base64'));
+        seen.add(
+          Buffer.from(split.images.buffer, split.images.byteOffset + i * 4096, 4096).toString('base64'),
+        );
       }
     }
     // MNIST has a handful of pixel-identical duplicates, so a few collisions would not mean overlap; none occur here.
@@ -100,7 +113,15 @@ describe('mnist-sample', () => {
   });
 
   it('honours size, mean and std', async () => {
-    const d = await loadDataset('mnist-sample', { train: 2, dev: 0, test: 0, seed: 0, size: 28, mean: 0, std: 1 });
+    const d = await loadDataset('mnist-sample', {
+      train: 2,
+      dev: 0,
+      test: 0,
+      seed: 0,
+      size: 28,
+      mean: 0,
+      std: 1,
+    });
     expect(d.inputShape).toEqual([1, 28, 28]);
     const all = await readMnistSample();
     const src = seededPermutation(10000, 0)[0] as number;
@@ -125,12 +146,24 @@ describe('idx splits', () => {
     writeFileSync(join(dir, 'train-labels-idx1-ubyte.gz'), gzipSync(trainLabels));
     writeFileSync(join(dir, 't10k-images-idx3-ubyte'), testImages);
     writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), testLabels);
-    const d = await loadDataset(`idx:${dir}`, { train: 10, dev: 5, test: 3, seed: 3, size: 28, mean: 0, std: 1 });
+    const d = await loadDataset(`idx:${dir}`, {
+      train: 10,
+      dev: 5,
+      test: 3,
+      seed: 3,
+      size: 28,
+      mean: 0,
+      std: 1,
+    });
     const perm = seededPermutation(30, 3);
     // Every pixel of image i is i (train) or 100 + i (t10k), so the first pixel names the sample.
     const first = (images: Float32Array, i: number) => Math.round((images[i * 784] as number) * 255);
-    expect(Array.from({ length: 10 }, (_, i) => first(d.train.images, i))).toEqual(Array.from(perm.subarray(0, 10)));
-    expect(Array.from({ length: 5 }, (_, i) => first(d.dev.images, i))).toEqual(Array.from(perm.subarray(10, 15)));
+    expect(Array.from({ length: 10 }, (_, i) => first(d.train.images, i))).toEqual(
+      Array.from(perm.subarray(0, 10)),
+    );
+    expect(Array.from({ length: 5 }, (_, i) => first(d.dev.images, i))).toEqual(
+      Array.from(perm.subarray(10, 15)),
+    );
     expect(Array.from({ length: 3 }, (_, i) => first(d.test.images, i))).toEqual([100, 101, 102]);
     expect(Array.from(d.test.labels)).toEqual([0, 1, 2]);
     await expect(loadDataset(`idx:${dir}`, { ...defaults, train: 26, dev: 5 })).rejects.toThrow(
@@ -176,13 +209,22 @@ describe('sources and options', () => {
   it('parses the three source forms', () => {
     expect(parseDataSource('mnist-sample')).toEqual({ kind: 'mnist-sample' });
     expect(parseDataSource('idx:/data/fashion')).toEqual({ kind: 'idx', dir: '/data/fashion' });
-    expect(parseDataSource('nndl-json:./new_mnist.json')).toEqual({ kind: 'nndl-json', file: './new_mnist.json' });
+    expect(parseDataSource('nndl-json:./new_mnist.json')).toEqual({
+      kind: 'nndl-json',
+      file: './new_mnist.json',
+    });
   });
 
   it.each([
     ['mnist', "unknown data source 'mnist': expected mnist-sample, idx:DIR, nndl-json:FILE"],
-    ['mnist-sampel', "unknown data source 'mnist-sampel': expected mnist-sample, idx:DIR, nndl-json:FILE (did you mean 'mnist-sample'?)"],
-    ['idx:', "unknown data source 'idx:': expected mnist-sample, idx:DIR, nndl-json:FILE (did you mean 'idx'?)"],
+    [
+      'mnist-sampel',
+      "unknown data source 'mnist-sampel': expected mnist-sample, idx:DIR, nndl-json:FILE (did you mean 'mnist-sample'?)",
+    ],
+    [
+      'idx:',
+      "unknown data source 'idx:': expected mnist-sample, idx:DIR, nndl-json:FILE (did you mean 'idx'?)",
+    ],
     ['nndl:x.json', "unknown data source 'nndl:x.json': expected mnist-sample, idx:DIR, nndl-json:FILE"],
   ])('rejects %j', (source, message) => {
     expect(() => parseDataSource(source)).toThrow(new DataError(message));

@@ -13,15 +13,20 @@ describe('the fast reader of the mnist package files', () => {
   });
 
   it('reads plain decimals exactly', () => {
-    expect(Array.from(scanDigitBytes('{ "data": [0, 1, 0.2, 0.624, 1.0, 0.001960784313725] }\n') ?? [])).toEqual([
-      0, 255, 51, 159, 255, 0,
-    ]);
+    expect(
+      Array.from(scanDigitBytes('{ "data": [0, 1, 0.2, 0.624, 1.0, 0.001960784313725] }\n') ?? []),
+    ).toEqual([0, 255, 51, 159, 255, 0]);
   });
 
-  it.each(['{"data": [1e-3]}', '{"data": [-0.5]}', '{"data": [2]}', '{"data": [0.5,]}', '{"x": [0.5]}', '{"data": [0.5]} x', '[0.5]'])(
-    'leaves %j to the validating JSON.parse path',
-    (text) => {
-      expect(scanDigitBytes(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '{"data": [1e-3]}',
+    '{"data": [-0.5]}',
+    '{"data": [2]}',
+    '{"data": [0.5,]}',
+    '{"x": [0.5]}',
+    '{"data": [0.5]} x',
+    '[0.5]',
+  ])('leaves %j to the validating JSON.parse path', (text) => {
+    expect(scanDigitBytes(text)).toBeUndefined();
+  });
 });

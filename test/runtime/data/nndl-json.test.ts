@@ -33,7 +33,12 @@ function errorOf(f: () => unknown): DataError {
 }
 
 function parse(value: unknown, counts: [number, number, number] = [2, 1, 1]) {
-  return parseNndlJson(typeof value === 'string' ? value : JSON.stringify(value), 'new_mnist.json', counts, 10);
+  return parseNndlJson(
+    typeof value === 'string' ? value : JSON.stringify(value),
+    'new_mnist.json',
+    counts,
+    10,
+  );
 }
 
 describe('nndl-json', () => {
@@ -67,18 +72,26 @@ describe('nndl-json', () => {
   it('reports malformed JSON at file:line:col', () => {
     const text = '[\n  [[[1, 2,\n    3]], [0]],\n  [[], []] }';
     const e = errorOf(() => parse(text));
-    expect(e.message).toBe("new_mnist.json:4:12: invalid JSON: expected ',' or ']' after an array element, found '}' (in [1])");
+    expect(e.message).toBe(
+      "new_mnist.json:4:12: invalid JSON: expected ',' or ']' after an array element, found '}' (in [1])",
+    );
     expect(e.offset).toBe(text.indexOf('}'));
   });
 
   it.each([
     ['[1, 2,]', "new_mnist.json:1:7: invalid JSON: expected a value, found ']' (in [2])"],
-    ['[[1], [2]', "new_mnist.json:1:10: invalid JSON: expected ',' or ']' after an array element, found end of file (in [1])"],
+    [
+      '[[1], [2]',
+      "new_mnist.json:1:10: invalid JSON: expected ',' or ']' after an array element, found end of file (in [1])",
+    ],
     ['', 'new_mnist.json:1:1: invalid JSON: unexpected end of file: a value is missing'],
     ['[01]', 'new_mnist.json:1:2: invalid JSON: numbers must not have leading zeros (in [0])'],
     ['[1]\n\nx', "new_mnist.json:3:1: invalid JSON: unexpected 'x' after the end of the JSON value"],
     ['{"a" 1}', "new_mnist.json:1:6: invalid JSON: expected ':' after a property name, found '1'"],
-    ['\ufeff[]', 'new_mnist.json:1:1: invalid JSON: the file starts with a byte-order mark (BOM), which JSON does not allow'],
+    [
+      '\ufeff[]',
+      'new_mnist.json:1:1: invalid JSON: the file starts with a byte-order mark (BOM), which JSON does not allow',
+    ],
   ])('locates the syntax error in %j', (text, message) => {
     expect(errorOf(() => parse(text)).message).toBe(message);
   });
@@ -88,7 +101,9 @@ describe('nndl-json', () => {
     const at = d.indexOf('],[1,') + 3; // the first pixel of train sample 1
     const text = `${d.slice(0, at)}NaN${d.slice(at + 1)}`;
     const e = errorOf(() => parse(text));
-    expect(e.message).toBe(`new_mnist.json:1:${at + 1}: train sample 1 ([0][0][1][0]) is NaN, expected a pixel value 0..255`);
+    expect(e.message).toBe(
+      `new_mnist.json:1:${at + 1}: train sample 1 ([0][0][1][0]) is NaN, expected a pixel value 0..255`,
+    );
     expect(at + 1).toBe(2787);
     expect(text.slice(e.offset, (e.offset ?? 0) + 3)).toBe('NaN');
   });
@@ -108,7 +123,9 @@ describe('nndl-json', () => {
     expect(errorOf(() => parse(d)).message).toBe('new_mnist.json: [0][0][1] has 783 values, expected 784');
     const rows = dataset([1, 1, 1]) as [unknown, unknown, [unknown[], number[]]];
     rows[2][0][0] = Array.from({ length: 28 }, (_, y) => Array.from({ length: y === 5 ? 27 : 28 }, () => 0));
-    expect(errorOf(() => parse(rows, [1, 1, 1])).message).toBe('new_mnist.json: [2][0][0][5] has 27 values, expected 28');
+    expect(errorOf(() => parse(rows, [1, 1, 1])).message).toBe(
+      'new_mnist.json: [2][0][0][5] has 27 values, expected 28',
+    );
   });
 
   it('reports non-numbers, out-of-range pixels and bad labels by sample', () => {
@@ -118,16 +135,22 @@ describe('nndl-json', () => {
       'new_mnist.json: train sample 1: [0][0][1][17] is a string "12", expected a number 0..255',
     );
     d[0][0][1]![17] = null;
-    expect(errorOf(() => parse(d)).message).toBe('new_mnist.json: train sample 1: [0][0][1][17] is null, expected a number 0..255');
+    expect(errorOf(() => parse(d)).message).toBe(
+      'new_mnist.json: train sample 1: [0][0][1][17] is null, expected a number 0..255',
+    );
     d[0][0][1]![17] = 256;
-    expect(errorOf(() => parse(d)).message).toBe('new_mnist.json: train sample 1: [0][0][1][17] is 256, outside 0..255');
+    expect(errorOf(() => parse(d)).message).toBe(
+      'new_mnist.json: train sample 1: [0][0][1][17] is 256, outside 0..255',
+    );
     d[0][0][1]![17] = 1;
     d[0][1][0] = 10;
     expect(errorOf(() => parse(d)).message).toBe(
       'new_mnist.json: train sample 0: label [0][1][0] is the number 10, expected an integer 0..9',
     );
     d[0][1][0] = 2.5;
-    expect(errorOf(() => parse(d)).message).toContain('label [0][1][0] is the number 2.5, expected an integer 0..9');
+    expect(errorOf(() => parse(d)).message).toContain(
+      'label [0][1][0] is the number 2.5, expected an integer 0..9',
+    );
   });
 
   it('reports 1e999 (which JSON.parse turns into Infinity) as a bad pixel', () => {
@@ -157,20 +180,40 @@ describe('nndl-json', () => {
     writeFileSync(file, JSON.stringify(dataset([2, 2, 2])));
     const [train] = await readNndlJson(file, [2, 2, 2], 10);
     expect(train.images.count).toBe(2);
-    await expect(readNndlJson(join(dir, 'nope.json'), [1, 1, 1], 10)).rejects.toThrow(`${join(dir, 'nope.json')}: no such file`);
+    await expect(readNndlJson(join(dir, 'nope.json'), [1, 1, 1], 10)).rejects.toThrow(
+      `${join(dir, 'nope.json')}: no such file`,
+    );
   });
 });
 
 describe('findJsonProblem', () => {
   it('accepts what JSON.parse accepts', () => {
-    for (const text of ['[]', '{}', ' [1, -2.5e+3, "a\\"b\\u00e9", true, false, null, {"k": [{}]}] ', '0', '"x"']) {
+    for (const text of [
+      '[]',
+      '{}',
+      ' [1, -2.5e+3, "a\\"b\\u00e9", true, false, null, {"k": [{}]}] ',
+      '0',
+      '"x"',
+    ]) {
       expect(() => JSON.parse(text)).not.toThrow();
       expect(findJsonProblem(text)).toBeUndefined();
     }
   });
 
   it('rejects what JSON.parse rejects', () => {
-    for (const text of ['[1,]', '[-]', '[1.]', '[1e]', '{"a":1,}', '"a\nb"', '"\\x"', '[tru]', "['a']", '[.5]', 'nul']) {
+    for (const text of [
+      '[1,]',
+      '[-]',
+      '[1.]',
+      '[1e]',
+      '{"a":1,}',
+      '"a\nb"',
+      '"\\x"',
+      '[tru]',
+      "['a']",
+      '[.5]',
+      'nul',
+    ]) {
       expect(() => JSON.parse(text)).toThrow();
       expect(findJsonProblem(text)).toBeDefined();
     }

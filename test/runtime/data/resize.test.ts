@@ -15,7 +15,10 @@ interface FixtureCase {
 }
 
 // Made by test/fixtures/data/make-pil-resize-fixture.py with Debian's Pillow; see the script for how.
-const fixture = JSON.parse(readFileSync('test/fixtures/data/pil-resize.json', 'utf8')) as { generator: string; cases: FixtureCase[] };
+const fixture = JSON.parse(readFileSync('test/fixtures/data/pil-resize.json', 'utf8')) as {
+  generator: string;
+  cases: FixtureCase[];
+};
 
 describe('Pillow bilinear resize', () => {
   it('has the fixture it is checked against', () => {
@@ -40,7 +43,11 @@ describe('Pillow bilinear resize', () => {
     for (const c of fixture.cases.filter((c) => c.normalized)) {
       expect(Array.from(c.expected, (v) => table[v])).toEqual(c.normalized);
     }
-    expect([table[0], table[255], table[128]]).toEqual([-1, 1, Math.fround(Math.fround(Math.fround(128 / 255) - 0.5) / 0.5)]);
+    expect([table[0], table[255], table[128]]).toEqual([
+      -1,
+      1,
+      Math.fround(Math.fround(Math.fround(128 / 255) - 0.5) / 0.5),
+    ]);
   });
 
   it('uses Pillow coefficients: 28 -> 32 edge outputs read one input, weights sum to 2^22', () => {

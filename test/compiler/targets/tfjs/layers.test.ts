@@ -76,6 +76,26 @@ describe('flatten', () => {
   });
 });
 
+describe('serialization', () => {
+  it('round-trips the topology through JSON with the registered custom layers', async () => {
+    const ir = zoo();
+    const model = buildModel(ir, { seed: 2 });
+    const topology = model.toJSON(null, false) as tf.io.ModelJSON['modelTopology'];
+    const copy = await tf.models.modelFromJSON({ modelTopology: topology });
+    expect(copy.layers.map((l) => [l.name, l.getClassName()])).toEqual(
+      model.layers.map((l) => [l.name, l.getClassName()]),
+    );
+    copy.setWeights(model.getWeights());
+    const x = tf.tensor(uniform(4 * 81, rng(3)), [1, 4, 9, 9]);
+    const a = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    const b = tf.tidy(() => (copy.predict(x) as tf.Tensor).dataSync());
+    expect(Array.from(b)).toEqual(Array.from(a));
+    x.dispose();
+    copy.dispose();
+    model.dispose();
+  });
+});
+
 describe('training', () => {
   it('trains every layer form (grouped, depthwise, dilated convs, custom ELU, BN1d, dropout): all weights get gradients', () => {
     const ir = zoo();

@@ -35,8 +35,8 @@ function hostile(): IrNetwork {
   b.conv(HOSTILE_PATH, 'input', { out: 3, kernel: 3, padding: 1 });
   b.bn('m.bn"\\\n\u2029process.exit(5)', HOSTILE_PATH);
   b.act('m.*/process.exit(6)/*', 'm.bn"\\\n\u2029process.exit(5)', 'relu');
-  b.flatten('m.${process.exit(7)}', 'm.*/process.exit(6)/*');
-  b.linear('m.constructor', 'm.${process.exit(7)}', 2);
+  b.flatten('${process.exit(7)}', 'm.*/process.exit(6)/*');
+  b.linear('m.constructor', '${process.exit(7)}', 2);
   b.linear('m.delete', 'm.constructor', 2);
   return b.build();
 }
