@@ -74,7 +74,8 @@ export function validateTrainConfig(config: TrainConfig): string[] {
   };
   positiveInt('epochs', config.epochs);
   positiveInt('batch size', config.batchSize);
-  if (!Number.isFinite(config.lr) || config.lr <= 0) problems.push(`learning rate must be a finite number > 0, not ${config.lr}`);
+  if (!Number.isFinite(config.lr) || config.lr <= 0)
+    problems.push(`learning rate must be a finite number > 0, not ${config.lr}`);
   if (!Number.isFinite(config.momentum) || config.momentum < 0 || config.momentum >= 1)
     problems.push(`momentum must be in [0, 1), not ${config.momentum}`);
   finiteNonNegative('weight decay', config.weightDecay);
@@ -84,7 +85,8 @@ export function validateTrainConfig(config: TrainConfig): string[] {
   const s = config.schedule;
   if (s.kind === 'step') {
     positiveInt('the schedule step (epochs)', s.stepEpochs);
-    if (!Number.isFinite(s.gamma) || s.gamma <= 0) problems.push(`the schedule gamma must be a finite number > 0, not ${s.gamma}`);
+    if (!Number.isFinite(s.gamma) || s.gamma <= 0)
+      problems.push(`the schedule gamma must be a finite number > 0, not ${s.gamma}`);
   } else if (s.kind === 'cosine') {
     if (!Number.isFinite(s.minLr) || s.minLr < 0 || s.minLr > config.lr)
       problems.push(`the minimum learning rate must be in [0, lr], not ${s.minLr}`);
@@ -121,7 +123,9 @@ export function learningRateAt(config: TrainConfig, globalStep: number, stepsInE
     case 'cosine': {
       const last = config.epochs * stepsInEpoch - 1;
       if (last <= 0) return config.lr;
-      return s.minLr + ((config.lr - s.minLr) * (1 + Math.cos((Math.PI * Math.min(globalStep, last)) / last))) / 2;
+      return (
+        s.minLr + ((config.lr - s.minLr) * (1 + Math.cos((Math.PI * Math.min(globalStep, last)) / last))) / 2
+      );
     }
   }
 }

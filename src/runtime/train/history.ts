@@ -66,7 +66,12 @@ export function emptyHistory(): TrainHistory {
 
 /** A deep copy, so a snapshot handed to a hook does not change as training continues. */
 export function copyHistory(h: TrainHistory): TrainHistory {
-  return { steps: [...h.steps], logged: [...h.logged], evaluations: [...h.evaluations], epochs: [...h.epochs] };
+  return {
+    steps: [...h.steps],
+    logged: [...h.logged],
+    evaluations: [...h.evaluations],
+    epochs: [...h.epochs],
+  };
 }
 
 /**

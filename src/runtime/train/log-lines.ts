@@ -23,7 +23,13 @@ export function formatFixed(x: number, digits: number): string {
 }
 
 /** `[Train] epoch: 0/5, step: 15/80, loss: 1.11440` */
-export function trainLine(epoch: number, epochs: number, globalStep: number, totalSteps: number, loss: number): string {
+export function trainLine(
+  epoch: number,
+  epochs: number,
+  globalStep: number,
+  totalSteps: number,
+  loss: number,
+): string {
   return `[Train] epoch: ${epoch}/${epochs}, step: ${globalStep}/${totalSteps}, loss: ${formatFixed(loss, 5)}`;
 }
 

@@ -61,7 +61,8 @@ export interface RunMetrics {
 /** The best evaluation in `history` under RunnerV3's rule (the last one flagged as an improvement), or null. */
 export function bestOf(history: TrainHistory): BestRecord | null {
   let best: BestRecord | null = null;
-  for (const e of history.evaluations) if (e.improved) best = { step: e.step, epoch: e.epoch, score: e.score, loss: e.loss };
+  for (const e of history.evaluations)
+    if (e.improved) best = { step: e.step, epoch: e.epoch, score: e.score, loss: e.loss };
   return best;
 }
 

@@ -69,10 +69,15 @@ export function trainableWeightNames(model: tf.LayersModel): string[] {
 }
 
 /** Copies the optimizer's state out of tfjs (the data are copies; nothing is left to dispose). */
-export async function saveOptimizerState(optimizer: tf.Optimizer, kind: OptimizerKind, model: tf.LayersModel): Promise<OptimizerState> {
+export async function saveOptimizerState(
+  optimizer: tf.Optimizer,
+  kind: OptimizerKind,
+  model: tf.LayersModel,
+): Promise<OptimizerState> {
   const weights = await optimizer.getWeights();
   const [iter, ...rest] = weights;
-  if (!iter || iter.name !== 'iter') throw new Error('optimizer state: tfjs did not return the iteration count first');
+  if (!iter || iter.name !== 'iter')
+    throw new Error('optimizer state: tfjs did not return the iteration count first');
   const iterations = (await iter.tensor.data())[0] ?? 0;
   // getWeights creates a fresh scalar for the count; the slots are the optimizer's own variables.
   iter.tensor.dispose();
@@ -101,22 +106,28 @@ export async function restoreOptimizerState(
   kind: OptimizerKind,
   model: tf.LayersModel,
 ): Promise<void> {
-  if (state.kind !== kind) throw new Error(`the checkpoint holds ${state.kind} optimizer state, but the run uses ${kind}`);
+  if (state.kind !== kind)
+    throw new Error(`the checkpoint holds ${state.kind} optimizer state, but the run uses ${kind}`);
   if (!Number.isSafeInteger(state.iterations) || state.iterations < 0)
     throw new Error(`optimizer state: bad iteration count ${state.iterations}`);
   const names = state.slots.size === 0 ? [] : slotNames(kind, trainableWeightNames(model));
   const shapes = new Map<string, readonly number[]>();
-  for (const w of model.trainableWeights) for (const slot of SLOTS[kind]) shapes.set(`${w.originalName}/${slot}`, w.shape as number[]);
+  for (const w of model.trainableWeights)
+    for (const slot of SLOTS[kind]) shapes.set(`${w.originalName}/${slot}`, w.shape as number[]);
   for (const name of state.slots.keys())
     if (!shapes.has(name)) throw new Error(`optimizer state: slot '${name}' does not belong to this network`);
-  const tensors: { name: string; tensor: tf.Tensor }[] = [{ name: 'iter', tensor: tf.scalar(state.iterations, 'int32') }];
+  const tensors: { name: string; tensor: tf.Tensor }[] = [
+    { name: 'iter', tensor: tf.scalar(state.iterations, 'int32') },
+  ];
   try {
     for (const name of names) {
       const saved = state.slots.get(name);
       if (!saved) throw new Error(`optimizer state: slot '${name}' is missing`);
       const want = shapes.get(name) ?? [];
       if (saved.shape.length !== want.length || saved.shape.some((d, i) => d !== want[i]))
-        throw new Error(`optimizer state: slot '${name}' has shape [${saved.shape.join(', ')}], expected [${want.join(', ')}]`);
+        throw new Error(
+          `optimizer state: slot '${name}' has shape [${saved.shape.join(', ')}], expected [${want.join(', ')}]`,
+        );
       tensors.push({ name, tensor: tf.tensor(saved.data, [...saved.shape], 'float32') });
     }
     // The optimizer turns each tensor into its own variable (sharing the data), so ours can go afterwards.

@@ -232,6 +232,23 @@ describe('stopping', () => {
     }
   });
 
+  it('stops when weights due for saving are no longer finite (BN running variance overflowing), saving nothing', async () => {
+    const saves: string[] = [];
+    const out = await train({
+      model: buildModel(ir, { seed: 1 }),
+      ir,
+      train: trainSet,
+      dev: devSet,
+      config: { ...config, lr: 1e5 },
+      hooks: { saveBest: () => void saves.push('best'), saveLast: () => void saves.push('last') },
+    });
+    expect(out.status).toBe('diverged');
+    // The first evaluation (step 5) improves on 0, so the model is due for saving, and is found broken.
+    expect(out.divergence).toMatchObject({ cause: 'weights', epoch: 0, stepInEpoch: 5, globalStep: 5, tensor: { name: 'body.1.running_var', index: 0 } });
+    expect(Number.isFinite(out.divergence?.loss)).toBe(true);
+    expect(saves).toEqual([]);
+  });
+
   it('on abort finishes the step, hands out a mid-epoch snapshot, and resuming from it matches an uninterrupted run exactly', async () => {
     const run = { ...config, optimizer: 'momentum' as const, lr: 0.05 };
     const straight = buildModel(ir, { seed: 5 });
