@@ -2,7 +2,9 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'generated/**', 'test/fixtures/**', 'runs/**', 'native/build/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'generated/**', 'test/fixtures/**', 'runs/**', 'native/build/**'],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

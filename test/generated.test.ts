@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { CODE_TARGETS, generateTarget } from '../src/compiler/targets/index.js';
 import { compileIr } from './support/compile.js';
 
-const specs = fs.readdirSync('specs').filter((f) => f.endsWith('.yaml')).sort();
+const specs = fs
+  .readdirSync('specs')
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('generated/ matches netspec compile', () => {
   for (const spec of specs)
@@ -19,6 +22,9 @@ describe('generated/ matches netspec compile', () => {
         const onDisk = fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
         expect(onDisk, `${dir}: run npm run generate`).toEqual([...files.keys()].sort());
         for (const [name, content] of files)
-          expect(fs.readFileSync(path.join(dir, name), 'utf8'), `${dir}/${name} drifted: run npm run generate`).toBe(content);
+          expect(
+            fs.readFileSync(path.join(dir, name), 'utf8'),
+            `${dir}/${name} drifted: run npm run generate`,
+          ).toBe(content);
       });
 });

@@ -26,7 +26,8 @@ function collect(value: string, previous: string[]): string[] {
 /** Parses a positive integer option, or throws commander's invalid-argument error. */
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, found '${value}'`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive integer, found '${value}'`);
   return n;
 }
 

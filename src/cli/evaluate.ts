@@ -5,7 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { describeIrChange, hashIr, loadCheckpoint, type LoadedCheckpoint } from '../runtime/checkpoint/index.js';
+import {
+  describeIrChange,
+  hashIr,
+  loadCheckpoint,
+  type LoadedCheckpoint,
+} from '../runtime/checkpoint/index.js';
 import type { RunConfig } from '../runtime/train/config.js';
 import { formatFixed, testLine } from '../runtime/train/log-lines.js';
 import { compileOrReport, parsePositiveInt, withSpecOptions, type SpecOptions } from './common.js';
@@ -27,11 +32,18 @@ export function registerEvaluate(program: Command, io: CliIo, setExit: (code: nu
       .command('evaluate')
       .description("evaluate a checkpoint on the test (or dev) split of its run's data")
       .argument('<spec>', 'spec file (.yaml or .net)')
-      .requiredOption('--checkpoint <dir>', 'a checkpoint folder (checkpoints/best, checkpoints/last) or a run folder (uses its best)')
+      .requiredOption(
+        '--checkpoint <dir>',
+        'a checkpoint folder (checkpoints/best, checkpoints/last) or a run folder (uses its best)',
+      )
       .option('--data <source>', "data source (default: the run's)")
       .addOption(new Option('--split <split>', 'which split').choices(['test', 'dev']).default('test'))
       .option('--backend <name>', 'where tfjs runs: auto | tensorflow | native | wasm | cpu', 'auto')
-      .option('--batch-size <n>', "examples per batch (default: the run's; the loss is a mean of batch means)", parsePositiveInt),
+      .option(
+        '--batch-size <n>',
+        "examples per batch (default: the run's; the loss is a mean of batch means)",
+        parsePositiveInt,
+      ),
   ).action(async (spec: string, options: EvaluateOptions) => {
     setExit(await evaluateCommand(spec, options, io));
   });
@@ -73,7 +85,9 @@ async function evaluateCommand(spec: string, options: EvaluateOptions, io: CliIo
   const runtime = await loadRuntime();
   let backend;
   try {
-    backend = await runtime.backends.selectBackend(options.backend as Parameters<typeof runtime.backends.selectBackend>[0]);
+    backend = await runtime.backends.selectBackend(
+      options.backend as Parameters<typeof runtime.backends.selectBackend>[0],
+    );
   } catch (e) {
     throw asUserError(e);
   }
@@ -90,7 +104,8 @@ async function evaluateCommand(spec: string, options: EvaluateOptions, io: CliIo
   io.stdout(`checkpoint: ${describeCheckpoint(checkpoint)}\n`);
   const model = runtime.target.buildModel(ir, { seed: 0 });
   const diagnostics = runtime.target.setStateDict(model, ir, checkpoint.weights);
-  if (diagnostics.length) throw new UserError(`${checkpoint.dir}: ${diagnostics.map((d) => d.message).join('; ')}`);
+  if (diagnostics.length)
+    throw new UserError(`${checkpoint.dir}: ${diagnostics.map((d) => d.message).join('; ')}`);
   const split = options.split === 'dev' ? data.dev : data.test;
   const result = runtime.trainer.evaluate(model, ir, split, options.batchSize ?? saved.training.batchSize);
   model.dispose();

@@ -36,7 +36,11 @@ export class UserError extends Error {
  * failure leaves either the old folder or the new one, never a mix. An existing non-empty `dir` is replaced
  * only with `force`.
  */
-export function writeFolderAtomically(dir: string, files: ReadonlyMap<string, string | Uint8Array>, force: boolean): void {
+export function writeFolderAtomically(
+  dir: string,
+  files: ReadonlyMap<string, string | Uint8Array>,
+  force: boolean,
+): void {
   const target = path.resolve(dir);
   const exists = fs.existsSync(target);
   if (exists && !fs.statSync(target).isDirectory()) throw new UserError(`${dir} exists and is not a folder`);
@@ -50,7 +54,8 @@ export function writeFolderAtomically(dir: string, files: ReadonlyMap<string, st
     temp = fs.mkdtempSync(path.join(parent, `.${base}.tmp-`));
     for (const [name, content] of files) {
       const file = path.join(temp, name);
-      if (!file.startsWith(temp + path.sep)) throw new Error(`internal: output name '${name}' leaves its folder`);
+      if (!file.startsWith(temp + path.sep))
+        throw new Error(`internal: output name '${name}' leaves its folder`);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, content);
     }
@@ -64,7 +69,9 @@ export function writeFolderAtomically(dir: string, files: ReadonlyMap<string, st
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'ENOSPC' || code === 'EROFS')
-      throw new UserError(`cannot write ${dir}: ${code === 'ENOSPC' ? 'no space left on device' : 'permission denied'}`);
+      throw new UserError(
+        `cannot write ${dir}: ${code === 'ENOSPC' ? 'no space left on device' : 'permission denied'}`,
+      );
     throw e;
   } finally {
     if (temp) fs.rmSync(temp, { recursive: true, force: true });

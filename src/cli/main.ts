@@ -18,7 +18,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     exitCode = Math.max(exitCode, code);
   };
   const program = new Command('netspec')
-    .description('Declarative model-spec compiler: specs to TensorFlow.js models, code, reports and training runs.')
+    .description(
+      'Declarative model-spec compiler: specs to TensorFlow.js models, code, reports and training runs.',
+    )
     .exitOverride()
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
@@ -28,13 +30,19 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   registerRun(program, io, setExit);
   registerEvaluate(program, io, setExit);
   registerPredict(program, io, setExit);
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  for (const command of program.commands)
+    command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return 0;
       return 1;
     }
     if (e instanceof UserError) {

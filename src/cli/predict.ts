@@ -13,7 +13,12 @@ import { hasErrors, type Diagnostic } from '../diagnostics.js';
 import { BACKEND_NAMES, selectBackend, type BackendName } from '../runtime/backends/index.js';
 import { loadCheckpoint } from '../runtime/checkpoint/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../runtime/weights/safetensors.js';
-import { exportStateDict, importStateDict, parseWeightMap, type WeightMap } from '../runtime/weights/state-dict-io.js';
+import {
+  exportStateDict,
+  importStateDict,
+  parseWeightMap,
+  type WeightMap,
+} from '../runtime/weights/state-dict-io.js';
 import { compileOrReport, withSpecOptions, type SpecOptions } from './common.js';
 import { UserError, type CliIo } from './io.js';
 import { renderDiagnostics } from './render.js';
@@ -38,7 +43,9 @@ function readBytes(file: string, what: string): Uint8Array {
   try {
     return fs.readFileSync(file);
   } catch (e) {
-    throw new UserError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UserError(
+      `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 
@@ -46,11 +53,19 @@ function readBytes(file: string, what: string): Uint8Array {
 function stopOn(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, io: CliIo): void {
   if (!diagnostics.length) return;
   io.stderr(renderDiagnostics(diagnostics, sources));
-  if (hasErrors(diagnostics)) throw new UserError(`${diagnostics.filter((d) => d.severity === 'error').length} error(s); nothing was written`);
+  if (hasErrors(diagnostics))
+    throw new UserError(
+      `${diagnostics.filter((d) => d.severity === 'error').length} error(s); nothing was written`,
+    );
 }
 
 /** Reads a weights file (and map) into a state dict for `ir`, or throws a UserError naming every bad tensor. */
-export function loadWeights(ir: IrNetwork, weightsFile: string, mapFile: string | undefined, io: CliIo): StateDict {
+export function loadWeights(
+  ir: IrNetwork,
+  weightsFile: string,
+  mapFile: string | undefined,
+  io: CliIo,
+): StateDict {
   let map: WeightMap = { rules: [], ignore: [] };
   if (mapFile !== undefined) {
     const text = new TextDecoder().decode(readBytes(mapFile, 'map'));
@@ -71,9 +86,15 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
       .command('predict')
       .description('run the network in inference mode (BN running statistics) on an NCHW float32 tensor')
       .argument('<spec>', 'spec file (.yaml or .net)')
-      .requiredOption('--weights <file>', 'PyTorch-style state dict (.safetensors): names are layer paths, or mapped')
+      .requiredOption(
+        '--weights <file>',
+        'PyTorch-style state dict (.safetensors): names are layer paths, or mapped',
+      )
       .option('--map <file>', "rename map for a foreign model's tensor names (YAML: rename: [{from, to}])")
-      .requiredOption('--input <file>', "safetensors file with a float32 tensor 'input' of shape [N, C, H, W]")
+      .requiredOption(
+        '--input <file>',
+        "safetensors file with a float32 tensor 'input' of shape [N, C, H, W]",
+      )
       .option('--output <file>', "where to write the logits as tensor 'output' (default: print them as JSON)")
       .addOption(new Option('--backend <name>', 'where tfjs runs').choices(BACKEND_NAMES).default('auto')),
   ).action(async (spec: string, options: PredictOptions) => {
@@ -83,16 +104,25 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
       const dict = loadWeights(ir, options.weights, options.map, io);
       const inputs = decodeSafetensors(readBytes(options.input, 'input'), options.input);
       const x = inputs.tensors.get('input');
-      if (!x) throw new UserError(`${options.input}: no tensor named 'input' (found: ${[...inputs.tensors.keys()].join(', ') || 'none'})`);
+      if (!x)
+        throw new UserError(
+          `${options.input}: no tensor named 'input' (found: ${[...inputs.tensors.keys()].join(', ') || 'none'})`,
+        );
       const want = ir.inputShape;
-      if (x.dtype !== 'F32' || x.shape.length !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d))
+      if (
+        x.dtype !== 'F32' ||
+        x.shape.length !== want.length + 1 ||
+        want.some((d, i) => x.shape[i + 1] !== d)
+      )
         throw new UserError(
           `${options.input}: tensor 'input' is ${x.dtype} [${x.shape.join(', ')}], expected F32 [N, ${want.join(', ')}]`,
         );
       await selectBackend(options.backend);
       const model = buildModel(ir, { seed: 0 });
       stopOn(setStateDict(model, ir, dict), new Map(), io);
-      const logits = tf.tidy(() => model.predict(tf.tensor(x.data as Float32Array, x.shape, 'float32')) as tf.Tensor);
+      const logits = tf.tidy(
+        () => model.predict(tf.tensor(x.data as Float32Array, x.shape, 'float32')) as tf.Tensor,
+      );
       const data = new Float32Array(await logits.data());
       const shape = logits.shape;
       logits.dispose();
@@ -101,7 +131,10 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
         io.stdout(JSON.stringify({ shape, output: Array.from(data) }) + '\n');
         return;
       }
-      writeFileAtomic.sync(options.output, asBuffer(encodeSafetensors(new Map([['output', { dtype: 'F32', shape, data }]]))));
+      writeFileAtomic.sync(
+        options.output,
+        asBuffer(encodeSafetensors(new Map([['output', { dtype: 'F32', shape, data }]]))),
+      );
       io.stdout(`wrote ${options.output}: output [${shape.join(', ')}] (logits, float32)\n`);
     } catch (e) {
       throw asUserError(e);
@@ -111,7 +144,9 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
   withSpecOptions(
     program
       .command('export-weights')
-      .description("write a checkpoint's weights as a PyTorch state dict (.safetensors) for the generated module")
+      .description(
+        "write a checkpoint's weights as a PyTorch state dict (.safetensors) for the generated module",
+      )
       .argument('<spec>', 'spec file (.yaml or .net)')
       .requiredOption('--checkpoint <dir>', 'a checkpoint folder (runs/NAME/checkpoints/best)')
       .requiredOption('-o, --output <file>', 'the .safetensors file to write'),
@@ -121,8 +156,13 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
     try {
       const checkpoint = loadCheckpoint(options.checkpoint);
       const tensors = exportStateDict(checkpoint.weights, ir, checkpoint.meta.optimizer?.iterations ?? 0);
-      writeFileAtomic.sync(options.output, asBuffer(encodeSafetensors(tensors, { format: 'pt', network: ir.name })));
-      io.stdout(`wrote ${options.output}: ${tensors.size} tensors of '${ir.name}' (PyTorch layout and names)\n`);
+      writeFileAtomic.sync(
+        options.output,
+        asBuffer(encodeSafetensors(tensors, { format: 'pt', network: ir.name })),
+      );
+      io.stdout(
+        `wrote ${options.output}: ${tensors.size} tensors of '${ir.name}' (PyTorch layout and names)\n`,
+      );
     } catch (e) {
       throw asUserError(e);
     }

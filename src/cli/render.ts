@@ -2,7 +2,10 @@
 import { LineMap, type Diagnostic } from '../diagnostics.js';
 
 /** Formats each diagnostic with its source line when the source is known. */
-export function renderDiagnostics(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>): string {
+export function renderDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  sources: ReadonlyMap<string, string>,
+): string {
   const maps = new Map<string, LineMap>();
   const out: string[] = [];
   for (const d of diagnostics) {
@@ -22,7 +25,9 @@ export function renderDiagnostics(diagnostics: readonly Diagnostic[], sources: R
         const gutter = `${span.line} | `;
         const width = Math.max(1, Math.min(span.endOffset - span.offset, line.length - span.col + 1));
         out.push(`${gutter}${line}`);
-        out.push(`${' '.repeat(gutter.length - 2)}| ${' '.repeat(Math.max(0, span.col - 1))}${'^'.repeat(width)}`);
+        out.push(
+          `${' '.repeat(gutter.length - 2)}| ${' '.repeat(Math.max(0, span.col - 1))}${'^'.repeat(width)}`,
+        );
       }
     }
     if (d.hint) out.push(`  hint: ${d.hint}`);

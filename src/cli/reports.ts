@@ -15,7 +15,11 @@ export function registerReports(program: Command, io: CliIo, setExit: (code: num
       .command('summary')
       .description('layer table: output shapes and parameter counts')
       .argument('<spec>', 'spec file (.yaml or .net)')
-      .addOption(new Option('--format <format>', 'table conventions').choices(['torchsummary', 'keras', 'json']).default('torchsummary'))
+      .addOption(
+        new Option('--format <format>', 'table conventions')
+          .choices(['torchsummary', 'keras', 'json'])
+          .default('torchsummary'),
+      )
       .option('--json', 'same as --format json'),
   ).action(async (spec: string, options: FormatOptions) => {
     const ir = compileOrReport(spec, options, io);
@@ -28,7 +32,11 @@ export function registerReports(program: Command, io: CliIo, setExit: (code: num
       .command('stat')
       .description('per-layer FLOPs, memory and parameters (torchstat conventions)')
       .argument('<spec>', 'spec file (.yaml or .net)')
-      .addOption(new Option('--format <format>', 'table conventions').choices(['torchstat', 'json']).default('torchstat'))
+      .addOption(
+        new Option('--format <format>', 'table conventions')
+          .choices(['torchstat', 'json'])
+          .default('torchstat'),
+      )
       .option('--json', 'same as --format json'),
   ).action(async (spec: string, options: FormatOptions) => {
     const ir = compileOrReport(spec, options, io);

@@ -573,9 +573,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
 
     if (outcome.status === 'diverged' && outcome.divergence) {
       const dv = outcome.divergence;
-      run.writeMetrics(
-        metricsOf('diverged', outcome.history, shape, outcome.progress.elapsedMs, null, dv),
-      );
+      run.writeMetrics(metricsOf('diverged', outcome.history, shape, outcome.progress.elapsedMs, null, dv));
       const kept = lastSaved
         ? `${run.lastDir} (${describePoint(lastSaved)}) is the last good checkpoint`
         : 'no checkpoint was written before it';
@@ -618,7 +616,9 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
 
 /** Where a saved progress stands, in words: `end of epoch 0, step 16` or `epoch 2, step 37`. */
 function describePoint(p: TrainProgress): string {
-  return p.stepInEpoch === 0 && p.epoch > 0 ? `end of epoch ${p.epoch - 1}, step ${p.globalStep}` : `epoch ${p.epoch}, step ${p.globalStep}`;
+  return p.stepInEpoch === 0 && p.epoch > 0
+    ? `end of epoch ${p.epoch - 1}, step ${p.globalStep}`
+    : `epoch ${p.epoch}, step ${p.globalStep}`;
 }
 
 /** How many times the run was resumed before this session (from its metrics.json, if any). */

@@ -59,7 +59,13 @@ export function showValue(value: Value): string {
 
 /** The name of a value's type, for messages. */
 export function typeName(value: Value): string {
-  return value.t === 'int' ? 'integer' : value.t === 'float' ? 'number' : value.t === 'bool' ? 'boolean' : value.t;
+  return value.t === 'int'
+    ? 'integer'
+    : value.t === 'float'
+      ? 'number'
+      : value.t === 'bool'
+        ? 'boolean'
+        : value.t;
 }
 
 /** The type a parameter has: declared, else inferred from its default (int when there is neither). */
@@ -109,7 +115,12 @@ export function evaluate(expr: Expr, scope: Scope, diagnostics: Diagnostic[]): V
       const binding = scope.get(expr.name);
       if (!binding) {
         diagnostics.push(
-          error('UNKNOWN_PARAMETER', `unknown parameter '${expr.name}'`, expr.span, didYouMean(expr.name, scope.allNames())),
+          error(
+            'UNKNOWN_PARAMETER',
+            `unknown parameter '${expr.name}'`,
+            expr.span,
+            didYouMean(expr.name, scope.allNames()),
+          ),
         );
         return undefined;
       }
@@ -144,7 +155,11 @@ function typeError(span: Span, what: string, found: Value, diagnostics: Diagnost
   return undefined;
 }
 
-function evaluateBinary(expr: Extract<Expr, { kind: 'binary' }>, scope: Scope, diagnostics: Diagnostic[]): Value | undefined {
+function evaluateBinary(
+  expr: Extract<Expr, { kind: 'binary' }>,
+  scope: Scope,
+  diagnostics: Diagnostic[],
+): Value | undefined {
   const l = evaluate(expr.left, scope, diagnostics);
   const r = evaluate(expr.right, scope, diagnostics);
   if (!l || !r) return undefined;

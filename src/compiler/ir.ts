@@ -29,16 +29,7 @@ export interface IrParam {
 
 /** Activation functions, by their spec names. */
 export type ActivationKind =
-  | 'relu'
-  | 'relu6'
-  | 'leaky_relu'
-  | 'elu'
-  | 'selu'
-  | 'gelu'
-  | 'sigmoid'
-  | 'tanh'
-  | 'softplus'
-  | 'silu';
+  'relu' | 'relu6' | 'leaky_relu' | 'elu' | 'selu' | 'gelu' | 'sigmoid' | 'tanh' | 'softplus' | 'silu';
 
 /** Fields every node has. */
 interface NodeBase {

@@ -36,7 +36,9 @@ export const ACTIVATIONS: Readonly<Record<string, ActivationKind>> = {
 
 const window = (poolDefaults: boolean): readonly ArgSpec[] => [
   { name: 'kernel', type: 'pair', min: 1 },
-  poolDefaults ? { name: 'stride', type: 'pair', default: 'kernel', min: 1 } : { name: 'stride', type: 'pair', default: 1, min: 1 },
+  poolDefaults
+    ? { name: 'stride', type: 'pair', default: 'kernel', min: 1 }
+    : { name: 'stride', type: 'pair', default: 1, min: 1 },
   { name: 'padding', type: 'pair', default: 0, min: 0 },
 ];
 

@@ -128,7 +128,9 @@ class Lowering {
     const seen = new Set<string>();
     for (const decl of decls) {
       if (seen.has(decl.name)) {
-        this.diagnostics.push(error('DUPLICATE_NAME', `parameter '${decl.name}' is declared twice`, decl.nameSpan));
+        this.diagnostics.push(
+          error('DUPLICATE_NAME', `parameter '${decl.name}' is declared twice`, decl.nameSpan),
+        );
         continue;
       }
       seen.add(decl.name);
@@ -139,7 +141,12 @@ class Lowering {
       const raw = override?.value ?? defaultValue;
       if (!raw) {
         this.diagnostics.push(
-          error('MISSING_ARGUMENT', `network parameter '${decl.name}' has no value`, decl.nameSpan, `set it with --set ${decl.name}=...`),
+          error(
+            'MISSING_ARGUMENT',
+            `network parameter '${decl.name}' has no value`,
+            decl.nameSpan,
+            `set it with --set ${decl.name}=...`,
+          ),
         );
         continue;
       }
@@ -165,12 +172,18 @@ class Lowering {
   private inputShape(scope: Scope): Shape | undefined {
     const input = this.ast.input;
     if (!input) {
-      this.diagnostics.push(error('MISSING_KEY', `network '${this.ast.name}' has no input shape`, this.ast.nameSpan));
+      this.diagnostics.push(
+        error('MISSING_KEY', `network '${this.ast.name}' has no input shape`, this.ast.nameSpan),
+      );
       return undefined;
     }
     if (input.dims.length !== 3 && input.dims.length !== 1) {
       this.diagnostics.push(
-        error('BAD_INPUT_SHAPE', `input must be [C, H, W] or [F], found ${input.dims.length} dimensions`, input.span),
+        error(
+          'BAD_INPUT_SHAPE',
+          `input must be [C, H, W] or [F], found ${input.dims.length} dimensions`,
+          input.span,
+        ),
       );
       return undefined;
     }
@@ -181,7 +194,9 @@ class Lowering {
       dims.push(v);
     }
     if (numel(dims) > MAX_ACTIVATION) {
-      this.diagnostics.push(error('TOO_LARGE', `input [${dims.join(', ')}] has more than 2^31 elements`, input.span));
+      this.diagnostics.push(
+        error('TOO_LARGE', `input [${dims.join(', ')}] has more than 2^31 elements`, input.span),
+      );
       return undefined;
     }
     return dims;
@@ -191,11 +206,15 @@ class Lowering {
     const v = evaluate(expr, scope, this.diagnostics);
     if (!v) return undefined;
     if (v.t === 'float') {
-      this.diagnostics.push(error('NOT_INTEGER', `${what} must be a whole number, found ${showValue(v)}`, expr.span));
+      this.diagnostics.push(
+        error('NOT_INTEGER', `${what} must be a whole number, found ${showValue(v)}`, expr.span),
+      );
       return undefined;
     }
     if (v.t !== 'int') {
-      this.diagnostics.push(error('WRONG_TYPE', `${what} must be an integer, found ${typeName(v)} ${showValue(v)}`, expr.span));
+      this.diagnostics.push(
+        error('WRONG_TYPE', `${what} must be an integer, found ${typeName(v)} ${showValue(v)}`, expr.span),
+      );
       return undefined;
     }
     if (v.v <= 0) {
@@ -206,7 +225,14 @@ class Lowering {
   }
 
   /** Lowers a sequence of calls. In a module (`indexed`), unnamed items are named by position. */
-  private sequence(calls: readonly Call[], prefix: string, place: Place, start: Cursor, indexed: boolean, autoNames?: Map<Call, string>): Cursor {
+  private sequence(
+    calls: readonly Call[],
+    prefix: string,
+    place: Place,
+    start: Cursor,
+    indexed: boolean,
+    autoNames?: Map<Call, string>,
+  ): Cursor {
     let cursor = start;
     let index = 0;
     for (const call of calls) {
@@ -214,7 +240,11 @@ class Lowering {
       if (count === undefined) continue;
       if (call.name !== undefined && count > 1) {
         this.diagnostics.push(
-          error('BAD_VALUE', `a named layer cannot be repeated ('${call.name}' * ${count})`, call.repeat?.span ?? call.span),
+          error(
+            'BAD_VALUE',
+            `a named layer cannot be repeated ('${call.name}' * ${count})`,
+            call.repeat?.span ?? call.span,
+          ),
         );
         continue;
       }
@@ -268,7 +298,11 @@ class Lowering {
         name = names[position++];
         if (name === undefined) {
           this.diagnostics.push(
-            error('TOO_MANY_ARGUMENTS', `${what} takes at most ${names.length} positional argument${names.length === 1 ? '' : 's'}`, arg.span),
+            error(
+              'TOO_MANY_ARGUMENTS',
+              `${what} takes at most ${names.length} positional argument${names.length === 1 ? '' : 's'}`,
+              arg.span,
+            ),
           );
           ok = false;
           continue;
@@ -279,14 +313,17 @@ class Lowering {
             'UNKNOWN_ARGUMENT',
             `${what} has no argument '${name}'`,
             arg.nameSpan ?? arg.span,
-            didYouMean(name, names) ?? (names.length ? `its arguments are: ${names.join(', ')}` : `it takes no arguments`),
+            didYouMean(name, names) ??
+              (names.length ? `its arguments are: ${names.join(', ')}` : `it takes no arguments`),
           ),
         );
         ok = false;
         continue;
       }
       if (bound.has(name)) {
-        this.diagnostics.push(error('DUPLICATE_ARGUMENT', `argument '${name}' is given twice`, arg.nameSpan ?? arg.span));
+        this.diagnostics.push(
+          error('DUPLICATE_ARGUMENT', `argument '${name}' is given twice`, arg.nameSpan ?? arg.span),
+        );
         ok = false;
         continue;
       }
@@ -297,17 +334,28 @@ class Lowering {
 
   private layer(call: Call, path: string, place: Place, cursor: Cursor): Cursor {
     const specs = LAYERS[call.callee] ?? [];
-    const bound = this.bindArgs(call, specs.map((s) => s.name), `${call.callee}`);
+    const bound = this.bindArgs(
+      call,
+      specs.map((s) => s.name),
+      `${call.callee}`,
+    );
     if (!bound) return { ref: path, shape: undefined };
     const args = new Map<string, number | boolean | readonly [number, number]>();
     let ok = true;
     for (const spec of specs) {
       const given = bound.get(spec.name);
-      const value = given ? this.argValue(spec, given.expr, place.scope, call.callee) : this.defaultValue(spec, args);
+      const value = given
+        ? this.argValue(spec, given.expr, place.scope, call.callee)
+        : this.defaultValue(spec, args);
       if (value === undefined) {
         if (!given)
           this.diagnostics.push(
-            error('MISSING_ARGUMENT', `${call.callee} needs argument '${spec.name}'`, call.calleeSpan, `write ${call.callee}(${spec.name} = ...)`),
+            error(
+              'MISSING_ARGUMENT',
+              `${call.callee} needs argument '${spec.name}'`,
+              call.calleeSpan,
+              `write ${call.callee}(${spec.name} = ...)`,
+            ),
           );
         ok = false;
         continue;
@@ -328,12 +376,21 @@ class Lowering {
     return spec.default;
   }
 
-  private argValue(spec: ArgSpec, expr: Expr, scope: Scope, layer: string): number | boolean | readonly [number, number] | undefined {
+  private argValue(
+    spec: ArgSpec,
+    expr: Expr,
+    scope: Scope,
+    layer: string,
+  ): number | boolean | readonly [number, number] | undefined {
     const value = evaluate(expr, scope, this.diagnostics);
     if (!value) return undefined;
     const fail = (code: 'WRONG_TYPE' | 'NOT_INTEGER', expected: string): undefined => {
       this.diagnostics.push(
-        error(code, `${layer} argument '${spec.name}' expects ${expected}, found ${typeName(value)} ${showValue(value)}`, expr.span),
+        error(
+          code,
+          `${layer} argument '${spec.name}' expects ${expected}, found ${typeName(value)} ${showValue(value)}`,
+          expr.span,
+        ),
       );
       return undefined;
     };
@@ -366,12 +423,21 @@ class Lowering {
     const min = spec.min;
     if (min !== undefined && (spec.exclusiveMin ? v <= min : v < min)) {
       const code = min === 1 && !spec.exclusiveMin ? 'NON_POSITIVE' : 'BAD_VALUE';
-      const bound = min === 1 && !spec.exclusiveMin ? 'positive' : spec.exclusiveMin ? `greater than ${min}` : `at least ${min}`;
-      this.diagnostics.push(error(code, `${layer} argument '${spec.name}' must be ${bound}, found ${v}`, span));
+      const bound =
+        min === 1 && !spec.exclusiveMin
+          ? 'positive'
+          : spec.exclusiveMin
+            ? `greater than ${min}`
+            : `at least ${min}`;
+      this.diagnostics.push(
+        error(code, `${layer} argument '${spec.name}' must be ${bound}, found ${v}`, span),
+      );
       return undefined;
     }
     if (spec.max !== undefined && v > spec.max) {
-      this.diagnostics.push(error('BAD_VALUE', `${layer} argument '${spec.name}' must be at most ${spec.max}, found ${v}`, span));
+      this.diagnostics.push(
+        error('BAD_VALUE', `${layer} argument '${spec.name}' must be at most ${spec.max}, found ${v}`, span),
+      );
       return undefined;
     }
     return v;
@@ -387,7 +453,8 @@ class Lowering {
   ): Cursor {
     const input = cursor.shape;
     if (!input) return { ref: path, shape: undefined };
-    const pair = (name: string): readonly [number, number] => (args.get(name) as readonly [number, number] | undefined) ?? [1, 1];
+    const pair = (name: string): readonly [number, number] =>
+      (args.get(name) as readonly [number, number] | undefined) ?? [1, 1];
     const num = (name: string): number => args.get(name) as number;
     const flag = (name: string): boolean => args.get(name) as boolean;
     const base = {
@@ -430,9 +497,20 @@ class Lowering {
           if (result.ok) {
             const fanIn = (inChannels / groups) * kernel[0] * kernel[1];
             const params: IrParam[] = [
-              { name: 'weight', shape: [outChannels, inChannels / groups, kernel[0], kernel[1]], trainable: true, init: { kind: 'kaiming_uniform_a_sqrt5', fanIn } },
+              {
+                name: 'weight',
+                shape: [outChannels, inChannels / groups, kernel[0], kernel[1]],
+                trainable: true,
+                init: { kind: 'kaiming_uniform_a_sqrt5', fanIn },
+              },
             ];
-            if (flag('bias')) params.push({ name: 'bias', shape: [outChannels], trainable: true, init: { kind: 'bias_uniform', fanIn } });
+            if (flag('bias'))
+              params.push({
+                name: 'bias',
+                shape: [outChannels],
+                trainable: true,
+                init: { kind: 'bias_uniform', fanIn },
+              });
             node = {
               kind: 'conv',
               ...base,
@@ -484,16 +562,32 @@ class Lowering {
         case 'avgpool': {
           const attrs = { kernel: pair('kernel'), stride: pair('stride'), padding: pair('padding') };
           result = poolShape(input, { ...attrs, dilation: [1, 1] }, callee);
-          if (result.ok) node = { kind: callee, ...base, outputShape: result.shape, params: [], functional: false, ...attrs };
+          if (result.ok)
+            node = {
+              kind: callee,
+              ...base,
+              outputShape: result.shape,
+              params: [],
+              functional: false,
+              ...attrs,
+            };
           break;
         }
         case 'global_avgpool':
           result = globalPoolShape(input);
-          if (result.ok) node = { kind: 'global_avgpool', ...base, outputShape: result.shape, params: [], functional: false };
+          if (result.ok)
+            node = {
+              kind: 'global_avgpool',
+              ...base,
+              outputShape: result.shape,
+              params: [],
+              functional: false,
+            };
           break;
         case 'flatten':
           result = flattenShape(input);
-          if (result.ok) node = { kind: 'flatten', ...base, outputShape: result.shape, params: [], functional: false };
+          if (result.ok)
+            node = { kind: 'flatten', ...base, outputShape: result.shape, params: [], functional: false };
           break;
         case 'linear': {
           const outFeatures = num('out');
@@ -501,10 +595,30 @@ class Lowering {
           if (result.ok) {
             const inFeatures = input[0] ?? 0;
             const params: IrParam[] = [
-              { name: 'weight', shape: [outFeatures, inFeatures], trainable: true, init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: inFeatures } },
+              {
+                name: 'weight',
+                shape: [outFeatures, inFeatures],
+                trainable: true,
+                init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: inFeatures },
+              },
             ];
-            if (flag('bias')) params.push({ name: 'bias', shape: [outFeatures], trainable: true, init: { kind: 'bias_uniform', fanIn: inFeatures } });
-            node = { kind: 'linear', ...base, outputShape: result.shape, params, functional: false, inFeatures, outFeatures, bias: flag('bias') };
+            if (flag('bias'))
+              params.push({
+                name: 'bias',
+                shape: [outFeatures],
+                trainable: true,
+                init: { kind: 'bias_uniform', fanIn: inFeatures },
+              });
+            node = {
+              kind: 'linear',
+              ...base,
+              outputShape: result.shape,
+              params,
+              functional: false,
+              inFeatures,
+              outFeatures,
+              bias: flag('bias'),
+            };
           }
           break;
         }
@@ -514,14 +628,24 @@ class Lowering {
           break;
         case 'identity':
           result = { ok: true, shape: input };
-          node = { kind: 'identity', ...base, outputShape: input, params: [], functional: place.group !== null };
+          node = {
+            kind: 'identity',
+            ...base,
+            outputShape: input,
+            params: [],
+            functional: place.group !== null,
+          };
           break;
         default:
           throw new Error(`internal: layer '${callee}' has no lowering`);
       }
     if (!result.ok) {
       const hint =
-        result.code === 'NOT_FLAT' ? 'add flatten() before it' : result.code === 'KERNEL_TOO_LARGE' ? 'use a smaller kernel, more padding, or a larger input' : undefined;
+        result.code === 'NOT_FLAT'
+          ? 'add flatten() before it'
+          : result.code === 'KERNEL_TOO_LARGE'
+            ? 'use a smaller kernel, more padding, or a larger input'
+            : undefined;
       this.diagnostics.push(error(result.code, `${path}: ${result.message}`, call.span, hint));
       return { ref: path, shape: undefined };
     }
@@ -532,7 +656,11 @@ class Lowering {
     if (!node) return { ref: 'input', shape: undefined };
     if (numel(node.outputShape) > MAX_ACTIVATION) {
       this.diagnostics.push(
-        error('TOO_LARGE', `${node.path}: output [${node.outputShape.join(', ')}] has more than 2^31 elements per sample`, span),
+        error(
+          'TOO_LARGE',
+          `${node.path}: output [${node.outputShape.join(', ')}] has more than 2^31 elements per sample`,
+          span,
+        ),
       );
       return { ref: node.path, shape: undefined };
     }
@@ -544,7 +672,11 @@ class Lowering {
   private instantiate(block: BlockDecl, call: Call, path: string, outer: Place, cursor: Cursor): Cursor {
     if (outer.depth >= MAX_BLOCK_DEPTH) {
       this.diagnostics.push(
-        error('BAD_VALUE', `blocks nest deeper than ${MAX_BLOCK_DEPTH} levels at '${block.name}' (does a block call itself?)`, call.calleeSpan),
+        error(
+          'BAD_VALUE',
+          `blocks nest deeper than ${MAX_BLOCK_DEPTH} levels at '${block.name}' (does a block call itself?)`,
+          call.calleeSpan,
+        ),
       );
       return { ref: path, shape: undefined };
     }
@@ -562,13 +694,26 @@ class Lowering {
       if (merge.condition) {
         const cond = evaluate(merge.condition, scope, this.diagnostics);
         if (cond && cond.t !== 'bool') {
-          this.diagnostics.push(error('WRONG_TYPE', `merge condition must be a boolean, found ${typeName(cond)} ${showValue(cond)}`, merge.condition.span));
+          this.diagnostics.push(
+            error(
+              'WRONG_TYPE',
+              `merge condition must be a boolean, found ${typeName(cond)} ${showValue(cond)}`,
+              merge.condition.span,
+            ),
+          );
           return { ref: path, shape: undefined };
         }
         active = cond?.v === true;
       }
     } else if (block.shortcut) {
-      this.diagnostics.push(error('BAD_VALUE', `block '${block.name}' has a shortcut but no merge`, block.shortcut.span, "add 'merge add'"));
+      this.diagnostics.push(
+        error(
+          'BAD_VALUE',
+          `block '${block.name}' has a shortcut but no merge`,
+          block.shortcut.span,
+          "add 'merge add'",
+        ),
+      );
     }
     if (merge && active) {
       if (!input.shape || !body.shape) return { ref: path, shape: undefined };
@@ -621,7 +766,11 @@ class Lowering {
   }
 
   private bindBlockParams(block: BlockDecl, call: Call, callerScope: Scope): Scope | undefined {
-    const bound = this.bindArgs(call, block.params.map((p) => p.name), `block ${block.name}`);
+    const bound = this.bindArgs(
+      call,
+      block.params.map((p) => p.name),
+      `block ${block.name}`,
+    );
     if (!bound) return undefined;
     // Block parameters see the network parameters, never the caller's block parameters.
     const scope = new Scope(callerScope.root());
@@ -636,7 +785,12 @@ class Lowering {
       if (!raw) {
         if (!given && !decl.default)
           this.diagnostics.push(
-            error('MISSING_ARGUMENT', `block ${block.name} needs argument '${decl.name}'`, call.calleeSpan, `write ${block.name}(${decl.name} = ...)`),
+            error(
+              'MISSING_ARGUMENT',
+              `block ${block.name} needs argument '${decl.name}'`,
+              call.calleeSpan,
+              `write ${block.name}(${decl.name} = ...)`,
+            ),
           );
         ok = false;
         continue;
@@ -704,7 +858,10 @@ export function formatBytes(bytes: number): string {
 }
 
 /** Lowers a resolved network AST to IR. */
-export function lower(ast: NetworkAst, options: LowerOptions = {}): { ir: IrNetwork | undefined; diagnostics: Diagnostic[] } {
+export function lower(
+  ast: NetworkAst,
+  options: LowerOptions = {},
+): { ir: IrNetwork | undefined; diagnostics: Diagnostic[] } {
   const lowering = new Lowering(ast);
   const ir = lowering.run(options);
   return { ir: hasErrors(lowering.diagnostics) ? undefined : ir, diagnostics: lowering.diagnostics };

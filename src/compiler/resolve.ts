@@ -51,17 +51,25 @@ function load(
   const parsed = parseSpec(text, file);
   diagnostics.push(...parsed.diagnostics);
   const ast = parsed.ast;
-  if (!ast || hasErrors(parsed.diagnostics) || !ast.extends) return hasErrors(parsed.diagnostics) ? undefined : ast;
+  if (!ast || hasErrors(parsed.diagnostics) || !ast.extends)
+    return hasErrors(parsed.diagnostics) ? undefined : ast;
   const parentFile = path.normalize(path.join(path.dirname(file), ast.extends.path));
   const cycleAt = chain.indexOf(path.resolve(parentFile));
   if (cycleAt >= 0 || path.resolve(parentFile) === path.resolve(file) || chain.length >= MAX_EXTENDS_DEPTH) {
-    const names = [...chain.slice(Math.max(cycleAt, 0)), path.resolve(file), path.resolve(parentFile)].map((f) =>
-      path.relative(process.cwd(), f),
+    const names = [...chain.slice(Math.max(cycleAt, 0)), path.resolve(file), path.resolve(parentFile)].map(
+      (f) => path.relative(process.cwd(), f),
     );
     diagnostics.push(error('EXTENDS_CYCLE', `extends cycle: ${names.join(' -> ')}`, ast.extends.span));
     return undefined;
   }
-  const parent = load(parentFile, host, sources, diagnostics, [...chain, path.resolve(file)], ast.extends.span);
+  const parent = load(
+    parentFile,
+    host,
+    sources,
+    diagnostics,
+    [...chain, path.resolve(file)],
+    ast.extends.span,
+  );
   if (!parent) return undefined;
   return mergeVariant(parent, ast, diagnostics);
 }
@@ -71,7 +79,11 @@ function load(
  * the parent does not declare is an error); and input, blocks (by name) and modules replaced where the child
  * gives them.
  */
-function mergeVariant(parent: NetworkAst, child: NetworkAst, diagnostics: Diagnostic[]): NetworkAst | undefined {
+function mergeVariant(
+  parent: NetworkAst,
+  child: NetworkAst,
+  diagnostics: Diagnostic[],
+): NetworkAst | undefined {
   const params: ParamDecl[] = [...parent.params];
   let ok = true;
   for (const override of child.params) {
@@ -83,8 +95,10 @@ function mergeVariant(parent: NetworkAst, child: NetworkAst, diagnostics: Diagno
           'UNKNOWN_PARAMETER',
           `'${override.name}' is not a parameter of '${parent.name}'`,
           override.nameSpan,
-          didYouMean(override.name, params.map((p) => p.name)) ??
-            `its parameters are: ${params.map((p) => p.name).join(', ')}`,
+          didYouMean(
+            override.name,
+            params.map((p) => p.name),
+          ) ?? `its parameters are: ${params.map((p) => p.name).join(', ')}`,
         ),
       );
       ok = false;
@@ -135,12 +149,18 @@ export function parseOverrides(
           'SET_UNKNOWN_PARAMETER',
           `--set: the network has no parameter '${name}'`,
           map.span(offset, offset + eq),
-          didYouMean(name, declared.map((p) => p.name)) ??
+          didYouMean(
+            name,
+            declared.map((p) => p.name),
+          ) ??
             (declared.length ? `its parameters are: ${declared.map((p) => p.name).join(', ')}` : undefined),
         ),
       );
     } else {
-      overrides.set(name, { value: parseScalar(raw), span: map.span(offset + eq + 1, offset + assignment.length) });
+      overrides.set(name, {
+        value: parseScalar(raw),
+        span: map.span(offset + eq + 1, offset + assignment.length),
+      });
     }
     offset += assignment.length + 1;
   }
@@ -151,6 +171,7 @@ export function parseOverrides(
 function parseScalar(raw: string): Value {
   if (raw === 'true' || raw === 'false') return { t: 'bool', v: raw === 'true' };
   if (/^[+-]?\d+$/.test(raw) && Number.isSafeInteger(Number(raw))) return { t: 'int', v: Number(raw) };
-  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw) && Number.isFinite(Number(raw))) return { t: 'float', v: Number(raw) };
+  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw) && Number.isFinite(Number(raw)))
+    return { t: 'float', v: Number(raw) };
   return { t: 'string', v: raw };
 }

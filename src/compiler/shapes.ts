@@ -7,12 +7,22 @@ import type { Shape } from './ir.js';
 /** A shape rule's answer: the output shape, or why there is none. */
 export type ShapeResult =
   | { readonly ok: true; readonly shape: Shape }
-  | { readonly ok: false; readonly code: 'KERNEL_TOO_LARGE' | 'SHAPE_MISMATCH' | 'NOT_FLAT' | 'BAD_VALUE'; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly code: 'KERNEL_TOO_LARGE' | 'SHAPE_MISMATCH' | 'NOT_FLAT' | 'BAD_VALUE';
+      readonly message: string;
+    };
 
 const ok = (shape: Shape): ShapeResult => ({ ok: true, shape });
 
 /** Output length of a convolution or pooling window along one axis (PyTorch's floor formula). */
-export function convOutputLength(size: number, kernel: number, stride: number, padding: number, dilation = 1): number {
+export function convOutputLength(
+  size: number,
+  kernel: number,
+  stride: number,
+  padding: number,
+  dilation = 1,
+): number {
   return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
 }
 
@@ -26,7 +36,11 @@ export interface WindowAttrs {
 
 function windowShape(input: Shape, channels: number, w: WindowAttrs, what: string): ShapeResult {
   if (input.length !== 3)
-    return { ok: false, code: 'SHAPE_MISMATCH', message: `${what} expects a feature map [C, H, W], got [${input.join(', ')}]` };
+    return {
+      ok: false,
+      code: 'SHAPE_MISMATCH',
+      message: `${what} expects a feature map [C, H, W], got [${input.join(', ')}]`,
+    };
   const [, h = 0, wd = 0] = input;
   const dims = [h, wd] as const;
   const out: number[] = [channels];
@@ -50,8 +64,14 @@ function windowShape(input: Shape, channels: number, w: WindowAttrs, what: strin
 }
 
 /** Conv2d: [Cin, H, W] → [out, H', W']; also checks the channel count and groups. */
-export function convShape(input: Shape, inChannelsOk: boolean, outChannels: number, w: WindowAttrs): ShapeResult {
-  if (!inChannelsOk) return { ok: false, code: 'SHAPE_MISMATCH', message: 'conv groups must divide both channel counts' };
+export function convShape(
+  input: Shape,
+  inChannelsOk: boolean,
+  outChannels: number,
+  w: WindowAttrs,
+): ShapeResult {
+  if (!inChannelsOk)
+    return { ok: false, code: 'SHAPE_MISMATCH', message: 'conv groups must divide both channel counts' };
   return windowShape(input, outChannels, w, 'conv');
 }
 
@@ -110,6 +130,10 @@ export function addShape(inputs: readonly Shape[]): ShapeResult {
 /** BatchNorm: [C, H, W] or [F]; features = first dimension. */
 export function batchNormShape(input: Shape): ShapeResult {
   if (input.length !== 3 && input.length !== 1)
-    return { ok: false, code: 'SHAPE_MISMATCH', message: `batchnorm expects [C, H, W] or [F], got [${input.join(', ')}]` };
+    return {
+      ok: false,
+      code: 'SHAPE_MISMATCH',
+      message: `batchnorm expects [C, H, W] or [F], got [${input.join(', ')}]`,
+    };
   return ok(input);
 }

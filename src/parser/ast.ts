@@ -8,7 +8,8 @@ import type { Span } from '../diagnostics.js';
 export type { Span } from '../diagnostics.js';
 
 /** Binary operators of the expression language: integer arithmetic (`//` floors, `/` must divide exactly). */
-export type BinaryOp = '+' | '-' | '*' | '/' | '//' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or';
+export type BinaryOp =
+  '+' | '-' | '*' | '/' | '//' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or';
 
 /** An expression: literals, parameter references, arithmetic, lists (`[3, 3]`). */
 export type Expr =

@@ -9,7 +9,10 @@ import { expectGolden } from '../support/golden.js';
 import { cli } from '../support/cli.js';
 
 const root = 'test/fixtures/diagnostics';
-const cases = fs.readdirSync(root).filter((d) => fs.statSync(path.join(root, d)).isDirectory()).sort();
+const cases = fs
+  .readdirSync(root)
+  .filter((d) => fs.statSync(path.join(root, d)).isDirectory())
+  .sort();
 
 describe('diagnostics of bad specs', () => {
   it('has the cases the language promises', () => {
@@ -19,10 +22,16 @@ describe('diagnostics of bad specs', () => {
   for (const name of cases) {
     it(name, async () => {
       const dir = path.join(root, name);
-      const spec = fs.existsSync(path.join(dir, 'spec.yaml')) ? path.join(dir, 'spec.yaml') : path.join(dir, 'spec.net');
+      const spec = fs.existsSync(path.join(dir, 'spec.yaml'))
+        ? path.join(dir, 'spec.yaml')
+        : path.join(dir, 'spec.net');
       const setFile = path.join(dir, 'set.txt');
       const sets = fs.existsSync(setFile)
-        ? fs.readFileSync(setFile, 'utf8').split('\n').filter(Boolean).flatMap((s) => ['--set', s])
+        ? fs
+            .readFileSync(setFile, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .flatMap((s) => ['--set', s])
         : [];
       const run = await cli('check', spec, ...sets);
       expect(run.code).toBe(1);
@@ -35,7 +44,10 @@ describe('diagnostics of bad specs', () => {
 });
 
 describe('canonical specs', () => {
-  const specs = fs.readdirSync('specs').filter((f) => /\.(ya?ml|net)$/.test(f)).sort();
+  const specs = fs
+    .readdirSync('specs')
+    .filter((f) => /\.(ya?ml|net)$/.test(f))
+    .sort();
   for (const spec of specs)
     it(`${spec} passes check`, async () => {
       const run = await cli('check', path.join('specs', spec));

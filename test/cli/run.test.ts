@@ -25,7 +25,22 @@ modules:
 
 let tmp: string;
 let spec: string;
-const small = ['--train', '64', '--dev', '32', '--test', '32', '--batch-size', '16', '--backend', 'cpu', '--log-steps', '1', '--eval-steps', '1'];
+const small = [
+  '--train',
+  '64',
+  '--dev',
+  '32',
+  '--test',
+  '32',
+  '--batch-size',
+  '16',
+  '--backend',
+  'cpu',
+  '--log-steps',
+  '1',
+  '--eval-steps',
+  '1',
+];
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'netspec-run-'));
@@ -66,21 +81,43 @@ describe('netspec run', () => {
     ]);
     expect(fs.readFileSync(path.join(out, 'train.log'), 'utf8')).toBe(run.stdout);
     expect(fs.readdirSync(out).sort()).toEqual(
-      ['accuracy.png', 'accuracy.svg', 'checkpoints', 'loss.png', 'loss.svg', 'metrics.json', 'train.log'].sort(),
+      [
+        'accuracy.png',
+        'accuracy.svg',
+        'checkpoints',
+        'loss.png',
+        'loss.svg',
+        'metrics.json',
+        'train.log',
+      ].sort(),
     );
 
     const metrics = metricsOf(out);
-    expect(metrics).toMatchObject({ status: 'completed', network: 'tiny8', stepsPerEpoch: 4, totalSteps: 4, resumes: 0 });
+    expect(metrics).toMatchObject({
+      status: 'completed',
+      network: 'tiny8',
+      stepsPerEpoch: 4,
+      totalSteps: 4,
+      resumes: 0,
+    });
     expect(metrics.backend.name).toBe('cpu');
     expect(metrics.steps.map((s) => s.step)).toEqual([0, 1, 2, 3]);
     expect(metrics.logged.map((s) => s.step)).toEqual([0, 1, 2, 3]);
     expect(metrics.evaluations.map((e) => e.step)).toEqual([1, 2, 3]);
-    expect(metrics.config.training).toMatchObject({ epochs: 1, batchSize: 16, lr: 0.005, optimizer: 'sgd', seed: 0 });
+    expect(metrics.config.training).toMatchObject({
+      epochs: 1,
+      batchSize: 16,
+      lr: 0.005,
+      optimizer: 'sgd',
+      seed: 0,
+    });
     expect(metrics.config.data).toEqual({ source: 'mnist-sample', train: 64, dev: 32, test: 32 });
     expect(metrics.test?.model).toBe('best');
     expect(metrics.wallSeconds).toBeGreaterThan(0);
     const testLine = lines.find((l) => l.startsWith('[Test]'));
-    expect(testLine).toBe(`[Test] accuracy/loss: ${formatFixed(metrics.test?.accuracy ?? NaN, 4)}/${formatFixed(metrics.test?.loss ?? NaN, 4)}`);
+    expect(testLine).toBe(
+      `[Test] accuracy/loss: ${formatFixed(metrics.test?.accuracy ?? NaN, 4)}/${formatFixed(metrics.test?.loss ?? NaN, 4)}`,
+    );
 
     const best = loadCheckpoint(path.join(out, 'checkpoints', 'best'));
     expect(best.meta.best).toEqual(metrics.best);
@@ -90,16 +127,30 @@ describe('netspec run', () => {
     // evaluate reads the run's data config from the checkpoint and reproduces the run's test line.
     const evaluated = await cli('evaluate', spec, '--checkpoint', out, '--backend', 'cpu');
     expect(evaluated.code).toBe(0);
-    expect(evaluated.stdout).toContain(`checkpoint: ${path.join(out, 'checkpoints', 'best')} (best model: step ${metrics.best?.step}`);
+    expect(evaluated.stdout).toContain(
+      `checkpoint: ${path.join(out, 'checkpoints', 'best')} (best model: step ${metrics.best?.step}`,
+    );
     expect(evaluated.stdout.trimEnd().split('\n').at(-1)).toBe(testLine);
 
     // An existing run folder is refused unless --resume or --force.
     const again = await cli('run', spec, '--epochs', '1', '--out', out, ...small);
     expect(again.code).toBe(1);
-    expect(again.stderr).toBe(`error: ${out} exists and is not empty; pass --resume to continue that run or --force to replace it\n`);
+    expect(again.stderr).toBe(
+      `error: ${out} exists and is not empty; pass --resume to continue that run or --force to replace it\n`,
+    );
 
     // Resuming refuses a changed network or changed options, and says what changed.
-    const changedSpec = await cli('run', spec, '--resume', '--out', out, '--set', 'num_classes=5', '--backend', 'cpu');
+    const changedSpec = await cli(
+      'run',
+      spec,
+      '--resume',
+      '--out',
+      out,
+      '--set',
+      'num_classes=5',
+      '--backend',
+      'cpu',
+    );
     expect(changedSpec.code).toBe(1);
     expect(changedSpec.stderr).toContain('  parameter num_classes: 10 → 5\n');
     const changedLr = await cli('run', spec, '--resume', '--out', out, '--lr', '0.1', '--backend', 'cpu');
@@ -110,28 +161,45 @@ describe('netspec run', () => {
 
   it('stops on Ctrl-C with a resumable checkpoint, and the resumed run ends exactly like an uninterrupted one', async () => {
     const straightOut = path.join(tmp, 'straight');
-    const straight = await cli('run', spec, '--epochs', '2', '--optimizer', 'momentum', '--out', straightOut, ...small);
+    const straight = await cli(
+      'run',
+      spec,
+      '--epochs',
+      '2',
+      '--optimizer',
+      'momentum',
+      '--out',
+      straightOut,
+      ...small,
+    );
     expect(straight.code).toBe(0);
 
     const out = path.join(tmp, 'interrupted');
     let stdout = '';
     const { runCli } = await import('../../src/cli/main.js');
-    const code = await runCli(['run', spec, '--epochs', '2', '--optimizer', 'momentum', '--out', out, ...small], {
-      stdout: (s) => {
-        stdout += s;
-        if (s.startsWith('[Train] epoch: 0/2, step: 1/8')) process.emit('SIGINT');
+    const code = await runCli(
+      ['run', spec, '--epochs', '2', '--optimizer', 'momentum', '--out', out, ...small],
+      {
+        stdout: (s) => {
+          stdout += s;
+          if (s.startsWith('[Train] epoch: 0/2, step: 1/8')) process.emit('SIGINT');
+        },
+        stderr: () => {},
       },
-      stderr: () => {},
-    });
+    );
     expect(code).toBe(130);
     expect(stdout).toContain('[Train] interrupted: finishing the current step and writing checkpoints/last');
-    expect(stdout).toContain(`[Train] stopped at epoch 0/2, step 2/8; continue with: netspec run ${spec} --out ${out} --resume`);
+    expect(stdout).toContain(
+      `[Train] stopped at epoch 0/2, step 2/8; continue with: netspec run ${spec} --out ${out} --resume`,
+    );
     expect(metricsOf(out).status).toBe('interrupted');
     expect(process.listenerCount('SIGINT')).toBe(0);
 
     const resumed = await cli('run', spec, '--resume', '--out', out, '--backend', 'cpu');
     expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toContain(`[Resume] from ${path.join(out, 'checkpoints', 'last')}: epoch 0/2, step 2`);
+    expect(resumed.stdout).toContain(
+      `[Resume] from ${path.join(out, 'checkpoints', 'last')}: epoch 0/2, step 2`,
+    );
     const a = metricsOf(straightOut);
     const b = metricsOf(out);
     expect(b.status).toBe('completed');
@@ -145,21 +213,43 @@ describe('netspec run', () => {
   });
 
   it('reports user errors without a stack trace (exit 1)', async () => {
-    const bad = await cli('run', spec, '--data', 'mnist-smaple', '--out', path.join(tmp, 'bad'), '--backend', 'cpu');
+    const bad = await cli(
+      'run',
+      spec,
+      '--data',
+      'mnist-smaple',
+      '--out',
+      path.join(tmp, 'bad'),
+      '--backend',
+      'cpu',
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("error: unknown data source 'mnist-smaple'");
     expect(bad.stderr).not.toMatch(/\n\s+at /);
     // Nothing was written: the corrected command can use the same folder.
     expect(fs.existsSync(path.join(tmp, 'bad'))).toBe(false);
     const both = await cli('run', spec, '--resume', '--force');
-    expect(both).toMatchObject({ code: 1, stderr: 'error: --resume and --force contradict each other; pass one\n' });
+    expect(both).toMatchObject({
+      code: 1,
+      stderr: 'error: --resume and --force contradict each other; pass one\n',
+    });
     const noRun = await cli('run', spec, '--resume', '--out', path.join(tmp, 'nothing'));
     expect(noRun.code).toBe(1);
     expect(noRun.stderr).toBe(`error: nothing to resume: ${path.join(tmp, 'nothing')} does not exist\n`);
     const backend = await cli('run', spec, '--backend', 'gpu', '--out', path.join(tmp, 'gpu'));
     expect(backend.code).toBe(1);
     expect(backend.stderr).toMatch(/^error: unknown backend 'gpu'/);
-    const evalMissing = await cli('evaluate', spec, '--checkpoint', path.join(tmp, 'nowhere'), '--backend', 'cpu');
-    expect(evalMissing).toMatchObject({ code: 1, stderr: `error: ${path.join(tmp, 'nowhere')}: no such checkpoint folder\n` });
+    const evalMissing = await cli(
+      'evaluate',
+      spec,
+      '--checkpoint',
+      path.join(tmp, 'nowhere'),
+      '--backend',
+      'cpu',
+    );
+    expect(evalMissing).toMatchObject({
+      code: 1,
+      stderr: `error: ${path.join(tmp, 'nowhere')}: no such checkpoint folder\n`,
+    });
   });
 });

@@ -109,7 +109,8 @@ describe('lowering', () => {
   });
 
   it('binds positional and named arguments to the same IR', () => {
-    const spec = (args: string) => `network t {\n  input [1, 8, 8]\n  module m { conv(${args}); flatten() }\n}\n`;
+    const spec = (args: string) =>
+      `network t {\n  input [1, 8, 8]\n  module m { conv(${args}); flatten() }\n}\n`;
     const a = compileIr('a.net', { 'a.net': spec('4, 3') });
     const b = compileIr('a.net', { 'a.net': spec('kernel = 3, out = 4') });
     expect(serializeIr(a)).toBe(serializeIr(b));

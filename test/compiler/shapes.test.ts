@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { addShape, convOutputLength, convShape, linearShape, poolShape } from '../../src/compiler/shapes.js';
 
 /** Counts window positions by sliding one over the padded input: the definition the formula must match. */
-function bruteForceLength(size: number, kernel: number, stride: number, padding: number, dilation: number): number {
+function bruteForceLength(
+  size: number,
+  kernel: number,
+  stride: number,
+  padding: number,
+  dilation: number,
+): number {
   const extent = dilation * (kernel - 1) + 1;
   let count = 0;
   for (let start = 0; start + extent <= size + 2 * padding; start += stride) count++;
@@ -36,11 +42,20 @@ describe('convOutputLength', () => {
 });
 
 describe('shape rules', () => {
-  const w = (k: number, s = 1, p = 0) => ({ kernel: [k, k] as const, stride: [s, s] as const, padding: [p, p] as const, dilation: [1, 1] as const });
+  const w = (k: number, s = 1, p = 0) => ({
+    kernel: [k, k] as const,
+    stride: [s, s] as const,
+    padding: [p, p] as const,
+    dilation: [1, 1] as const,
+  });
 
   it('rejects a kernel larger than its padded input, naming both sizes', () => {
     const r = convShape([3, 4, 4], true, 8, w(7, 1, 1));
-    expect(r).toEqual({ ok: false, code: 'KERNEL_TOO_LARGE', message: 'conv kernel 7 is larger than its padded input height 6 (4 + 2*1)' });
+    expect(r).toEqual({
+      ok: false,
+      code: 'KERNEL_TOO_LARGE',
+      message: 'conv kernel 7 is larger than its padded input height 6 (4 + 2*1)',
+    });
   });
 
   it('computes conv output shapes', () => {
@@ -55,7 +70,12 @@ describe('shape rules', () => {
   it('requires flat input for linear and equal shapes for add', () => {
     expect(linearShape([512, 1, 1], 10)).toMatchObject({ ok: false, code: 'NOT_FLAT' });
     expect(linearShape([512], 10)).toEqual({ ok: true, shape: [10] });
-    expect(addShape([[64, 8, 8], [128, 4, 4]])).toEqual({
+    expect(
+      addShape([
+        [64, 8, 8],
+        [128, 4, 4],
+      ]),
+    ).toEqual({
       ok: false,
       code: 'SHAPE_MISMATCH',
       message: 'add of different shapes: [64, 8, 8] and [128, 4, 4]',

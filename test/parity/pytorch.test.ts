@@ -24,10 +24,16 @@ function hasTorch(): boolean {
   }
 }
 const torchAvailable = hasTorch();
-if (!torchAvailable) console.warn('parity tests skipped: /usr/bin/python3 cannot import torch and torchvision (apt-get install python3-torch python3-torchvision)');
+if (!torchAvailable)
+  console.warn(
+    'parity tests skipped: /usr/bin/python3 cannot import torch and torchvision (apt-get install python3-torch python3-torchvision)',
+  );
 
 function reference(...args: string[]): void {
-  const out = execFileSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const out = execFileSync(PYTHON, [SCRIPT, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
   expect(out.trim()).toBe('OK');
 }
 
@@ -56,16 +62,44 @@ describe.skipIf(!torchAvailable)('netspec predict equals PyTorch eval-mode outpu
   });
 
   const cases = [
-    { name: 'resnet18 (the seed model, residual)', spec: 'specs/resnet18.yaml', map: 'maps/nndl-resnet18.yaml', args: ['seed', '1'] },
-    { name: 'resnet18-plain (the seed model, use_residual=False)', spec: 'specs/resnet18-plain.yaml', map: 'maps/nndl-resnet18-plain.yaml', args: ['seed', '0'] },
-    { name: "torchvision's resnet18() (NNDL 5.4.4)", spec: 'specs/torchvision-resnet18.yaml', map: 'maps/torchvision-resnet18.yaml', args: ['torchvision'] },
+    {
+      name: 'resnet18 (the seed model, residual)',
+      spec: 'specs/resnet18.yaml',
+      map: 'maps/nndl-resnet18.yaml',
+      args: ['seed', '1'],
+    },
+    {
+      name: 'resnet18-plain (the seed model, use_residual=False)',
+      spec: 'specs/resnet18-plain.yaml',
+      map: 'maps/nndl-resnet18-plain.yaml',
+      args: ['seed', '0'],
+    },
+    {
+      name: "torchvision's resnet18() (NNDL 5.4.4)",
+      spec: 'specs/torchvision-resnet18.yaml',
+      map: 'maps/torchvision-resnet18.yaml',
+      args: ['torchvision'],
+    },
   ];
   for (const c of cases)
     it(c.name, async () => {
       const work = fs.mkdtempSync(path.join(dir, 'case-'));
       const [kind, ...rest] = c.args;
       reference(kind ?? '', work, ...rest);
-      const run = await cli('predict', c.spec, '--weights', path.join(work, 'weights.safetensors'), '--map', c.map, '--input', path.join(work, 'input.safetensors'), '--output', path.join(work, 'out.safetensors'), '--backend', 'wasm');
+      const run = await cli(
+        'predict',
+        c.spec,
+        '--weights',
+        path.join(work, 'weights.safetensors'),
+        '--map',
+        c.map,
+        '--input',
+        path.join(work, 'input.safetensors'),
+        '--output',
+        path.join(work, 'out.safetensors'),
+        '--backend',
+        'wasm',
+      );
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       const ours = tensor(path.join(work, 'out.safetensors'), 'output');
@@ -81,15 +115,39 @@ describe.skipIf(!torchAvailable)('netspec predict equals PyTorch eval-mode outpu
     const work = fs.mkdtempSync(path.join(dir, 'case-'));
     reference('seed', work, '1');
     // Without the map, the seed's names match nothing: every tensor is reported, by name, and nothing is written.
-    const run = await cli('predict', 'specs/resnet18.yaml', '--weights', path.join(work, 'weights.safetensors'), '--input', path.join(work, 'input.safetensors'), '--output', path.join(work, 'out.safetensors'), '--backend', 'cpu');
+    const run = await cli(
+      'predict',
+      'specs/resnet18.yaml',
+      '--weights',
+      path.join(work, 'weights.safetensors'),
+      '--input',
+      path.join(work, 'input.safetensors'),
+      '--output',
+      path.join(work, 'out.safetensors'),
+      '--backend',
+      'cpu',
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("tensor 'net.0.0.weight' is not used by 'resnet18'");
     expect(run.stderr).toContain("tensor 'stem.0.weight' [64, 1, 7, 7] is missing");
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(fs.existsSync(path.join(work, 'out.safetensors'))).toBe(false);
     // With the map but the plain spec, the shortcut tensors are unused.
-    const plain = await cli('predict', 'specs/resnet18-plain.yaml', '--weights', path.join(work, 'weights.safetensors'), '--map', 'maps/nndl-resnet18.yaml', '--input', path.join(work, 'input.safetensors'), '--backend', 'cpu');
+    const plain = await cli(
+      'predict',
+      'specs/resnet18-plain.yaml',
+      '--weights',
+      path.join(work, 'weights.safetensors'),
+      '--map',
+      'maps/nndl-resnet18.yaml',
+      '--input',
+      path.join(work, 'input.safetensors'),
+      '--backend',
+      'cpu',
+    );
     expect(plain.code).toBe(1);
-    expect(plain.stderr).toContain("tensor 'net.2.0.shortcut.weight' (renamed to 'stage3.0.shortcut.weight') is not used by 'resnet18-plain'");
+    expect(plain.stderr).toContain(
+      "tensor 'net.2.0.shortcut.weight' (renamed to 'stage3.0.shortcut.weight') is not used by 'resnet18-plain'",
+    );
   });
 });

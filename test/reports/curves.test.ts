@@ -140,11 +140,12 @@ describe('renderCurves', () => {
     // The y-axis title is the only thing in the leftmost 20 units; count its dark pixels with and without a font.
     const darkPixelsLeft = (fontFiles: string[]) => {
       const image = new Resvg(svg, { font: { loadSystemFonts: false, fontFiles, defaultFontFamily: font?.family ?? '' } }).render();
+      const pixels = image.pixels; // a getter that copies the whole image: read it once
       let dark = 0;
       for (let y = 0; y < image.height; y++)
         for (let x = 0; x < 20; x++) {
           const i = 4 * (y * image.width + x);
-          if ((image.pixels[i + 3] ?? 0) > 0 && (image.pixels[i] ?? 255) < 128) dark++;
+          if ((pixels[i + 3] ?? 0) > 0 && (pixels[i] ?? 255) < 128) dark++;
         }
       return dark;
     };

@@ -11,6 +11,7 @@ export function expectGolden(file: string, actual: string): void {
     fs.writeFileSync(file, actual);
     return;
   }
-  if (!fs.existsSync(file)) throw new Error(`missing golden file ${file}; run npm run test:update and review it`);
+  if (!fs.existsSync(file))
+    throw new Error(`missing golden file ${file}; run npm run test:update and review it`);
   expect(actual).toBe(fs.readFileSync(file, 'utf8'));
 }

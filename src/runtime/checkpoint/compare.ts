@@ -19,7 +19,10 @@ function leaves(value: unknown, prefix: string, out: Map<string, unknown>): Map<
   const join = (k: string): string => (prefix ? `${prefix}.${k}` : k);
   if (Array.isArray(value) && value.some((x) => typeof x === 'object' && x !== null)) {
     value.forEach((x, i) => {
-      const name = typeof x === 'object' && x !== null && typeof (x as { name?: unknown }).name === 'string' ? (x as { name: string }).name : String(i);
+      const name =
+        typeof x === 'object' && x !== null && typeof (x as { name?: unknown }).name === 'string'
+          ? (x as { name: string }).name
+          : String(i);
       leaves(x, join(name), out);
     });
   } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {

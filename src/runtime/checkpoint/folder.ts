@@ -151,7 +151,9 @@ export function recoverFolders(parent: string): string[] {
   for (const name of fs.readdirSync(parent).sort()) {
     if (/^\..+\.(tmp|old)-[0-9a-f]+$/.test(name)) {
       fs.rmSync(path.join(parent, name), { recursive: true, force: true });
-      actions.push(`removed the leftover ${name.includes(TEMP_MARK) ? 'unfinished' : 'replaced'} folder ${name}`);
+      actions.push(
+        `removed the leftover ${name.includes(TEMP_MARK) ? 'unfinished' : 'replaced'} folder ${name}`,
+      );
     }
   }
   return actions;
@@ -167,17 +169,29 @@ function parseManifest(text: string, where: string): Manifest {
   const m = raw as Partial<Manifest> | null;
   if (!m || typeof m !== 'object' || m.format !== 'netspec-checkpoint')
     throw new CheckpointError(`${where}: ${MANIFEST} is not a netspec checkpoint manifest`);
-  if (m.version !== 1) throw new CheckpointError(`${where}: ${MANIFEST} has version ${String(m.version)}; this netspec reads version 1`);
+  if (m.version !== 1)
+    throw new CheckpointError(
+      `${where}: ${MANIFEST} has version ${String(m.version)}; this netspec reads version 1`,
+    );
   if (!Array.isArray(m.files)) throw new CheckpointError(`${where}: ${MANIFEST} has no file list`);
   const seen = new Set<string>();
   for (const f of m.files as unknown[]) {
     const e = f as Partial<ManifestEntry> | null;
-    if (!e || typeof e !== 'object' || typeof e.path !== 'string' || typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256))
+    if (
+      !e ||
+      typeof e !== 'object' ||
+      typeof e.path !== 'string' ||
+      typeof e.sha256 !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(e.sha256)
+    )
       throw new CheckpointError(`${where}: ${MANIFEST} has a malformed entry ${JSON.stringify(f)}`);
     if (!Number.isSafeInteger(e.size) || (e.size ?? -1) < 0)
       throw new CheckpointError(`${where}: ${MANIFEST} gives '${e.path}' the size ${String(e.size)}`);
     const problem = unsafeManifestPath(e.path);
-    if (problem) throw new CheckpointError(`${where}: ${MANIFEST} lists the path '${e.path}', which ${problem}; refusing it`);
+    if (problem)
+      throw new CheckpointError(
+        `${where}: ${MANIFEST} lists the path '${e.path}', which ${problem}; refusing it`,
+      );
     if (seen.has(e.path)) throw new CheckpointError(`${where}: ${MANIFEST} lists '${e.path}' twice`);
     seen.add(e.path);
   }
@@ -194,8 +208,11 @@ export function readFolderVerified(dir: string): Map<string, Uint8Array> {
   if (!fs.statSync(root).isDirectory()) throw new CheckpointError(`${dir}: not a folder`);
   const manifestFile = path.join(root, MANIFEST);
   if (!fs.existsSync(manifestFile))
-    throw new CheckpointError(`${dir}: no ${MANIFEST}; this is not a netspec checkpoint (or one whose writing never finished)`);
-  if (fs.lstatSync(manifestFile).isSymbolicLink()) throw new CheckpointError(`${dir}: ${MANIFEST} is a symbolic link; refusing it`);
+    throw new CheckpointError(
+      `${dir}: no ${MANIFEST}; this is not a netspec checkpoint (or one whose writing never finished)`,
+    );
+  if (fs.lstatSync(manifestFile).isSymbolicLink())
+    throw new CheckpointError(`${dir}: ${MANIFEST} is a symbolic link; refusing it`);
   const manifest = parseManifest(fs.readFileSync(manifestFile, 'utf8'), dir);
   const files = new Map<string, Uint8Array>();
   for (const entry of manifest.files) {
@@ -210,7 +227,8 @@ export function readFolderVerified(dir: string): Map<string, Uint8Array> {
       } catch {
         throw new CheckpointError(`${label} is missing`);
       }
-      if (stat.isSymbolicLink()) throw new CheckpointError(`${label}: '${path.relative(root, at)}' is a symbolic link; refusing it`);
+      if (stat.isSymbolicLink())
+        throw new CheckpointError(`${label}: '${path.relative(root, at)}' is a symbolic link; refusing it`);
     }
     const stat = fs.statSync(at);
     if (!stat.isFile()) throw new CheckpointError(`${label} is not a regular file`);

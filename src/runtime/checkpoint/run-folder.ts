@@ -76,17 +76,23 @@ function visibleEntries(dir: string): string[] {
  */
 export function checkRunFolder(dir: string, mode: RunFolderMode): void {
   const root = path.resolve(dir);
-  if (fs.existsSync(root) && !fs.statSync(root).isDirectory()) throw new RunFolderError(`${dir} exists and is not a folder`);
+  if (fs.existsSync(root) && !fs.statSync(root).isDirectory())
+    throw new RunFolderError(`${dir} exists and is not a folder`);
   const exists = fs.existsSync(root);
   const entries = exists ? visibleEntries(root) : [];
   if (mode === 'new' && entries.length > 0)
-    throw new RunFolderError(`${dir} exists and is not empty; pass --resume to continue that run or --force to replace it`);
+    throw new RunFolderError(
+      `${dir} exists and is not empty; pass --resume to continue that run or --force to replace it`,
+    );
   if (mode === 'resume' && !exists) throw new RunFolderError(`nothing to resume: ${dir} does not exist`);
   if (mode === 'force' && entries.length > 0) {
     if (!entries.some((e) => RUN_MARKERS.includes(e)))
-      throw new RunFolderError(`${dir} does not look like a netspec run folder (no train.log, metrics.json or checkpoints); not replacing it`);
+      throw new RunFolderError(
+        `${dir} does not look like a netspec run folder (no train.log, metrics.json or checkpoints); not replacing it`,
+      );
     const cwd = process.cwd();
-    if (cwd === root || cwd.startsWith(root + path.sep)) throw new RunFolderError(`refusing to replace ${dir}: it contains the current folder`);
+    if (cwd === root || cwd.startsWith(root + path.sep))
+      throw new RunFolderError(`refusing to replace ${dir}: it contains the current folder`);
   }
 }
 
@@ -100,12 +106,15 @@ export function openRunFolder(dir: string, mode: RunFolderMode): RunFolder {
   fs.mkdirSync(root, { recursive: true });
   const lock = takeLock(root);
   try {
-    if (mode === 'force') for (const e of visibleEntries(root)) fs.rmSync(path.join(root, e), { recursive: true, force: true });
+    if (mode === 'force')
+      for (const e of visibleEntries(root)) fs.rmSync(path.join(root, e), { recursive: true, force: true });
     const recovered = recoverFolders(path.join(root, 'checkpoints'));
     // Paths as the user spelled them, for messages.
     const lastDir = path.join(dir, 'checkpoints', 'last');
     if (mode === 'resume' && !fs.existsSync(lastDir))
-      throw new RunFolderError(`nothing to resume in ${dir}: it has no checkpoints/last (a run writes it at the end of each epoch)`);
+      throw new RunFolderError(
+        `nothing to resume in ${dir}: it has no checkpoints/last (a run writes it at the end of each epoch)`,
+      );
     const logFile = path.join(root, 'train.log');
     const metricsFile = path.join(root, 'metrics.json');
     let closed = false;
@@ -120,7 +129,8 @@ export function openRunFolder(dir: string, mode: RunFolderMode): RunFolder {
       writeMetrics: (metrics) => writeFileAtomic.sync(metricsFile, JSON.stringify(metrics, null, 2) + '\n'),
       writeFile: (name, content) => {
         const file = path.join(root, name);
-        if (path.dirname(file) !== root) throw new Error(`internal: run file name '${name}' leaves the run folder`);
+        if (path.dirname(file) !== root)
+          throw new Error(`internal: run file name '${name}' leaves the run folder`);
         writeFileAtomic.sync(file, typeof content === 'string' ? content : Buffer.from(content));
       },
       close: () => {

@@ -85,14 +85,23 @@ export function checkpointFiles(contents: CheckpointContents): Map<string, Uint8
     progress: contents.progress ?? null,
     history: contents.history ?? null,
     best: contents.best ?? null,
-    optimizer: contents.optimizer ? { kind: contents.optimizer.kind, iterations: contents.optimizer.iterations } : null,
+    optimizer: contents.optimizer
+      ? { kind: contents.optimizer.kind, iterations: contents.optimizer.iterations }
+      : null,
   };
   const files = new Map<string, Uint8Array>();
   const text = (s: string): Uint8Array => new TextEncoder().encode(s);
   files.set(META, text(JSON.stringify(meta, null, 2) + '\n'));
   files.set(IR, text(serializeIr(contents.ir)));
-  files.set(WEIGHTS, encodeSafetensors(toTensors(contents.weights), { format: 'pt', network: contents.ir.name }));
-  if (contents.optimizer) files.set(OPTIMIZER, encodeSafetensors(toTensors(contents.optimizer.slots), { optimizer: contents.optimizer.kind }));
+  files.set(
+    WEIGHTS,
+    encodeSafetensors(toTensors(contents.weights), { format: 'pt', network: contents.ir.name }),
+  );
+  if (contents.optimizer)
+    files.set(
+      OPTIMIZER,
+      encodeSafetensors(toTensors(contents.optimizer.slots), { optimizer: contents.optimizer.kind }),
+    );
   return files;
 }
 
@@ -101,7 +110,12 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents): void 
   writeFolderAtomic(dir, checkpointFiles(contents));
 }
 
-function decodeF32(bytes: Uint8Array, file: string, where: string, checkFinite: boolean): Map<string, SavedTensor> {
+function decodeF32(
+  bytes: Uint8Array,
+  file: string,
+  where: string,
+  checkFinite: boolean,
+): Map<string, SavedTensor> {
   let decoded;
   try {
     decoded = decodeSafetensors(bytes, file);
@@ -112,11 +126,14 @@ function decodeF32(bytes: Uint8Array, file: string, where: string, checkFinite: 
   }
   const out = new Map<string, SavedTensor>();
   for (const [name, t] of decoded.tensors) {
-    if (t.dtype !== 'F32') throw new CheckpointError(`${where}: ${file}: tensor '${name}' is ${t.dtype}, expected F32`);
+    if (t.dtype !== 'F32')
+      throw new CheckpointError(`${where}: ${file}: tensor '${name}' is ${t.dtype}, expected F32`);
     if (checkFinite) {
       const bad = t.data.findIndex((v) => !Number.isFinite(v));
       if (bad >= 0)
-        throw new CheckpointError(`${where}: ${file}: tensor '${name}' holds ${t.data[bad]} at index ${bad}; refusing non-finite weights`);
+        throw new CheckpointError(
+          `${where}: ${file}: tensor '${name}' holds ${t.data[bad]} at index ${bad}; refusing non-finite weights`,
+        );
     }
     // A copy, so the tensors do not keep the whole file's buffer alive.
     out.set(name, { shape: t.shape, data: new Float32Array(t.data) });
@@ -132,25 +149,40 @@ function checkMeta(raw: unknown, where: string): CheckpointMeta {
   const fail = (what: string): never => {
     throw new CheckpointError(`${where}: ${META} ${what}`);
   };
-  if (!isRecord(raw) || raw.format !== 'netspec-checkpoint') return fail('is not netspec checkpoint metadata');
+  if (!isRecord(raw) || raw.format !== 'netspec-checkpoint')
+    return fail('is not netspec checkpoint metadata');
   if (raw.version !== 1) return fail(`has version ${String(raw.version)}; this netspec reads version 1`);
-  if (raw.kind !== 'last' && raw.kind !== 'best') return fail(`has an unknown kind ${JSON.stringify(raw.kind)}`);
+  if (raw.kind !== 'last' && raw.kind !== 'best')
+    return fail(`has an unknown kind ${JSON.stringify(raw.kind)}`);
   if (typeof raw.network !== 'string' || typeof raw.irHash !== 'string' || typeof raw.backend !== 'string')
     return fail('lacks the network name, IR hash or backend');
   const config = raw.config;
-  if (!isRecord(config) || !isRecord(config.training) || !isRecord(config.data)) return fail('lacks the run config');
+  if (!isRecord(config) || !isRecord(config.training) || !isRecord(config.data))
+    return fail('lacks the run config');
   if (raw.kind === 'last') {
     const p = raw.progress;
     if (!isRecord(p)) return fail('lacks the training progress');
     for (const k of ['globalStep', 'epoch', 'stepInEpoch', 'bestScore', 'elapsedMs'] as const)
-      if (typeof p[k] !== 'number' || !Number.isFinite(p[k]) || (p[k] as number) < 0) fail(`has a bad progress.${k}: ${JSON.stringify(p[k])}`);
-    if (!Array.isArray(p.epochPrng) || p.epochPrng.length !== 4 || p.epochPrng.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff))
+      if (typeof p[k] !== 'number' || !Number.isFinite(p[k]) || (p[k] as number) < 0)
+        fail(`has a bad progress.${k}: ${JSON.stringify(p[k])}`);
+    if (
+      !Array.isArray(p.epochPrng) ||
+      p.epochPrng.length !== 4 ||
+      p.epochPrng.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    )
       fail('has a bad progress.epochPrng');
     const h = raw.history;
-    if (!isRecord(h) || !Array.isArray(h.steps) || !Array.isArray(h.logged) || !Array.isArray(h.evaluations) || !Array.isArray(h.epochs))
+    if (
+      !isRecord(h) ||
+      !Array.isArray(h.steps) ||
+      !Array.isArray(h.logged) ||
+      !Array.isArray(h.evaluations) ||
+      !Array.isArray(h.epochs)
+    )
       fail('lacks the training history');
     const o = raw.optimizer;
-    if (!isRecord(o) || typeof o.kind !== 'string' || !Number.isSafeInteger(o.iterations)) fail('lacks the optimizer state');
+    if (!isRecord(o) || typeof o.kind !== 'string' || !Number.isSafeInteger(o.iterations))
+      fail('lacks the optimizer state');
   }
   return raw as unknown as CheckpointMeta;
 }
@@ -163,7 +195,10 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   const files = readFolderVerified(dir);
   const need = (name: string): Uint8Array => {
     const bytes = files.get(name);
-    if (!bytes) throw new CheckpointError(`${dir}: the manifest does not list ${name}; not a netspec training checkpoint`);
+    if (!bytes)
+      throw new CheckpointError(
+        `${dir}: the manifest does not list ${name}; not a netspec training checkpoint`,
+      );
     return bytes;
   };
   const text = (name: string): string => new TextDecoder().decode(need(name));
@@ -180,7 +215,8 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   if (!isRecord(irRaw) || irRaw.irVersion !== 1 || !Array.isArray(irRaw.nodes))
     throw new CheckpointError(`${dir}: ${IR} is not a netspec IR (version 1)`);
   const ir = irRaw as unknown as IrNetwork;
-  if (hashIr(ir) !== meta.irHash) throw new CheckpointError(`${dir}: ${IR} does not match the IR hash in ${META}`);
+  if (hashIr(ir) !== meta.irHash)
+    throw new CheckpointError(`${dir}: ${IR} does not match the IR hash in ${META}`);
   const weights = decodeF32(need(WEIGHTS), WEIGHTS, dir, true);
   let optimizer: OptimizerState | null = null;
   if (meta.kind === 'last' && meta.optimizer) {

@@ -9,7 +9,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { IrNetwork } from '../../compiler/ir.js';
 import { getStateDict, setStateDict, type StateDict } from '../../compiler/targets/tfjs/index.js';
-import { learningRateAt, shouldEvaluate, shouldLog, stepsPerEpoch, validateTrainConfig, type TrainConfig } from './config.js';
+import {
+  learningRateAt,
+  shouldEvaluate,
+  shouldLog,
+  stepsPerEpoch,
+  validateTrainConfig,
+  type TrainConfig,
+} from './config.js';
 import {
   copyHistory,
   emptyHistory,
@@ -20,7 +27,13 @@ import {
   type TrainProgress,
 } from './history.js';
 import { bestLine, evaluateLine, trainLine, TRAINING_DONE_LINE } from './log-lines.js';
-import { createOptimizer, restoreOptimizerState, saveOptimizerState, setLearningRate, type OptimizerState } from './optimizer.js';
+import {
+  createOptimizer,
+  restoreOptimizerState,
+  saveOptimizerState,
+  setLearningRate,
+  type OptimizerState,
+} from './optimizer.js';
 import { Prng } from './prng.js';
 
 /** Images and labels: NCHW float32 images (already normalized) and integer class labels. Data's `Split` fits. */
@@ -89,7 +102,12 @@ export interface TrainArgs {
   /** Milliseconds clock; tests may pin it. */
   readonly now?: () => number;
   /** How dev is scored (default {@link evaluate}: accuracy and mean batch loss); another metric may plug in here. */
-  readonly evaluateDev?: (model: tf.LayersModel, ir: IrNetwork, split: LabeledImages, batchSize: number) => EvaluationResult;
+  readonly evaluateDev?: (
+    model: tf.LayersModel,
+    ir: IrNetwork,
+    split: LabeledImages,
+    batchSize: number,
+  ) => EvaluationResult;
 }
 
 /**
@@ -136,12 +154,17 @@ export function checkSplit(split: LabeledImages, ir: IrNetwork, name: string): s
   const problems: string[] = [];
   if (split.count <= 0) problems.push(`the ${name} split is empty`);
   if (split.images.length !== split.count * sample)
-    problems.push(`the ${name} split has ${split.images.length} values for ${split.count} images of [${ir.inputShape.join(', ')}]`);
-  if (split.labels.length !== split.count) problems.push(`the ${name} split has ${split.labels.length} labels for ${split.count} images`);
+    problems.push(
+      `the ${name} split has ${split.images.length} values for ${split.count} images of [${ir.inputShape.join(', ')}]`,
+    );
+  if (split.labels.length !== split.count)
+    problems.push(`the ${name} split has ${split.labels.length} labels for ${split.count} images`);
   for (let i = 0; i < split.labels.length; i++) {
     const label = split.labels[i] ?? -1;
     if (!(label >= 0 && label < numClasses)) {
-      problems.push(`the ${name} split has label ${label} at index ${i}, but '${ir.name}' has ${numClasses} outputs`);
+      problems.push(
+        `the ${name} split has label ${label} at index ${i}, but '${ir.name}' has ${numClasses} outputs`,
+      );
       break;
     }
   }
@@ -150,12 +173,18 @@ export function checkSplit(split: LabeledImages, ir: IrNetwork, name: string): s
 
 /** The number of classes a network predicts: its flat output size. */
 export function classCount(ir: IrNetwork): number {
-  if (ir.outputShape.length !== 1) throw new Error(`'${ir.name}' does not output flat logits (output [${ir.outputShape.join(', ')}])`);
+  if (ir.outputShape.length !== 1)
+    throw new Error(`'${ir.name}' does not output flat logits (output [${ir.outputShape.join(', ')}])`);
   return ir.outputShape[0] ?? 0;
 }
 
 /** Stacks the images and one-hot labels of `indices` into tensors. */
-function batchOf(split: LabeledImages, indices: ArrayLike<number>, ir: IrNetwork, numClasses: number): { x: tf.Tensor; y: tf.Tensor } {
+function batchOf(
+  split: LabeledImages,
+  indices: ArrayLike<number>,
+  ir: IrNetwork,
+  numClasses: number,
+): { x: tf.Tensor; y: tf.Tensor } {
   const sample = ir.inputShape.reduce((a, b) => a * b, 1);
   const n = indices.length;
   const images = new Float32Array(n * sample);
@@ -178,7 +207,8 @@ function crossEntropy(y: tf.Tensor, logits: tf.Tensor): tf.Scalar {
 /** The model's output on `x` as one tensor (a model built by the tfjs target has exactly one). */
 function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {
   const out = model.apply(x, { training });
-  if (Array.isArray(out) || !(out instanceof tf.Tensor)) throw new Error('the model did not return one tensor');
+  if (Array.isArray(out) || !(out instanceof tf.Tensor))
+    throw new Error('the model did not return one tensor');
   return out;
 }
 
@@ -186,7 +216,12 @@ function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Ten
  * Evaluates in inference mode, in order, `batchSize` examples at a time: accuracy over all examples, and the
  * mean of the per-batch mean losses (RunnerV3's convention: the short last batch counts as much as the others).
  */
-export function evaluate(model: tf.LayersModel, ir: IrNetwork, split: LabeledImages, batchSize: number): EvaluationResult {
+export function evaluate(
+  model: tf.LayersModel,
+  ir: IrNetwork,
+  split: LabeledImages,
+  batchSize: number,
+): EvaluationResult {
   const numClasses = classCount(ir);
   let correct = 0;
   let lossSum = 0;
@@ -203,7 +238,11 @@ export function evaluate(model: tf.LayersModel, ir: IrNetwork, split: LabeledIma
     correct += right;
     batches += 1;
   }
-  return { accuracy: split.count > 0 ? correct / split.count : 0, loss: batches > 0 ? lossSum / batches : NaN, count: split.count };
+  return {
+    accuracy: split.count > 0 ? correct / split.count : 0,
+    loss: batches > 0 ? lossSum / batches : NaN,
+    count: split.count,
+  };
 }
 
 /**
@@ -291,7 +330,10 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
       await restoreOptimizerState(optimizer, args.resume.optimizer, config.optimizer, model);
       progress = args.resume.progress;
       history = copyHistory(args.resume.history);
-      if (progress.globalStep !== progress.epoch * perEpoch + progress.stepInEpoch || progress.epoch > config.epochs)
+      if (
+        progress.globalStep !== progress.epoch * perEpoch + progress.stepInEpoch ||
+        progress.epoch > config.epochs
+      )
         throw new Error(
           `resume state is inconsistent: step ${progress.globalStep} at epoch ${progress.epoch}, step ${progress.stepInEpoch} ` +
             `of ${perEpoch} per epoch and ${config.epochs} epochs`,
@@ -310,7 +352,11 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
       progress: p,
       history: copyHistory(history),
     });
-    const stopped = (status: 'interrupted' | 'diverged', at: TrainProgress, divergence?: Divergence): TrainOutcome => ({
+    const stopped = (
+      status: 'interrupted' | 'diverged',
+      at: TrainProgress,
+      divergence?: Divergence,
+    ): TrainOutcome => ({
       status,
       progress: at,
       history,
@@ -319,7 +365,10 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
       ...(divergence ? { divergence } : {}),
     });
     /** Checks weights due for saving; a non-finite value ends the run as diverged (nothing bad is saved). */
-    const badWeights = (weights: StateDict, at: { epoch: number; stepInEpoch: number; globalStep: number; loss: number }): Divergence | undefined => {
+    const badWeights = (
+      weights: StateDict,
+      at: { epoch: number; stepInEpoch: number; globalStep: number; loss: number },
+    ): Divergence | undefined => {
       const tensor = firstNonFinite(weights);
       return tensor ? { cause: 'weights', ...at, tensor } : undefined;
     };
@@ -334,7 +383,10 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
       for (let s = first; s < perEpoch; s++) {
         const lr = learningRateAt(config, globalStep, perEpoch);
         setLearningRate(optimizer, lr);
-        const indices = order.subarray(s * config.batchSize, Math.min((s + 1) * config.batchSize, args.train.count));
+        const indices = order.subarray(
+          s * config.batchSize,
+          Math.min((s + 1) * config.batchSize, args.train.count),
+        );
         const { x, y } = batchOf(args.train, indices, ir, numClasses);
         let loss: number;
         try {
@@ -345,7 +397,15 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
         }
         if (!Number.isFinite(loss)) {
           const divergence: Divergence = { cause: 'loss', epoch, stepInEpoch: s, globalStep, loss };
-          const at: TrainProgress = { globalStep, epoch, stepInEpoch: s, epochPrng, bestScore, bestStep, elapsedMs: elapsed() };
+          const at: TrainProgress = {
+            globalStep,
+            epoch,
+            stepInEpoch: s,
+            epochPrng,
+            bestScore,
+            bestStep,
+            elapsedMs: elapsed(),
+          };
           return stopped('diverged', at, divergence);
         }
         const record: StepRecord = { step: globalStep, epoch, loss, lr };
@@ -359,17 +419,37 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
           const result = (args.evaluateDev ?? evaluate)(model, ir, args.dev, config.batchSize);
           log(evaluateLine(result.accuracy, result.loss));
           const improved = isImprovement(bestScore, result.accuracy);
-          const evaluation: EvaluationRecord = { step: globalStep, epoch, score: result.accuracy, loss: result.loss, improved };
+          const evaluation: EvaluationRecord = {
+            step: globalStep,
+            epoch,
+            score: result.accuracy,
+            loss: result.loss,
+            improved,
+          };
           history.evaluations.push(evaluation);
           hooks.evaluated?.(evaluation);
           if (improved) {
             const weights = getStateDict(model, ir);
             const bad = badWeights(weights, { epoch, stepInEpoch: s, globalStep, loss });
             if (bad) {
-              const at: TrainProgress = { globalStep, epoch, stepInEpoch: s, epochPrng, bestScore, bestStep, elapsedMs: elapsed() };
+              const at: TrainProgress = {
+                globalStep,
+                epoch,
+                stepInEpoch: s,
+                epochPrng,
+                bestScore,
+                bestStep,
+                elapsedMs: elapsed(),
+              };
               return stopped('diverged', at, bad);
             }
-            await hooks.saveBest?.({ weights, step: globalStep, epoch, score: result.accuracy, loss: result.loss });
+            await hooks.saveBest?.({
+              weights,
+              step: globalStep,
+              epoch,
+              score: result.accuracy,
+              loss: result.loss,
+            });
             log(bestLine(bestScore, result.accuracy));
             bestScore = result.accuracy;
             bestStep = globalStep;
@@ -379,7 +459,15 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
         // Let timers and signal handlers run (progress bars, SIGINT), or an abort could never arrive.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (signal?.aborted && s + 1 < perEpoch) {
-          const at: TrainProgress = { globalStep, epoch, stepInEpoch: s + 1, epochPrng, bestScore, bestStep, elapsedMs: elapsed() };
+          const at: TrainProgress = {
+            globalStep,
+            epoch,
+            stepInEpoch: s + 1,
+            epochPrng,
+            bestScore,
+            bestStep,
+            elapsedMs: elapsed(),
+          };
           const snap = await snapshot(at);
           const bad = badWeights(snap.weights, { epoch, stepInEpoch: s, globalStep: globalStep - 1, loss });
           if (bad) return stopped('diverged', at, bad);
@@ -388,12 +476,28 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
         }
       }
       const epochSteps = history.steps.filter((r) => r.epoch === epoch);
-      history.epochs.push({ epoch, loss: epochSteps.reduce((a, r) => a + r.loss, 0) / Math.max(1, epochSteps.length) });
+      history.epochs.push({
+        epoch,
+        loss: epochSteps.reduce((a, r) => a + r.loss, 0) / Math.max(1, epochSteps.length),
+      });
       epochPrng = nextEpochPrng;
-      const at: TrainProgress = { globalStep, epoch: epoch + 1, stepInEpoch: 0, epochPrng, bestScore, bestStep, elapsedMs: elapsed() };
+      const at: TrainProgress = {
+        globalStep,
+        epoch: epoch + 1,
+        stepInEpoch: 0,
+        epochPrng,
+        bestScore,
+        bestStep,
+        elapsedMs: elapsed(),
+      };
       const snap = await snapshot(at);
       const lastStep = history.steps.at(-1);
-      const bad = badWeights(snap.weights, { epoch, stepInEpoch: perEpoch - 1, globalStep: globalStep - 1, loss: lastStep?.loss ?? NaN });
+      const bad = badWeights(snap.weights, {
+        epoch,
+        stepInEpoch: perEpoch - 1,
+        globalStep: globalStep - 1,
+        loss: lastStep?.loss ?? NaN,
+      });
       if (bad) return stopped('diverged', at, bad);
       await hooks.saveLast?.(snap);
       progress = at;

@@ -31,14 +31,18 @@ export function parseWeightMap(text: string, file: string): WeightMap & { diagno
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   const map = new LineMap(file, text);
   const at = (node: Node | null | undefined) => map.span(node?.range?.[0] ?? 0, node?.range?.[1] ?? 0);
-  const diagnostics: Diagnostic[] = doc.errors.map((e) => error('YAML_SYNTAX', e.message.split('\n')[0] ?? e.message, map.span(e.pos[0], e.pos[1])));
+  const diagnostics: Diagnostic[] = doc.errors.map((e) =>
+    error('YAML_SYNTAX', e.message.split('\n')[0] ?? e.message, map.span(e.pos[0], e.pos[1])),
+  );
   const rules: RenameRule[] = [];
   const ignore: RegExp[] = [];
   if (diagnostics.length) return { rules, ignore, diagnostics };
   const root = doc.contents;
   const list = isMap(root) ? root.get('rename', true) : undefined;
   if (!isMap(root) || !isSeq(list)) {
-    diagnostics.push(error('SCHEMA', "a weight map is `rename: [{from: '<regex>', to: '<replacement>'}, ...]`", at(root)));
+    diagnostics.push(
+      error('SCHEMA', "a weight map is `rename: [{from: '<regex>', to: '<replacement>'}, ...]`", at(root)),
+    );
     return { rules, ignore, diagnostics };
   }
   const regex = (node: Node, flags: string): RegExp | undefined => {
@@ -52,11 +56,14 @@ export function parseWeightMap(text: string, file: string): WeightMap & { diagno
   for (const item of root.items) {
     const key = isScalar(item.key) ? String(item.key.value) : '';
     if (key !== 'rename' && key !== 'ignore')
-      diagnostics.push(error('UNKNOWN_KEY', `unknown key '${key}' (expected 'rename' or 'ignore')`, at(item.key as Node)));
+      diagnostics.push(
+        error('UNKNOWN_KEY', `unknown key '${key}' (expected 'rename' or 'ignore')`, at(item.key as Node)),
+      );
   }
   const ignoreList = root.get('ignore', true);
   if (ignoreList !== undefined) {
-    if (!isSeq(ignoreList)) diagnostics.push(error('SCHEMA', "ignore is a list of regular expressions", at(ignoreList as Node)));
+    if (!isSeq(ignoreList))
+      diagnostics.push(error('SCHEMA', 'ignore is a list of regular expressions', at(ignoreList as Node)));
     else
       for (const item of ignoreList.items) {
         if (!isScalar(item) || typeof item.value !== 'string') {
@@ -70,7 +77,13 @@ export function parseWeightMap(text: string, file: string): WeightMap & { diagno
   for (const rule of list.items) {
     const from = isMap(rule) ? rule.get('from', true) : undefined;
     const to = isMap(rule) ? rule.get('to', true) : undefined;
-    if (!isMap(rule) || !isScalar(from) || !isScalar(to) || typeof from.value !== 'string' || typeof to.value !== 'string') {
+    if (
+      !isMap(rule) ||
+      !isScalar(from) ||
+      !isScalar(to) ||
+      typeof from.value !== 'string' ||
+      typeof to.value !== 'string'
+    ) {
       diagnostics.push(error('SCHEMA', 'each rule needs string keys from and to', at(rule as Node)));
       continue;
     }
@@ -109,42 +122,60 @@ export function importStateDict(
   const dict: StateDict = new Map();
   const origin = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
-  const named = (original: string, name: string) => (original === name ? `'${name}'` : `'${original}' (renamed to '${name}')`);
+  const named = (original: string, name: string) =>
+    original === name ? `'${name}'` : `'${original}' (renamed to '${name}')`;
   for (const [original, tensor] of file.tensors) {
     if (map.ignore.some((r) => r.test(original))) continue;
     const name = renameTensor(original, map.rules);
-    if (name.endsWith('.num_batches_tracked') && bnPaths.has(name.slice(0, -'.num_batches_tracked'.length))) continue;
+    if (name.endsWith('.num_batches_tracked') && bnPaths.has(name.slice(0, -'.num_batches_tracked'.length)))
+      continue;
     const shape = expected.get(name);
     if (!shape) {
-      diagnostics.push(error('UNKNOWN_KEY', `${source}: tensor ${named(original, name)} is not used by '${ir.name}'`));
+      diagnostics.push(
+        error('UNKNOWN_KEY', `${source}: tensor ${named(original, name)} is not used by '${ir.name}'`),
+      );
       continue;
     }
     const previous = origin.get(name);
     if (previous !== undefined) {
-      diagnostics.push(error('DUPLICATE_NAME', `${source}: tensors '${previous}' and '${original}' both map to '${name}'`));
+      diagnostics.push(
+        error('DUPLICATE_NAME', `${source}: tensors '${previous}' and '${original}' both map to '${name}'`),
+      );
       continue;
     }
     origin.set(name, original);
     if (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i])) {
       diagnostics.push(
-        error('SHAPE_MISMATCH', `${source}: tensor ${named(original, name)} has shape [${tensor.shape.join(', ')}], the network needs [${shape.join(', ')}]`),
+        error(
+          'SHAPE_MISMATCH',
+          `${source}: tensor ${named(original, name)} has shape [${tensor.shape.join(', ')}], the network needs [${shape.join(', ')}]`,
+        ),
       );
       continue;
     }
     if (tensor.dtype !== 'F32' && tensor.dtype !== 'F64') {
-      diagnostics.push(error('WRONG_TYPE', `${source}: tensor ${named(original, name)} has dtype ${tensor.dtype}, expected F32 or F64`));
+      diagnostics.push(
+        error(
+          'WRONG_TYPE',
+          `${source}: tensor ${named(original, name)} has dtype ${tensor.dtype}, expected F32 or F64`,
+        ),
+      );
       continue;
     }
-    const data = tensor.data instanceof Float32Array ? tensor.data : Float32Array.from(tensor.data as Float64Array);
+    const data =
+      tensor.data instanceof Float32Array ? tensor.data : Float32Array.from(tensor.data as Float64Array);
     const bad = data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
-      diagnostics.push(error('BAD_VALUE', `${source}: tensor ${named(original, name)} holds ${data[bad]} at index ${bad}`));
+      diagnostics.push(
+        error('BAD_VALUE', `${source}: tensor ${named(original, name)} holds ${data[bad]} at index ${bad}`),
+      );
       continue;
     }
     dict.set(name, { shape: [...tensor.shape], data });
   }
   for (const [name, shape] of expected)
-    if (!origin.has(name)) diagnostics.push(error('MISSING_KEY', `${source}: tensor '${name}' [${shape.join(', ')}] is missing`));
+    if (!origin.has(name))
+      diagnostics.push(error('MISSING_KEY', `${source}: tensor '${name}' [${shape.join(', ')}] is missing`));
   // Present in IR order, whatever the file's order.
   const ordered: StateDict = new Map();
   for (const name of expected.keys()) {
@@ -158,7 +189,11 @@ export function importStateDict(
  * A state dict as safetensors tensors that the generated PyTorch module loads with `load_state_dict` (strict):
  * the float tensors plus each BN layer's `num_batches_tracked` (int64 scalar, `batchesTracked`).
  */
-export function exportStateDict(dict: StateDict, ir: IrNetwork, batchesTracked = 0): Map<string, TensorInput> {
+export function exportStateDict(
+  dict: StateDict,
+  ir: IrNetwork,
+  batchesTracked = 0,
+): Map<string, TensorInput> {
   const out = new Map<string, TensorInput>();
   for (const node of ir.nodes) {
     for (const p of node.params) {
@@ -168,7 +203,11 @@ export function exportStateDict(dict: StateDict, ir: IrNetwork, batchesTracked =
       out.set(key, { dtype: 'F32', shape: [...p.shape], data: t.data });
     }
     if (node.kind === 'batchnorm')
-      out.set(`${node.path}.num_batches_tracked`, { dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(batchesTracked)) });
+      out.set(`${node.path}.num_batches_tracked`, {
+        dtype: 'I64',
+        shape: [],
+        data: BigInt64Array.of(BigInt(batchesTracked)),
+      });
   }
   return out;
 }

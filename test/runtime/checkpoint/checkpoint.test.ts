@@ -13,13 +13,27 @@ import {
   writeFolderAtomic,
   type CheckpointContents,
 } from '../../../src/runtime/checkpoint/index.js';
-import { DEFAULT_TRAIN_CONFIG, train, type RunConfig, type TrainConfig, type TrainSnapshot } from '../../../src/runtime/train/index.js';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  train,
+  type RunConfig,
+  type TrainConfig,
+  type TrainSnapshot,
+} from '../../../src/runtime/train/index.js';
 import { TINY_SPEC, tinyData, tinyIr, useCpu } from '../train/tiny-network.js';
 
 const ir = tinyIr();
 const trainSet = tinyData(100, 1);
 const devSet = tinyData(40, 2);
-const training: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, lr: 0.05, batchSize: 16, epochs: 3, logSteps: 5, evalSteps: 5, seed: 11 };
+const training: TrainConfig = {
+  ...DEFAULT_TRAIN_CONFIG,
+  lr: 0.05,
+  batchSize: 16,
+  epochs: 3,
+  logSteps: 5,
+  evalSteps: 5,
+  seed: 11,
+};
 const runConfig: RunConfig = { training, data: { source: 'synthetic', train: 100, dev: 40, test: 0 } };
 let tmp: string;
 
@@ -30,7 +44,14 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function contents(extra: Partial<CheckpointContents> = {}): CheckpointContents {
-  return { kind: 'best', ir, config: runConfig, backend: 'cpu', weights: getStateDict(buildModel(ir, { seed: 1 }), ir), ...extra };
+  return {
+    kind: 'best',
+    ir,
+    config: runConfig,
+    backend: 'cpu',
+    weights: getStateDict(buildModel(ir, { seed: 1 }), ir),
+    ...extra,
+  };
 }
 
 function fresh(name: string): string {
@@ -44,8 +65,14 @@ describe('writing and reading', () => {
     const c = contents();
     const dir = path.join(tmp, 'roundtrip');
     saveCheckpoint(dir, c);
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: { path: string; size: number }[] };
-    expect(manifest.files.map((f) => f.path).sort()).toEqual(['checkpoint.json', 'ir.json', 'weights.safetensors']);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
+      files: { path: string; size: number }[];
+    };
+    expect(manifest.files.map((f) => f.path).sort()).toEqual([
+      'checkpoint.json',
+      'ir.json',
+      'weights.safetensors',
+    ]);
     for (const f of manifest.files) expect(fs.statSync(path.join(dir, f.path)).size).toBe(f.size);
     const loaded = loadCheckpoint(dir);
     expect(loaded.ir).toEqual(ir);
@@ -73,7 +100,10 @@ describe('writing and reading', () => {
     fs.mkdirSync(path.join(parent, '.last.tmp-def456'));
     fs.writeFileSync(path.join(parent, '.last.tmp-def456', 'weights.safetensors'), 'partial');
     const actions = recoverFolders(parent);
-    expect(actions).toEqual(['restored last (a replacement was interrupted)', 'removed the leftover unfinished folder .last.tmp-def456']);
+    expect(actions).toEqual([
+      'restored last (a replacement was interrupted)',
+      'removed the leftover unfinished folder .last.tmp-def456',
+    ]);
     expect(fs.readdirSync(parent)).toEqual(['last']);
     expect(loadCheckpoint(dir).meta.kind).toBe('best');
   });
@@ -101,7 +131,9 @@ describe('corruption is detected and named', () => {
     const file = path.join(dir, weights);
     const size = fs.statSync(file).size;
     fs.truncateSync(file, size - 10);
-    expect(() => loadCheckpoint(dir)).toThrow(`${dir}: file 'weights.safetensors' is ${size - 10} bytes, the manifest says ${size} (truncated)`);
+    expect(() => loadCheckpoint(dir)).toThrow(
+      `${dir}: file 'weights.safetensors' is ${size - 10} bytes, the manifest says ${size} (truncated)`,
+    );
   });
 
   it('a long file', () => {
@@ -109,7 +141,9 @@ describe('corruption is detected and named', () => {
     const file = path.join(dir, weights);
     const size = fs.statSync(file).size;
     fs.appendFileSync(file, 'xyz');
-    expect(() => loadCheckpoint(dir)).toThrow(`file 'weights.safetensors' is ${size + 3} bytes, the manifest says ${size} (longer than written)`);
+    expect(() => loadCheckpoint(dir)).toThrow(
+      `file 'weights.safetensors' is ${size + 3} bytes, the manifest says ${size} (longer than written)`,
+    );
   });
 
   it('an altered byte', () => {
@@ -118,7 +152,9 @@ describe('corruption is detected and named', () => {
     const bytes = fs.readFileSync(file);
     bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0x01;
     fs.writeFileSync(file, bytes);
-    expect(() => loadCheckpoint(dir)).toThrow(/file 'weights\.safetensors' has SHA-256 [0-9a-f]{12}…, the manifest says [0-9a-f]{12}… \(its content was altered\)/);
+    expect(() => loadCheckpoint(dir)).toThrow(
+      /file 'weights\.safetensors' has SHA-256 [0-9a-f]{12}…, the manifest says [0-9a-f]{12}… \(its content was altered\)/,
+    );
   });
 
   it('no manifest', () => {
@@ -145,7 +181,9 @@ describe('corruption is detected and named', () => {
     ['a\\b', 'contains a backslash'],
   ])('a manifest path %s', (p, why) => {
     const dir = withManifestPath(`path-${Buffer.from(p).toString('hex')}`, p);
-    expect(() => loadCheckpoint(dir)).toThrow(`${dir}: manifest.json lists the path '${p}', which ${why}; refusing it`);
+    expect(() => loadCheckpoint(dir)).toThrow(
+      `${dir}: manifest.json lists the path '${p}', which ${why}; refusing it`,
+    );
   });
 
   it('a symbolic link', () => {
@@ -154,7 +192,9 @@ describe('corruption is detected and named', () => {
     const target = path.join(tmp, 'elsewhere.safetensors');
     fs.renameSync(file, target);
     fs.symlinkSync(target, file);
-    expect(() => loadCheckpoint(dir)).toThrow(`${dir}: file 'weights.safetensors': 'weights.safetensors' is a symbolic link; refusing it`);
+    expect(() => loadCheckpoint(dir)).toThrow(
+      `${dir}: file 'weights.safetensors': 'weights.safetensors' is a symbolic link; refusing it`,
+    );
   });
 
   it('NaN weights, even with a consistent manifest', () => {
@@ -165,11 +205,15 @@ describe('corruption is detected and named', () => {
     t.data[2] = NaN;
     const dir = path.join(tmp, 'nan');
     saveCheckpoint(dir, c);
-    expect(() => loadCheckpoint(dir)).toThrow(`${dir}: weights.safetensors: tensor '${key}' holds NaN at index 2; refusing non-finite weights`);
+    expect(() => loadCheckpoint(dir)).toThrow(
+      `${dir}: weights.safetensors: tensor '${key}' holds NaN at index 2; refusing non-finite weights`,
+    );
   });
 
   it('writing refuses unsafe names (a program error)', () => {
-    expect(() => writeFolderAtomic(path.join(tmp, 'bad'), new Map([['../x', new Uint8Array(1)]]))).toThrow("contains '..'");
+    expect(() => writeFolderAtomic(path.join(tmp, 'bad'), new Map([['../x', new Uint8Array(1)]]))).toThrow(
+      "contains '..'",
+    );
     expect(fs.readdirSync(tmp).filter((n) => n.startsWith('.bad'))).toEqual([]);
   });
 });
@@ -215,7 +259,8 @@ describe('resume', () => {
       const last = loadCheckpoint(dir);
       expect(last.meta.progress).toMatchObject({ epoch: 1, stepInEpoch: 0, globalStep: 7 });
       expect(last.optimizer?.iterations).toBe(7);
-      if (!last.meta.progress || !last.meta.history || !last.optimizer) throw new Error('incomplete last checkpoint');
+      if (!last.meta.progress || !last.meta.history || !last.optimizer)
+        throw new Error('incomplete last checkpoint');
 
       const resumed = buildModel(ir, { seed: 12345 });
       const rest = await train({
@@ -224,7 +269,12 @@ describe('resume', () => {
         train: trainSet,
         dev: devSet,
         config,
-        resume: { weights: last.weights, optimizer: last.optimizer, progress: last.meta.progress, history: last.meta.history },
+        resume: {
+          weights: last.weights,
+          optimizer: last.optimizer,
+          progress: last.meta.progress,
+          history: last.meta.history,
+        },
       });
       expect(rest.status).toBe('completed');
       expect(rest.history).toEqual(full.history);
@@ -247,7 +297,10 @@ describe('what changed', () => {
 
   it('names changed options', () => {
     const other: RunConfig = { ...runConfig, training: { ...training, optimizer: 'adam', lr: 0.001 } };
-    expect(describeConfigChange(runConfig, other)).toEqual(['training.lr: 0.05 → 0.001', 'training.optimizer: "sgd" → "adam"']);
+    expect(describeConfigChange(runConfig, other)).toEqual([
+      'training.lr: 0.05 → 0.001',
+      'training.optimizer: "sgd" → "adam"',
+    ]);
   });
 });
 
@@ -256,9 +309,13 @@ describe('run folders', () => {
     const dir = path.join(tmp, 'run1');
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
-    expect(() => openRunFolder(dir, 'new')).toThrow(`${dir} exists and is not empty; pass --resume to continue that run or --force to replace it`);
+    expect(() => openRunFolder(dir, 'new')).toThrow(
+      `${dir} exists and is not empty; pass --resume to continue that run or --force to replace it`,
+    );
     expect(() => openRunFolder(dir, 'force')).toThrow('does not look like a netspec run folder');
-    expect(() => openRunFolder(dir, 'resume')).toThrow(`nothing to resume in ${dir}: it has no checkpoints/last`);
+    expect(() => openRunFolder(dir, 'resume')).toThrow(
+      `nothing to resume in ${dir}: it has no checkpoints/last`,
+    );
     fs.writeFileSync(path.join(dir, 'train.log'), 'old');
     const folder = openRunFolder(dir, 'force');
     expect(fs.readdirSync(dir)).toEqual(['.lock']);
@@ -269,7 +326,9 @@ describe('run folders', () => {
   it('locks the folder while a run uses it, and cleans leftovers when opening', () => {
     const dir = path.join(tmp, 'run2');
     const a = openRunFolder(dir, 'new');
-    expect(() => openRunFolder(dir, 'force')).toThrow(`${dir} is in use by another netspec run (process ${process.pid})`);
+    expect(() => openRunFolder(dir, 'force')).toThrow(
+      `${dir} is in use by another netspec run (process ${process.pid})`,
+    );
     saveCheckpoint(a.lastDir, contents());
     a.close();
     fs.mkdirSync(path.join(dir, 'checkpoints', '.best.tmp-99'));

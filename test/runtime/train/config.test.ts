@@ -34,19 +34,34 @@ describe('log lines', () => {
   it('reproduces the seed lines', () => {
     expect(trainLine(0, 5, 15, 80, 1.1144)).toBe('[Train] epoch: 0/5, step: 15/80, loss: 1.11440');
     expect(evaluateLine(0.1, 2.31271)).toBe('[Evaluate]  dev score: 0.10000, dev loss: 2.31271');
-    expect(bestLine(0.875, 0.905)).toBe('[Evaluate] best accuracy performance has been updated: 0.87500 --> 0.90500');
+    expect(bestLine(0.875, 0.905)).toBe(
+      '[Evaluate] best accuracy performance has been updated: 0.87500 --> 0.90500',
+    );
     expect(testLine(0.91, 0.31292)).toBe('[Test] accuracy/loss: 0.9100/0.3129');
   });
 });
 
 describe('config', () => {
   it('defaults to the seed experiment', () => {
-    expect(DEFAULT_TRAIN_CONFIG).toMatchObject({ epochs: 5, batchSize: 64, lr: 0.005, optimizer: 'sgd', logSteps: 15, evalSteps: 15 });
+    expect(DEFAULT_TRAIN_CONFIG).toMatchObject({
+      epochs: 5,
+      batchSize: 64,
+      lr: 0.005,
+      optimizer: 'sgd',
+      logSteps: 15,
+      evalSteps: 15,
+    });
     expect(validateTrainConfig(DEFAULT_TRAIN_CONFIG)).toEqual([]);
   });
 
   it('names every bad value', () => {
-    const problems = validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, epochs: 0, lr: -1, momentum: 1, schedule: { kind: 'cosine', minLr: 1 } });
+    const problems = validateTrainConfig({
+      ...DEFAULT_TRAIN_CONFIG,
+      epochs: 0,
+      lr: -1,
+      momentum: 1,
+      schedule: { kind: 'cosine', minLr: 1 },
+    });
     expect(problems).toEqual([
       'epochs must be a positive integer, not 0',
       'learning rate must be a finite number > 0, not -1',

@@ -29,7 +29,8 @@ modules:
 /** The IR of {@link TINY_SPEC} (or of another spec text). */
 export function tinyIr(text = TINY_SPEC): IrNetwork {
   const result = compileSpec('tiny.yaml', { readFile: (f) => (f === 'tiny.yaml' ? text : undefined) });
-  if (!result.ir) throw new Error(`tiny spec does not compile: ${result.diagnostics.map((d) => d.message).join('; ')}`);
+  if (!result.ir)
+    throw new Error(`tiny spec does not compile: ${result.diagnostics.map((d) => d.message).join('; ')}`);
   return result.ir;
 }
 
@@ -45,7 +46,8 @@ export function tinyData(count: number, seed: number): LabeledImages {
       const row = p >> 3;
       const col = p & 7;
       const quadrant = (row < 4 ? 0 : 2) + (col < 4 ? 0 : 1);
-      images[i * 64 + p] = (quadrant === label ? 1 : 0) + (label - 1.5) * 0.5 + (prng.nextUint32() / 2 ** 32 - 0.5) * 0.5;
+      images[i * 64 + p] =
+        (quadrant === label ? 1 : 0) + (label - 1.5) * 0.5 + (prng.nextUint32() / 2 ** 32 - 0.5) * 0.5;
     }
   }
   return { images, labels, count };

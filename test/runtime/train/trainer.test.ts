@@ -17,7 +17,15 @@ const ir = tinyIr();
 const linear = tinyIr(LINEAR_SPEC);
 const trainSet = tinyData(100, 1);
 const devSet = tinyData(40, 2);
-const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, lr: 0.1, batchSize: 16, epochs: 3, logSteps: 5, evalSteps: 5, seed: 7 };
+const config: TrainConfig = {
+  ...DEFAULT_TRAIN_CONFIG,
+  lr: 0.1,
+  batchSize: 16,
+  epochs: 3,
+  logSteps: 5,
+  evalSteps: 5,
+  seed: 7,
+};
 
 beforeAll(useCpu);
 
@@ -104,7 +112,10 @@ describe('best model', () => {
         const [accuracy, loss] = seed[i++] ?? [0, 0];
         return { accuracy, loss, count: 200 };
       },
-      hooks: { log: (l) => lines.push(l), saveBest: (b) => void saved.push({ step: b.step, score: b.score }) },
+      hooks: {
+        log: (l) => lines.push(l),
+        saveBest: (b) => void saved.push({ step: b.step, score: b.score }),
+      },
     });
     expect(lines).toEqual([
       '[Evaluate]  dev score: 0.09000, dev loss: 2.28872',
@@ -228,7 +239,9 @@ describe('stopping', () => {
     expect(lastSaves).toBe(0);
     if (before) {
       const after = getStateDict(model, ir);
-      for (const [k, t] of before) if (!k.includes('running')) expect(Array.from(after.get(k)?.data ?? []), k).toEqual(Array.from(t.data));
+      for (const [k, t] of before)
+        if (!k.includes('running'))
+          expect(Array.from(after.get(k)?.data ?? []), k).toEqual(Array.from(t.data));
     }
   });
 
@@ -244,7 +257,13 @@ describe('stopping', () => {
     });
     expect(out.status).toBe('diverged');
     // The first evaluation (step 5) improves on 0, so the model is due for saving, and is found broken.
-    expect(out.divergence).toMatchObject({ cause: 'weights', epoch: 0, stepInEpoch: 5, globalStep: 5, tensor: { name: 'body.1.running_var', index: 0 } });
+    expect(out.divergence).toMatchObject({
+      cause: 'weights',
+      epoch: 0,
+      stepInEpoch: 5,
+      globalStep: 5,
+      tensor: { name: 'body.1.running_var', index: 0 },
+    });
     expect(Number.isFinite(out.divergence?.loss)).toBe(true);
     expect(saves).toEqual([]);
   });
@@ -274,7 +293,14 @@ describe('stopping', () => {
     expect(snapshot?.progress).toMatchObject({ globalStep: 10, epoch: 1, stepInEpoch: 3 });
     if (!snapshot) throw new Error('no snapshot');
     const resumed = buildModel(ir, { seed: 99 });
-    const second = await train({ model: resumed, ir, train: trainSet, dev: devSet, config: run, resume: snapshot });
+    const second = await train({
+      model: resumed,
+      ir,
+      train: trainSet,
+      dev: devSet,
+      config: run,
+      resume: snapshot,
+    });
     expect(second.status).toBe('completed');
     expect(second.history.steps.map((s) => s.loss)).toEqual(full.history.steps.map((s) => s.loss));
     expect(second.history.evaluations).toEqual(full.history.evaluations);

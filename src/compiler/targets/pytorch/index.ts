@@ -11,7 +11,10 @@ import type { IrGroup, IrNetwork, IrNode } from '../../ir.js';
 const py = (s: string): string => JSON.stringify(s);
 
 const template = Handlebars.compile(
-  fs.readFileSync(new URL('../../../../src/compiler/targets/pytorch/templates/model.py.hbs', import.meta.url), 'utf8'),
+  fs.readFileSync(
+    new URL('../../../../src/compiler/targets/pytorch/templates/model.py.hbs', import.meta.url),
+    'utf8',
+  ),
   { noEscape: true, strict: true },
 );
 
@@ -167,7 +170,9 @@ export function generatePyTorch(ir: IrNetwork): Map<string, string> {
       key: py(m),
       children: members.map((member) => ({
         key: py(local(member)),
-        constructor: groupByPath.has(member) ? `${classOfGroup.get(member)}()` : torchConstructor(nodeAt(ir, member)),
+        constructor: groupByPath.has(member)
+          ? `${classOfGroup.get(member)}()`
+          : torchConstructor(nodeAt(ir, member)),
       })),
     };
   });
@@ -179,8 +184,15 @@ export function generatePyTorch(ir: IrNetwork): Map<string, string> {
     outputShape: ir.outputShape.join(', '),
     examplePath: firstParam ? `${firstParam.path}.${firstParam.params[0]?.name}` : 'none',
     className: className(ir.name),
-    name: ir.name.replace(/[^\x20-\x7e]/g, '?').replace(/"""/g, "'''").replace(/\\/g, '/'),
-    blocks: [...classes.values()].map((c) => ({ ...c, block: c.block.replace(/[^\w-]/g, '?'), instances: c.instances })),
+    name: ir.name
+      .replace(/[^\x20-\x7e]/g, '?')
+      .replace(/"""/g, "'''")
+      .replace(/\\/g, '/'),
+    blocks: [...classes.values()].map((c) => ({
+      ...c,
+      block: c.block.replace(/[^\w-]/g, '?'),
+      instances: c.instances,
+    })),
     modules,
   });
   return new Map([['model.py', text]]);
@@ -202,7 +214,8 @@ function blockView(
   const statements: string[] = [];
   const variable = new Map<string, string>();
   const prefix = `${group.path}.`;
-  const valueOf = (ref: string): string => variable.get(memberOf(ref, group.path)) ?? variable.get(ref) ?? 'x';
+  const valueOf = (ref: string): string =>
+    variable.get(memberOf(ref, group.path)) ?? variable.get(ref) ?? 'x';
   const seen = new Set<string>();
   let counter = 0;
   for (const node of ir.nodes) {
@@ -222,11 +235,18 @@ function blockView(
       const childGroup = ir.groups.find((g) => g.path === child);
       if (childGroup) variable.set(childGroup.output, v);
     } else if (node.functional) {
-      statements.push(`${v} = ${functionalCall(node, node.inputs.map((i) => (i === 'input' || !i.startsWith(prefix) ? 'x' : valueOf(i))))}`);
+      statements.push(
+        `${v} = ${functionalCall(
+          node,
+          node.inputs.map((i) => (i === 'input' || !i.startsWith(prefix) ? 'x' : valueOf(i))),
+        )}`,
+      );
     } else {
       submodules.push({ key, constructor: torchConstructor(node) });
       const arg = node.inputs[0] ?? 'input';
-      statements.push(`${v} = self._modules[${key}](${arg === 'input' || !arg.startsWith(prefix) ? 'x' : valueOf(arg)})`);
+      statements.push(
+        `${v} = self._modules[${key}](${arg === 'input' || !arg.startsWith(prefix) ? 'x' : valueOf(arg)})`,
+      );
     }
     variable.set(member, v);
   }
