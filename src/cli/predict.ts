@@ -5,13 +5,11 @@
 import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
-import * as tf from '@tensorflow/tfjs';
+import type * as Tf from '@tensorflow/tfjs';
 import type { IrNetwork } from '../compiler/ir.js';
-import { buildModel, setStateDict } from '../compiler/targets/tfjs/index.js';
 import type { StateDict } from '../compiler/targets/tfjs/state-dict.js';
 import { hasErrors, type Diagnostic } from '../diagnostics.js';
-import { BACKEND_NAMES, selectBackend, type BackendName } from '../runtime/backends/index.js';
-import { loadCheckpoint } from '../runtime/checkpoint/index.js';
+import { BACKEND_NAMES, type BackendName } from '../runtime/backends/names.js';
 import { decodeSafetensors, encodeSafetensors } from '../runtime/weights/safetensors.js';
 import {
   exportStateDict,
@@ -117,11 +115,14 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
         throw new UserError(
           `${options.input}: tensor 'input' is ${x.dtype} [${x.shape.join(', ')}], expected F32 [N, ${want.join(', ')}]`,
         );
-      await selectBackend(options.backend);
+      // tfjs loads only for commands that run a model, so `check` and the reports start fast.
+      const tf = await import('@tensorflow/tfjs');
+      const { buildModel, setStateDict } = await import('../compiler/targets/tfjs/index.js');
+      await (await import('../runtime/backends/index.js')).selectBackend(options.backend);
       const model = buildModel(ir, { seed: 0 });
       stopOn(setStateDict(model, ir, dict), new Map(), io);
       const logits = tf.tidy(
-        () => model.predict(tf.tensor(x.data as Float32Array, x.shape, 'float32')) as tf.Tensor,
+        () => model.predict(tf.tensor(x.data as Float32Array, x.shape, 'float32')) as Tf.Tensor,
       );
       const data = new Float32Array(await logits.data());
       const shape = logits.shape;
@@ -150,10 +151,11 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
       .argument('<spec>', 'spec file (.yaml or .net)')
       .requiredOption('--checkpoint <dir>', 'a checkpoint folder (runs/NAME/checkpoints/best)')
       .requiredOption('-o, --output <file>', 'the .safetensors file to write'),
-  ).action((spec: string, options: ExportOptions) => {
+  ).action(async (spec: string, options: ExportOptions) => {
     const ir = compileOrReport(spec, options, io);
     if (!ir) return setExit(1);
     try {
+      const { loadCheckpoint } = await import('../runtime/checkpoint/index.js');
       const checkpoint = loadCheckpoint(options.checkpoint);
       const tensors = exportStateDict(checkpoint.weights, ir, checkpoint.meta.optimizer?.iterations ?? 0);
       writeFileAtomic.sync(

@@ -244,8 +244,9 @@ function runConfigFrom(options: RunOptions, command: Command, saved: RunConfig |
 export function asUserError(e: unknown): unknown {
   if (e instanceof CheckpointError || e instanceof RunFolderError || e instanceof DataError)
     return new UserError(e.message);
-  // BackendError is matched by name: its module loads tfjs, which this file imports only on demand.
-  if (e instanceof Error && e.name === 'BackendError') return new UserError(e.message);
+  // Matched by name: their modules load tfjs, which this file imports only on demand.
+  if (e instanceof Error && (e.name === 'BackendError' || e.name === 'TrainInputError'))
+    return new UserError(e.message);
   return e;
 }
 
@@ -452,7 +453,10 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
     output.attach(run);
     if (last?.meta.progress) {
       const p = last.meta.progress;
-      output.line(`[Resume] from ${run.lastDir}: epoch ${p.epoch}/${t.epochs}, step ${p.globalStep}`);
+      output.line(
+        `[Resume] from ${run.lastDir}: epoch ${p.epoch}/${t.epochs}, step ${p.globalStep}` +
+          (p.epoch >= t.epochs ? ' (training was complete; testing the best model again)' : ''),
+      );
     }
 
     const model = runtime.target.buildModel(ir, { seed: t.seed });
@@ -519,53 +523,57 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
     let lastSaved: TrainProgress | null = last?.meta.progress ?? null;
     let outcome: TrainOutcome;
     try {
-      output.startBar(shape.totalSteps, last?.meta.progress?.globalStep ?? 0);
-      outcome = await runtime.trainer.train({
-        model,
-        ir,
-        train: data.train,
-        dev: data.dev,
-        config: t,
-        signal: controller.signal,
-        ...(last?.meta.progress && last.meta.history && last.optimizer
-          ? {
-              resume: {
-                weights: last.weights,
-                optimizer: last.optimizer,
-                progress: last.meta.progress,
-                history: last.meta.history,
-              },
-            }
-          : {}),
-        hooks: {
-          log: (line) => output.line(line),
-          step: (s) => output.step(s.step + 1, s.loss),
-          saveBest: (b) =>
-            saveCheckpoint(run.bestDir, {
-              kind: 'best',
-              ir,
-              config,
-              backend: backend.name,
-              weights: b.weights,
-              best: { step: b.step, epoch: b.epoch, score: b.score, loss: b.loss },
-            }),
-          saveLast: (s) => {
-            lastSaved = s.progress;
-            saveCheckpoint(run.lastDir, {
-              kind: 'last',
-              ir,
-              config,
-              backend: backend.name,
-              weights: s.weights,
-              optimizer: s.optimizer,
-              progress: s.progress,
-              history: s.history,
-              best: bestOf(s.history),
-            });
-            run.writeMetrics(metricsOf('running', s.history, shape, s.progress.elapsedMs, null, null));
+      try {
+        output.startBar(shape.totalSteps, last?.meta.progress?.globalStep ?? 0);
+        outcome = await runtime.trainer.train({
+          model,
+          ir,
+          train: data.train,
+          dev: data.dev,
+          config: t,
+          signal: controller.signal,
+          ...(last?.meta.progress && last.meta.history && last.optimizer
+            ? {
+                resume: {
+                  weights: last.weights,
+                  optimizer: last.optimizer,
+                  progress: last.meta.progress,
+                  history: last.meta.history,
+                },
+              }
+            : {}),
+          hooks: {
+            log: (line) => output.line(line),
+            step: (s) => output.step(s.step + 1, s.loss),
+            saveBest: (b) =>
+              saveCheckpoint(run.bestDir, {
+                kind: 'best',
+                ir,
+                config,
+                backend: backend.name,
+                weights: b.weights,
+                best: { step: b.step, epoch: b.epoch, score: b.score, loss: b.loss },
+              }),
+            saveLast: (s) => {
+              lastSaved = s.progress;
+              saveCheckpoint(run.lastDir, {
+                kind: 'last',
+                ir,
+                config,
+                backend: backend.name,
+                weights: s.weights,
+                optimizer: s.optimizer,
+                progress: s.progress,
+                history: s.history,
+                best: bestOf(s.history),
+              });
+              run.writeMetrics(metricsOf('running', s.history, shape, s.progress.elapsedMs, null, null));
+            },
           },
-        },
-      });
+        });
+      } catch (e) {
+        throw asUserError(e);
+      }
     } finally {
       output.stopBar();
       process.removeListener('SIGINT', onSigint);

@@ -44,8 +44,12 @@ const svgSize = (svg: string) => {
   return { width: Number(m?.[1]), height: Number(m?.[2]) };
 };
 
-/** Text content of the SVG's <text> elements. */
-const texts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+/** Text lines of the SVG: each <text> element, or each <tspan> line of a multi-line one. */
+const texts = (svg: string) =>
+  [...svg.matchAll(/<text[^>]*>(.*?)<\/text>/g)].flatMap((m) => {
+    const body = m[1] ?? '';
+    return body.startsWith('<tspan') ? [...body.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((t) => t[1]) : [body];
+  });
 
 describe('curve data', () => {
   it('takes every step for train loss and every evaluation for dev loss and accuracy, skipping non-finite values', () => {

@@ -9,6 +9,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { ADAM, type OptimizerKind, type TrainConfig } from './config.js';
 
+/** Saved optimizer state that does not fit the run (another optimizer, other slots): a problem of the input. */
+export class OptimizerStateError extends Error {
+  override readonly name = 'OptimizerStateError';
+}
+
 /** One saved tensor: shape and row-major float32 values. */
 export interface SavedTensor {
   readonly shape: readonly number[];
@@ -107,25 +112,28 @@ export async function restoreOptimizerState(
   model: tf.LayersModel,
 ): Promise<void> {
   if (state.kind !== kind)
-    throw new Error(`the checkpoint holds ${state.kind} optimizer state, but the run uses ${kind}`);
+    throw new OptimizerStateError(
+      `the checkpoint holds ${state.kind} optimizer state, but the run uses ${kind}`,
+    );
   if (!Number.isSafeInteger(state.iterations) || state.iterations < 0)
-    throw new Error(`optimizer state: bad iteration count ${state.iterations}`);
+    throw new OptimizerStateError(`optimizer state: bad iteration count ${state.iterations}`);
   const names = state.slots.size === 0 ? [] : slotNames(kind, trainableWeightNames(model));
   const shapes = new Map<string, readonly number[]>();
   for (const w of model.trainableWeights)
     for (const slot of SLOTS[kind]) shapes.set(`${w.originalName}/${slot}`, w.shape as number[]);
   for (const name of state.slots.keys())
-    if (!shapes.has(name)) throw new Error(`optimizer state: slot '${name}' does not belong to this network`);
+    if (!shapes.has(name))
+      throw new OptimizerStateError(`optimizer state: slot '${name}' does not belong to this network`);
   const tensors: { name: string; tensor: tf.Tensor }[] = [
     { name: 'iter', tensor: tf.scalar(state.iterations, 'int32') },
   ];
   try {
     for (const name of names) {
       const saved = state.slots.get(name);
-      if (!saved) throw new Error(`optimizer state: slot '${name}' is missing`);
+      if (!saved) throw new OptimizerStateError(`optimizer state: slot '${name}' is missing`);
       const want = shapes.get(name) ?? [];
       if (saved.shape.length !== want.length || saved.shape.some((d, i) => d !== want[i]))
-        throw new Error(
+        throw new OptimizerStateError(
           `optimizer state: slot '${name}' has shape [${saved.shape.join(', ')}], expected [${want.join(', ')}]`,
         );
       tensors.push({ name, tensor: tf.tensor(saved.data, [...saved.shape], 'float32') });

@@ -36,6 +36,14 @@ import {
 } from './optimizer.js';
 import { Prng } from './prng.js';
 
+/**
+ * Training inputs that do not fit together (config, data, resume state): problems of the user's input, with a
+ * message ready to print. Anything else the trainer throws is a bug.
+ */
+export class TrainInputError extends Error {
+  override readonly name = 'TrainInputError';
+}
+
 /** Images and labels: NCHW float32 images (already normalized) and integer class labels. Data's `Split` fits. */
 export interface LabeledImages {
   readonly images: Float32Array;
@@ -308,13 +316,14 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
   const { model, ir, config, hooks = {}, signal } = args;
   const now = args.now ?? ((): number => performance.now());
   const configProblems = validateTrainConfig(config);
-  if (configProblems.length) throw new Error(`invalid training config: ${configProblems.join('; ')}`);
+  if (configProblems.length)
+    throw new TrainInputError(`invalid training config: ${configProblems.join('; ')}`);
   for (const [split, name] of [
     [args.train, 'train'],
     [args.dev, 'dev'],
   ] as const) {
     const problems = checkSplit(split, ir, name);
-    if (problems.length) throw new Error(problems.join('; '));
+    if (problems.length) throw new TrainInputError(problems.join('; '));
   }
   const numClasses = classCount(ir);
   const perEpoch = stepsPerEpoch(args.train.count, config.batchSize);
@@ -326,15 +335,20 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
     let history: TrainHistory;
     if (args.resume) {
       const diagnostics = setStateDict(model, ir, args.resume.weights);
-      if (diagnostics.length) throw new Error(diagnostics.map((d) => d.message).join('; '));
-      await restoreOptimizerState(optimizer, args.resume.optimizer, config.optimizer, model);
+      if (diagnostics.length) throw new TrainInputError(diagnostics.map((d) => d.message).join('; '));
+      try {
+        await restoreOptimizerState(optimizer, args.resume.optimizer, config.optimizer, model);
+      } catch (e) {
+        if (e instanceof OptimizerStateError) throw new TrainInputError(e.message);
+        throw e;
+      }
       progress = args.resume.progress;
       history = copyHistory(args.resume.history);
       if (
         progress.globalStep !== progress.epoch * perEpoch + progress.stepInEpoch ||
         progress.epoch > config.epochs
       )
-        throw new Error(
+        throw new TrainInputError(
           `resume state is inconsistent: step ${progress.globalStep} at epoch ${progress.epoch}, step ${progress.stepInEpoch} ` +
             `of ${perEpoch} per epoch and ${config.epochs} epochs`,
         );
