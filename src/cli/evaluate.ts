@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { BACKEND_NAMES, type BackendName } from '../runtime/backends/names.js';
 import {
   describeIrChange,
   hashIr,
@@ -21,7 +22,7 @@ interface EvaluateOptions extends SpecOptions {
   readonly checkpoint: string;
   readonly data?: string;
   readonly split: 'test' | 'dev';
-  readonly backend: string;
+  readonly backend: BackendName;
   readonly batchSize?: number;
 }
 
@@ -38,7 +39,7 @@ export function registerEvaluate(program: Command, io: CliIo, setExit: (code: nu
       )
       .option('--data <source>', "data source (default: the run's)")
       .addOption(new Option('--split <split>', 'which split').choices(['test', 'dev']).default('test'))
-      .option('--backend <name>', 'where tfjs runs: auto | tensorflow | native | wasm | cpu', 'auto')
+      .addOption(new Option('--backend <name>', 'where tfjs runs').choices(BACKEND_NAMES).default('auto'))
       .option(
         '--batch-size <n>',
         "examples per batch (default: the run's; the loss is a mean of batch means)",
@@ -85,9 +86,7 @@ async function evaluateCommand(spec: string, options: EvaluateOptions, io: CliIo
   const runtime = await loadRuntime();
   let backend;
   try {
-    backend = await runtime.backends.selectBackend(
-      options.backend as Parameters<typeof runtime.backends.selectBackend>[0],
-    );
+    backend = await runtime.backends.selectBackend(options.backend);
   } catch (e) {
     throw asUserError(e);
   }

@@ -10,6 +10,8 @@ import { registerReports } from './reports.js';
 import { registerRun } from './run.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerPredict } from './predict.js';
+import { registerBench } from './bench.js';
+import { registerCompare } from './compare.js';
 
 /** Runs netspec with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -30,6 +32,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   registerRun(program, io, setExit);
   registerEvaluate(program, io, setExit);
   registerPredict(program, io, setExit);
+  registerBench(program, io, setExit);
+  registerCompare(program, io, setExit);
   for (const command of program.commands)
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   try {

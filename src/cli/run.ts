@@ -26,6 +26,7 @@ import {
   type LoadedCheckpoint,
   type RunFolder,
 } from '../runtime/checkpoint/index.js';
+import { BACKEND_NAMES, type BackendName } from '../runtime/backends/names.js';
 import { DataError } from '../runtime/data/data-error.js';
 import {
   DEFAULT_TRAIN_CONFIG,
@@ -49,9 +50,6 @@ import {
 import type { LabeledImages, TrainOutcome } from '../runtime/train/trainer.js';
 import { compileOrReport, parsePositiveInt, withSpecOptions, type SpecOptions } from './common.js';
 import { processIo, UserError, type CliIo } from './io.js';
-
-/** Backends `--backend` names (the backends module checks the value and suggests a spelling). */
-const BACKEND_HELP = 'auto | tensorflow | native | wasm | cpu';
 
 /** The modules that load tfjs; types only here, values through {@link loadRuntime}. */
 export interface Runtime {
@@ -93,7 +91,7 @@ interface RunOptions extends SpecOptions {
   readonly test: number;
   readonly logSteps: number;
   readonly evalSteps: number;
-  readonly backend: string;
+  readonly backend: BackendName;
   readonly out?: string;
   readonly resume?: boolean;
   readonly force?: boolean;
@@ -187,7 +185,11 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
         parseNonNegativeInt,
         d.evalSteps,
       )
-      .option('--backend <name>', `where tfjs runs: ${BACKEND_HELP} (auto: the fastest that loads)`, 'auto')
+      .addOption(
+        new Option('--backend <name>', 'where tfjs runs (auto: the fastest that loads)')
+          .choices(BACKEND_NAMES)
+          .default('auto'),
+      )
       .option('--out <dir>', 'run folder (default: runs/<network name>)')
       .option('--resume', 'continue the run in --out from checkpoints/last')
       .option('--force', 'replace an existing run folder')
@@ -417,9 +419,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
 
     let backend: { name: string; reasons: readonly string[] };
     try {
-      backend = await runtime.backends.selectBackend(
-        options.backend as Parameters<typeof runtime.backends.selectBackend>[0],
-      );
+      backend = await runtime.backends.selectBackend(options.backend);
     } catch (e) {
       throw asUserError(e);
     }

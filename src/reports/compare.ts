@@ -42,6 +42,8 @@ export interface CompareInput {
 export interface CompareReport {
   readonly markdown: string;
   readonly html: string;
+  /** A few plain-text lines for the terminal: each variant's accuracies, then the verdicts. */
+  readonly summary: readonly string[];
   readonly images: ReadonlyMap<string, string | Uint8Array>;
 }
 
@@ -174,8 +176,8 @@ function settingsOf(m: RunMetrics): string {
   ].filter(Boolean);
   return (
     `${d.source}: ${d.train} train / ${d.dev} dev / ${d.test} test images; ${t.optimizer}, lr ${t.lr}${schedule}` +
-    `${extras.length ? `, ${extras.join(', ')}` : ''}, batch size ${t.batchSize}, ${t.epochs} epochs, ` +
-    `dev evaluation every ${t.evalSteps} steps and at the last step`
+    `${extras.length ? `, ${extras.join(', ')}` : ''}, batch size ${t.batchSize}, ${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, ` +
+    (t.evalSteps > 0 ? `dev evaluation every ${t.evalSteps} steps and at the last step` : 'no dev evaluation')
   );
 }
 
@@ -293,7 +295,8 @@ export function compareView(input: CompareInput): CompareView {
         ]
       : []),
     'The verdict compares the difference of means with its standard error, sqrt(sd_a²/n_a + sd_b²/n_b), and calls more than about 2 standard errors "probably more than seed noise". ' +
-      'It is a rough check: with few seeds the standard deviations are themselves uncertain, and runs differ only in their seed (initial weights and shuffling), not in their data.',
+      'It is a rough check: with few seeds the standard deviations are themselves uncertain. ' +
+      'The seed sets the initial weights, the batch order and, for sources split by seed (mnist-sample), which images are in train, dev and test, so the spread across seeds includes all of these.',
     'Trainable parameters follow PyTorch (torchsummary): BatchNorm running statistics are buffers and not counted. ' +
       'MACs are multiply-accumulates per sample for one forward pass, as "netspec stat --format json" counts them (conv, linear and batchnorm layers).',
     'Training time is the wall time of the training loop (steps and dev evaluations) of one run, in seconds, on the backend shown.',
@@ -366,5 +369,9 @@ export async function compareReport(input: CompareInput, options: CurveOptions =
     [COMPARE_IMAGES.accuracySvg, curves.accuracySvg],
     [COMPARE_IMAGES.accuracyPng, curves.accuracyPng],
   ]);
-  return { markdown, html, images };
+  const summary = [
+    ...view.variants.map((v) => `${v.name}: best dev accuracy ${v.bestDev}, test accuracy ${v.test}`),
+    ...view.verdicts.map((v) => `- ${v}`),
+  ];
+  return { markdown, html, summary, images };
 }

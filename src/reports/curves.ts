@@ -128,7 +128,13 @@ function stepAxis(runs: readonly RunMetrics[]) {
     for (const s of m.steps) end = Math.max(end, s.step);
     for (const e of m.evaluations) end = Math.max(end, e.step);
   }
-  return { field: 'step', type: 'quantitative' as const, title: STEP_TITLE, scale: { domain: [0, end] } };
+  return {
+    field: 'step',
+    type: 'quantitative' as const,
+    title: STEP_TITLE,
+    scale: { domain: [0, end] },
+    axis: { format: 'd', tickMinStep: 1 },
+  };
 }
 
 const fixed4 = (x: number): string => x.toFixed(4);

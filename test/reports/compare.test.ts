@@ -23,7 +23,13 @@ function variant(name: string, tests: number[], extra: Partial<CompareVariant> =
     runs: tests.map((t, seed) => ({
       seed,
       dir: `runs/${name}/seed-${seed}`,
-      metrics: syntheticMetrics({ seed, network: name, devAccuracies: [0.5, 0.6, 0.7, 0.8, t + 0.01, t], testAccuracy: t, trainSeconds: 10 + seed }),
+      metrics: syntheticMetrics({
+        seed,
+        network: name,
+        devAccuracies: [0.5, 0.6, 0.7, 0.8, t + 0.01, t],
+        testAccuracy: t,
+        trainSeconds: 10 + seed,
+      }),
     })),
     ...extra,
   };
@@ -62,11 +68,27 @@ describe('statistics', () => {
       'Test accuracy: res 0.9100 vs plain 0.9050. The difference, 0.0050, is 0.8 standard errors (SE 0.0065), ' +
         'within about 2 SE: indistinguishable from seed-to-seed noise in these runs. They do not show that either variant is better.',
     );
-    expect(verdictSentence('Test accuracy', 'res', 'plain', { n: 3, mean: 0.88, sd: 0.01 }, { n: 3, mean: 0.92, sd: 0.01 })).toBe(
+    expect(
+      verdictSentence(
+        'Test accuracy',
+        'res',
+        'plain',
+        { n: 3, mean: 0.88, sd: 0.01 },
+        { n: 3, mean: 0.92, sd: 0.01 },
+      ),
+    ).toBe(
       'Test accuracy: res 0.8800 vs plain 0.9200. plain is ahead of res by 0.0400, 4.9 standard errors (SE 0.0082), ' +
         'more than about 2 SE, so the gap is probably more than seed noise. This is a rough check with 3 and 3 runs, not a significance test.',
     );
-    expect(verdictSentence('Test accuracy', 'res', 'plain', { n: 1, mean: 0.91, sd: null }, { n: 1, mean: 0.91, sd: null })).toMatch(
+    expect(
+      verdictSentence(
+        'Test accuracy',
+        'res',
+        'plain',
+        { n: 1, mean: 0.91, sd: null },
+        { n: 1, mean: 0.91, sd: null },
+      ),
+    ).toMatch(
       /no estimate of seed-to-seed noise, so this difference says nothing yet about the networks; run with --seeds 3 or more\.$/,
     );
   });
@@ -75,7 +97,10 @@ describe('statistics', () => {
 describe('compareView', () => {
   it('tabulates each variant as mean ± sd over seeds, with exact parameter and MAC counts', () => {
     const view = compareView({
-      variants: [variant('resnet18', [0.9, 0.91, 0.92]), variant('resnet18-plain', [0.9, 0.905, 0.91], { params: 11_001_610 })],
+      variants: [
+        variant('resnet18', [0.9, 0.91, 0.92]),
+        variant('resnet18-plain', [0.9, 0.905, 0.91], { params: 11_001_610 }),
+      ],
     });
     expect(view.title).toBe('Comparison: resnet18 vs resnet18-plain');
     expect(view.settings).toBe(
@@ -107,7 +132,9 @@ describe('compareView', () => {
       },
     ]);
     expect(view.verdicts).toHaveLength(2);
-    expect(view.verdicts[0]).toMatch(/^Test accuracy: resnet18 0\.9100 vs resnet18-plain 0\.9050\. The difference, 0\.0050, is 0\.8 standard errors/);
+    expect(view.verdicts[0]).toMatch(
+      /^Test accuracy: resnet18 0\.9100 vs resnet18-plain 0\.9050\. The difference, 0\.0050, is 0\.8 standard errors/,
+    );
     expect(view.verdicts[1]).toMatch(/^Best dev accuracy: resnet18 0\.9200 vs resnet18-plain 0\.9150\./);
     expect(view.runs[0]).toEqual({
       variant: 'resnet18',
@@ -177,7 +204,12 @@ describe('compareReport', () => {
     const urls = [...html.matchAll(/https?:\/\/[^"'\s)]+/g)].map((m) => m[0]);
     expect(new Set(urls)).toEqual(new Set(['http://www.w3.org/2000/svg', 'http://www.w3.org/1999/xlink']));
 
-    expect([...report.images.keys()]).toEqual(['compare-loss.svg', 'compare-loss.png', 'compare-accuracy.svg', 'compare-accuracy.png']);
+    expect([...report.images.keys()]).toEqual([
+      'compare-loss.svg',
+      'compare-loss.png',
+      'compare-accuracy.svg',
+      'compare-accuracy.png',
+    ]);
     const png = report.images.get('compare-loss.png');
     expect(png instanceof Uint8Array && [...png.subarray(1, 4)]).toEqual([80, 78, 71]);
     expect(report.images.get('compare-loss.svg')).toBe(html.match(/<svg .*?<\/svg>/s)?.[0]);

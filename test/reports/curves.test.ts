@@ -48,7 +48,9 @@ const svgSize = (svg: string) => {
 const texts = (svg: string) =>
   [...svg.matchAll(/<text[^>]*>(.*?)<\/text>/g)].flatMap((m) => {
     const body = m[1] ?? '';
-    return body.startsWith('<tspan') ? [...body.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((t) => t[1]) : [body];
+    return body.startsWith('<tspan')
+      ? [...body.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((t) => t[1])
+      : [body];
   });
 
 describe('curve data', () => {
@@ -143,7 +145,9 @@ describe('renderCurves', () => {
     const svg = await renderSvg(lossChartSpec(metrics));
     // The y-axis title is the only thing in the leftmost 20 units; count its dark pixels with and without a font.
     const darkPixelsLeft = (fontFiles: string[]) => {
-      const image = new Resvg(svg, { font: { loadSystemFonts: false, fontFiles, defaultFontFamily: font?.family ?? '' } }).render();
+      const image = new Resvg(svg, {
+        font: { loadSystemFonts: false, fontFiles, defaultFontFamily: font?.family ?? '' },
+      }).render();
       const pixels = image.pixels; // a getter that copies the whole image: read it once
       let dark = 0;
       for (let y = 0; y < image.height; y++)

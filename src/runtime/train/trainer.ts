@@ -29,6 +29,7 @@ import {
 import { bestLine, evaluateLine, trainLine, TRAINING_DONE_LINE } from './log-lines.js';
 import {
   createOptimizer,
+  OptimizerStateError,
   restoreOptimizerState,
   saveOptimizerState,
   setLearningRate,

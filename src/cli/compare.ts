@@ -1,0 +1,209 @@
+/**
+ * `netspec compare <spec> <spec>... [--seeds N] [--out DIR] [run options]`: trains every spec with seeds
+ * 0..N-1 through `netspec run` (same options, same run folders), then writes compare.md, compare.html and the
+ * overlaid curves into DIR. Each run lands in DIR/<variant>/seed-<k>; `--resume` continues the runs already there.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, type Option } from 'commander';
+import writeFileAtomic from 'write-file-atomic';
+import type { IrNetwork } from '../compiler/ir.js';
+import { checkRunFolder, type RunFolderMode } from '../runtime/checkpoint/index.js';
+import type { RunMetrics } from '../runtime/train/metrics.js';
+import type { CompareVariant } from '../reports/compare.js';
+import { compileOrReport, parsePositiveInt, type SpecOptions } from './common.js';
+import { UserError, type CliIo } from './io.js';
+import { asUserError, EXIT_INTERRUPTED, registerRun } from './run.js';
+
+/** Options of `netspec run` that compare sets itself for each run instead of passing them through. */
+const OWN_OPTIONS = new Set(['seed', 'out', 'resume']);
+
+interface CompareOptions extends SpecOptions {
+  readonly seeds: number;
+  readonly out: string;
+  readonly resume?: boolean;
+  readonly force?: boolean;
+  readonly [runOption: string]: unknown;
+}
+
+/** The options of `netspec run`, taken from its own registration so the two commands cannot drift apart. */
+function runOptions(): readonly Option[] {
+  const scratch = new Command();
+  registerRun(scratch, { stdout: () => undefined, stderr: () => undefined }, () => undefined);
+  const run = scratch.commands.find((c) => c.name() === 'run');
+  if (!run) throw new Error('internal: registerRun registered no run command');
+  return run.options.filter((o) => !OWN_OPTIONS.has(o.attributeName()));
+}
+
+/** Registers the command; `setExit` records the exit code. */
+export function registerCompare(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const command = program
+    .command('compare')
+    .description('train several specs with several seeds each and compare them (compare.md, compare.html)')
+    .argument('<spec...>', 'two or more spec files (.yaml or .net)')
+    .option('--seeds <n>', 'runs per spec, with seeds 0..n-1', parsePositiveInt, 3)
+    .option('--out <dir>', 'folder for the report and the runs', path.join('runs', 'compare'))
+    .option('--resume', 'continue the runs already in --out (finished ones are only tested again)');
+  const forwarded = runOptions();
+  for (const option of forwarded) command.addOption(option);
+  command.action(async (specs: string[], options: CompareOptions, self: Command) => {
+    setExit(await compareCommand(specs, options, self, forwarded, io));
+  });
+}
+
+/** The `netspec run` arguments for the options given on the compare command line (run's defaults stay run's). */
+function passThrough(command: Command, options: CompareOptions, forwarded: readonly Option[]): string[] {
+  const args: string[] = [];
+  for (const option of forwarded) {
+    const key = option.attributeName();
+    if (command.getOptionValueSource(key) !== 'cli' || !option.long) continue;
+    const value = options[key];
+    if (option.negate || option.isBoolean()) {
+      if (value === !option.negate) args.push(option.long);
+    } else for (const v of Array.isArray(value) ? value : [value]) args.push(option.long, String(v));
+  }
+  return args;
+}
+
+/** A folder name made of the variant label's safe characters. */
+function folderName(label: string): string {
+  return label.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'variant';
+}
+
+interface Planned {
+  readonly spec: string;
+  readonly ir: IrNetwork;
+  readonly label: string;
+  readonly runs: { seed: number; dir: string }[];
+}
+
+/** Reads a run's metrics.json, or explains why it cannot be used. */
+function readMetrics(dir: string): RunMetrics {
+  const file = path.join(dir, 'metrics.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const m = raw as Partial<RunMetrics> | null;
+  if (
+    !m ||
+    m.format !== 'netspec-metrics' ||
+    m.version !== 1 ||
+    !Array.isArray(m.steps) ||
+    !Array.isArray(m.evaluations)
+  )
+    throw new UserError(`${file} is not a netspec metrics file (format netspec-metrics, version 1)`);
+  return m as RunMetrics;
+}
+
+async function compareCommand(
+  specs: readonly string[],
+  options: CompareOptions,
+  command: Command,
+  forwarded: readonly Option[],
+  io: CliIo,
+): Promise<number> {
+  if (specs.length < 2)
+    throw new UserError('compare needs at least two specs (to study one spec over seeds, pass it twice)');
+  if (options.resume && options.force)
+    throw new UserError('--resume and --force contradict each other; pass one');
+
+  // Compile every spec before anything is trained: a typo in the last spec should not cost the first runs.
+  const irs: IrNetwork[] = [];
+  for (const spec of specs) {
+    const ir = compileOrReport(spec, options, io);
+    if (ir) irs.push(ir);
+  }
+  if (irs.length !== specs.length) return 1;
+
+  // The report module loads vega and resvg: only now, not whenever the CLI starts.
+  const reports = await import('../reports/compare.js');
+  const used = new Map<string, number>();
+  const plan: Planned[] = irs.map((ir, i) => {
+    const k = (used.get(ir.name) ?? 0) + 1;
+    used.set(ir.name, k);
+    const label = k === 1 ? ir.name : `${ir.name}-${k}`;
+    const runs = Array.from({ length: options.seeds }, (_, seed) => ({
+      seed,
+      dir: path.join(options.out, folderName(label), `seed-${seed}`),
+    }));
+    return { spec: specs[i] ?? '', ir, label, runs };
+  });
+  const modeOf = (dir: string): RunFolderMode =>
+    options.resume && fs.existsSync(dir) ? 'resume' : options.force ? 'force' : 'new';
+  try {
+    for (const p of plan) for (const r of p.runs) checkRunFolder(r.dir, modeOf(r.dir));
+  } catch (e) {
+    throw asUserError(e);
+  }
+
+  const common = passThrough(command, options, forwarded);
+  let failed = 0;
+  const total = plan.length * options.seeds;
+  let index = 0;
+  for (const p of plan)
+    for (const r of p.runs) {
+      index += 1;
+      const mode = modeOf(r.dir);
+      io.stdout(`== compare ${index}/${total}: ${p.label} (${p.spec}), seed ${r.seed} -> ${r.dir}\n`);
+      const argv = ['run', p.spec, '--seed', String(r.seed), '--out', r.dir, ...common];
+      if (mode === 'resume') argv.push('--resume');
+      const code = await runOnce(argv, io);
+      if (code === EXIT_INTERRUPTED) {
+        io.stderr(`compare stopped; continue with the same command and --resume\n`);
+        return EXIT_INTERRUPTED;
+      }
+      if (code !== 0) {
+        if (!fs.existsSync(path.join(r.dir, 'metrics.json'))) return code;
+        failed += 1; // a diverged run still has metrics; the report shows it
+      }
+    }
+
+  const variants: CompareVariant[] = plan.map((p) => ({
+    spec: p.spec,
+    name: p.label,
+    ...reports.variantCost(p.ir),
+    runs: p.runs.map((r) => ({
+      seed: r.seed,
+      dir: path.relative(options.out, r.dir),
+      metrics: readMetrics(r.dir),
+    })),
+  }));
+  const report = await reports.compareReport({ variants });
+  const files: [string, string | Uint8Array][] = [
+    ['compare.md', report.markdown],
+    ['compare.html', report.html],
+    ...report.images,
+  ];
+  try {
+    fs.mkdirSync(options.out, { recursive: true });
+    for (const [name, content] of files)
+      writeFileAtomic.sync(
+        path.join(options.out, name),
+        typeof content === 'string' ? content : Buffer.from(content),
+      );
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'ENOSPC' || code === 'EROFS')
+      throw new UserError(`cannot write ${options.out}: ${code}`);
+    throw e;
+  }
+  io.stdout(`\n${report.summary.join('\n')}\n\nwrote ${options.out}: ${files.map(([n]) => n).join(', ')}\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+/** Runs `netspec run` with `argv` on a fresh command tree and returns its exit code. */
+async function runOnce(argv: readonly string[], io: CliIo): Promise<number> {
+  let code = 0;
+  const program = new Command('netspec')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  registerRun(program, io, (c) => {
+    code = Math.max(code, c);
+  });
+  for (const c of program.commands) c.exitOverride();
+  await program.parseAsync([...argv], { from: 'user' });
+  return code;
+}

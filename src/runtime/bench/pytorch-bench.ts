@@ -1,0 +1,108 @@
+/**
+ * The PyTorch side of the benchmark: writes the generated PyTorch module (the pytorch target's model.py) to a
+ * temporary folder and times it in a Python child process (torch-bench.py next to this file). A Python without
+ * torch is a reason, not an error, so the tfjs side still runs.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { IrNetwork } from '../../compiler/ir.js';
+import { generateTarget } from '../../compiler/targets/index.js';
+import { summarize, type TimingStats } from './stats.js';
+
+/** Debian's python3 (where python3-torch installs); PATH's python3 may be another one without torch. */
+export const DEFAULT_PYTHON = '/usr/bin/python3';
+
+/** The script's path; the same relative path works from src/runtime/bench and from dist/runtime/bench. */
+const SCRIPT = fileURLToPath(new URL('../../../src/runtime/bench/torch-bench.py', import.meta.url));
+
+/** Options of {@link benchPytorch}. */
+export interface PytorchBenchOptions {
+  readonly python: string;
+  readonly threads: number;
+  readonly batchSize: number;
+  readonly warmup: number;
+  readonly repeats: number;
+  readonly lr: number;
+  readonly seed: number;
+}
+
+/** PyTorch's timings of the same network, or why there are none. */
+export type PytorchBenchResult =
+  | {
+      readonly available: true;
+      readonly version: string;
+      readonly threads: number;
+      readonly forwardMs: TimingStats;
+      readonly stepMs: TimingStats;
+      /** The Python process's RSS high-water mark, MiB (it runs nothing else). */
+      readonly peakRssMiB: number;
+    }
+  | { readonly available: false; readonly reason: string };
+
+interface ScriptOutput {
+  torch: string;
+  threads: number;
+  forwardMs: number[];
+  stepMs: number[];
+  peakRssMiB: number;
+}
+
+function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string; error?: Error }> {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
+      (error, stdout, stderr) => resolve({ stdout, stderr, ...(error ? { error } : {}) }),
+    );
+  });
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').at(-1) ?? '';
+}
+
+/** Times the generated PyTorch module of `ir` with `options.threads` threads. */
+export async function benchPytorch(ir: IrNetwork, options: PytorchBenchOptions): Promise<PytorchBenchResult> {
+  const probe = await run(options.python, ['-c', 'import torch']);
+  if (probe.error) {
+    const missing = (probe.error as NodeJS.ErrnoException).code === 'ENOENT';
+    return {
+      available: false,
+      reason: missing
+        ? `${options.python} not found`
+        : `${options.python} cannot import torch (${lastLine(probe.stderr) || probe.error.message})`,
+    };
+  }
+  const model = generateTarget(ir, 'pytorch').get('model.py');
+  if (model === undefined) throw new Error('internal: the pytorch target wrote no model.py');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netspec-bench-'));
+  try {
+    const file = path.join(dir, 'model.py');
+    fs.writeFileSync(file, model);
+    const result = await run(options.python, [
+      SCRIPT,
+      file,
+      ...['--batch-size', String(options.batchSize), '--warmup', String(options.warmup)],
+      ...['--repeats', String(options.repeats), '--threads', String(options.threads)],
+      ...['--lr', String(options.lr), '--seed', String(options.seed)],
+      ...['--classes', String(ir.outputShape[0] ?? 1)],
+    ]);
+    if (result.error)
+      return { available: false, reason: `PyTorch run failed: ${lastLine(result.stderr) || result.error.message}` };
+    const out = JSON.parse(lastLine(result.stdout)) as ScriptOutput;
+    return {
+      available: true,
+      version: out.torch,
+      threads: out.threads,
+      forwardMs: summarize(out.forwardMs),
+      stepMs: summarize(out.stepMs),
+      peakRssMiB: out.peakRssMiB,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,37 @@
+/** The pure parts of the benchmark: statistics, the epoch estimate, number formatting. */
+import { describe, expect, it } from 'vitest';
+import { epochEstimate, formatNumber } from '../../../src/runtime/bench/report.js';
+import { summarize } from '../../../src/runtime/bench/stats.js';
+
+describe('summarize', () => {
+  it('takes the middle sample of an odd count and the mean of the middle two of an even one', () => {
+    expect(summarize([5, 1, 3])).toEqual({ median: 3, min: 1, max: 5, samples: [5, 1, 3] });
+    expect(summarize([4, 1, 3, 10])).toEqual({ median: 3.5, min: 1, max: 10, samples: [4, 1, 3, 10] });
+    expect(summarize([7])).toEqual({ median: 7, min: 7, max: 7, samples: [7] });
+  });
+  it('refuses no samples', () => {
+    expect(() => summarize([])).toThrow('no samples');
+  });
+});
+
+describe('epochEstimate', () => {
+  it('counts the short last batch as a full step', () => {
+    // 1000 images at 64: 15 full steps and one of 40 images.
+    expect(epochEstimate(1000, 64, 250)).toEqual({ images: 1000, steps: 16, ms: 4000, imagesPerSecond: 250 });
+    expect(epochEstimate(128, 64, 100)).toEqual({ images: 128, steps: 2, ms: 200, imagesPerSecond: 640 });
+  });
+});
+
+describe('formatNumber', () => {
+  it('keeps about three significant digits', () => {
+    expect([0.123456, 1.5, 9.996, 12.345, 99.96, 174.4, 1850.6].map(formatNumber)).toEqual([
+      '0.12',
+      '1.50',
+      '10.0',
+      '12.3',
+      '100',
+      '174',
+      '1851',
+    ]);
+  });
+});
