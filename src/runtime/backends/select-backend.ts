@@ -14,6 +14,7 @@ import { BACKEND_NAMES, type BackendName } from './names.js';
 
 export { BACKEND_NAMES, type BackendName } from './names.js';
 import { registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter-wasm.js';
+import { registerWasmConv2DBackpropInput } from './conv2d-backprop-input-wasm.js';
 
 /** The backend that now runs tfjs, and one line per candidate saying why it was or was not used. */
 export interface BackendSelection {
@@ -120,6 +121,8 @@ async function tryWasm(): Promise<Attempt> {
     // next to itself. It may only be set before the backend first initialises.
     if (findBackend('wasm') === null) wasm.setWasmPaths(wasmBinaryDir());
     registerWasmConv2DBackpropFilter();
+    // wasm's own is a naive loop; this one runs as an XNNPACK convolution.
+    registerWasmConv2DBackpropInput();
     if (!(await activate('wasm')))
       return { ok: false, reasons: ['wasm: the WebAssembly module did not initialise'] };
     const simd = (await env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;

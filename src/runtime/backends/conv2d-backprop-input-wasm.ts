@@ -1,0 +1,287 @@
+/**
+ * Conv2DBackpropInput for the wasm backend as a forward convolution that XNNPACK runs. tfjs-backend-wasm's own
+ * kernel is a naive C++ loop, which made it the largest cost of a training step.
+ *
+ * With dy NHWC [N, Ho, Wo, Co] and the forward filter W [kh, kw, Ci, Co] (stride s, padding top/left), the input
+ * gradient is a stride-1 convolution of dy dilated by s (s - 1 zeros between pixels) and padded by
+ * kh - 1 - top (kw - 1 - left) before, with the spatially flipped, in/out-swapped filter Wt[kh-1-fy, kw-1-fx,
+ * co, ci] = W[fy, fx, ci, co]. For stride 1 with ordinary padding, dy goes to the convolution as it is (the
+ * padding is the convolution's own); otherwise the dilated, padded (or cropped) dy is laid out in the wasm heap
+ * first. Only the backend's own registered kernels are called, and every intermediate is disposed.
+ */
+import {
+  backend_util,
+  Conv2DBackpropInput,
+  findBackend,
+  getKernel,
+  registerKernel,
+  unregisterKernel,
+} from '@tensorflow/tfjs-core';
+import type {
+  Conv2DBackpropInputAttrs,
+  Conv2DBackpropInputInputs,
+  DataType,
+  KernelBackend,
+  KernelConfig,
+  KernelFunc,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+const BACKEND = 'wasm';
+
+/** The parts of tfjs-backend-wasm's BackendWasm used here (its class type drags in emscripten typings). */
+interface WasmHeapBackend extends KernelBackend {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+function runKernel(
+  name: string,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap,
+  backend: KernelBackend,
+): TensorInfo {
+  const kernel = getKernel(name, BACKEND);
+  if (kernel === undefined) throw new Error(`the ${BACKEND} backend has no '${name}' kernel`);
+  const out = kernel.kernelFunc({ inputs, attrs, backend });
+  if (Array.isArray(out)) throw new Error(`kernel '${name}' returned several outputs where one was expected`);
+  return out;
+}
+
+/** Writes W [kh, kw, ci, co] flipped in both spatial axes and with ci/co swapped: [kh, kw, co, ci]. */
+function flipSwap(src: Float32Array, dst: Float32Array, kh: number, kw: number, ci: number, co: number): void {
+  let i = 0;
+  for (let fy = 0; fy < kh; fy++) {
+    for (let fx = 0; fx < kw; fx++) {
+      const base = ((kh - 1 - fy) * kw + (kw - 1 - fx)) * co * ci;
+      for (let c = 0; c < ci; c++) {
+        let o = base + c;
+        for (let k = 0; k < co; k++) {
+          dst[o] = src[i++] as number;
+          o += ci;
+        }
+      }
+    }
+  }
+}
+
+/** How the input gradient is computed; 'auto' picks by the work each would do. */
+export type BackpropInputStrategy = 'auto' | 'conv' | 'col2im';
+
+/** Stride-1 convolution of dy (dilated and padded as needed) with the flipped, swapped filter. */
+function viaConv(
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  backend: WasmHeapBackend,
+): TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  const { outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw, padInfo } = info;
+  const { strideHeight: sh, strideWidth: sw } = info;
+  // dy's first row and column sit this far into the (h + kh - 1) x (w + kw - 1) plane the convolution reads.
+  const top = kh - 1 - padInfo.top;
+  const left = kw - 1 - padInfo.left;
+  const bottom = h + kh - 1 - top - ((ho - 1) * sh + 1);
+  const right = w + kw - 1 - left - ((wo - 1) * sw + 1);
+  const direct = sh === 1 && sw === 1 && top >= 0 && left >= 0 && bottom >= 0 && right >= 0;
+  // Allocate everything first: growing the wasm heap detaches every view taken before.
+  const flipped = backend.makeOutput([kh, kw, co, ci], 'float32');
+  const spread = direct ? undefined : backend.makeOutput([n, h + kh - 1, w + kw - 1, co], 'float32');
+  try {
+    flipSwap(backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(flipped), kh, kw, ci, co);
+    if (spread === undefined) {
+      const explicitPad = [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ];
+      return runKernel(
+        'Conv2D',
+        { x: dy, filter: flipped },
+        { strides: [1, 1], dilations: [1, 1], pad: explicitPad, dataFormat: 'NHWC' },
+        backend,
+      );
+    }
+    const plane = backend.typedArrayFromHeap(spread);
+    plane.fill(0);
+    const src = backend.typedArrayFromHeap(dy);
+    const hp = h + kh - 1;
+    const wp = w + kw - 1;
+    for (let b = 0; b < n; b++) {
+      for (let oy = 0; oy < ho; oy++) {
+        const y = top + oy * sh;
+        if (y < 0 || y >= hp) continue;
+        for (let ox = 0; ox < wo; ox++) {
+          const x = left + ox * sw;
+          if (x < 0 || x >= wp) continue;
+          const from = ((b * ho + oy) * wo + ox) * co;
+          plane.set(src.subarray(from, from + co), ((b * hp + y) * wp + x) * co);
+        }
+      }
+    }
+    return runKernel(
+      'Conv2D',
+      { x: spread, filter: flipped },
+      { strides: [1, 1], dilations: [1, 1], pad: 'valid', dataFormat: 'NHWC' },
+      backend,
+    );
+  } finally {
+    backend.disposeData(flipped.dataId);
+    if (spread !== undefined) backend.disposeData(spread.dataId);
+  }
+}
+
+/**
+ * One matrix product dy [N*Ho*Wo, Co] @ W^T [Co, kh*kw*Ci] (an XNNPACK fully-connected operator) gives every
+ * output pixel's contribution to its kh x kw input patch; col2im then adds the patches into dx. It does exactly
+ * the multiply-adds the gradient needs, where the convolution also multiplies the zeros of dilation and padding.
+ */
+function viaCol2im(
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  backend: WasmHeapBackend,
+): TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  const { outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw, padInfo } = info;
+  const { strideHeight: sh, strideWidth: sw } = info;
+  const k = n * ho * wo;
+  const taps = kh * kw * ci;
+  // A fresh copy of W: XNNPACK caches the packed weights of a fully-connected operator under the tensor's id
+  // (whatever shape it had then), so the caller's filter, seen elsewhere under another shape, must not be used.
+  const weights = backend.makeOutput([1, taps, co], 'float32');
+  let patches: TensorInfo | undefined;
+  try {
+    backend.typedArrayFromHeap(weights).set(backend.typedArrayFromHeap(filter));
+    patches = runKernel(
+      'BatchMatMul',
+      { a: { dataId: dy.dataId, shape: [1, k, co], dtype: 'float32' }, b: weights },
+      { transposeA: false, transposeB: true },
+      backend,
+    );
+    const dx = backend.makeOutput([n, h, w, ci], 'float32');
+    const out = backend.typedArrayFromHeap(dx);
+    const p = backend.typedArrayFromHeap(patches);
+    out.fill(0);
+    let i = 0;
+    for (let b = 0; b < n; b++) {
+      for (let oy = 0; oy < ho; oy++) {
+        for (let ox = 0; ox < wo; ox++) {
+          for (let fy = 0; fy < kh; fy++) {
+            const iy = oy * sh + fy - padInfo.top;
+            if (iy < 0 || iy >= h) {
+              i += kw * ci;
+              continue;
+            }
+            for (let fx = 0; fx < kw; fx++) {
+              const ix = ox * sw + fx - padInfo.left;
+              if (ix < 0 || ix >= w) {
+                i += ci;
+                continue;
+              }
+              let o = ((b * h + iy) * w + ix) * ci;
+              const end = i + ci;
+              while (i < end) out[o++] += p[i++] as number;
+            }
+          }
+        }
+      }
+    }
+    return dx;
+  } finally {
+    backend.disposeData(weights.dataId);
+    if (patches !== undefined) backend.disposeData(patches.dataId);
+  }
+}
+
+/** The kernel function with a fixed strategy (tests and benchmarks compare them). */
+export function makeConv2dBackpropInputWasm(strategy: BackpropInputStrategy): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { dy, filter } = inputs as Conv2DBackpropInputInputs;
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+      attrs as unknown as Conv2DBackpropInputAttrs;
+    if (dy === undefined || filter === undefined)
+      throw new Error('Conv2DBackpropInput needs inputs dy and filter');
+    const format = backend_util.convertConv2DDataFormat(dataFormat);
+    if (format !== 'channelsLast')
+      throw new Error(`wasm Conv2DBackpropInput supports dataFormat 'NHWC' only, got '${dataFormat}'`);
+    if (dy.dtype !== 'float32' || filter.dtype !== 'float32')
+      throw new Error('wasm Conv2DBackpropInput supports float32 only');
+    const info = backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+      format,
+    );
+    return chooseStrategy(strategy, info) === 'conv'
+      ? viaConv(dy, filter, info, backend as WasmHeapBackend)
+      : viaCol2im(dy, filter, info, backend as WasmHeapBackend);
+  };
+}
+
+/** Largest patch matrix (in floats, 256 MiB) col2im builds before 'auto' falls back to 'conv'. */
+export const COL2IM_MAX_FLOATS = 64 * 1024 * 1024;
+
+/**
+ * 'auto': the convolution multiplies H x W output positions per image where col2im multiplies Ho x Wo, so
+ * col2im wins whenever the convolution would multiply many zeros (stride > 1, or dy small next to the kernel);
+ * with stride 1 on large planes the two do similar work and the convolution needs no scatter pass.
+ */
+function chooseStrategy(strategy: BackpropInputStrategy, info: backend_util.Conv2DInfo): 'conv' | 'col2im' {
+  if (strategy !== 'auto') return strategy;
+  const patchFloats =
+    info.batchSize * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels;
+  if (patchFloats > COL2IM_MAX_FLOATS) return 'conv';
+  const waste = (info.inHeight * info.inWidth) / (info.outHeight * info.outWidth);
+  return waste > COL2IM_WASTE_THRESHOLD ? 'col2im' : 'conv';
+}
+
+/** Above this ratio of convolution to col2im multiply-adds, 'auto' takes col2im (measured: see the README). */
+export const COL2IM_WASTE_THRESHOLD = 1.2;
+
+/** The kernel function netspec registers ('auto' strategy). */
+export const conv2dBackpropInputWasm: KernelFunc = makeConv2dBackpropInputWasm('auto');
+
+/** Kernel config registered by {@link registerWasmConv2DBackpropInput}. */
+export const conv2dBackpropInputWasmConfig: KernelConfig = {
+  kernelName: Conv2DBackpropInput,
+  backendName: BACKEND,
+  kernelFunc: conv2dBackpropInputWasm,
+};
+
+/** wasm's own kernel, kept when it is replaced so that it can be put back. */
+let builtin: KernelConfig | undefined;
+
+/**
+ * Replaces wasm's own Conv2DBackpropInput with this one (tfjs keeps one kernel per name and backend, so the
+ * built-in registration is removed first). Call after tfjs-backend-wasm is imported. Returns true when this call
+ * installed it.
+ */
+export function registerWasmConv2DBackpropInput(): boolean {
+  const current = getKernel(Conv2DBackpropInput, BACKEND);
+  if (current?.kernelFunc === conv2dBackpropInputWasm) return false;
+  if (current !== undefined) {
+    builtin = current;
+    unregisterKernel(Conv2DBackpropInput, BACKEND);
+  }
+  registerKernel(conv2dBackpropInputWasmConfig);
+  return true;
+}
+
+/** Puts wasm's own kernel back (benchmarks and tests compare the two); returns true when it did. */
+export function restoreWasmConv2DBackpropInput(): boolean {
+  if (getKernel(Conv2DBackpropInput, BACKEND)?.kernelFunc !== conv2dBackpropInputWasm || !builtin) return false;
+  unregisterKernel(Conv2DBackpropInput, BACKEND);
+  registerKernel(builtin);
+  // Its setup (binding the C++ function) runs at backend initialisation, which may have happened without it.
+  const backend = findBackend(BACKEND);
+  if (backend !== null) builtin.setupFunc?.(backend);
+  return true;
+}

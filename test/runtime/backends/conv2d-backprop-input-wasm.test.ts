@@ -1,0 +1,182 @@
+/**
+ * netspec's wasm Conv2DBackpropInput (a forward XNNPACK convolution of the dilated dy with the flipped filter)
+ * against the cpu backend's kernel over a grid of batch, channels, kernel, stride, padding and sizes; and through
+ * tf.grad of conv2d, as training reaches it. Max relative error <= 1e-4; no tensor or heap buffer leaks.
+ */
+// The union package, as training uses it: it also registers the gradient functions.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  conv2dBackpropInputWasm,
+  registerWasmConv2DBackpropInput,
+  restoreWasmConv2DBackpropInput,
+} from '../../../src/runtime/backends/conv2d-backprop-input-wasm.js';
+import { selectBackend } from '../../../src/runtime/backends/select-backend.js';
+
+type Pad =
+  | 'valid'
+  | 'same'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]];
+
+/** Deterministic values in [-1, 1), so that a failing case can be rerun. */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** max |got - want| over max |want|. */
+function relativeError(got: Float32Array, want: Float32Array): number {
+  expect(got.length).toBe(want.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs((got[i] as number) - (want[i] as number)));
+    scale = Math.max(scale, Math.abs(want[i] as number));
+  }
+  return diff / Math.max(scale, 1e-6);
+}
+
+interface Case {
+  batch: number;
+  height: number;
+  width: number;
+  inC: number;
+  outC: number;
+  kernel: number;
+  stride: number;
+  pad: Pad;
+}
+
+/** dy's shape for a case, from the forward convolution's own shape rules. */
+function outShape(c: Case): [number, number, number, number] {
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.batch, c.height, c.width, c.inC],
+    [c.kernel, c.kernel, c.inC, c.outC],
+    [c.stride, c.stride],
+    1,
+    c.pad,
+  );
+  return info.outShape;
+}
+
+/** Runs the registered Conv2DBackpropInput kernel of the active backend. */
+function backpropInput(c: Case, dy: Float32Array, filter: Float32Array): Float32Array {
+  const attrs = {
+    strides: [c.stride, c.stride],
+    pad: c.pad,
+    dataFormat: 'NHWC',
+    inputShape: [c.batch, c.height, c.width, c.inC],
+  } as unknown as tf.NamedAttrMap;
+  return tf.tidy(() => {
+    const inputs = {
+      dy: tf.tensor(dy, outShape(c)),
+      filter: tf.tensor(filter, [c.kernel, c.kernel, c.inC, c.outC]),
+    };
+    const out = tf.engine().runKernel('Conv2DBackpropInput', inputs, attrs) as tf.Tensor;
+    expect(out.shape).toEqual([c.batch, c.height, c.width, c.inC]);
+    return out.dataSync() as Float32Array;
+  });
+}
+
+const pads: Pad[] = [
+  'valid',
+  'same',
+  2,
+  [
+    [0, 0],
+    [1, 2],
+    [0, 3],
+    [0, 0],
+  ],
+];
+const cases: Case[] = [];
+for (const kernel of [1, 3, 5, 7]) {
+  for (const stride of [1, 2, 3]) {
+    for (const pad of pads) {
+      for (const [height, width] of [
+        [9, 9],
+        [8, 11],
+      ] as const) {
+        if (typeof pad === 'number' && 2 * pad + height < kernel) continue;
+        if (pad === 'valid' && height < kernel) continue;
+        const i = cases.length;
+        cases.push({
+          batch: (i % 3) + 1,
+          height,
+          width,
+          inC: [1, 3, 4][i % 3] as number,
+          outC: [2, 5][i % 2] as number,
+          kernel,
+          stride,
+          pad,
+        });
+      }
+    }
+  }
+}
+// The ResNet18 shapes (batch 4 rather than 64, to stay fast).
+cases.push(
+  { batch: 4, height: 38, width: 38, inC: 1, outC: 64, kernel: 7, stride: 2, pad: 'valid' },
+  { batch: 4, height: 10, width: 10, inC: 64, outC: 64, kernel: 3, stride: 1, pad: 'valid' },
+  { batch: 4, height: 10, width: 10, inC: 64, outC: 128, kernel: 3, stride: 2, pad: 'valid' },
+  { batch: 4, height: 8, width: 8, inC: 64, outC: 128, kernel: 1, stride: 2, pad: 'valid' },
+  { batch: 4, height: 3, width: 3, inC: 512, outC: 512, kernel: 3, stride: 1, pad: 'valid' },
+);
+
+beforeAll(async () => {
+  tf.env().set('PROD', true);
+  await selectBackend('wasm');
+});
+
+describe('wasm Conv2DBackpropInput (netspec) equals the cpu kernel', () => {
+  it('is the registered kernel after selectBackend("wasm")', () => {
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(conv2dBackpropInputWasm);
+    expect(registerWasmConv2DBackpropInput()).toBe(false);
+  });
+
+  it.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_name, c) => {
+    const dy = values(outShape(c).reduce((a, b) => a * b, 1), 7 + c.kernel * 13 + c.stride);
+    const filter = values(c.kernel * c.kernel * c.inC * c.outC, 3 + c.inC);
+    await tf.setBackend('cpu');
+    const want = backpropInput(c, dy, filter);
+    await tf.setBackend('wasm');
+    const tensorsBefore = tf.memory().numTensors;
+    const bytesBefore = tf.memory().numBytes;
+    const got = backpropInput(c, dy, filter);
+    expect(relativeError(got, want)).toBeLessThanOrEqual(1e-4);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(tf.memory().numBytes).toBe(bytesBefore);
+  });
+
+  it('gives what the built-in wasm kernel gives, and the gradient of conv2d through tf.grad', async () => {
+    await tf.setBackend('wasm');
+    const c: Case = { batch: 2, height: 9, width: 9, inC: 3, outC: 4, kernel: 3, stride: 2, pad: 'same' };
+    const dy = values(outShape(c).reduce((a, b) => a * b, 1), 11);
+    const filter = values(3 * 3 * 3 * 4, 5);
+    const ours = backpropInput(c, dy, filter);
+    expect(restoreWasmConv2DBackpropInput()).toBe(true);
+    try {
+      expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).not.toBe(conv2dBackpropInputWasm);
+      expect(relativeError(ours, backpropInput(c, dy, filter))).toBeLessThanOrEqual(1e-4);
+    } finally {
+      expect(registerWasmConv2DBackpropInput()).toBe(true);
+    }
+    const x = values(2 * 9 * 9 * 3, 17);
+    const gradient = async (backend: string): Promise<Float32Array> => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const w = tf.tensor4d(filter, [3, 3, 3, 4]);
+        const g = tf.grad((xs: tf.Tensor4D) => tf.sum(tf.square(tf.conv2d(xs, w, 2, 'same'))));
+        return g(tf.tensor4d(x, [2, 9, 9, 3])).dataSync() as Float32Array;
+      });
+    };
+    const want = await gradient('cpu');
+    expect(relativeError(await gradient('wasm'), want)).toBeLessThanOrEqual(1e-4);
+  });
+});
