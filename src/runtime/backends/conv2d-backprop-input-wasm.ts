@@ -150,16 +150,24 @@ function viaCol2im(
   const { strideHeight: sh, strideWidth: sw } = info;
   const k = n * ho * wo;
   const taps = kh * kw * ci;
-  // A fresh copy of W: XNNPACK caches the packed weights of a fully-connected operator under the tensor's id
-  // (whatever shape it had then), so the caller's filter, seen elsewhere under another shape, must not be used.
-  const weights = backend.makeOutput([1, taps, co], 'float32');
+  // W^T [Co, kh*kw*Ci] as a new tensor (XNNPACK's transpose): tfjs-backend-wasm's BatchMatMul is ~10x slower
+  // with transposeB, and XNNPACK caches a fully-connected operator's packed weights under the tensor's id
+  // (whatever shape it had then), so the caller's filter must not be handed to it anyway.
+  const weights = runKernel(
+    'Transpose',
+    { x: { dataId: filter.dataId, shape: [taps, co], dtype: 'float32' } },
+    { perm: [1, 0] },
+    backend,
+  );
   let patches: TensorInfo | undefined;
   try {
-    backend.typedArrayFromHeap(weights).set(backend.typedArrayFromHeap(filter));
     patches = runKernel(
       'BatchMatMul',
-      { a: { dataId: dy.dataId, shape: [1, k, co], dtype: 'float32' }, b: weights },
-      { transposeA: false, transposeB: true },
+      {
+        a: { dataId: dy.dataId, shape: [1, k, co], dtype: 'float32' },
+        b: { dataId: weights.dataId, shape: [1, co, taps], dtype: 'float32' },
+      },
+      { transposeA: false, transposeB: false },
       backend,
     );
     const dx = backend.makeOutput([n, h, w, ci], 'float32');
@@ -182,9 +190,8 @@ function viaCol2im(
                 i += ci;
                 continue;
               }
-              let o = ((b * h + iy) * w + ix) * ci;
-              const end = i + ci;
-              while (i < end) out[o++] += p[i++] as number;
+              const o = ((b * h + iy) * w + ix) * ci - i;
+              for (const end = i + ci; i < end; i++) out[o + i] = (out[o + i] as number) + (p[i] as number);
             }
           }
         }
@@ -230,21 +237,16 @@ export function makeConv2dBackpropInputWasm(strategy: BackpropInputStrategy): Ke
 export const COL2IM_MAX_FLOATS = 64 * 1024 * 1024;
 
 /**
- * 'auto': the convolution multiplies H x W output positions per image where col2im multiplies Ho x Wo, so
- * col2im wins whenever the convolution would multiply many zeros (stride > 1, or dy small next to the kernel);
- * with stride 1 on large planes the two do similar work and the convolution needs no scatter pass.
+ * 'auto' takes col2im, which was faster on every ResNet18 layer (see the README): the convolution multiplies
+ * H x W positions per image where col2im multiplies Ho x Wo, and with stride 2 or padding most of those are
+ * zeros. 'conv' remains for gradients whose patch matrix would not fit.
  */
 function chooseStrategy(strategy: BackpropInputStrategy, info: backend_util.Conv2DInfo): 'conv' | 'col2im' {
   if (strategy !== 'auto') return strategy;
   const patchFloats =
     info.batchSize * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels;
-  if (patchFloats > COL2IM_MAX_FLOATS) return 'conv';
-  const waste = (info.inHeight * info.inWidth) / (info.outHeight * info.outWidth);
-  return waste > COL2IM_WASTE_THRESHOLD ? 'col2im' : 'conv';
+  return patchFloats > COL2IM_MAX_FLOATS ? 'conv' : 'col2im';
 }
-
-/** Above this ratio of convolution to col2im multiply-adds, 'auto' takes col2im (measured: see the README). */
-export const COL2IM_WASTE_THRESHOLD = 1.2;
 
 /** The kernel function netspec registers ('auto' strategy). */
 export const conv2dBackpropInputWasm: KernelFunc = makeConv2dBackpropInputWasm('auto');

@@ -172,7 +172,7 @@ describe('wasm Conv2DBackpropInput (netspec) equals the cpu kernel', () => {
       await tf.setBackend(backend);
       return tf.tidy(() => {
         const w = tf.tensor4d(filter, [3, 3, 3, 4]);
-        const g = tf.grad((xs: tf.Tensor4D) => tf.sum(tf.square(tf.conv2d(xs, w, 2, 'same'))));
+        const g = tf.grad((xs: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xs as tf.Tensor4D, w, 2, 'same'))));
         return g(tf.tensor4d(x, [2, 9, 9, 3])).dataSync() as Float32Array;
       });
     };
