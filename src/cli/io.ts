@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SpecHost } from '../compiler/index.js';
+import { replaceFolderAtomic } from '../runtime/checkpoint/folder.js';
 
 /** Where the CLI writes; tests pass buffers, the launcher passes the process streams. */
 export interface CliIo {
@@ -32,9 +33,8 @@ export class UserError extends Error {
 }
 
 /**
- * Writes `files` into `dir` all at once: they go to a temporary sibling folder that is renamed into place, so a
- * failure leaves either the old folder or the new one, never a mix. An existing non-empty `dir` is replaced
- * only with `force`.
+ * Writes `files` into `dir` all at once (see replaceFolderAtomic: a failure leaves either the old folder or the
+ * new one, never a mix). An existing non-empty `dir` is replaced only with `force`.
  */
 export function writeFolderAtomically(
   dir: string,
@@ -46,34 +46,27 @@ export function writeFolderAtomically(
   if (exists && !fs.statSync(target).isDirectory()) throw new UserError(`${dir} exists and is not a folder`);
   if (exists && fs.readdirSync(target).length > 0 && !force)
     throw new UserError(`${dir} exists and is not empty; pass --force to replace it`);
-  const parent = path.dirname(target);
-  const base = path.basename(target);
-  let temp: string | undefined;
   try {
-    fs.mkdirSync(parent, { recursive: true });
-    temp = fs.mkdtempSync(path.join(parent, `.${base}.tmp-`));
-    for (const [name, content] of files) {
-      const file = path.join(temp, name);
-      if (!file.startsWith(temp + path.sep))
-        throw new Error(`internal: output name '${name}' leaves its folder`);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, content);
-    }
-    if (exists) {
-      const old = `${temp}.old`;
-      fs.renameSync(target, old);
-      fs.renameSync(temp, target);
-      fs.rmSync(old, { recursive: true, force: true });
-    } else fs.renameSync(temp, target);
-    temp = undefined;
+    replaceFolderAtomic(target, files);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'ENOSPC' || code === 'EROFS')
-      throw new UserError(
-        `cannot write ${dir}: ${code === 'ENOSPC' ? 'no space left on device' : 'permission denied'}`,
-      );
-    throw e;
-  } finally {
-    if (temp) fs.rmSync(temp, { recursive: true, force: true });
+    throw fileSystemError(e, dir) ?? e;
   }
+}
+
+const REASONS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EEXIST: 'a part of the path is a file, not a folder',
+  ENAMETOOLONG: 'the path is too long',
+};
+
+/** A file-system failure while writing the user's output, as a UserError naming the path; else undefined. */
+export function fileSystemError(e: unknown, where: string): UserError | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return undefined;
+  return new UserError(`cannot write ${where}: ${REASONS[code] ?? code}; nothing was written`);
 }

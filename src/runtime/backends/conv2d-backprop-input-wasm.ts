@@ -135,9 +135,13 @@ function viaConv(
 }
 
 /**
- * One matrix product dy [N*Ho*Wo, Co] @ W^T [Co, kh*kw*Ci] (an XNNPACK fully-connected operator) gives every
- * output pixel's contribution to its kh x kw input patch; col2im then adds the patches into dx. It does exactly
- * the multiply-adds the gradient needs, where the convolution also multiplies the zeros of dilation and padding.
+ * One matrix product gives every output pixel's contribution to its kh x kw input patch, and col2im adds the
+ * patches into dx. It does exactly the multiply-adds the gradient needs, where the convolution also multiplies
+ * the zeros of dilation and padding. The product runs on XNNPACK's fully-connected operator, whose right-hand
+ * operand must be a fresh tensor (it caches packed weights under the tensor's id, whatever shape it had then)
+ * and untransposed (tfjs-backend-wasm is ~10x slower with transposeB). So the smaller of dy and W is transposed
+ * into a new tensor: dy [K, Co] @ W^T [Co, T] when W is smaller, else W [T, Co] @ dy^T [Co, K]
+ * (K = N*Ho*Wo output pixels, T = kh*kw*Ci taps).
  */
 function viaCol2im(
   dy: TensorInfo,
@@ -150,12 +154,11 @@ function viaCol2im(
   const { strideHeight: sh, strideWidth: sw } = info;
   const k = n * ho * wo;
   const taps = kh * kw * ci;
-  // W^T [Co, kh*kw*Ci] as a new tensor (XNNPACK's transpose): tfjs-backend-wasm's BatchMatMul is ~10x slower
-  // with transposeB, and XNNPACK caches a fully-connected operator's packed weights under the tensor's id
-  // (whatever shape it had then), so the caller's filter must not be handed to it anyway.
-  const weights = runKernel(
+  const pixelsMajor = taps <= k;
+  const [left, leftRows, right, rightRows] = pixelsMajor ? [dy, k, filter, taps] : [filter, taps, dy, k];
+  const rightT = runKernel(
     'Transpose',
-    { x: { dataId: filter.dataId, shape: [taps, co], dtype: 'float32' } },
+    { x: { dataId: right.dataId, shape: [rightRows, co], dtype: 'float32' } },
     { perm: [1, 0] },
     backend,
   );
@@ -164,8 +167,8 @@ function viaCol2im(
     patches = runKernel(
       'BatchMatMul',
       {
-        a: { dataId: dy.dataId, shape: [1, k, co], dtype: 'float32' },
-        b: { dataId: weights.dataId, shape: [1, co, taps], dtype: 'float32' },
+        a: { dataId: left.dataId, shape: [1, leftRows, co], dtype: 'float32' },
+        b: { dataId: rightT.dataId, shape: [1, co, rightRows], dtype: 'float32' },
       },
       { transposeA: false, transposeB: false },
       backend,
@@ -174,24 +177,21 @@ function viaCol2im(
     const out = backend.typedArrayFromHeap(dx);
     const p = backend.typedArrayFromHeap(patches);
     out.fill(0);
-    let i = 0;
+    // The patch value of output pixel q and tap t sits at q * T + t (pixels major) or t * K + q (taps major).
+    const [pixelStride, tapStride] = pixelsMajor ? [taps, 1] : [1, k];
     for (let b = 0; b < n; b++) {
       for (let oy = 0; oy < ho; oy++) {
         for (let ox = 0; ox < wo; ox++) {
+          const q = (b * ho + oy) * wo + ox;
           for (let fy = 0; fy < kh; fy++) {
             const iy = oy * sh + fy - padInfo.top;
-            if (iy < 0 || iy >= h) {
-              i += kw * ci;
-              continue;
-            }
+            if (iy < 0 || iy >= h) continue;
             for (let fx = 0; fx < kw; fx++) {
               const ix = ox * sw + fx - padInfo.left;
-              if (ix < 0 || ix >= w) {
-                i += ci;
-                continue;
-              }
-              const o = ((b * h + iy) * w + ix) * ci - i;
-              for (const end = i + ci; i < end; i++) out[o + i] = (out[o + i] as number) + (p[i] as number);
+              if (ix < 0 || ix >= w) continue;
+              const o = ((b * h + iy) * w + ix) * ci;
+              let src = q * pixelStride + (fy * kw + fx) * ci * tapStride;
+              for (let c = 0; c < ci; c++, src += tapStride) out[o + c] = (out[o + c] as number) + (p[src] as number);
             }
           }
         }
@@ -199,7 +199,7 @@ function viaCol2im(
     }
     return dx;
   } finally {
-    backend.disposeData(weights.dataId);
+    backend.disposeData(rightT.dataId);
     if (patches !== undefined) backend.disposeData(patches.dataId);
   }
 }

@@ -15,6 +15,9 @@ import { BACKEND_NAMES, type BackendName } from './names.js';
 export { BACKEND_NAMES, type BackendName } from './names.js';
 import { registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter-wasm.js';
 import { registerWasmConv2DBackpropInput } from './conv2d-backprop-input-wasm.js';
+import { registerWasmMaxPoolGrad } from './max-pool-grad-wasm.js';
+import { registerWasmSlice } from './slice-wasm.js';
+import { registerWasmTile } from './tile-wasm.js';
 
 /** The backend that now runs tfjs, and one line per candidate saying why it was or was not used. */
 export interface BackendSelection {
@@ -121,8 +124,11 @@ async function tryWasm(): Promise<Attempt> {
     // next to itself. It may only be set before the backend first initialises.
     if (findBackend('wasm') === null) wasm.setWasmPaths(wasmBinaryDir());
     registerWasmConv2DBackpropFilter();
-    // wasm's own is a naive loop; this one runs as an XNNPACK convolution.
+    // wasm's own are naive loops; these run on XNNPACK's matrix product and on block copies.
     registerWasmConv2DBackpropInput();
+    registerWasmTile();
+    registerWasmSlice();
+    registerWasmMaxPoolGrad();
     if (!(await activate('wasm')))
       return { ok: false, reasons: ['wasm: the WebAssembly module did not initialise'] };
     const simd = (await env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;

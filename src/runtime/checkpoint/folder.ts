@@ -98,6 +98,22 @@ export function buildManifest(files: ReadonlyMap<string, Uint8Array>): Manifest 
  * existing folder of that name. Paths must pass {@link unsafeManifestPath} (a program error otherwise).
  */
 export function writeFolderAtomic(dir: string, files: ReadonlyMap<string, Uint8Array>): void {
+  for (const p of files.keys()) {
+    const problem = unsafeManifestPath(p);
+    if (problem) throw new Error(`internal: checkpoint file name '${p}' ${problem}`);
+  }
+  replaceFolderAtomic(
+    dir,
+    new Map([...files, [MANIFEST, JSON.stringify(buildManifest(files), null, 2) + '\n']]),
+  );
+}
+
+/**
+ * Writes `files` as the folder `dir`, all or nothing: into a temporary sibling folder (each file fsynced), which
+ * is renamed into place, setting an existing folder aside first and deleting it last. A crash leaves the old
+ * folder, the new one, or a set-aside one that {@link recoverFolders} puts back; never a mix.
+ */
+export function replaceFolderAtomic(dir: string, files: ReadonlyMap<string, Uint8Array | string>): void {
   const target = path.resolve(dir);
   const parent = path.dirname(target);
   const base = path.basename(target);
@@ -106,13 +122,11 @@ export function writeFolderAtomic(dir: string, files: ReadonlyMap<string, Uint8A
   fs.mkdirSync(temp);
   try {
     for (const [p, bytes] of files) {
-      const problem = unsafeManifestPath(p);
-      if (problem) throw new Error(`internal: checkpoint file name '${p}' ${problem}`);
       const file = path.join(temp, p);
+      if (!file.startsWith(temp + path.sep)) throw new Error(`internal: file name '${p}' leaves its folder`);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       writeFileSynced(file, bytes);
     }
-    writeFileSynced(path.join(temp, MANIFEST), JSON.stringify(buildManifest(files), null, 2) + '\n');
     syncFolder(temp);
     if (fs.existsSync(target)) {
       const old = path.join(parent, `.${base}${OLD_MARK}${randomSuffix()}`);

@@ -1,0 +1,94 @@
+/**
+ * MaxPoolGrad for the wasm backend: each output pixel's gradient goes to the first (row-major) largest input of
+ * its window, as the cpu backend decides it. Written over whole channel rows in the wasm heap, where
+ * tfjs-backend-wasm's own kernel walks every input pixel and every window that could hold it.
+ */
+import { backend_util, getKernel, MaxPoolGrad, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type {
+  DataType,
+  KernelBackend,
+  KernelConfig,
+  KernelFunc,
+  MaxPoolGradAttrs,
+  MaxPoolGradInputs,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+const BACKEND = 'wasm';
+
+/** The parts of tfjs-backend-wasm's BackendWasm used here. */
+interface WasmHeapBackend extends KernelBackend {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+/** The kernel function (NHWC float32, no dilation: what tfjs's maxPool gradient produces). */
+export const maxPoolGradWasm: KernelFunc = ({ inputs, backend: kernelBackend, attrs }) => {
+  const { dy, input } = inputs as MaxPoolGradInputs;
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
+  if (dy === undefined || input === undefined) throw new Error('MaxPoolGrad needs inputs dy and input');
+  if (dy.dtype !== 'float32' || input.dtype !== 'float32') throw new Error('wasm MaxPoolGrad supports float32 only');
+  const backend = kernelBackend as WasmHeapBackend;
+  const info = backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
+  const out = backend.makeOutput([n, h, w, c], 'float32');
+  const dx = backend.typedArrayFromHeap(out);
+  const x = backend.typedArrayFromHeap(input);
+  const g = backend.typedArrayFromHeap(dy);
+  dx.fill(0);
+  const best = new Float32Array(c);
+  const where = new Int32Array(c);
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < ho; oy++) {
+      const y0 = oy * sh - padInfo.top;
+      for (let ox = 0; ox < wo; ox++) {
+        const x0 = ox * sw - padInfo.left;
+        best.fill(Number.NEGATIVE_INFINITY);
+        where.fill(-1);
+        for (let iy = Math.max(0, y0); iy < Math.min(h, y0 + kh); iy++) {
+          for (let ix = Math.max(0, x0); ix < Math.min(w, x0 + kw); ix++) {
+            const base = ((b * h + iy) * w + ix) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = x[base + ch] as number;
+              // Strictly greater: the first maximum in row-major order wins, as on the cpu backend.
+              if (v > (best[ch] as number)) {
+                best[ch] = v;
+                where[ch] = base + ch;
+              }
+            }
+          }
+        }
+        const from = ((b * ho + oy) * wo + ox) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const at = where[ch] as number;
+          if (at >= 0) dx[at] = (dx[at] as number) + (g[from + ch] as number);
+        }
+      }
+    }
+  }
+  return out;
+};
+
+/** Kernel config registered by {@link registerWasmMaxPoolGrad}. */
+export const maxPoolGradWasmConfig: KernelConfig = {
+  kernelName: MaxPoolGrad,
+  backendName: BACKEND,
+  kernelFunc: maxPoolGradWasm,
+};
+
+/** Replaces wasm's own MaxPoolGrad with this one (after tfjs-backend-wasm is imported); true when this call did. */
+export function registerWasmMaxPoolGrad(): boolean {
+  const current = getKernel(MaxPoolGrad, BACKEND);
+  if (current?.kernelFunc === maxPoolGradWasm) return false;
+  if (current !== undefined) unregisterKernel(MaxPoolGrad, BACKEND);
+  registerKernel(maxPoolGradWasmConfig);
+  return true;
+}
