@@ -3,7 +3,7 @@
  * span into its source file. The AST says what the user wrote; meaning (names, shapes) is checked later by the
  * compiler, which reads only this.
  */
-import type { Span } from '../diagnostics.js';
+import type { Diagnostic, Span } from '../diagnostics.js';
 
 export type { Span } from '../diagnostics.js';
 
@@ -142,5 +142,5 @@ export interface NetworkAst {
 /** What a front end returns: an AST when the text could be read at all, and every diagnostic found. */
 export interface ParseResult {
   readonly ast: NetworkAst | undefined;
-  readonly diagnostics: readonly import('../diagnostics.js').Diagnostic[];
+  readonly diagnostics: readonly Diagnostic[];
 }
