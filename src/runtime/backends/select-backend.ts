@@ -16,6 +16,7 @@ export { BACKEND_NAMES, type BackendName } from './names.js';
 import { registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter-wasm.js';
 import { registerWasmConv2DBackpropInput } from './conv2d-backprop-input-wasm.js';
 import { registerWasmMaxPoolGrad } from './max-pool-grad-wasm.js';
+import { registerWasmReductions } from './reduce-wasm.js';
 import { registerWasmSlice } from './slice-wasm.js';
 import { registerWasmTile } from './tile-wasm.js';
 
@@ -129,6 +130,7 @@ async function tryWasm(): Promise<Attempt> {
     registerWasmTile();
     registerWasmSlice();
     registerWasmMaxPoolGrad();
+    registerWasmReductions();
     if (!(await activate('wasm')))
       return { ok: false, reasons: ['wasm: the WebAssembly module did not initialise'] };
     const simd = (await env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;

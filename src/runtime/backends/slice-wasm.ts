@@ -86,6 +86,7 @@ export function registerWasmSlice(): boolean {
     builtin = current;
     unregisterKernel(Slice, BACKEND);
   }
-  registerKernel(sliceWasmConfig);
+  const setupFunc = builtin?.setupFunc;
+  registerKernel({ ...sliceWasmConfig, ...(setupFunc ? { setupFunc } : {}) });
   return true;
 }

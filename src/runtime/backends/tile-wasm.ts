@@ -83,6 +83,8 @@ export function registerWasmTile(): boolean {
     builtin = current;
     unregisterKernel(Tile, BACKEND);
   }
-  registerKernel(tileWasmConfig);
+  // The built-in's setup (binding its C++ function) still has to run when the backend initialises.
+  const setupFunc = builtin?.setupFunc;
+  registerKernel({ ...tileWasmConfig, ...(setupFunc ? { setupFunc } : {}) });
   return true;
 }

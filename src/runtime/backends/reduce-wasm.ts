@@ -1,0 +1,95 @@
+/**
+ * Sum and Mean for the wasm backend when the reduced axes are the leading ones (a float32 [rows, channels] view
+ * summed down its columns): what BatchNorm's statistics and gradients ask for on NHWC tensors (axes 0, 1, 2).
+ * tfjs-backend-wasm reduces only innermost axes, so it first transposes the whole tensor to put the channels
+ * first; here the rows are added into per-channel float64 accumulators in one pass. Every other reduction goes
+ * to the built-in kernel.
+ */
+import { backend_util, getKernel, Mean, registerKernel, Sum, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import type {
+  DataType,
+  KernelBackend,
+  KernelConfig,
+  KernelFunc,
+  NamedAttrMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+const BACKEND = 'wasm';
+
+/** The parts of tfjs-backend-wasm's BackendWasm used here. */
+interface WasmHeapBackend extends KernelBackend {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+/** Column sums of `src` viewed as [rows, cols], into `out` (scaled by `scale`). */
+export function sumLeadingRows(src: Float32Array, rows: number, cols: number, out: Float32Array, scale: number): void {
+  const acc = new Float64Array(cols);
+  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < cols; c++, i++) acc[c] = (acc[c] as number) + (src[i] as number);
+  for (let c = 0; c < cols; c++) out[c] = (acc[c] as number) * scale;
+}
+
+/** The number of leading axes `axis` reduces when they are exactly 0..k-1, else undefined. */
+function leadingAxes(axis: number | number[], rank: number): number | undefined {
+  const axes = util.parseAxisParam(axis, [...Array(rank).keys()].map(() => 1)).sort((a, b) => a - b);
+  if (axes.length === 0 || axes.length === rank) return undefined;
+  return axes.every((a, i) => a === i) ? axes.length : undefined;
+}
+
+const builtins = new Map<string, KernelConfig>();
+
+function makeReduce(kernelName: typeof Sum | typeof Mean): KernelFunc {
+  return (args) => {
+    const x = args.inputs['x'] as TensorInfo | undefined;
+    const { axis, keepDims } = args.attrs as NamedAttrMap & { axis: number | number[]; keepDims: boolean };
+    if (x === undefined) throw new Error(`${kernelName} needs input x`);
+    const k = x.dtype === 'float32' ? leadingAxes(axis, x.shape.length) : undefined;
+    if (k === undefined || util.sizeFromShape(x.shape) === 0) {
+      const builtin = builtins.get(kernelName);
+      if (builtin === undefined) throw new Error(`the ${BACKEND} backend has no built-in '${kernelName}' kernel`);
+      return builtin.kernelFunc(args);
+    }
+    const backend = args.backend as WasmHeapBackend;
+    const rows = util.sizeFromShape(x.shape.slice(0, k));
+    const colShape = x.shape.slice(k);
+    const outShape = keepDims
+      ? backend_util.expandShapeToKeepDim(colShape, [...Array(k).keys()])
+      : colShape;
+    const out = backend.makeOutput(outShape, 'float32');
+    sumLeadingRows(
+      backend.typedArrayFromHeap(x),
+      rows,
+      util.sizeFromShape(colShape),
+      backend.typedArrayFromHeap(out),
+      kernelName === Mean ? 1 / rows : 1,
+    );
+    return out;
+  };
+}
+
+/** The Sum kernel function. */
+export const sumWasm: KernelFunc = makeReduce(Sum);
+/** The Mean kernel function. */
+export const meanWasm: KernelFunc = makeReduce(Mean);
+
+/** Replaces wasm's own Sum and Mean (after tfjs-backend-wasm is imported); true when this call did. */
+export function registerWasmReductions(): boolean {
+  let changed = false;
+  for (const [kernelName, kernelFunc] of [
+    [Sum, sumWasm],
+    [Mean, meanWasm],
+  ] as const) {
+    const current = getKernel(kernelName, BACKEND);
+    if (current?.kernelFunc === kernelFunc) continue;
+    if (current !== undefined) {
+      builtins.set(kernelName, current);
+      unregisterKernel(kernelName, BACKEND);
+    }
+    // The built-in's setup (binding its C++ function) still has to run when the backend initialises.
+    const setupFunc = builtins.get(kernelName)?.setupFunc;
+    registerKernel({ kernelName, backendName: BACKEND, kernelFunc, ...(setupFunc ? { setupFunc } : {}) });
+    changed = true;
+  }
+  return changed;
+}
