@@ -60,6 +60,15 @@ class Lowering {
   run(options: LowerOptions): IrNetwork | undefined {
     const ast = this.ast;
     const globals = new Scope();
+    // The name becomes folder names (runs/<name>, generated/<name>) and identifiers in generated code.
+    if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(ast.name) || ast.name.includes('..') || ast.name.length > 100)
+      this.diagnostics.push(
+        error(
+          'BAD_VALUE',
+          `network name ${JSON.stringify(ast.name)} must start with a letter and hold only letters, digits, '_', '-' and single '.' (at most 100)`,
+          ast.nameSpan,
+        ),
+      );
     const params = this.bindNetworkParams(ast.params, globals, options.overrides ?? new Map());
     const inputShape = this.inputShape(globals);
     for (const block of ast.blocks) {

@@ -3,7 +3,7 @@
  * element, which made broadcasting BN's per-channel factor to [N, H, W, C] in the BatchNorm gradient one of the
  * largest costs of a training step. Here each innermost row is written once and every repetition is a
  * copyWithin of an already written block, so the cost is that of a memcpy of the output.
- * String tensors go to the built-in kernel.
+ * String tensors are refused with an error (the built-in kernel aborts the WebAssembly module on them).
  */
 import { getKernel, registerKernel, Tile, unregisterKernel, util } from '@tensorflow/tfjs-core';
 import type {
@@ -52,18 +52,12 @@ export function tileInto(src: TypedArray, shape: readonly number[], reps: readon
   fill(0, 0, 0);
 }
 
-/** wasm's own kernel, kept when it is replaced: strings, and putting it back. */
-let builtin: KernelConfig | undefined;
-
 /** The kernel function. */
 export const tileWasm: KernelFunc = (args) => {
   const { x } = args.inputs as TileInputs;
   const { reps } = args.attrs as unknown as TileAttrs;
   if (x === undefined) throw new Error('Tile needs input x');
-  if (x.dtype === 'string' || x.dtype === 'complex64') {
-    if (builtin === undefined) throw new Error(`wasm Tile does not support ${x.dtype}`);
-    return builtin.kernelFunc(args);
-  }
+  if (x.dtype === 'string' || x.dtype === 'complex64') throw new Error(`wasm Tile does not support ${x.dtype}`);
   const backend = args.backend as WasmHeapBackend;
   const outShape = x.shape.map((d, i) => d * (reps[i] ?? 1));
   const out = backend.makeOutput(outShape, x.dtype);
@@ -79,12 +73,7 @@ export const tileWasmConfig: KernelConfig = { kernelName: Tile, backendName: BAC
 export function registerWasmTile(): boolean {
   const current = getKernel(Tile, BACKEND);
   if (current?.kernelFunc === tileWasm) return false;
-  if (current !== undefined) {
-    builtin = current;
-    unregisterKernel(Tile, BACKEND);
-  }
-  // The built-in's setup (binding its C++ function) still has to run when the backend initialises.
-  const setupFunc = builtin?.setupFunc;
-  registerKernel({ ...tileWasmConfig, ...(setupFunc ? { setupFunc } : {}) });
+  if (current !== undefined) unregisterKernel(Tile, BACKEND);
+  registerKernel(tileWasmConfig);
   return true;
 }
