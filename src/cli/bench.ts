@@ -39,7 +39,8 @@ function parseNonNegativeInt(value: string): number {
 
 function parsePositiveNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, found '${value}'`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive number, found '${value}'`);
   return n;
 }
 
@@ -61,7 +62,12 @@ export function registerBench(program: Command, io: CliIo, setExit: (code: numbe
       .option('--batch-size <n>', 'examples per batch', parsePositiveInt, 64)
       .option('--warmup <n>', 'untimed runs before timing', parseNonNegativeInt, 2)
       .option('--repeats <n>', 'timed runs (the median is reported)', parsePositiveInt, 5)
-      .option('--epoch-images <n>', 'images per training epoch, for the images/s estimate', parsePositiveInt, 1000)
+      .option(
+        '--epoch-images <n>',
+        'images per training epoch, for the images/s estimate',
+        parsePositiveInt,
+        1000,
+      )
       .option('--seed <n>', 'seed of the weights and the random batch', parseNonNegativeInt, 0)
       .option('--lr <x>', 'SGD learning rate of the timed steps', parsePositiveNumber, 0.005)
       .option('--no-pytorch', 'leave PyTorch out')

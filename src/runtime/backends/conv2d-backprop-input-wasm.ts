@@ -51,7 +51,14 @@ function runKernel(
 }
 
 /** Writes W [kh, kw, ci, co] flipped in both spatial axes and with ci/co swapped: [kh, kw, co, ci]. */
-function flipSwap(src: Float32Array, dst: Float32Array, kh: number, kw: number, ci: number, co: number): void {
+function flipSwap(
+  src: Float32Array,
+  dst: Float32Array,
+  kh: number,
+  kw: number,
+  ci: number,
+  co: number,
+): void {
   let i = 0;
   for (let fy = 0; fy < kh; fy++) {
     for (let fx = 0; fx < kw; fx++) {
@@ -191,7 +198,8 @@ function viaCol2im(
               if (ix < 0 || ix >= w) continue;
               const o = ((b * h + iy) * w + ix) * ci;
               let src = q * pixelStride + (fy * kw + fx) * ci * tapStride;
-              for (let c = 0; c < ci; c++, src += tapStride) out[o + c] = (out[o + c] as number) + (p[src] as number);
+              for (let c = 0; c < ci; c++, src += tapStride)
+                out[o + c] = (out[o + c] as number) + (p[src] as number);
             }
           }
         }
@@ -279,7 +287,8 @@ export function registerWasmConv2DBackpropInput(): boolean {
 
 /** Puts wasm's own kernel back (benchmarks and tests compare the two); returns true when it did. */
 export function restoreWasmConv2DBackpropInput(): boolean {
-  if (getKernel(Conv2DBackpropInput, BACKEND)?.kernelFunc !== conv2dBackpropInputWasm || !builtin) return false;
+  if (getKernel(Conv2DBackpropInput, BACKEND)?.kernelFunc !== conv2dBackpropInputWasm || !builtin)
+    return false;
   unregisterKernel(Conv2DBackpropInput, BACKEND);
   registerKernel(builtin);
   // Its setup (binding the C++ function) runs at backend initialisation, which may have happened without it.

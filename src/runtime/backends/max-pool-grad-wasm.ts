@@ -3,7 +3,13 @@
  * its window, as the cpu backend decides it. Written over whole channel rows in the wasm heap, where
  * tfjs-backend-wasm's own kernel walks every input pixel and every window that could hold it.
  */
-import { backend_util, getKernel, MaxPoolGrad, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  getKernel,
+  MaxPoolGrad,
+  registerKernel,
+  unregisterKernel,
+} from '@tensorflow/tfjs-core';
 import type {
   DataType,
   KernelBackend,
@@ -27,7 +33,8 @@ export const maxPoolGradWasm: KernelFunc = ({ inputs, backend: kernelBackend, at
   const { dy, input } = inputs as MaxPoolGradInputs;
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
   if (dy === undefined || input === undefined) throw new Error('MaxPoolGrad needs inputs dy and input');
-  if (dy.dtype !== 'float32' || input.dtype !== 'float32') throw new Error('wasm MaxPoolGrad supports float32 only');
+  if (dy.dtype !== 'float32' || input.dtype !== 'float32')
+    throw new Error('wasm MaxPoolGrad supports float32 only');
   const backend = kernelBackend as WasmHeapBackend;
   const info = backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],

@@ -5,7 +5,15 @@
  * first; here the rows are added into per-channel float64 accumulators in one pass. Every other reduction goes
  * to the built-in kernel.
  */
-import { backend_util, getKernel, Mean, registerKernel, Sum, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  getKernel,
+  Mean,
+  registerKernel,
+  Sum,
+  unregisterKernel,
+  util,
+} from '@tensorflow/tfjs-core';
 import type {
   DataType,
   KernelBackend,
@@ -24,15 +32,27 @@ interface WasmHeapBackend extends KernelBackend {
 }
 
 /** Column sums of `src` viewed as [rows, cols], into `out` (scaled by `scale`). */
-export function sumLeadingRows(src: Float32Array, rows: number, cols: number, out: Float32Array, scale: number): void {
+export function sumLeadingRows(
+  src: Float32Array,
+  rows: number,
+  cols: number,
+  out: Float32Array,
+  scale: number,
+): void {
   const acc = new Float64Array(cols);
-  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < cols; c++, i++) acc[c] = (acc[c] as number) + (src[i] as number);
+  for (let r = 0, i = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++, i++) acc[c] = (acc[c] as number) + (src[i] as number);
   for (let c = 0; c < cols; c++) out[c] = (acc[c] as number) * scale;
 }
 
 /** The number of leading axes `axis` reduces when they are exactly 0..k-1, else undefined. */
 function leadingAxes(axis: number | number[], rank: number): number | undefined {
-  const axes = util.parseAxisParam(axis, [...Array(rank).keys()].map(() => 1)).sort((a, b) => a - b);
+  const axes = util
+    .parseAxisParam(
+      axis,
+      [...Array(rank).keys()].map(() => 1),
+    )
+    .sort((a, b) => a - b);
   if (axes.length === 0 || axes.length === rank) return undefined;
   return axes.every((a, i) => a === i) ? axes.length : undefined;
 }
@@ -47,15 +67,14 @@ function makeReduce(kernelName: typeof Sum | typeof Mean): KernelFunc {
     const k = x.dtype === 'float32' ? leadingAxes(axis, x.shape.length) : undefined;
     if (k === undefined || util.sizeFromShape(x.shape) === 0) {
       const builtin = builtins.get(kernelName);
-      if (builtin === undefined) throw new Error(`the ${BACKEND} backend has no built-in '${kernelName}' kernel`);
+      if (builtin === undefined)
+        throw new Error(`the ${BACKEND} backend has no built-in '${kernelName}' kernel`);
       return builtin.kernelFunc(args);
     }
     const backend = args.backend as WasmHeapBackend;
     const rows = util.sizeFromShape(x.shape.slice(0, k));
     const colShape = x.shape.slice(k);
-    const outShape = keepDims
-      ? backend_util.expandShapeToKeepDim(colShape, [...Array(k).keys()])
-      : colShape;
+    const outShape = keepDims ? backend_util.expandShapeToKeepDim(colShape, [...Array(k).keys()]) : colShape;
     const out = backend.makeOutput(outShape, 'float32');
     sumLeadingRows(
       backend.typedArrayFromHeap(x),

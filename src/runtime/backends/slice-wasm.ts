@@ -76,7 +76,11 @@ export const sliceWasm: KernelFunc = (args) => {
 };
 
 /** Kernel config registered by {@link registerWasmSlice}. */
-export const sliceWasmConfig: KernelConfig = { kernelName: Slice, backendName: BACKEND, kernelFunc: sliceWasm };
+export const sliceWasmConfig: KernelConfig = {
+  kernelName: Slice,
+  backendName: BACKEND,
+  kernelFunc: sliceWasm,
+};
 
 /** Replaces wasm's own Slice with this one (after tfjs-backend-wasm is imported); true when this call did. */
 export function registerWasmSlice(): boolean {

@@ -26,7 +26,12 @@ interface WasmHeapBackend extends KernelBackend {
 }
 
 /** Tiles `src` (shape `shape`) by `reps` into `out` (row-major, already sized). */
-export function tileInto(src: TypedArray, shape: readonly number[], reps: readonly number[], out: TypedArray): void {
+export function tileInto(
+  src: TypedArray,
+  shape: readonly number[],
+  reps: readonly number[],
+  out: TypedArray,
+): void {
   const rank = shape.length;
   if (rank === 0) {
     out[0] = src[0] as number;
@@ -57,7 +62,8 @@ export const tileWasm: KernelFunc = (args) => {
   const { x } = args.inputs as TileInputs;
   const { reps } = args.attrs as unknown as TileAttrs;
   if (x === undefined) throw new Error('Tile needs input x');
-  if (x.dtype === 'string' || x.dtype === 'complex64') throw new Error(`wasm Tile does not support ${x.dtype}`);
+  if (x.dtype === 'string' || x.dtype === 'complex64')
+    throw new Error(`wasm Tile does not support ${x.dtype}`);
   const backend = args.backend as WasmHeapBackend;
   const outShape = x.shape.map((d, i) => d * (reps[i] ?? 1));
   const out = backend.makeOutput(outShape, x.dtype);

@@ -41,7 +41,9 @@ export async function runBench(ir: IrNetwork, options: BenchOptions): Promise<Be
       torch = { forward: result.forwardMs.median, step: result.stepMs.median };
       entries.push({
         name: 'pytorch',
-        notes: [`torch ${result.version}, ${result.threads} thread(s), the generated module (pytorch target)`],
+        notes: [
+          `torch ${result.version}, ${result.threads} thread(s), the generated module (pytorch target)`,
+        ],
         forwardMs: result.forwardMs,
         stepMs: result.stepMs,
         epoch: epochEstimate(options.epochImages, batchSize, result.stepMs.median),

@@ -1,6 +1,11 @@
 /** `netspec bench`: tfjs backends and PyTorch timed side by side on one network. */
 export { runBench, type BenchOptions } from './bench.js';
-export { benchPytorch, DEFAULT_PYTHON, type PytorchBenchOptions, type PytorchBenchResult } from './pytorch-bench.js';
+export {
+  benchPytorch,
+  DEFAULT_PYTHON,
+  type PytorchBenchOptions,
+  type PytorchBenchResult,
+} from './pytorch-bench.js';
 export {
   BENCH_CONVENTIONS,
   epochEstimate,

@@ -26,9 +26,7 @@ export interface StepProfile {
 }
 
 /** Sums profiled kernels by name, largest total first. */
-export function aggregateKernels(
-  kernels: readonly { name: string; kernelTimeMs: unknown }[],
-): KernelTime[] {
+export function aggregateKernels(kernels: readonly { name: string; kernelTimeMs: unknown }[]): KernelTime[] {
   const byName = new Map<string, { calls: number; ms: number }>();
   for (const k of kernels) {
     // tf.profile has awaited every time by now; a backend without a timer gives {error}, counted as 0.

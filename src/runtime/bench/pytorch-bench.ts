@@ -55,7 +55,11 @@ function run(file: string, args: string[]): Promise<{ stdout: string; stderr: st
     execFile(
       file,
       args,
-      { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
+      {
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+        env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+      },
       (error, stdout, stderr) => resolve({ stdout, stderr, ...(error ? { error } : {}) }),
     );
   });
@@ -92,7 +96,10 @@ export async function benchPytorch(ir: IrNetwork, options: PytorchBenchOptions):
       ...['--classes', String(ir.outputShape[0] ?? 1)],
     ]);
     if (result.error)
-      return { available: false, reason: `PyTorch run failed: ${lastLine(result.stderr) || result.error.message}` };
+      return {
+        available: false,
+        reason: `PyTorch run failed: ${lastLine(result.stderr) || result.error.message}`,
+      };
     const out = JSON.parse(lastLine(result.stdout)) as ScriptOutput;
     return {
       available: true,

@@ -116,7 +116,8 @@ export function formatBenchTable(report: BenchReport): string {
   for (const e of report.entries) for (const note of e.notes) lines.push(`${e.name}: ${note}`);
   for (const s of report.skipped) lines.push(`skipped ${s.name}: ${s.reason}`);
   const epoch = report.entries[0]?.epoch;
-  if (epoch) lines.push(`epoch estimate: ${epoch.images} images = ${epoch.steps} steps of ${report.batchSize}`);
+  if (epoch)
+    lines.push(`epoch estimate: ${epoch.images} images = ${epoch.steps} steps of ${report.batchSize}`);
   const leaks = report.entries.filter((e) => (e.leakedTensors ?? 0) !== 0);
   for (const e of leaks) lines.push(`warning: ${e.name} left ${e.leakedTensors} tensor(s) alive`);
   lines.push('', ...report.conventions.map((c) => `- ${c}`));

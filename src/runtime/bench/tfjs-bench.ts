@@ -67,7 +67,8 @@ export function randomBatch(
 
 function logitsOf(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {
   const out = model.apply(x, { training });
-  if (Array.isArray(out) || !(out instanceof tf.Tensor)) throw new Error('the model did not return one tensor');
+  if (Array.isArray(out) || !(out instanceof tf.Tensor))
+    throw new Error('the model did not return one tensor');
   return out;
 }
 

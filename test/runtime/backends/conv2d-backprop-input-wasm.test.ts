@@ -16,10 +16,7 @@ import type { BackpropInputStrategy } from '../../../src/runtime/backends/conv2d
 import { selectBackend } from '../../../src/runtime/backends/select-backend.js';
 
 type Pad =
-  | 'valid'
-  | 'same'
-  | number
-  | [[number, number], [number, number], [number, number], [number, number]];
+  'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
 /** Deterministic values in [-1, 1), so that a failing case can be rerun. */
 function values(n: number, seed: number): Float32Array {
@@ -156,7 +153,10 @@ describe('wasm Conv2DBackpropInput (netspec) equals the cpu kernel', () => {
   });
 
   it.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_name, c) => {
-    const dy = values(outShape(c).reduce((a, b) => a * b, 1), 7 + c.kernel * 13 + c.stride);
+    const dy = values(
+      outShape(c).reduce((a, b) => a * b, 1),
+      7 + c.kernel * 13 + c.stride,
+    );
     const filter = values(c.kernel * c.kernel * c.inC * c.outC, 3 + c.inC);
     await tf.setBackend('cpu');
     const want = backpropInput(c, dy, filter);
@@ -177,7 +177,10 @@ describe('wasm Conv2DBackpropInput (netspec) equals the cpu kernel', () => {
   it('gives what the built-in wasm kernel gives, and the gradient of conv2d through tf.grad', async () => {
     await tf.setBackend('wasm');
     const c: Case = { batch: 2, height: 9, width: 9, inC: 3, outC: 4, kernel: 3, stride: 2, pad: 'same' };
-    const dy = values(outShape(c).reduce((a, b) => a * b, 1), 11);
+    const dy = values(
+      outShape(c).reduce((a, b) => a * b, 1),
+      11,
+    );
     const filter = values(3 * 3 * 3 * 4, 5);
     const ours = backpropInput(c, dy, filter);
     expect(restoreWasmConv2DBackpropInput()).toBe(true);

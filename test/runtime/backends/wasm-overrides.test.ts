@@ -35,7 +35,10 @@ function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number 
 /** f's output on cpu and on wasm (shape and values), checking that wasm leaves no tensor or heap buffer behind. */
 async function onBoth(
   f: () => tf.Tensor,
-): Promise<{ cpu: { shape: number[]; data: ArrayLike<number> }; wasm: { shape: number[]; data: ArrayLike<number> } }> {
+): Promise<{
+  cpu: { shape: number[]; data: ArrayLike<number> };
+  wasm: { shape: number[]; data: ArrayLike<number> };
+}> {
   const run = (): { shape: number[]; data: ArrayLike<number> } =>
     tf.tidy(() => {
       const t = f();
@@ -90,30 +93,65 @@ describe('wasm Tile equals cpu', () => {
   });
   it('refuses strings with a message (the built-in kernel aborts the WebAssembly module on them)', async () => {
     await tf.setBackend('wasm');
-    expect(() => tf.tidy(() => tf.tile(tf.tensor(['a', 'b']), [2]))).toThrow('wasm Tile does not support string');
+    expect(() => tf.tidy(() => tf.tile(tf.tensor(['a', 'b']), [2]))).toThrow(
+      'wasm Tile does not support string',
+    );
   });
 });
 
 describe('wasm Slice equals cpu', () => {
   const cases: [number[], number[], number[]][] = [
-    [[64, 10, 10, 8], [0, 1, 1, 0], [64, 8, 8, 8]],
-    [[4, 6, 6, 3], [1, 2, 0, 1], [2, 3, 6, 2]],
-    [[3, 5, 4, 2], [0, 0, 0, 0], [3, 5, 4, 2]],
-    [[3, 5, 4, 2], [2, 0, 0, 0], [1, 5, 4, 2]],
+    [
+      [64, 10, 10, 8],
+      [0, 1, 1, 0],
+      [64, 8, 8, 8],
+    ],
+    [
+      [4, 6, 6, 3],
+      [1, 2, 0, 1],
+      [2, 3, 6, 2],
+    ],
+    [
+      [3, 5, 4, 2],
+      [0, 0, 0, 0],
+      [3, 5, 4, 2],
+    ],
+    [
+      [3, 5, 4, 2],
+      [2, 0, 0, 0],
+      [1, 5, 4, 2],
+    ],
     [[7], [2], [3]],
-    [[4, 5], [1, -1 + 1], [-1, 3]],
-    [[2, 3, 4, 5, 6], [1, 1, 2, 0, 3], [1, 2, 2, 5, 3]],
-    [[3, 3], [1, 1], [0, 2]],
+    [
+      [4, 5],
+      [1, -1 + 1],
+      [-1, 3],
+    ],
+    [
+      [2, 3, 4, 5, 6],
+      [1, 1, 2, 0, 3],
+      [1, 2, 2, 5, 3],
+    ],
+    [
+      [3, 3],
+      [1, 1],
+      [0, 2],
+    ],
   ];
   it.each(cases)('%j from %j size %j', async (shape, begin, size) => {
-    const x = values(shape.reduce((a, b) => a * b, 1), 3);
+    const x = values(
+      shape.reduce((a, b) => a * b, 1),
+      3,
+    );
     const { cpu, wasm } = await onBoth(() => tf.slice(tf.tensor(x, shape), begin, size));
     expect(wasm.shape).toEqual(cpu.shape);
     expect(Array.from(wasm.data)).toEqual(Array.from(cpu.data));
   });
   it('slices int32 tensors and leaves strings to the built-in kernel', async () => {
     await tf.setBackend('wasm');
-    expect(tf.tidy(() => tf.slice(tf.tensor([1, 2, 3, 4], [4], 'int32'), [1], [2]).arraySync())).toEqual([2, 3]);
+    expect(tf.tidy(() => tf.slice(tf.tensor([1, 2, 3, 4], [4], 'int32'), [1], [2]).arraySync())).toEqual([
+      2, 3,
+    ]);
     expect(tf.tidy(() => tf.slice(tf.tensor(['a', 'b', 'c']), [1], [2]).arraySync())).toEqual(['b', 'c']);
   });
 });
@@ -131,7 +169,10 @@ describe('wasm Sum and Mean equal cpu', () => {
     [[4, 3, 5], [-3, -2], false],
   ];
   it.each(cases)('%j over %j (keepDims %s)', async (shape, axis, keepDims) => {
-    const x = values(shape.reduce((a, b) => a * b, 1), 5);
+    const x = values(
+      shape.reduce((a, b) => a * b, 1),
+      5,
+    );
     for (const op of [tf.sum, tf.mean]) {
       const { cpu, wasm } = await onBoth(() => op(tf.tensor(x, shape), axis, keepDims));
       expect(wasm.shape).toEqual(cpu.shape);
@@ -140,7 +181,23 @@ describe('wasm Sum and Mean equal cpu', () => {
   });
   it('sums int32 through the built-in kernel', async () => {
     await tf.setBackend('wasm');
-    expect(tf.tidy(() => tf.sum(tf.tensor([[1, 2], [3, 4]], [2, 2], 'int32'), 0).arraySync())).toEqual([4, 6]);
+    expect(
+      tf.tidy(() =>
+        tf
+          .sum(
+            tf.tensor(
+              [
+                [1, 2],
+                [3, 4],
+              ],
+              [2, 2],
+              'int32',
+            ),
+            0,
+          )
+          .arraySync(),
+      ),
+    ).toEqual([4, 6]);
   });
 });
 
@@ -154,7 +211,13 @@ describe('wasm MaxPoolGrad equals cpu, through tf.grad of maxPool', () => {
   ];
   it.each(cases)('%j pool %i stride %i pad %j', async (shape, size, stride, pad) => {
     // Rounded values make ties, which the first maximum in row-major order must win on both backends.
-    const x = Array.from(values(shape.reduce((a, b) => a * b, 1), 13), (v) => Math.round(v * 4) / 4);
+    const x = Array.from(
+      values(
+        shape.reduce((a, b) => a * b, 1),
+        13,
+      ),
+      (v) => Math.round(v * 4) / 4,
+    );
     const { cpu, wasm } = await onBoth(() =>
       tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, size, stride, pad), 1.5)))(
         tf.tensor(x, shape),

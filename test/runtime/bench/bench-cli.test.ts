@@ -52,7 +52,13 @@ describe('netspec bench --json', () => {
     const run = await cli(...args, '--epoch-images', '10', '--json');
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as BenchReport;
-    expect(report).toMatchObject({ network: 'tiny-bench', inputShape: [1, 8, 8], batchSize: 4, warmup: 0, repeats: 1 });
+    expect(report).toMatchObject({
+      network: 'tiny-bench',
+      inputShape: [1, 8, 8],
+      batchSize: 4,
+      warmup: 0,
+      repeats: 1,
+    });
     expect(report.conventions.some((c) => c.startsWith('peak RSS: getrusage ru_maxrss'))).toBe(true);
     expect(report.host.cpus).toBeGreaterThan(0);
 
@@ -74,7 +80,10 @@ describe('netspec bench --json', () => {
     if (torch) {
       const pytorch = report.entries[0];
       expect(pytorch?.ratioToPytorch).toEqual({ forward: 1, step: 1 });
-      expect(cpu?.ratioToPytorch?.step).toBeCloseTo((cpu?.stepMs.median ?? 0) / (pytorch?.stepMs.median ?? 1), 9);
+      expect(cpu?.ratioToPytorch?.step).toBeCloseTo(
+        (cpu?.stepMs.median ?? 0) / (pytorch?.stepMs.median ?? 1),
+        9,
+      );
       expect(pytorch?.notes[0]).toMatch(/^torch \S+, 2 thread\(s\)/);
     } else expect(cpu?.ratioToPytorch).toBeNull();
   }, 60_000);
@@ -84,8 +93,12 @@ describe('netspec bench --json', () => {
     const run = await cli(...args, '--no-pytorch');
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
-    expect(lines[0]).toMatch(/^tiny-bench \[1, 8, 8\], batch 2: median \(min-max\) of 1 timed run\(s\) after 0 warm-up/);
-    expect(lines[2]).toMatch(/^engine +forward ms +step ms +fwd x torch +step x torch +train images\/s +peak RSS MiB$/);
+    expect(lines[0]).toMatch(
+      /^tiny-bench \[1, 8, 8\], batch 2: median \(min-max\) of 1 timed run\(s\) after 0 warm-up/,
+    );
+    expect(lines[2]).toMatch(
+      /^engine +forward ms +step ms +fwd x torch +step x torch +train images\/s +peak RSS MiB$/,
+    );
     expect(lines[3]).toMatch(/^cpu +\S+ \(\S+-\S+\) +\S+ \(\S+-\S+\) +- +- +\S+ +\S+$/);
     expect(run.stdout).not.toContain('pytorch');
   }, 60_000);
