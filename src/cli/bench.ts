@@ -23,6 +23,7 @@ interface BenchCliOptions extends SpecOptions {
   readonly python: string;
   readonly torchThreads: number;
   readonly json?: boolean;
+  readonly profile?: boolean;
 }
 
 /** The spec benchmarked when none is given: the seed ResNet18 shipped with the package. */
@@ -73,6 +74,7 @@ export function registerBench(program: Command, io: CliIo, setExit: (code: numbe
       .option('--no-pytorch', 'leave PyTorch out')
       .option('--python <file>', 'the Python that has torch', DEFAULT_PYTHON)
       .option('--torch-threads <n>', 'torch.set_num_threads for PyTorch', parsePositiveInt, 2)
+      .option('--profile', 'also profile one training step per tfjs backend, kernel by kernel')
       .option('--json', 'print one JSON document on stdout and nothing else there'),
   ).action(async (spec: string | undefined, options: BenchCliOptions) => {
     const ir = compileOrReport(spec ?? DEFAULT_SPEC, options, io);
@@ -91,6 +93,7 @@ export function registerBench(program: Command, io: CliIo, setExit: (code: numbe
         lr: options.lr,
         seed: options.seed,
         ...(options.pytorch ? { pytorch: { python: options.python, threads: options.torchThreads } } : {}),
+        profile: options.profile === true,
         progress: (line) => io.stderr(`bench: ${line}\n`),
       });
       io.stdout(options.json ? JSON.stringify(report, null, 2) + '\n' : formatBenchTable(report));

@@ -64,9 +64,32 @@ const REASONS: Readonly<Record<string, string>> = {
   ENAMETOOLONG: 'the path is too long',
 };
 
-/** A file-system failure while writing the user's output, as a UserError naming the path; else undefined. */
-export function fileSystemError(e: unknown, where: string): UserError | undefined {
+/**
+ * A file-system failure while writing the user's output, as a UserError naming the path and what it means
+ * (`consequence`; null for none); else undefined.
+ */
+export function fileSystemError(
+  e: unknown,
+  where: string,
+  consequence: string | null = 'nothing was written',
+): UserError | undefined {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return undefined;
-  return new UserError(`cannot write ${where}: ${REASONS[code] ?? code}; nothing was written`);
+  return new UserError(
+    `cannot write ${where}: ${REASONS[code] ?? code}${consequence === null ? '' : `; ${consequence}`}`,
+  );
+}
+
+/** Failures of the machine rather than of netspec: a full disk, missing permissions, a read-only file system. */
+const ENVIRONMENT_CODES: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
+
+/**
+ * A file-system failure no command caught (`open /x/y: permission denied`), as a UserError, so that a full disk
+ * or a missing permission never shows as an internal error with a stack trace; else undefined.
+ */
+export function environmentError(e: unknown): UserError | undefined {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (typeof err?.code !== 'string' || !ENVIRONMENT_CODES.has(err.code)) return undefined;
+  const where = [err.syscall, err.path].filter((x) => typeof x === 'string').join(' ');
+  return new UserError(`${where ? `${where}: ` : ''}${REASONS[err.code] ?? err.code}`);
 }

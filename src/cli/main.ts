@@ -3,7 +3,7 @@
  * (0 success, 1 the user's input was wrong, 2 internal error). The only place that talks to the terminal.
  */
 import { Command, CommanderError } from 'commander';
-import { processIo, UserError, type CliIo } from './io.js';
+import { environmentError, processIo, UserError, type CliIo } from './io.js';
 import { registerCheck } from './check.js';
 import { registerCompile } from './compile.js';
 import { registerReports } from './reports.js';
@@ -49,8 +49,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
         return 0;
       return 1;
     }
-    if (e instanceof UserError) {
-      io.stderr(`error: ${e.message}\n`);
+    const user = e instanceof UserError ? e : environmentError(e);
+    if (user) {
+      io.stderr(`error: ${user.message}\n`);
       return 1;
     }
     io.stderr(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

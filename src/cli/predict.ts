@@ -18,7 +18,7 @@ import {
   type WeightMap,
 } from '../runtime/weights/state-dict-io.js';
 import { compileOrReport, withSpecOptions, type SpecOptions } from './common.js';
-import { UserError, type CliIo } from './io.js';
+import { fileSystemError, UserError, type CliIo } from './io.js';
 import { renderDiagnostics } from './render.js';
 import { asUserError } from './run.js';
 
@@ -132,7 +132,7 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
         io.stdout(JSON.stringify({ shape, output: Array.from(data) }) + '\n');
         return;
       }
-      writeFileAtomic.sync(
+      writeOutput(
         options.output,
         asBuffer(encodeSafetensors(new Map([['output', { dtype: 'F32', shape, data }]]))),
       );
@@ -158,10 +158,7 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
       const { loadCheckpoint } = await import('../runtime/checkpoint/index.js');
       const checkpoint = loadCheckpoint(options.checkpoint);
       const tensors = exportStateDict(checkpoint.weights, ir, checkpoint.meta.optimizer?.iterations ?? 0);
-      writeFileAtomic.sync(
-        options.output,
-        asBuffer(encodeSafetensors(tensors, { format: 'pt', network: ir.name })),
-      );
+      writeOutput(options.output, asBuffer(encodeSafetensors(tensors, { format: 'pt', network: ir.name })));
       io.stdout(
         `wrote ${options.output}: ${tensors.size} tensors of '${ir.name}' (PyTorch layout and names)\n`,
       );
@@ -169,4 +166,13 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
       throw asUserError(e);
     }
   });
+}
+
+/** Writes one output file atomically; a file-system failure is a user error naming the file (none is left). */
+function writeOutput(file: string, bytes: Buffer): void {
+  try {
+    writeFileAtomic.sync(file, bytes);
+  } catch (e) {
+    throw fileSystemError(e, file) ?? e;
+  }
 }

@@ -23,6 +23,7 @@ import {
   openRunFolder,
   RunFolderError,
   saveCheckpoint,
+  type CheckpointContents,
   type LoadedCheckpoint,
   type RunFolder,
 } from '../runtime/checkpoint/index.js';
@@ -49,7 +50,7 @@ import {
 } from '../runtime/train/metrics.js';
 import type { LabeledImages, TrainOutcome } from '../runtime/train/trainer.js';
 import { compileOrReport, parsePositiveInt, withSpecOptions, type SpecOptions } from './common.js';
-import { processIo, UserError, type CliIo } from './io.js';
+import { fileSystemError, processIo, UserError, type CliIo } from './io.js';
 
 /** The modules that load tfjs; types only here, values through {@link loadRuntime}. */
 export interface Runtime {
@@ -392,7 +393,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
     checkRunFolder(out, mode);
     if (mode === 'resume') folder = openRunFolder(out, mode);
   } catch (e) {
-    throw asUserError(e);
+    throw fileSystemError(e, out) ?? asUserError(e);
   }
   try {
     for (const action of folder?.recovered ?? []) output.line(`note: ${out}/checkpoints: ${action}`);
@@ -446,10 +447,10 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
       try {
         folder = openRunFolder(out, mode);
       } catch (e) {
-        throw asUserError(e);
+        throw fileSystemError(e, out) ?? asUserError(e);
       }
     }
-    const run: RunFolder = folder;
+    const run: RunFolder = reportingWriteErrors(folder);
     output.attach(run);
     if (last?.meta.progress) {
       const p = last.meta.progress;
@@ -546,7 +547,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
             log: (line) => output.line(line),
             step: (s) => output.step(s.step + 1, s.loss),
             saveBest: (b) =>
-              saveCheckpoint(run.bestDir, {
+              saveOrExplain(run.bestDir, {
                 kind: 'best',
                 ir,
                 config,
@@ -555,8 +556,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
                 best: { step: b.step, epoch: b.epoch, score: b.score, loss: b.loss },
               }),
             saveLast: (s) => {
-              lastSaved = s.progress;
-              saveCheckpoint(run.lastDir, {
+              saveOrExplain(run.lastDir, {
                 kind: 'last',
                 ir,
                 config,
@@ -567,6 +567,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
                 history: s.history,
                 best: bestOf(s.history),
               });
+              lastSaved = s.progress;
               run.writeMetrics(metricsOf('running', s.history, shape, s.progress.elapsedMs, null, null));
             },
           },
@@ -620,6 +621,34 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
   } finally {
     folder?.close();
   }
+}
+
+/** Saves a checkpoint; a file-system failure becomes a user error naming the checkpoint (the old one stays). */
+function saveOrExplain(dir: string, contents: CheckpointContents): void {
+  try {
+    saveCheckpoint(dir, contents);
+  } catch (e) {
+    throw fileSystemError(e, dir, 'the checkpoint was not saved') ?? e;
+  }
+}
+
+/** The run folder, with a file-system failure of its log, metrics or curves reported as a user error naming the file. */
+function reportingWriteErrors(folder: RunFolder): RunFolder {
+  const guard =
+    <A extends unknown[]>(write: (...args: A) => void, file: (...args: A) => string) =>
+    (...args: A): void => {
+      try {
+        write(...args);
+      } catch (e) {
+        throw fileSystemError(e, file(...args), null) ?? e;
+      }
+    };
+  return {
+    ...folder,
+    appendLog: guard(folder.appendLog, () => path.join(folder.dir, 'train.log')),
+    writeMetrics: guard(folder.writeMetrics, () => path.join(folder.dir, 'metrics.json')),
+    writeFile: guard(folder.writeFile, (name) => path.join(folder.dir, name)),
+  };
 }
 
 /** Where a saved progress stands, in words: `end of epoch 0, step 16` or `epoch 2, step 37`. */

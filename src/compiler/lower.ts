@@ -31,6 +31,12 @@ export interface LowerOptions {
 export const DEFAULT_MAX_PARAMS = 500_000_000;
 /** The largest activation (elements per sample) a layer may produce. */
 const MAX_ACTIVATION = 2 ** 31 - 1;
+/** What a module or block name must look like (the YAML schema's `identifier`). */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Names that could reach an object prototype; YAML's loader refuses them as keys, the DSL reaches this check. */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/** Most layers and block instances a network may expand to (ResNet-152 has under 1,000); bounds time and memory. */
+const MAX_EXPANDED_ITEMS = 100_000;
 /** Blocks may call blocks; this bounds the nesting (and stops self-recursion). */
 const MAX_BLOCK_DEPTH = 16;
 
@@ -53,6 +59,9 @@ class Lowering {
   readonly nodes: IrNode[] = [];
   readonly groups: IrGroup[] = [];
   private readonly paths = new Set<string>();
+  private readonly clashesReported = new Set<string>();
+  /** Layers and block instances lowered so far, repeats included (see MAX_EXPANDED_ITEMS). */
+  private expanded = 0;
   private readonly blocks = new Map<string, BlockDecl>();
 
   constructor(private readonly ast: NetworkAst) {}
@@ -69,6 +78,7 @@ class Lowering {
           ast.nameSpan,
         ),
       );
+    this.checkDeclaredNames(ast);
     const params = this.bindNetworkParams(ast.params, globals, options.overrides ?? new Map());
     const inputShape = this.inputShape(globals);
     for (const block of ast.blocks) {
@@ -126,6 +136,50 @@ class Lowering {
       output: cursor.ref,
       outputShape: cursor.shape,
     };
+  }
+
+  /**
+   * Names the DSL lets through that YAML's schema and loader refuse: module and block names must be identifiers
+   * (they are PyTorch submodule names, where '.' is an error, and the first part of every layer path), and no
+   * declared name may be `__proto__`, `constructor` or `prototype` (parameters become keys of plain objects).
+   */
+  private checkDeclaredNames(ast: NetworkAst): void {
+    const reserved = (name: string, span: Span): void => {
+      if (RESERVED_NAMES.has(name))
+        this.diagnostics.push(
+          error(
+            'BAD_VALUE',
+            `the name '${name}' is reserved (it could reach JavaScript object prototypes)`,
+            span,
+          ),
+        );
+    };
+    const identifier = (name: string, span: Span): void => {
+      if (!IDENTIFIER.test(name))
+        this.diagnostics.push(
+          error(
+            'BAD_VALUE',
+            `invalid name ${JSON.stringify(name)}: use letters, digits and _, not starting with a digit`,
+            span,
+          ),
+        );
+      else reserved(name, span);
+    };
+    const calls = (list: readonly Call[]): void => {
+      for (const c of list) if (c.name !== undefined && c.nameSpan) reserved(c.name, c.nameSpan);
+    };
+    for (const p of ast.params) reserved(p.name, p.nameSpan);
+    for (const b of ast.blocks) {
+      identifier(b.name, b.nameSpan);
+      for (const p of b.params) reserved(p.name, p.nameSpan);
+      calls(b.body);
+      calls(b.shortcut?.layers ?? []);
+      calls(b.after);
+    }
+    for (const m of ast.modules) {
+      identifier(m.name, m.nameSpan);
+      calls(m.items);
+    }
   }
 
   private bindNetworkParams(
@@ -258,6 +312,19 @@ class Lowering {
         continue;
       }
       for (let k = 0; k < count; k++) {
+        // Repeats multiply through nested blocks (`B() * 1000` of blocks of `C() * 1000`): bound the work.
+        if (++this.expanded > MAX_EXPANDED_ITEMS) {
+          if (this.expanded === MAX_EXPANDED_ITEMS + 1)
+            this.diagnostics.push(
+              error(
+                'TOO_LARGE',
+                `the network expands to more than ${MAX_EXPANDED_ITEMS.toLocaleString('en-US')} layers and block instances`,
+                call.repeat?.span ?? call.span,
+                'check the repeat counts',
+              ),
+            );
+          return { ref: cursor.ref, shape: undefined };
+        }
         const local = call.name ?? (indexed ? String(index) : (autoNames?.get(call) ?? call.callee));
         index++;
         cursor = this.item(call, `${prefix}.${local}`, place, cursor);
@@ -268,7 +335,12 @@ class Lowering {
 
   private claimPath(path: string, span: Span): boolean {
     if (this.paths.has(path)) {
-      this.diagnostics.push(error('DUPLICATE_NAME', `two layers are named '${path}'`, span));
+      // A repeated call clashes once per repetition; one report per place in the source is enough.
+      const where = `${span.file}:${span.offset}`;
+      if (!this.clashesReported.has(where)) {
+        this.clashesReported.add(where);
+        this.diagnostics.push(error('DUPLICATE_NAME', `two layers are named '${path}'`, span));
+      }
       return false;
     }
     this.paths.add(path);
@@ -667,7 +739,12 @@ class Lowering {
       this.diagnostics.push(
         error(
           'TOO_LARGE',
-          `${node.path}: output [${node.outputShape.join(', ')}] has more than 2^31 elements per sample`,
+          `${node.path}: output [${node.outputShape.join(', ')}] has more than 2^31 elements per sample ` +
+            `(${describeSize(numel(node.outputShape), 'elements')}; the layer has ` +
+            `${describeSize(
+              node.params.reduce((n, p) => n + numel(p.shape), 0),
+              'parameters',
+            )})`,
           span,
         ),
       );
@@ -864,6 +941,11 @@ export function formatBytes(bytes: number): string {
     u++;
   }
   return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
+}
+
+/** `1,234 parameters, 4.8 KiB as float32`: a count and what it would take in memory, for messages. */
+function describeSize(count: number, what: string): string {
+  return `${count.toLocaleString('en-US')} ${what}, ${formatBytes(count * 4)} as float32`;
 }
 
 /** Lowers a resolved network AST to IR. */

@@ -1,10 +1,11 @@
 /** The YAML front end: spec text → NetworkAst (format 'yaml') plus located diagnostics. Never throws. */
+import { isMap, isScalar } from 'yaml';
 import { error, hasErrors, LineMap } from '../../diagnostics.js';
 import type { Diagnostic, Span } from '../../diagnostics.js';
 import type { ParseResult } from '../ast.js';
 import { checkSchema } from '../schema/check.js';
 import { AstBuilder } from './build-ast.js';
-import { loadYaml } from './load.js';
+import { FORBIDDEN_KEYS, loadYaml } from './load.js';
 import { locateKey, locateNode, nodeEnd } from './locate.js';
 
 /** Parses one YAML spec: syntax, alias and key safety, the schema check, then the AST (only when error-free). */
@@ -22,12 +23,19 @@ export function parseYaml(text: string, file: string): ParseResult {
     const target = issue.key !== undefined ? (locateKey(node, issue.key, loaded.aliases) ?? node) : node;
     const span: Span = target ? map.span(target.range[0], nodeEnd(target)) : map.span(0);
     if (issue.key === undefined && badNumbers.has(span.offset)) continue;
+    // A refused key is left out of the data, so its map may look empty or incomplete; that is no second error.
+    if ((issue.code === 'SCHEMA' || issue.code === 'MISSING_KEY') && holdsForbiddenKey(target)) continue;
     diagnostics.push(error(issue.code, issue.message, span, issue.hint));
   }
   if (hasErrors(diagnostics) || !root) return { ast: undefined, diagnostics: finish(diagnostics) };
 
   const ast = new AstBuilder(text, map, loaded.aliases, diagnostics).network(root);
   return { ast: hasErrors(diagnostics) ? undefined : ast, diagnostics: finish(diagnostics) };
+}
+
+/** True when `node` is a map with a key that loading refused (`__proto__`, `constructor`, `prototype`). */
+function holdsForbiddenKey(node: unknown): boolean {
+  return isMap(node) && node.items.some((p) => isScalar(p.key) && FORBIDDEN_KEYS.has(String(p.key.value)));
 }
 
 /** Document order (stable), without exact repeats (an alias expanded twice reports its anchor twice). */

@@ -10,6 +10,7 @@ import {
   registerKernel,
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
+import { maxPoolGradInto } from './array-kernels.js';
 import type {
   DataType,
   KernelBackend,
@@ -44,43 +45,12 @@ export const maxPoolGradWasm: KernelFunc = ({ inputs, backend: kernelBackend, at
     pad,
     dimRoundingMode,
   );
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c } = info;
   const out = backend.makeOutput([n, h, w, c], 'float32');
   const dx = backend.typedArrayFromHeap(out);
   const x = backend.typedArrayFromHeap(input);
   const g = backend.typedArrayFromHeap(dy);
-  dx.fill(0);
-  const best = new Float32Array(c);
-  const where = new Int32Array(c);
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < ho; oy++) {
-      const y0 = oy * sh - padInfo.top;
-      for (let ox = 0; ox < wo; ox++) {
-        const x0 = ox * sw - padInfo.left;
-        best.fill(Number.NEGATIVE_INFINITY);
-        where.fill(-1);
-        for (let iy = Math.max(0, y0); iy < Math.min(h, y0 + kh); iy++) {
-          for (let ix = Math.max(0, x0); ix < Math.min(w, x0 + kw); ix++) {
-            const base = ((b * h + iy) * w + ix) * c;
-            for (let ch = 0; ch < c; ch++) {
-              const v = x[base + ch] as number;
-              // Strictly greater: the first maximum in row-major order wins, as on the cpu backend.
-              if (v > (best[ch] as number)) {
-                best[ch] = v;
-                where[ch] = base + ch;
-              }
-            }
-          }
-        }
-        const from = ((b * ho + oy) * wo + ox) * c;
-        for (let ch = 0; ch < c; ch++) {
-          const at = where[ch] as number;
-          if (at >= 0) dx[at] = (dx[at] as number) + (g[from + ch] as number);
-        }
-      }
-    }
-  }
+  maxPoolGradInto(x, g, dx, info);
   return out;
 };
 

@@ -14,6 +14,7 @@ import {
   unregisterKernel,
   util,
 } from '@tensorflow/tfjs-core';
+import { leadingAxes, sumLeadingRows } from './array-kernels.js';
 import type {
   DataType,
   KernelBackend,
@@ -29,32 +30,6 @@ const BACKEND = 'wasm';
 interface WasmHeapBackend extends KernelBackend {
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
-
-/** Column sums of `src` viewed as [rows, cols], into `out` (scaled by `scale`). */
-export function sumLeadingRows(
-  src: Float32Array,
-  rows: number,
-  cols: number,
-  out: Float32Array,
-  scale: number,
-): void {
-  const acc = new Float64Array(cols);
-  for (let r = 0, i = 0; r < rows; r++)
-    for (let c = 0; c < cols; c++, i++) acc[c] = (acc[c] as number) + (src[i] as number);
-  for (let c = 0; c < cols; c++) out[c] = (acc[c] as number) * scale;
-}
-
-/** The number of leading axes `axis` reduces when they are exactly 0..k-1, else undefined. */
-function leadingAxes(axis: number | number[], rank: number): number | undefined {
-  const axes = util
-    .parseAxisParam(
-      axis,
-      [...Array(rank).keys()].map(() => 1),
-    )
-    .sort((a, b) => a - b);
-  if (axes.length === 0 || axes.length === rank) return undefined;
-  return axes.every((a, i) => a === i) ? axes.length : undefined;
 }
 
 const builtins = new Map<string, KernelConfig>();

@@ -38,11 +38,16 @@ export interface NativeBackendHook {
   readonly name: string;
   /** Registers the backend with tfjs; resolves to undefined when it can run, else to the reason it cannot. */
   load(): Promise<string | undefined>;
+  /** After a successful load: what it runs on, for the selection note. */
+  describe?(): string;
 }
 
 let nativeHook: NativeBackendHook | undefined;
 
-/** Installs (or, with undefined, removes) the native backend hook that `auto` tries after tensorflow. */
+/**
+ * Installs a native backend hook that `auto` tries after tensorflow; undefined puts back the default, netspec's
+ * oneDNN addon (native-backend.ts), which says why it cannot run when it is not built.
+ */
 export function registerNativeBackendHook(hook: NativeBackendHook | undefined): void {
   nativeHook = hook;
 }
@@ -96,20 +101,21 @@ async function tryTensorflow(): Promise<Attempt> {
 }
 
 async function tryNative(): Promise<Attempt> {
-  if (nativeHook === undefined)
-    return { ok: false, reasons: ['native: no native backend registered (none is built yet)'] };
+  // Loaded on demand: the default hook's module pulls in the addon's kernels only when native is tried.
+  const hook = nativeHook ?? (await import('./native-backend.js')).nativeBackendHook;
   let problem: string | undefined;
   try {
-    problem = await nativeHook.load();
+    problem = await hook.load();
   } catch (e) {
     problem = `failed to load: ${firstLine(e)}`;
   }
-  if (problem === undefined && (await activate(nativeHook.name))) {
-    return { ok: true, name: nativeHook.name, note: `native: ${nativeHook.name}` };
+  if (problem === undefined && (await activate(hook.name))) {
+    const detail = hook.describe?.();
+    return { ok: true, name: hook.name, note: `native: ${hook.name}${detail ? ` (${detail})` : ''}` };
   }
   return {
     ok: false,
-    reasons: [`native: ${nativeHook.name}: ${problem ?? 'registered but did not initialise'}`],
+    reasons: [`native: ${hook.name}: ${problem ?? 'registered but did not initialise'}`],
   };
 }
 

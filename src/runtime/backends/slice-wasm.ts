@@ -6,6 +6,7 @@
  * `set` between heap views. String tensors go to the built-in kernel.
  */
 import { getKernel, registerKernel, Slice, slice_util, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import { sliceInto } from './array-kernels.js';
 import type {
   DataType,
   KernelBackend,
@@ -23,35 +24,6 @@ const BACKEND = 'wasm';
 interface WasmHeapBackend extends KernelBackend {
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): TypedArray;
-}
-
-/** Copies the box `begin` + `size` of `src` (shape `shape`, row-major) into `out`. */
-export function sliceInto(
-  src: TypedArray,
-  shape: readonly number[],
-  begin: readonly number[],
-  size: readonly number[],
-  out: TypedArray,
-): void {
-  const rank = shape.length;
-  const strides = [...util.computeStrides(shape as number[]), 1];
-  // Trailing dimensions taken whole extend the contiguous run of the last partial one.
-  let inner = rank - 1;
-  while (inner > 0 && size[inner] === shape[inner] && begin[inner] === 0) inner--;
-  const run = (size[inner] as number) * (strides[inner] as number);
-  let o = 0;
-  const copy = (d: number, from: number): void => {
-    if (d === inner) {
-      const start = from + (begin[d] as number) * (strides[d] as number);
-      out.set(src.subarray(start, start + run), o);
-      o += run;
-      return;
-    }
-    const b = begin[d] as number;
-    for (let i = 0; i < (size[d] as number); i++) copy(d + 1, from + (b + i) * (strides[d] as number));
-  };
-  if (rank === 0) out[0] = src[0] as number;
-  else copy(0, 0);
 }
 
 /** wasm's own kernel, kept when it is replaced: strings. */

@@ -6,6 +6,7 @@
  * String tensors are refused with an error (the built-in kernel aborts the WebAssembly module on them).
  */
 import { getKernel, registerKernel, Tile, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import { tileInto } from './array-kernels.js';
 import type {
   DataType,
   KernelBackend,
@@ -23,38 +24,6 @@ const BACKEND = 'wasm';
 interface WasmHeapBackend extends KernelBackend {
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): TypedArray;
-}
-
-/** Tiles `src` (shape `shape`) by `reps` into `out` (row-major, already sized). */
-export function tileInto(
-  src: TypedArray,
-  shape: readonly number[],
-  reps: readonly number[],
-  out: TypedArray,
-): void {
-  const rank = shape.length;
-  if (rank === 0) {
-    out[0] = src[0] as number;
-    return;
-  }
-  const inStrides = util.computeStrides(shape as number[]);
-  const outShape = shape.map((d, i) => d * (reps[i] ?? 1));
-  const outStrides = util.computeStrides(outShape);
-  const inStride = (d: number): number => (d === rank - 1 ? 1 : (inStrides[d] as number));
-  const outStride = (d: number): number => (d === rank - 1 ? 1 : (outStrides[d] as number));
-  const fill = (d: number, from: number, to: number): void => {
-    const size = shape[d] as number;
-    const rep = reps[d] as number;
-    if (d === rank - 1) {
-      const row = src.subarray(from, from + size);
-      for (let r = 0; r < rep; r++) out.set(row, to + r * size);
-      return;
-    }
-    for (let i = 0; i < size; i++) fill(d + 1, from + i * inStride(d), to + i * outStride(d));
-    const block = size * outStride(d);
-    for (let r = 1; r < rep; r++) out.copyWithin(to + r * block, to, to + block);
-  };
-  fill(0, 0, 0);
 }
 
 /** The kernel function. */

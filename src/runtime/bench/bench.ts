@@ -7,6 +7,7 @@ import type { IrNetwork } from '../../compiler/ir.js';
 import { selectBackend, type BackendName } from '../backends/index.js';
 import { benchPytorch, type PytorchBenchOptions } from './pytorch-bench.js';
 import { BENCH_CONVENTIONS, epochEstimate, type BenchEntry, type BenchReport } from './report.js';
+import { profileTfjs } from './profile.js';
 import { benchTfjs } from './tfjs-bench.js';
 
 /** Options of {@link runBench}. */
@@ -24,6 +25,8 @@ export interface BenchOptions {
   readonly seed: number;
   /** How to run PyTorch; undefined leaves it out. */
   readonly pytorch?: Pick<PytorchBenchOptions, 'python' | 'threads'>;
+  /** Also profile one training step per tfjs backend, kernel by kernel. */
+  readonly profile?: boolean;
   /** Told before each engine starts, so a caller can show progress (some take minutes). */
   readonly progress?: (line: string) => void;
 }
@@ -63,6 +66,9 @@ export async function runBench(ir: IrNetwork, options: BenchOptions): Promise<Be
     }
     options.progress?.(`timing tfjs on ${backend}`);
     const result = await benchTfjs(ir, { batchSize, warmup, repeats, lr, seed });
+    const profile = options.profile
+      ? await profileTfjs(ir, { batchSize, lr, seed, warmup: Math.max(1, warmup) }, 'step')
+      : undefined;
     entries.push({
       name: result.backend,
       notes: notes.filter((n) => n.startsWith(`${backend}:`)),
@@ -74,6 +80,7 @@ export async function runBench(ir: IrNetwork, options: BenchOptions): Promise<Be
         : null,
       peakRssMiB: result.peakRssMiB,
       leakedTensors: result.leakedTensors,
+      ...(profile ? { profile } : {}),
     });
   }
   const cpus = os.cpus();

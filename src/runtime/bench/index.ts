@@ -15,5 +15,7 @@ export {
   type BenchReport,
   type EpochEstimate,
 } from './report.js';
+export { aggregateKernels, formatProfile, type KernelTime, type StepProfile } from './profile-format.js';
+export { profileTfjs } from './profile.js';
 export { peakRssMiB, summarize, timeRepeated, type TimingStats } from './stats.js';
 export { benchTfjs, randomBatch, type TfjsBenchOptions, type TfjsBenchResult } from './tfjs-bench.js';

@@ -1,4 +1,5 @@
 /** The benchmark's result as data (what `--json` prints), and the table a person reads. */
+import { formatProfile, type StepProfile } from './profile-format.js';
 import type { TimingStats } from './stats.js';
 
 /** The training-epoch estimate: steps per epoch times the median step time. */
@@ -26,6 +27,8 @@ export interface BenchEntry {
   readonly peakRssMiB: number;
   /** tfjs only: tensors left alive after the model was disposed (0 means no leak). */
   readonly leakedTensors?: number;
+  /** tfjs only, with --profile: per-kernel times of one profiled training step. */
+  readonly profile?: StepProfile;
 }
 
 /** What `netspec bench` measured, in one document. */
@@ -120,6 +123,7 @@ export function formatBenchTable(report: BenchReport): string {
     lines.push(`epoch estimate: ${epoch.images} images = ${epoch.steps} steps of ${report.batchSize}`);
   const leaks = report.entries.filter((e) => (e.leakedTensors ?? 0) !== 0);
   for (const e of leaks) lines.push(`warning: ${e.name} left ${e.leakedTensors} tensor(s) alive`);
+  for (const e of report.entries) if (e.profile) lines.push('', formatProfile(e.profile, 12).trimEnd());
   lines.push('', ...report.conventions.map((c) => `- ${c}`));
   return lines.join('\n') + '\n';
 }

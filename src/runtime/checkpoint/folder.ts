@@ -104,7 +104,10 @@ export function writeFolderAtomic(dir: string, files: ReadonlyMap<string, Uint8A
   }
   replaceFolderAtomic(
     dir,
-    new Map([...files, [MANIFEST, JSON.stringify(buildManifest(files), null, 2) + '\n']]),
+    new Map<string, Uint8Array | string>([
+      ...files,
+      [MANIFEST, JSON.stringify(buildManifest(files), null, 2) + '\n'],
+    ]),
   );
 }
 
@@ -131,7 +134,13 @@ export function replaceFolderAtomic(dir: string, files: ReadonlyMap<string, Uint
     if (fs.existsSync(target)) {
       const old = path.join(parent, `.${base}${OLD_MARK}${randomSuffix()}`);
       fs.renameSync(target, old);
-      fs.renameSync(temp, target);
+      try {
+        fs.renameSync(temp, target);
+      } catch (e) {
+        // Put the old folder back now rather than leave it to recoverFolders at the next start.
+        if (!fs.existsSync(target)) fs.renameSync(old, target);
+        throw e;
+      }
       syncFolder(parent);
       fs.rmSync(old, { recursive: true, force: true });
     } else {

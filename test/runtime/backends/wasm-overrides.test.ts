@@ -33,9 +33,7 @@ function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number 
 }
 
 /** f's output on cpu and on wasm (shape and values), checking that wasm leaves no tensor or heap buffer behind. */
-async function onBoth(
-  f: () => tf.Tensor,
-): Promise<{
+async function onBoth(f: () => tf.Tensor): Promise<{
   cpu: { shape: number[]; data: ArrayLike<number> };
   wasm: { shape: number[]; data: ArrayLike<number> };
 }> {

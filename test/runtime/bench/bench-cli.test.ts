@@ -103,6 +103,17 @@ describe('netspec bench --json', () => {
     expect(run.stdout).not.toContain('pytorch');
   }, 60_000);
 
+  it('adds a per-kernel profile of one training step with --profile', async () => {
+    const args = ['bench', spec, '--backend', 'cpu', '--repeats', '1', '--warmup', '0', '--batch-size', '2'];
+    const run = await cli(...args, '--no-pytorch', '--profile', '--json');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as BenchReport;
+    const kernels = report.entries[0]?.profile?.kernels.map((k) => k.kernel) ?? [];
+    for (const name of ['FusedConv2D', 'Conv2DBackpropFilter', 'FusedBatchNorm', 'Mean'])
+      expect(kernels).toContain(name);
+    expect(kernels.some((k) => k.endsWith('__op'))).toBe(false);
+  }, 60_000);
+
   it('fails with exit code 1 and a reason for a backend that cannot run', async () => {
     const run = await cli('bench', spec, '--backend', 'native', '--no-pytorch', '--json');
     expect(run.code).toBe(1);

@@ -1,5 +1,6 @@
 /** The pure parts of the benchmark: statistics, the epoch estimate, number formatting. */
 import { describe, expect, it } from 'vitest';
+import { aggregateKernels, formatProfile } from '../../../src/runtime/bench/profile-format.js';
 import { epochEstimate, formatNumber } from '../../../src/runtime/bench/report.js';
 import { summarize } from '../../../src/runtime/bench/stats.js';
 
@@ -33,5 +34,26 @@ describe('formatNumber', () => {
       '174',
       '1851',
     ]);
+  });
+});
+
+describe('aggregateKernels', () => {
+  it('sums by kernel name, largest first, leaving out custom-gradient wrappers', () => {
+    const kernels = aggregateKernels([
+      { name: 'Conv2D', kernelTimeMs: 3 },
+      { name: 'fusedConv2d__op', kernelTimeMs: 9 },
+      { name: 'Add', kernelTimeMs: 1 },
+      { name: 'Conv2D', kernelTimeMs: 4 },
+      { name: 'Relu', kernelTimeMs: { error: 'no timer' } },
+    ]);
+    expect(kernels).toEqual([
+      { kernel: 'Conv2D', calls: 2, ms: 7 },
+      { kernel: 'Add', calls: 1, ms: 1 },
+      { kernel: 'Relu', calls: 1, ms: 0 },
+    ]);
+    const table = formatProfile({ backend: 'wasm', what: 'step', wallMs: 10, kernels }, 2).split('\n');
+    expect(table[0]).toBe('wasm step: 10 ms wall (profiled), 8 ms in kernels');
+    expect(table[2]).toMatch(/^Conv2D +2 +7\.0 +87\.5%$/);
+    expect(table[4]).toMatch(/^\(1 more\) +1 +0\.0$/);
   });
 });

@@ -1,0 +1,662 @@
+/**
+ * The 'native' tfjs backend: tfjs-backend-cpu's storage and kernels, with the hot training kernels running in
+ * netspec's C++ addon on oneDNN (native/, built by `node native/build.mjs`): Conv2D, FusedConv2D (with bias and
+ * relu or none), Conv2DBackpropInput, Conv2DBackpropFilter and BatchMatMul, multi-threaded. Tile, Slice,
+ * MaxPoolGrad and Sum/Mean over leading axes use netspec's block-copy and column-sum loops, which beat the cpu
+ * backend's per-element ones. Anything a native kernel does not handle (NCHW, other activations, odd broadcasts,
+ * other dtypes) goes to the cpu backend's kernel, so results never depend on which path ran.
+ *
+ * The addon is optional: without it (no compiler, no libdnnl-dev, not built) {@link nativeBackendHook}'s load
+ * says why, and `--backend auto` moves on to wasm.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import {
+  backend_util,
+  BatchMatMul,
+  Conv2D,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  FusedConv2D,
+  getKernel,
+  getKernelsForBackend,
+  Add,
+  MaxPoolGrad,
+  Mean,
+  Multiply,
+  PadV2,
+  RealDiv,
+  Relu,
+  Step,
+  Sub,
+  registerBackend,
+  registerKernel,
+  Slice,
+  slice_util,
+  Sum,
+  Tile,
+  util,
+} from '@tensorflow/tfjs-core';
+import type {
+  DataId,
+  DataType,
+  BatchMatMulAttrs,
+  BatchMatMulInputs,
+  Conv2DAttrs,
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropFilterInputs,
+  Conv2DBackpropInputAttrs,
+  Conv2DBackpropInputInputs,
+  Conv2DInputs,
+  FusedConv2DAttrs,
+  FusedConv2DInputs,
+  KernelFunc,
+  MaxPoolGradAttrs,
+  MaxPoolGradInputs,
+  NamedAttrMap,
+  SliceAttrs,
+  SliceInputs,
+  TensorInfo,
+  TileAttrs,
+  TileInputs,
+  TypedArray,
+} from '@tensorflow/tfjs-core';
+import {
+  broadcastKind,
+  leadingAxes,
+  maxPoolGradInto,
+  padInto,
+  sliceInto,
+  tileInto,
+  type BinaryOp,
+} from './array-kernels.js';
+import type { NativeBackendHook } from './select-backend.js';
+
+/** The tfjs backend name. */
+export const NATIVE_BACKEND = 'native';
+
+/** Where the build puts the addon; the same relative path works from src/ and from dist/. */
+export const NATIVE_ADDON_PATH = fileURLToPath(
+  new URL('../../../native/build/netspec_native.node', import.meta.url),
+);
+
+/** What the C++ addon exports (native/src/netspec_native.cc). */
+export interface NativeAddon {
+  /** kind 0: dst = conv(src, weights); 1: src = input gradient of dst; 2: weights = filter gradient. */
+  conv2d(
+    kind: 0 | 1 | 2,
+    src: Float32Array,
+    weights: Float32Array,
+    dst: Float32Array,
+    dims: Int32Array,
+  ): string;
+  /** c = a @ b over batches; dims: batchA, batchB, M, K, N, transposeA, transposeB. */
+  matMul(a: Float32Array, b: Float32Array, c: Float32Array, dims: Int32Array): void;
+  /** out = a op b (0 add, 1 sub, 2 mul, 3 div); each operand out-sized or a repeating block, one out-sized. */
+  binary(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out = relu(x) (op 0) or step(x, alpha) (op 1), NaN kept. */
+  unary(op: 0 | 1, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** out[c] = scale * sum of x viewed as [x.length / out.length, out.length] down column c. */
+  sumRows(x: Float32Array, out: Float32Array, scale: number): void;
+  setThreads(threads: number): void;
+  info(): string;
+}
+
+let addon: NativeAddon | undefined;
+
+/** Loads the addon (from `file`, by default where the build puts it), or returns the reason it cannot be used. */
+export function loadNativeAddon(file: string = NATIVE_ADDON_PATH): NativeAddon | string {
+  if (addon && file === NATIVE_ADDON_PATH) return addon;
+  if (!fs.existsSync(file))
+    return `${path.relative(process.cwd(), file)} is not built (node native/build.mjs; needs g++ and libdnnl-dev)`;
+  let loaded: NativeAddon;
+  try {
+    loaded = createRequire(import.meta.url)(file) as NativeAddon;
+  } catch (e) {
+    return `the addon does not load: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`;
+  }
+  loaded.setThreads(nativeThreads());
+  if (file === NATIVE_ADDON_PATH) addon = loaded;
+  return loaded;
+}
+
+/** Threads oneDNN uses: NETSPEC_NATIVE_THREADS, else every core Node may use. */
+export function nativeThreads(): number {
+  const fromEnv = Number(process.env['NETSPEC_NATIVE_THREADS']);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.availableParallelism();
+}
+
+/** Smallest array (in floats) worth recycling; smaller ones cost little to allocate. */
+const POOL_MIN_FLOATS = 16 * 1024;
+/** Most memory (bytes) kept for reuse. */
+const POOL_MAX_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * The cpu backend under another name (so its kernels can be swapped without touching 'cpu'), plus recycling of
+ * float32 arrays. Touching fresh memory costs a page fault per 4 KiB, which on virtual machines dominated the
+ * elementwise kernels (~20 us per page measured here: 45 ms to first write 9 MiB, 3 ms to write it again). So
+ * arrays of disposed tensors are kept by length and handed to the native kernels for their outputs.
+ * Safe because: arrays that came from outside (write, move: a caller may still hold them) are never reused;
+ * reads return copies, so no caller holds a reusable array; and an output of a delegated cpu kernel that
+ * shares an input's buffer (a subarray view, as its contiguous Slice makes) is copied (see registerNativeBackend).
+ */
+export class NativeBackend extends MathBackendCPU {
+  private readonly pool = new Map<number, Float32Array[]>();
+  private pooledBytes = 0;
+  private readonly foreign = new WeakSet<ArrayBufferLike>();
+  /** Set while a kernel stores its output (makeTensorInfo calls write): those arrays are the kernel's own. */
+  private kernelOutput = false;
+
+  /** A float32 array of `length` elements with arbitrary contents, reused when one is free. */
+  allocFloats(length: number): Float32Array {
+    const reused = this.pool.get(length)?.pop();
+    if (reused === undefined) return new Float32Array(length);
+    this.pooledBytes -= reused.byteLength;
+    return reused;
+  }
+
+  /** The same, zero-filled. */
+  zeroFloats(length: number): Float32Array {
+    const reused = this.pool.get(length)?.pop();
+    if (reused === undefined) return new Float32Array(length);
+    this.pooledBytes -= reused.byteLength;
+    return reused.fill(0);
+  }
+
+  override write(values: backend_util.BackendValues, shape: number[], dtype: DataType): DataId {
+    if (!this.kernelOutput) this.markForeign(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override makeTensorInfo(
+    shape: number[],
+    dtype: DataType,
+    values?: backend_util.BackendValues | string[],
+  ): TensorInfo {
+    this.kernelOutput = true;
+    try {
+      return super.makeTensorInfo(shape, dtype, values);
+    } finally {
+      this.kernelOutput = false;
+    }
+  }
+
+  override move(
+    dataId: DataId,
+    values: backend_util.BackendValues,
+    shape: number[],
+    dtype: DataType,
+    refCount: number,
+  ): void {
+    this.markForeign(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override readSync(dataId: DataId): backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    return values instanceof Float32Array ? values.slice() : values;
+  }
+
+  override async read(dataId: DataId): Promise<backend_util.BackendValues> {
+    const values = await super.read(dataId);
+    return values instanceof Float32Array ? values.slice() : values;
+  }
+
+  override disposeData(dataId: DataId, force?: boolean): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const gone = super.disposeData(dataId, force);
+    if (
+      gone &&
+      values instanceof Float32Array &&
+      values.length >= POOL_MIN_FLOATS &&
+      values.byteOffset === 0 &&
+      values.byteLength === values.buffer.byteLength &&
+      !this.foreign.has(values.buffer) &&
+      this.pooledBytes + values.byteLength <= POOL_MAX_BYTES
+    ) {
+      const list = this.pool.get(values.length);
+      if (list) list.push(values);
+      else this.pool.set(values.length, [values]);
+      this.pooledBytes += values.byteLength;
+    }
+    return gone;
+  }
+
+  override dispose(): void {
+    this.pool.clear();
+    this.pooledBytes = 0;
+    super.dispose();
+  }
+
+  private markForeign(values: backend_util.BackendValues | null | undefined): void {
+    if (values && ArrayBuffer.isView(values)) this.foreign.add(values.buffer);
+  }
+}
+
+function theAddon(): NativeAddon {
+  if (addon === undefined) throw new Error('the native addon is not loaded');
+  return addon;
+}
+
+function valuesOf(backend: MathBackendCPU, t: TensorInfo): TypedArray {
+  return backend.data.get(t.dataId).values as TypedArray;
+}
+
+function floatsOf(backend: NativeBackend, t: TensorInfo): Float32Array {
+  const v = backend.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+}
+
+/** The cpu backend's kernel of the same name, run on this backend (they share the storage). */
+function cpuKernel(name: string): KernelFunc {
+  const kernel = getKernel(name, 'cpu');
+  if (kernel === undefined) throw new Error(`tfjs-backend-cpu has no '${name}' kernel`);
+  return kernel.kernelFunc;
+}
+
+/** oneDNN's dims for a convolution, or undefined when tfjs's padding does not fit oneDNN's output size. */
+function convDims(info: backend_util.Conv2DInfo): Int32Array | undefined {
+  const { batchSize, inHeight, inWidth, inChannels, outChannels, filterHeight, filterWidth } = info;
+  const { outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo } = info;
+  // oneDNN checks out = floor((in + before + after - extent) / stride) + 1, as tfjs computes it for explicit or
+  // 'valid' padding; for a rounding mode that disagrees, the far padding is the smallest that gives tfjs's size.
+  const far = (size: number, out: number, k: number, s: number, d: number, before: number, after: number) => {
+    const extent = (k - 1) * d + 1;
+    if (Math.floor((size + before + after - extent) / s) + 1 === out) return after;
+    return (out - 1) * s + extent - size - before;
+  };
+  const bottom = far(
+    inHeight,
+    outHeight,
+    filterHeight,
+    strideHeight,
+    dilationHeight,
+    padInfo.top,
+    padInfo.bottom,
+  );
+  const right = far(inWidth, outWidth, filterWidth, strideWidth, dilationWidth, padInfo.left, padInfo.right);
+  if (padInfo.top < 0 || padInfo.left < 0 || bottom < 0 || right < 0) return undefined;
+  return Int32Array.from([
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    outHeight,
+    outWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight,
+    dilationWidth,
+    padInfo.top,
+    padInfo.left,
+    bottom,
+    right,
+  ]);
+}
+
+function isFloat(...ts: TensorInfo[]): boolean {
+  return ts.every((t) => t.dtype === 'float32');
+}
+
+/** Native convolution forward; undefined when it does not apply. */
+function convForward(
+  backend: NativeBackend,
+  x: TensorInfo,
+  filter: TensorInfo,
+  attrs: Conv2DAttrs,
+): { info: backend_util.Conv2DInfo; out: Float32Array } | undefined {
+  if (!isFloat(x, filter) || x.shape.length !== 4) return undefined;
+  const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  if (format !== 'channelsLast') return undefined;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    format,
+  );
+  const dims = convDims(info);
+  if (dims === undefined || util.sizeFromShape(info.outShape) === 0) return undefined;
+  const out = backend.allocFloats(util.sizeFromShape(info.outShape));
+  theAddon().conv2d(0, floatsOf(backend, x), floatsOf(backend, filter), out, dims);
+  return { info, out };
+}
+
+const conv2d: KernelFunc = (args) => {
+  const { x, filter } = args.inputs as Conv2DInputs;
+  const backend = args.backend as NativeBackend;
+  if (x === undefined || filter === undefined) throw new Error('Conv2D needs inputs x and filter');
+  const done = convForward(backend, x, filter, args.attrs as unknown as Conv2DAttrs);
+  if (done === undefined) return cpuKernel(Conv2D)(args);
+  return backend.makeTensorInfo(done.info.outShape, 'float32', done.out);
+};
+
+const fusedConv2d: KernelFunc = (args) => {
+  const { x, filter, bias, preluActivationWeights } = args.inputs as FusedConv2DInputs;
+  const attrs = args.attrs as unknown as FusedConv2DAttrs;
+  const backend = args.backend as NativeBackend;
+  if (x === undefined || filter === undefined) throw new Error('FusedConv2D needs inputs x and filter');
+  const activation = attrs.activation ?? 'linear';
+  const co = filter.shape[3] ?? 0;
+  const simpleBias = bias === undefined || bias === null || (bias.shape.length === 1 && bias.shape[0] === co);
+  if ((activation !== 'linear' && activation !== 'relu') || preluActivationWeights || !simpleBias)
+    return cpuKernel(FusedConv2D)(args);
+  const done = convForward(backend, x, filter, attrs);
+  if (done === undefined) return cpuKernel(FusedConv2D)(args);
+  const { out } = done;
+  const b = bias ? floatsOf(backend, bias) : undefined;
+  if (b !== undefined || activation === 'relu') {
+    for (let i = 0; i < out.length; i += co) {
+      for (let c = 0; c < co; c++) {
+        let v = (out[i + c] as number) + (b ? (b[c] as number) : 0);
+        if (activation === 'relu' && v < 0) v = 0;
+        out[i + c] = v;
+      }
+    }
+  }
+  return backend.makeTensorInfo(done.info.outShape, 'float32', out);
+};
+
+const conv2dBackpropInput: KernelFunc = (args) => {
+  const { dy, filter } = args.inputs as Conv2DBackpropInputInputs;
+  const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+  const backend = args.backend as NativeBackend;
+  if (dy === undefined || filter === undefined)
+    throw new Error('Conv2DBackpropInput needs inputs dy and filter');
+  const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  if (!isFloat(dy, filter) || format !== 'channelsLast') return cpuKernel(Conv2DBackpropInput)(args);
+  const info = backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    format,
+  );
+  const dims = convDims(info);
+  if (dims === undefined || util.sizeFromShape(attrs.inputShape) === 0)
+    return cpuKernel(Conv2DBackpropInput)(args);
+  const dx = backend.allocFloats(util.sizeFromShape(attrs.inputShape));
+  theAddon().conv2d(1, dx, floatsOf(backend, filter), floatsOf(backend, dy), dims);
+  return backend.makeTensorInfo([...attrs.inputShape], 'float32', dx);
+};
+
+const conv2dBackpropFilter: KernelFunc = (args) => {
+  const { x, dy } = args.inputs as Conv2DBackpropFilterInputs;
+  const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+  const backend = args.backend as NativeBackend;
+  if (x === undefined || dy === undefined) throw new Error('Conv2DBackpropFilter needs inputs x and dy');
+  const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  if (!isFloat(x, dy) || format !== 'channelsLast') return cpuKernel(Conv2DBackpropFilter)(args);
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    format,
+  );
+  const dims = convDims(info);
+  if (dims === undefined || util.sizeFromShape(attrs.filterShape) === 0)
+    return cpuKernel(Conv2DBackpropFilter)(args);
+  const dw = backend.allocFloats(util.sizeFromShape(attrs.filterShape));
+  theAddon().conv2d(2, floatsOf(backend, x), dw, floatsOf(backend, dy), dims);
+  return backend.makeTensorInfo([...attrs.filterShape], 'float32', dw);
+};
+
+const batchMatMul: KernelFunc = (args) => {
+  const { a, b } = args.inputs as BatchMatMulInputs;
+  const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
+  const backend = args.backend as NativeBackend;
+  if (a === undefined || b === undefined) throw new Error('BatchMatMul needs inputs a and b');
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (!isFloat(a, b) || ra < 2 || rb < 2) return cpuKernel(BatchMatMul)(args);
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = util.sizeFromShape(outerA);
+  const batchB = util.sizeFromShape(outerB);
+  // One batch against many, or equal batch shapes; other broadcasts go to the cpu kernel.
+  const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+  if (!sameOuter && batchA !== 1 && batchB !== 1) return cpuKernel(BatchMatMul)(args);
+  const m = (transposeA ? a.shape[ra - 1] : a.shape[ra - 2]) as number;
+  const k = (transposeA ? a.shape[ra - 2] : a.shape[ra - 1]) as number;
+  const kb = (transposeB ? b.shape[rb - 1] : b.shape[rb - 2]) as number;
+  const n = (transposeB ? b.shape[rb - 2] : b.shape[rb - 1]) as number;
+  if (k !== kb) throw new Error(`BatchMatMul: inner dimensions ${k} and ${kb} differ`);
+  const outer = batchA >= batchB ? outerA : outerB;
+  const shape = [...outer, m, n];
+  if (m * n * k * Math.max(batchA, batchB) === 0) return cpuKernel(BatchMatMul)(args);
+  const c = backend.allocFloats(util.sizeFromShape(shape));
+  const dims = Int32Array.from([batchA, batchB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0]);
+  theAddon().matMul(floatsOf(backend, a), floatsOf(backend, b), c, dims);
+  return backend.makeTensorInfo(shape, 'float32', c);
+};
+
+const tile: KernelFunc = (args) => {
+  const { x } = args.inputs as TileInputs;
+  const { reps } = args.attrs as unknown as TileAttrs;
+  const backend = args.backend as NativeBackend;
+  if (x === undefined) throw new Error('Tile needs input x');
+  if (x.dtype === 'string' || x.dtype === 'complex64') return cpuKernel(Tile)(args);
+  const shape = x.shape.map((d, i) => d * (reps[i] ?? 1));
+  const src = valuesOf(backend, x);
+  const size = util.sizeFromShape(shape);
+  const out =
+    x.dtype === 'float32'
+      ? backend.allocFloats(size)
+      : (util.getTypedArrayFromDType(x.dtype, size) as TypedArray);
+  if (out.length > 0) tileInto(src, x.shape, reps, out);
+  return backend.makeTensorInfo(shape, x.dtype, out);
+};
+
+const slice: KernelFunc = (args) => {
+  const { x } = args.inputs as SliceInputs;
+  const { begin, size } = args.attrs as unknown as SliceAttrs;
+  const backend = args.backend as NativeBackend;
+  if (x === undefined) throw new Error('Slice needs input x');
+  if (x.dtype === 'string' || x.dtype === 'complex64') return cpuKernel(Slice)(args);
+  const [begin_, size_] = slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
+  slice_util.assertParamsValid(x, begin_, size_);
+  const count = util.sizeFromShape(size_);
+  const out =
+    x.dtype === 'float32'
+      ? backend.allocFloats(count)
+      : (util.getTypedArrayFromDType(x.dtype, count) as TypedArray);
+  if (out.length > 0) sliceInto(valuesOf(backend, x), x.shape, begin_, size_, out);
+  return backend.makeTensorInfo(size_, x.dtype, out);
+};
+
+function reduceKernel(name: typeof Sum | typeof Mean): KernelFunc {
+  return (args) => {
+    const x = args.inputs['x'] as TensorInfo | undefined;
+    const { axis, keepDims } = args.attrs as NamedAttrMap & { axis: number | number[]; keepDims: boolean };
+    const backend = args.backend as NativeBackend;
+    if (x === undefined) throw new Error(`${name} needs input x`);
+    const k = x.dtype === 'float32' ? leadingAxes(axis, x.shape.length) : undefined;
+    if (k === undefined || util.sizeFromShape(x.shape) === 0) return cpuKernel(name)(args);
+    const rows = util.sizeFromShape(x.shape.slice(0, k));
+    const colShape = x.shape.slice(k);
+    const out = backend.allocFloats(util.sizeFromShape(colShape));
+    theAddon().sumRows(floatsOf(backend, x), out, name === Mean ? 1 / rows : 1);
+    const shape = keepDims ? backend_util.expandShapeToKeepDim(colShape, [...Array(k).keys()]) : colShape;
+    return backend.makeTensorInfo(shape, 'float32', out);
+  };
+}
+
+const maxPoolGrad: KernelFunc = (args) => {
+  const { dy, input } = args.inputs as MaxPoolGradInputs;
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolGradAttrs;
+  const backend = args.backend as NativeBackend;
+  if (dy === undefined || input === undefined) throw new Error('MaxPoolGrad needs inputs dy and input');
+  if (!isFloat(dy, input)) return cpuKernel(MaxPoolGrad)(args);
+  const info = backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const dx = backend.allocFloats(util.sizeFromShape(input.shape));
+  maxPoolGradInto(floatsOf(backend, input), floatsOf(backend, dy), dx, info);
+  return backend.makeTensorInfo([...input.shape], 'float32', dx);
+};
+
+const BINARY_CODES = { add: 0, sub: 1, mul: 2, div: 3 } as const;
+
+function unaryKernel(name: typeof Relu | typeof Step, op: 0 | 1): KernelFunc {
+  return (args) => {
+    const x = args.inputs['x'] as TensorInfo | undefined;
+    const backend = args.backend as NativeBackend;
+    if (x === undefined) throw new Error(`${name} needs input x`);
+    if (!isFloat(x)) return cpuKernel(name)(args);
+    const out = backend.allocFloats(util.sizeFromShape(x.shape));
+    const alpha = name === Step ? ((args.attrs as { alpha?: number }).alpha ?? 0) : 0;
+    if (out.length > 0) theAddon().unary(op, floatsOf(backend, x), out, alpha);
+    return backend.makeTensorInfo([...x.shape], 'float32', out);
+  };
+}
+
+function binaryKernel(name: string, op: BinaryOp): KernelFunc {
+  return (args) => {
+    const a = args.inputs['a'] as TensorInfo | undefined;
+    const b = args.inputs['b'] as TensorInfo | undefined;
+    const backend = args.backend as NativeBackend;
+    if (a === undefined || b === undefined) throw new Error(`${name} needs inputs a and b`);
+    if (!isFloat(a, b)) return cpuKernel(name)(args);
+    const shape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const ka = broadcastKind(a.shape, shape);
+    const kb = broadcastKind(b.shape, shape);
+    // Both repeating (e.g. [C] op [1, C] into [N, C]) or a general broadcast: the cpu kernel's index mapping.
+    if (ka === undefined || kb === undefined || (ka === 'tail' && kb === 'tail'))
+      return cpuKernel(name)(args);
+    const out = backend.allocFloats(util.sizeFromShape(shape));
+    if (out.length > 0) theAddon().binary(BINARY_CODES[op], floatsOf(backend, a), floatsOf(backend, b), out);
+    return backend.makeTensorInfo(shape, 'float32', out);
+  };
+}
+
+const padV2: KernelFunc = (args) => {
+  const { x } = args.inputs as { x?: TensorInfo };
+  const { paddings, constantValue } = args.attrs as unknown as {
+    paddings: [number, number][];
+    constantValue: number;
+  };
+  const backend = args.backend as NativeBackend;
+  if (x === undefined) throw new Error('PadV2 needs input x');
+  if (x.dtype === 'string' || x.dtype === 'complex64') return cpuKernel(PadV2)(args);
+  const shape = x.shape.map((d, i) => (paddings[i]?.[0] ?? 0) + d + (paddings[i]?.[1] ?? 0));
+  const size = util.sizeFromShape(shape);
+  const out =
+    x.dtype === 'float32'
+      ? backend.allocFloats(size)
+      : (util.getTypedArrayFromDType(x.dtype, size) as TypedArray);
+  // A reused array holds old values, so the pad value is always written.
+  out.fill(constantValue);
+  if (util.sizeFromShape(x.shape) > 0)
+    padInto(
+      valuesOf(backend, x),
+      x.shape,
+      paddings.map((p) => p[0]),
+      out,
+      shape,
+    );
+  return backend.makeTensorInfo(shape, x.dtype, out);
+};
+
+/** The kernels the native backend runs itself; every other kernel is the cpu backend's. */
+export const NATIVE_KERNELS: ReadonlyMap<string, KernelFunc> = new Map<string, KernelFunc>([
+  [Conv2D, conv2d],
+  [FusedConv2D, fusedConv2d],
+  [Conv2DBackpropInput, conv2dBackpropInput],
+  [Conv2DBackpropFilter, conv2dBackpropFilter],
+  [BatchMatMul, batchMatMul],
+  [Tile, tile],
+  [Slice, slice],
+  [Sum, reduceKernel(Sum)],
+  [Mean, reduceKernel(Mean)],
+  [MaxPoolGrad, maxPoolGrad],
+  [Add, binaryKernel(Add, 'add')],
+  [Sub, binaryKernel(Sub, 'sub')],
+  [Multiply, binaryKernel(Multiply, 'mul')],
+  [RealDiv, binaryKernel(RealDiv, 'div')],
+  [PadV2, padV2],
+  [Relu, unaryKernel(Relu, 0)],
+  [Step, unaryKernel(Step, 1)],
+]);
+
+/**
+ * A cpu kernel whose outputs never share memory with its inputs: an output that views an input's buffer (the
+ * cpu Slice returns subarrays, and Split, Unpack, StridedSlice use it) gets its own copy, so that recycling the
+ * input's array later cannot change it.
+ */
+function unshared(kernelFunc: KernelFunc): KernelFunc {
+  return (args) => {
+    const result = kernelFunc(args);
+    const backend = args.backend as NativeBackend;
+    const inputs = Object.values(args.inputs).filter((t): t is TensorInfo => t !== null && t !== undefined);
+    for (const out of Array.isArray(result) ? result : [result]) {
+      if (!backend.data.has(out.dataId) || inputs.some((t) => t.dataId === out.dataId)) continue;
+      const entry = backend.data.get(out.dataId);
+      const values = entry.values;
+      if (!values || !ArrayBuffer.isView(values)) continue;
+      const shares = inputs.some((t) => {
+        const v = backend.data.has(t.dataId) ? backend.data.get(t.dataId).values : undefined;
+        return v !== undefined && ArrayBuffer.isView(v) && v.buffer === values.buffer;
+      });
+      if (shares) entry.values = (values as TypedArray).slice();
+    }
+    return result;
+  };
+}
+
+let registered = false;
+
+/** Registers the 'native' backend and its kernels (once); the addon must load first. */
+export function registerNativeBackend(): void {
+  if (registered) return;
+  if (getKernelsForBackend('cpu').length === 0) throw new Error('tfjs-backend-cpu is not loaded');
+  registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
+  for (const config of getKernelsForBackend('cpu')) {
+    const own = NATIVE_KERNELS.get(config.kernelName);
+    registerKernel({
+      ...config,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: own ?? unshared(config.kernelFunc),
+    });
+  }
+  registered = true;
+}
+
+/** The hook selectBackend uses for 'native': loads the addon and registers the backend, or says why not. */
+export const nativeBackendHook: NativeBackendHook = {
+  name: NATIVE_BACKEND,
+  async load() {
+    const loaded = loadNativeAddon();
+    if (typeof loaded === 'string') return loaded;
+    registerNativeBackend();
+    return undefined;
+  },
+  describe: () => nativeBackendInfo(),
+};
+
+/** One line on what the native backend runs on (oneDNN version, threads). */
+export function nativeBackendInfo(): string {
+  const loaded = loadNativeAddon();
+  return typeof loaded === 'string' ? loaded : loaded.info();
+}
