@@ -103,15 +103,29 @@ napi_value guarded(napi_env env, F&& body) {
 
 // ---- convolutions ------------------------------------------------------------------------------------------
 
-// dims: N, H, W, Ci, Co, kh, kw, Ho, Wo, strideH, strideW, dilationH, dilationW, padTop, padLeft, padBottom,
-// padRight (dilation as tfjs counts it: 1 = dense).
-constexpr size_t kConvDims = 17;
+// dims: N, H, W, Ci, Co, kh, kw, Ho, Wo, strideH, strideW, dilationH, dilationW, padTop, padLeft (dilation as
+// tfjs counts it: 1 = dense). The far padding follows from the output size.
+constexpr size_t kConvDims = 15;
 
+// oneDNN 2.6 corrupts the heap on strided convolutions whose input has rows or columns that no output reads
+// (e.g. a 1x1 stride-2 convolution of an 8x8 input), so such inputs are cropped to what is read: `h`, `w` are
+// that cropped size and `fullH`, `fullW` the tensor's.
 struct ConvShape {
-  int64_t n, h, w, ci, co, kh, kw, ho, wo, sh, sw, dh, dw, pt, pl, pb, pr;
+  int64_t n, fullH, fullW, ci, co, kh, kw, ho, wo, sh, sw, dh, dw, pt, pl;
+  int64_t h, w, pb, pr;
   explicit ConvShape(const std::vector<int64_t>& d)
-      : n(d[0]), h(d[1]), w(d[2]), ci(d[3]), co(d[4]), kh(d[5]), kw(d[6]), ho(d[7]), wo(d[8]), sh(d[9]),
-        sw(d[10]), dh(d[11]), dw(d[12]), pt(d[13]), pl(d[14]), pb(d[15]), pr(d[16]) {}
+      : n(d[0]), fullH(d[1]), fullW(d[2]), ci(d[3]), co(d[4]), kh(d[5]), kw(d[6]), ho(d[7]), wo(d[8]), sh(d[9]),
+        sw(d[10]), dh(d[11]), dw(d[12]), pt(d[13]), pl(d[14]) {
+    // The rows the convolution reads end at (ho - 1) * sh + extent - pt; padding covers what lies past the input.
+    const int64_t lastRow = (ho - 1) * sh + (kh - 1) * dh + 1 - pt;
+    const int64_t lastCol = (wo - 1) * sw + (kw - 1) * dw + 1 - pl;
+    if (pt < 0 || pl < 0 || lastRow <= 0 || lastCol <= 0) throw Fail{"conv2d: unsupported padding"};
+    h = std::min(fullH, lastRow);
+    w = std::min(fullW, lastCol);
+    pb = lastRow - h;
+    pr = lastCol - w;
+  }
+  bool cropped() const { return h != fullH || w != fullW; }
   memory::desc src() const { return memory::desc({n, ci, h, w}, dt::f32, tag::nhwc); }
   memory::desc dst() const { return memory::desc({n, co, ho, wo}, dt::f32, tag::nhwc); }
   memory::dims weightDims() const { return {co, ci, kh, kw}; }
@@ -175,6 +189,20 @@ std::shared_ptr<ConvPlan> convPlan(ConvKind kind, const std::vector<int64_t>& di
   return plan;
 }
 
+// Copies the top-left h x w of each [fullH, fullW, c] image into a dense [h, w, c] buffer (or back, zeroing the
+// rest, when `back` is set).
+void cropCopy(const ConvShape& s, float* full, float* crop, bool back) {
+  const int64_t row = s.w * s.ci, fullRow = s.fullW * s.ci;
+  if (back) std::memset(full, 0, sizeof(float) * static_cast<size_t>(s.n * s.fullH * fullRow));
+  for (int64_t b = 0; b < s.n; b++)
+    for (int64_t y = 0; y < s.h; y++) {
+      float* f = full + (b * s.fullH + y) * fullRow;
+      float* c = crop + (b * s.h + y) * row;
+      if (back) std::memcpy(f, c, sizeof(float) * static_cast<size_t>(row));
+      else std::memcpy(c, f, sizeof(float) * static_cast<size_t>(row));
+    }
+}
+
 // conv2d(kind, src, weights, dst, dims): kind 0 writes dst (forward), 1 writes src (input gradient from dst =
 // dy), 2 writes weights (filter gradient from src = x and dst = dy). Returns the implementation's name.
 napi_value Conv2d(napi_env env, napi_callback_info info) {
@@ -186,13 +214,18 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     const auto kind = static_cast<ConvKind>(kindValue);
     const auto dims = intArray(env, argv[4], kConvDims, "dims");
     const ConvShape s(dims);
-    float* src = floatArray(env, argv[1], static_cast<size_t>(s.n * s.h * s.w * s.ci), "src");
+    float* src = floatArray(env, argv[1], static_cast<size_t>(s.n * s.fullH * s.fullW * s.ci), "src");
     float* weights = floatArray(env, argv[2], static_cast<size_t>(s.kh * s.kw * s.ci * s.co), "weights");
     float* dst = floatArray(env, argv[3], static_cast<size_t>(s.n * s.ho * s.wo * s.co), "dst");
     auto plan = convPlan(kind, dims);
     auto& engine = cpuEngine();
     auto& stream = cpuStream();
-    memory srcMem(s.src(), engine, src);
+    std::vector<float> crop;
+    if (s.cropped()) {
+      crop.resize(static_cast<size_t>(s.n * s.h * s.w * s.ci));
+      if (kind != ConvKind::BackwardData) cropCopy(s, src, crop.data(), false);
+    }
+    memory srcMem(s.src(), engine, s.cropped() ? crop.data() : src);
     memory dstMem(s.dst(), engine, dst);
     memory userWeights(s.userWeights(), engine, weights);
     const bool reorderWeights = plan->weights != s.userWeights();
@@ -210,6 +243,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
       if (reorderWeights) dnnl::reorder(implWeights, userWeights).execute(stream, implWeights, userWeights);
     }
     stream.wait();
+    if (s.cropped() && kind == ConvKind::BackwardData) cropCopy(s, src, crop.data(), true);
     napi_value result;
     check(env, napi_create_string_utf8(env, plan->impl.c_str(), plan->impl.size(), &result), "string");
     return result;

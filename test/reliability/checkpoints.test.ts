@@ -112,47 +112,50 @@ describe('a failure in the middle of writing a checkpoint', () => {
 
 describe('a process killed while writing checkpoints', () => {
   it('leaves, after recovery, a complete checkpoint at the path: the last one reported or a newer one', async () => {
-    for (const [round, afterVersions, delayMs] of [
+    // Three writers killed at different moments, side by side (each takes a second to start).
+    const rounds = [
       [0, 1, 0],
       [1, 2, 7],
       [2, 3, 15],
-    ] as const) {
-      const parent = path.join(tmp, `killed-${round}`);
-      const dir = path.join(parent, 'ckpt');
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'test/reliability/checkpoint-writer.ts', dir],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let out = '';
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => (err += String(d)));
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, s) => resolve(s)));
-      await new Promise<void>((resolve) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += String(d);
-          if (out.split('\n').length > afterVersions) setTimeout(resolve, delayMs);
-        });
-        child.on('exit', () => resolve());
-      });
-      child.kill('SIGKILL');
-      expect(await exited, err).toBe('SIGKILL');
-      const reported = Math.max(...out.trim().split('\n').map(Number));
-      expect(reported).toBeGreaterThanOrEqual(afterVersions);
-      recoverFolders(parent);
-      expect(fs.readdirSync(parent)).toEqual(['ckpt']);
-      const files = readFolderVerified(dir);
-      const version = Number(new TextDecoder().decode(files.get('version.txt')));
-      expect(version).toBeGreaterThanOrEqual(reported);
-      expect(version).toBeLessThanOrEqual(reported + 1);
-      const weights = files.get('weights.bin') ?? new Uint8Array();
-      expect(weights.length).toBe(4 << 20);
-      expect(weights.every((b) => b === (version & 255))).toBe(true);
-    }
+    ] as const;
+    await Promise.all(
+      rounds.map(([round, afterVersions, delayMs]) => killedWriter(round, afterVersions, delayMs)),
+    );
   });
 });
+
+/** Starts a checkpoint writer, kills it `delayMs` after it reported `afterVersions` writes, then checks the folder. */
+async function killedWriter(round: number, afterVersions: number, delayMs: number): Promise<void> {
+  const parent = path.join(tmp, `killed-${round}`);
+  const dir = path.join(parent, 'ckpt');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/checkpoint-writer.ts', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += String(d)));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, s) => resolve(s)));
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += String(d);
+      if (out.split('\n').length > afterVersions) setTimeout(resolve, delayMs);
+    });
+    child.on('exit', () => resolve());
+  });
+  child.kill('SIGKILL');
+  expect(await exited, err).toBe('SIGKILL');
+  const reported = Math.max(...out.trim().split('\n').map(Number));
+  expect(reported).toBeGreaterThanOrEqual(afterVersions);
+  recoverFolders(parent);
+  expect(fs.readdirSync(parent)).toEqual(['ckpt']);
+  const files = readFolderVerified(dir);
+  const version = Number(new TextDecoder().decode(files.get('version.txt')));
+  expect(version).toBeGreaterThanOrEqual(reported);
+  expect(version).toBeLessThanOrEqual(reported + 1);
+  const weights = files.get('weights.bin') ?? new Uint8Array();
+  expect(weights.length).toBe(4 << 20);
+  expect(weights.every((b) => b === (version & 255))).toBe(true);
+}
 
 describe('damaged and hostile checkpoints', () => {
   function rewriteManifest(

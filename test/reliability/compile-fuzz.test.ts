@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { compileSpec, type CompileResult } from '../../src/compiler/index.js';
 import { LineMap } from '../../src/diagnostics.js';
 
-const runs = Number(process.env['FC_RUNS'] ?? 150);
+const runs = Number(process.env['FC_RUNS'] ?? 100);
 const SPECS = fs
   .readdirSync('specs')
   .filter((f) => /\.(yaml|net)$/.test(f))

@@ -148,7 +148,7 @@ describe('netspec compile', () => {
 });
 
 describe('netspec export-weights and predict', () => {
-  it('EACCES or ENOSPC on the output file: exit 1 naming it, no file and no temporary file', async () => {
+  it('EACCES or ENOSPC on the output file: exit 1 naming it, no file and no temporary file; EACCES on an input file: exit 1 naming it', async () => {
     const out = path.join(tmp, 'for-export');
     const trained = await cli('run', spec, '--epochs', '1', '--out', out, ...SMALL_RUN);
     expect(trained.code).toBe(0);
@@ -164,6 +164,17 @@ describe('netspec export-weights and predict', () => {
       stderr: `error: cannot write ${weights}: permission denied; nothing was written\n`,
     });
     expect(fs.readdirSync(tmp).filter((f) => f.startsWith('w.safetensors'))).toEqual([]);
+
+    // A failure no command expects (here: reading the checkpoint) is still exit 1 naming the file, no stack trace.
+    const unreadable = path.join(checkpoint, 'weights.safetensors');
+    restore = injectFault({ point: 'open', code: 'EACCES', matches: (f) => f === path.resolve(unreadable) });
+    const cannotRead = await cli('export-weights', spec, '--checkpoint', checkpoint, '-o', weights);
+    restore();
+    expect(cannotRead).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: open ${path.resolve(unreadable)}: permission denied\n`,
+    });
 
     const ok = await cli('export-weights', spec, '--checkpoint', checkpoint, '-o', weights);
     expect(ok.code).toBe(0);

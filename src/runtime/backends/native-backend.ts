@@ -86,7 +86,10 @@ export const NATIVE_ADDON_PATH = fileURLToPath(
 
 /** What the C++ addon exports (native/src/netspec_native.cc). */
 export interface NativeAddon {
-  /** kind 0: dst = conv(src, weights); 1: src = input gradient of dst; 2: weights = filter gradient. */
+  /**
+   * kind 0: dst = conv(src, weights); 1: src = input gradient of dst; 2: weights = filter gradient. dims: N, H, W,
+   * Ci, Co, kh, kw, Ho, Wo, strides, dilations (1 = dense), padTop, padLeft. Returns oneDNN's implementation name.
+   */
   conv2d(
     kind: 0 | 1 | 2,
     src: Float32Array,
@@ -258,28 +261,11 @@ function cpuKernel(name: string): KernelFunc {
   return kernel.kernelFunc;
 }
 
-/** oneDNN's dims for a convolution, or undefined when tfjs's padding does not fit oneDNN's output size. */
+/** The addon's dims for a convolution (it derives the far padding from the output size), or undefined. */
 function convDims(info: backend_util.Conv2DInfo): Int32Array | undefined {
   const { batchSize, inHeight, inWidth, inChannels, outChannels, filterHeight, filterWidth } = info;
   const { outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo } = info;
-  // oneDNN checks out = floor((in + before + after - extent) / stride) + 1, as tfjs computes it for explicit or
-  // 'valid' padding; for a rounding mode that disagrees, the far padding is the smallest that gives tfjs's size.
-  const far = (size: number, out: number, k: number, s: number, d: number, before: number, after: number) => {
-    const extent = (k - 1) * d + 1;
-    if (Math.floor((size + before + after - extent) / s) + 1 === out) return after;
-    return (out - 1) * s + extent - size - before;
-  };
-  const bottom = far(
-    inHeight,
-    outHeight,
-    filterHeight,
-    strideHeight,
-    dilationHeight,
-    padInfo.top,
-    padInfo.bottom,
-  );
-  const right = far(inWidth, outWidth, filterWidth, strideWidth, dilationWidth, padInfo.left, padInfo.right);
-  if (padInfo.top < 0 || padInfo.left < 0 || bottom < 0 || right < 0) return undefined;
+  if (padInfo.top < 0 || padInfo.left < 0) return undefined;
   return Int32Array.from([
     batchSize,
     inHeight,
@@ -296,8 +282,6 @@ function convDims(info: backend_util.Conv2DInfo): Int32Array | undefined {
     dilationWidth,
     padInfo.top,
     padInfo.left,
-    bottom,
-    right,
   ]);
 }
 

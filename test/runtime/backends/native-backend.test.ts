@@ -104,8 +104,10 @@ describe.skipIf(!built)('native convolutions equal cpu (forward and gradients)',
     pad: 'valid' | 'same' | number;
     dilation: number;
   }[] = [];
+  // Sizes 9 and 10 leave rows that strided convolutions never read: oneDNN 2.6 corrupted the heap on those until
+  // the addon cropped them, so they must stay in the grid.
   for (const k of [1, 3, 5, 7])
-    for (const stride of [1, 2])
+    for (const stride of [1, 2, 3])
       for (const pad of pads) {
         const i = cases.length;
         cases.push({

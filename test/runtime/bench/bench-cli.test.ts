@@ -115,9 +115,10 @@ describe('netspec bench --json', () => {
   }, 60_000);
 
   it('fails with exit code 1 and a reason for a backend that cannot run', async () => {
-    const run = await cli('bench', spec, '--backend', 'native', '--no-pytorch', '--json');
+    // The optional tfjs-node packages need a download at install, so they are missing here.
+    const run = await cli('bench', spec, '--backend', 'tensorflow', '--no-pytorch', '--json');
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^error: --backend native cannot run: native: /m);
+    expect(run.stderr).toMatch(/^error: --backend tensorflow cannot run: tensorflow: /m);
   });
 });
