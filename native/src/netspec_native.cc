@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 #include <algorithm>
+#include <cmath>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -394,6 +395,38 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   });
 }
 
+// batchNorm(x, mean, variance, offset, scale, out, epsilon): channels-last; each parameter has 1 or C values
+// (C = out's channel count, the length of the longest parameter), repeated along x as tfjs's cpu kernel does.
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = args(env, info, 7);
+    const size_t n = floatLength(env, argv[0], "x");
+    const size_t lm = floatLength(env, argv[1], "mean"), lv = floatLength(env, argv[2], "variance");
+    const size_t lo = floatLength(env, argv[3], "offset"), ls = floatLength(env, argv[4], "scale");
+    const size_t c = std::max(std::max(lm, lv), std::max(lo, ls));
+    for (size_t l : {lm, lv, lo, ls})
+      if (l != 1 && l != c) throw Fail{"batchNorm: every parameter must have 1 or C values"};
+    if (c == 0 || n % c != 0) throw Fail{"batchNorm: x does not divide into C channels"};
+    double epsilon = 0;
+    check(env, napi_get_value_double(env, argv[6], &epsilon), "epsilon");
+    const float* x = floatArray(env, argv[0], n, "x");
+    const float* mean = floatArray(env, argv[1], lm, "mean");
+    const float* variance = floatArray(env, argv[2], lv, "variance");
+    const float* offset = floatArray(env, argv[3], lo, "offset");
+    const float* scale = floatArray(env, argv[4], ls, "scale");
+    float* out = floatArray(env, argv[5], n, "out");
+    std::vector<float> a(c), b(c);
+    for (size_t k = 0; k < c; k++) {
+      const double factor = scale[ls == 1 ? 0 : k] / std::sqrt(static_cast<double>(variance[lv == 1 ? 0 : k]) + epsilon);
+      a[k] = static_cast<float>(factor);
+      b[k] = static_cast<float>(offset[lo == 1 ? 0 : k] - mean[lm == 1 ? 0 : k] * factor);
+    }
+    for (size_t start = 0; start < n; start += c)
+      for (size_t k = 0; k < c; k++) out[start + k] = x[start + k] * a[k] + b[k];
+    return nullptr;
+  });
+}
+
 // ---- threads and information --------------------------------------------------------------------------------
 
 napi_value SetThreads(napi_env env, napi_callback_info info) {
@@ -407,12 +440,25 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   });
 }
 
+const char* isaName(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::sse41: return "SSE4.1";
+    case dnnl::cpu_isa::avx: return "AVX";
+    case dnnl::cpu_isa::avx2: return "AVX2";
+    case dnnl::cpu_isa::avx512_core: return "AVX-512";
+    case dnnl::cpu_isa::avx512_core_vnni: return "AVX-512 VNNI";
+    case dnnl::cpu_isa::avx512_core_bf16: return "AVX-512 BF16";
+    case dnnl::cpu_isa::avx512_core_amx: return "AMX";
+    default: return "generic";
+  }
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   return guarded(env, [&]() -> napi_value {
     const dnnl_version_t* v = dnnl_version();
     std::ostringstream out;
     out << "oneDNN " << v->major << '.' << v->minor << '.' << v->patch << ", " << omp_get_max_threads()
-        << " OpenMP thread(s), ISA " << static_cast<int>(dnnl::get_effective_cpu_isa());
+        << " OpenMP thread(s), " << isaName(dnnl::get_effective_cpu_isa());
     const std::string text = out.str();
     napi_value result;
     check(env, napi_create_string_utf8(env, text.c_str(), text.size(), &result), "string");
@@ -426,6 +472,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -192,3 +192,31 @@ export function broadcastKind(
   for (let i = first; i < shape.length; i++) if (shape[i] !== outShape[offset + i]) return undefined;
   return 'tail';
 }
+
+/**
+ * Max pooling, NHWC, no dilation: the largest value of each window (padding excluded), -Infinity for a window
+ * with no number, as the cpu backend computes it (NaN never wins).
+ */
+export function maxPoolInto(x: Float32Array, out: Float32Array, info: backend_util.Conv2DInfo): void {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
+  let o = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < ho; oy++) {
+      const y0 = oy * sh - padInfo.top;
+      for (let ox = 0; ox < wo; ox++, o += c) {
+        const x0 = ox * sw - padInfo.left;
+        out.fill(Number.NEGATIVE_INFINITY, o, o + c);
+        for (let iy = Math.max(0, y0); iy < Math.min(h, y0 + kh); iy++) {
+          for (let ix = Math.max(0, x0); ix < Math.min(w, x0 + kw); ix++) {
+            const base = ((b * h + iy) * w + ix) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = x[base + ch] as number;
+              if (v > (out[o + ch] as number)) out[o + ch] = v;
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -21,10 +21,12 @@ import {
   Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
+  FusedBatchNorm,
   FusedConv2D,
   getKernel,
   getKernelsForBackend,
   Add,
+  MaxPool,
   MaxPoolGrad,
   Mean,
   Multiply,
@@ -69,6 +71,7 @@ import {
   broadcastKind,
   leadingAxes,
   maxPoolGradInto,
+  maxPoolInto,
   padInto,
   sliceInto,
   tileInto,
@@ -105,6 +108,16 @@ export interface NativeAddon {
   unary(op: 0 | 1, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[c] = scale * sum of x viewed as [x.length / out.length, out.length] down column c. */
   sumRows(x: Float32Array, out: Float32Array, scale: number): void;
+  /** out = (x - mean) * scale / sqrt(variance + epsilon) + offset, channels-last, parameters of 1 or C values. */
+  batchNorm(
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array,
+    scale: Float32Array,
+    out: Float32Array,
+    epsilon: number,
+  ): void;
   setThreads(threads: number): void;
   info(): string;
 }
@@ -482,6 +495,60 @@ function reduceKernel(name: typeof Sum | typeof Mean): KernelFunc {
   };
 }
 
+const maxPool: KernelFunc = (args) => {
+  const { x } = args.inputs as { x?: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolGradAttrs;
+  const backend = args.backend as NativeBackend;
+  if (x === undefined) throw new Error('MaxPool needs input x');
+  if (!isFloat(x) || x.shape.length !== 4) return cpuKernel(MaxPool)(args);
+  const info = backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const out = backend.allocFloats(util.sizeFromShape(info.outShape));
+  maxPoolInto(floatsOf(backend, x), out, info);
+  return backend.makeTensorInfo(info.outShape, 'float32', out);
+};
+
+const batchNorm: KernelFunc = (args) => {
+  const { x, mean, variance, offset, scale } = args.inputs as {
+    x?: TensorInfo;
+    mean?: TensorInfo;
+    variance?: TensorInfo;
+    offset?: TensorInfo | null;
+    scale?: TensorInfo | null;
+  };
+  const { varianceEpsilon } = args.attrs as { varianceEpsilon?: number };
+  const backend = args.backend as NativeBackend;
+  if (x === undefined || mean === undefined || variance === undefined)
+    throw new Error('FusedBatchNorm needs inputs x, mean and variance');
+  const params = [mean, variance, offset, scale].filter(
+    (t): t is TensorInfo => t !== undefined && t !== null,
+  );
+  const channels = x.shape[x.shape.length - 1] ?? 0;
+  const fits = params.every((t) => {
+    const size = util.sizeFromShape(t.shape);
+    return size === 1 || size === channels;
+  });
+  if (!isFloat(x, ...params) || !fits || util.sizeFromShape(x.shape) === 0)
+    return cpuKernel(FusedBatchNorm)(args);
+  const out = backend.allocFloats(util.sizeFromShape(x.shape));
+  theAddon().batchNorm(
+    floatsOf(backend, x),
+    floatsOf(backend, mean),
+    floatsOf(backend, variance),
+    offset ? floatsOf(backend, offset) : new Float32Array([0]),
+    scale ? floatsOf(backend, scale) : new Float32Array([1]),
+    out,
+    varianceEpsilon ?? 0.001,
+  );
+  return backend.makeTensorInfo([...x.shape], 'float32', out);
+};
+
 const maxPoolGrad: KernelFunc = (args) => {
   const { dy, input } = args.inputs as MaxPoolGradInputs;
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolGradAttrs;
@@ -580,6 +647,8 @@ export const NATIVE_KERNELS: ReadonlyMap<string, KernelFunc> = new Map<string, K
   [Multiply, binaryKernel(Multiply, 'mul')],
   [RealDiv, binaryKernel(RealDiv, 'div')],
   [PadV2, padV2],
+  [MaxPool, maxPool],
+  [FusedBatchNorm, batchNorm],
   [Relu, unaryKernel(Relu, 0)],
   [Step, unaryKernel(Step, 1)],
 ]);

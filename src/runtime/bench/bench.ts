@@ -34,6 +34,7 @@ export interface BenchOptions {
 /** Runs the benchmark; throws BackendError when a backend asked for (and not optional) cannot run. */
 export async function runBench(ir: IrNetwork, options: BenchOptions): Promise<BenchReport> {
   const { batchSize, warmup, repeats, lr, seed } = options;
+  const loadAtStart = os.loadavg()[0] ?? 0;
   const entries: BenchEntry[] = [];
   const skipped: { name: string; reason: string }[] = [];
   let torch: { forward: number; step: number } | undefined;
@@ -71,7 +72,8 @@ export async function runBench(ir: IrNetwork, options: BenchOptions): Promise<Be
       : undefined;
     entries.push({
       name: result.backend,
-      notes: notes.filter((n) => n.startsWith(`${backend}:`)),
+      // The selection's line about this backend, without its 'name: ' prefix (the table adds the name).
+      notes: notes.filter((n) => n.startsWith(`${backend}: `)).map((n) => n.slice(backend.length + 2)),
       forwardMs: result.forwardMs,
       stepMs: result.stepMs,
       epoch: epochEstimate(options.epochImages, batchSize, result.stepMs.median),
@@ -90,7 +92,12 @@ export async function runBench(ir: IrNetwork, options: BenchOptions): Promise<Be
     batchSize,
     warmup,
     repeats,
-    host: { cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? 'unknown', node: process.versions.node },
+    host: {
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+      node: process.versions.node,
+      loadAverage: [loadAtStart, os.loadavg()[0] ?? 0],
+    },
     entries,
     skipped,
     conventions: BENCH_CONVENTIONS,

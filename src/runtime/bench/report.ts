@@ -38,7 +38,13 @@ export interface BenchReport {
   readonly batchSize: number;
   readonly warmup: number;
   readonly repeats: number;
-  readonly host: { readonly cpus: number; readonly cpuModel: string; readonly node: string };
+  readonly host: {
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly node: string;
+    /** The 1-minute load average when the run started and when it ended (other work competing for the CPUs). */
+    readonly loadAverage: readonly [number, number];
+  };
   /** PyTorch first (the reference), then the tfjs backends in the order run. */
   readonly entries: readonly BenchEntry[];
   /** Backends or PyTorch that were considered and did not run, with the reason. */
@@ -121,6 +127,12 @@ export function formatBenchTable(report: BenchReport): string {
   const epoch = report.entries[0]?.epoch;
   if (epoch)
     lines.push(`epoch estimate: ${epoch.images} images = ${epoch.steps} steps of ${report.batchSize}`);
+  const load = Math.max(...report.host.loadAverage);
+  if (load > report.host.cpus / 2)
+    lines.push(
+      `warning: the machine was busy (1-minute load average up to ${load.toFixed(1)} on ${report.host.cpus} CPUs): ` +
+        'times are inflated, most for multi-threaded engines',
+    );
   const leaks = report.entries.filter((e) => (e.leakedTensors ?? 0) !== 0);
   for (const e of leaks) lines.push(`warning: ${e.name} left ${e.leakedTensors} tensor(s) alive`);
   for (const e of report.entries) if (e.profile) lines.push('', formatProfile(e.profile, 12).trimEnd());

@@ -325,6 +325,44 @@ describe.skipIf(!built)('native elementwise, copy and reduction kernels equal cp
   });
 });
 
+describe.skipIf(!built)('native batch normalization and max pooling equal cpu', () => {
+  it('normalizes with per-channel or scalar parameters, with and without offset and scale, and its gradients', async () => {
+    const x = t4([4, 5, 3, 6], 21);
+    const c = (seed: number, shift = 0): tf.Tensor1D => tf.tensor1d(values(6, seed).map((v) => v + shift));
+    const [mean, variance, offset, scale] = [c(22), c(23, 1.5), c(24), c(25, 1)];
+    await compare(() => tf.batchNorm(x, mean, variance, offset, scale, 1e-5));
+    await compare(() => tf.batchNorm(x, mean, variance, undefined, undefined, 0.01));
+    await compare(() => tf.batchNorm(x, tf.scalar(0.2), tf.scalar(2), tf.scalar(-1), tf.scalar(3), 1e-3));
+    await compare(() =>
+      tf.grads((a, m, v) => tf.sum(tf.square(tf.batchNorm(a, m, v, offset, scale, 1e-5))))([
+        x,
+        mean,
+        variance,
+      ]),
+    );
+    tf.dispose([x, mean, variance, offset, scale]);
+  });
+
+  const pools: [number[], number, number, 'valid' | 'same' | number][] = [
+    [[2, 18, 18, 8], 3, 2, 'valid'],
+    [[2, 9, 9, 3], 3, 2, 'same'],
+    [[1, 8, 7, 5], 2, 2, 'valid'],
+    [[1, 7, 7, 2], 3, 1, 1],
+    [[3, 6, 6, 4], 3, 3, 'same'],
+  ];
+  it.each(pools)('max pools %j with window %i, stride %i, padding %j', async (shape, size, stride, pad) => {
+    const x = tf.tensor4d(
+      values(
+        shape.reduce((a, b) => a * b, 1),
+        26,
+      ),
+      shape as [number, number, number, number],
+    );
+    await compare(() => tf.maxPool(x, size, stride, pad), 0);
+    x.dispose();
+  });
+});
+
 describe.skipIf(!built)('array recycling is invisible', () => {
   it('hands out copies on reads, so an array kept by a caller never changes', async () => {
     await tf.setBackend('native');

@@ -61,6 +61,7 @@ describe('netspec bench --json', () => {
     });
     expect(report.conventions.some((c) => c.startsWith('peak RSS: getrusage ru_maxrss'))).toBe(true);
     expect(report.host.cpus).toBeGreaterThan(0);
+    expect(report.host.loadAverage).toHaveLength(2);
 
     const names = report.entries.map((e) => e.name);
     expect(names).toEqual(torch ? ['pytorch', 'cpu'] : ['cpu']);
