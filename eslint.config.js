@@ -3,7 +3,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', '.tmp/**', 'node_modules/**', 'generated/**', 'test/fixtures/**', 'runs/**', 'native/build/**'],
+    ignores: [
+      'dist/**',
+      '.tmp/**',
+      'node_modules/**',
+      'generated/**',
+      'test/fixtures/**',
+      'runs/**',
+      'native/build/**',
+    ],
   },
   ...tseslint.configs.recommended,
   {

@@ -12,7 +12,8 @@ import { cli } from '../support/cli.js';
 
 const DIR = '/usr/share/datasets/fashion-mnist';
 const present = fs.existsSync(path.join(DIR, 'train-images-idx3-ubyte.gz'));
-if (!present) console.warn(`Fashion-MNIST training skipped: ${DIR} is missing (apt-get install dataset-fashion-mnist)`);
+if (!present)
+  console.warn(`Fashion-MNIST training skipped: ${DIR} is missing (apt-get install dataset-fashion-mnist)`);
 
 describe.skipIf(!present)('netspec run --data idx:<Fashion-MNIST>', () => {
   it('trains LeNet-5 on a subset and evaluates on the IDX test set', async () => {
