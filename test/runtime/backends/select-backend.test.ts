@@ -73,7 +73,9 @@ describe('selectBackend', () => {
       "unknown backend 'wsam': expected auto, tensorflow, native, wasm, cpu (did you mean 'wasm'?)",
     );
     registerNativeBackendHook(unbuilt);
-    await expect(selectBackend('native')).rejects.toThrow('--backend native cannot run: native: native: not built (test)');
+    await expect(selectBackend('native')).rejects.toThrow(
+      '--backend native cannot run: native: native: not built (test)',
+    );
   });
 
   it.skipIf(!noTensorflow)('prefers a registered native backend to wasm', async () => {
