@@ -13,19 +13,16 @@
  * Only the backend's own registered kernels are called, and every intermediate is disposed before returning.
  */
 import { backend_util, Conv2DBackpropFilter, getKernel, registerKernel } from '@tensorflow/tfjs-core';
+import { heapFloat32, runWasmKernel, WASM_BACKEND } from './wasm-heap.js';
 import type {
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropFilterInputs,
-  DataType,
   KernelBackend,
   KernelConfig,
   KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-
-const BACKEND = 'wasm';
+import type { WasmHeapBackend } from './wasm-heap.js';
 
 /** Largest patch matrix (in floats, 256 MiB) the im2col strategy builds before falling back to 'conv'. */
 export const IM2COL_MAX_FLOATS = 64 * 1024 * 1024;
@@ -33,28 +30,8 @@ export const IM2COL_MAX_FLOATS = 64 * 1024 * 1024;
 /** How the filter gradient is computed; 'auto' picks im2col unless its patch matrix is too large. */
 export type BackpropFilterStrategy = 'auto' | 'im2col' | 'conv';
 
-/** The parts of tfjs-backend-wasm's BackendWasm used here (its class type drags in emscripten typings). */
-interface WasmHeapBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
-
-/** Runs another kernel registered for the same backend, as tfjs-backend-wasm's own kernels compose. */
-function runKernel(
-  name: string,
-  inputs: NamedTensorInfoMap,
-  attrs: NamedAttrMap,
-  backend: KernelBackend,
-): TensorInfo {
-  const kernel = getKernel(name, BACKEND);
-  if (kernel === undefined) throw new Error(`the ${BACKEND} backend has no '${name}' kernel`);
-  const out = kernel.kernelFunc({ inputs, attrs, backend });
-  if (Array.isArray(out)) throw new Error(`kernel '${name}' returned several outputs where one was expected`);
-  return out;
-}
-
 function transpose(x: TensorInfo, perm: number[], backend: KernelBackend): TensorInfo {
-  return runKernel('Transpose', { x }, { perm }, backend);
+  return runWasmKernel('Transpose', { x }, { perm }, backend);
 }
 
 /** A^T [kh*kw*Ci, K] @ dy [K, Co]. */
@@ -82,9 +59,9 @@ function viaIm2col(
   // id (whatever shape it had then), so handing it the caller's dy could reuse a stale operator.
   const dyCopy = backend.makeOutput([1, k, co], 'float32');
   try {
-    const xs = backend.typedArrayFromHeap(x);
-    const at = backend.typedArrayFromHeap(patches);
-    backend.typedArrayFromHeap(dyCopy).set(backend.typedArrayFromHeap(dy));
+    const xs = heapFloat32(backend, x);
+    const at = heapFloat32(backend, patches);
+    heapFloat32(backend, dyCopy).set(heapFloat32(backend, dy));
     for (let fy = 0; fy < kh; fy++) {
       for (let fx = 0; fx < kw; fx++) {
         for (let c = 0; c < ci; c++) {
@@ -107,7 +84,7 @@ function viaIm2col(
         }
       }
     }
-    const product = runKernel(
+    const product = runWasmKernel(
       'BatchMatMul',
       { a: patches, b: dyCopy },
       { transposeA: false, transposeB: false },
@@ -140,7 +117,7 @@ function viaConv(
       [padInfo.left, padInfo.right],
       [0, 0],
     ];
-    const conv = runKernel(
+    const conv = runWasmKernel(
       'Conv2D',
       { x: xT, filter: dyT },
       { strides: [1, 1], dilations: [strideHeight, strideWidth], pad: explicitPad, dataFormat: 'NHWC' },
@@ -151,7 +128,7 @@ function viaConv(
     // rows/cols, so this conv yields positions past the filter size: they are dropped here.
     let cropped = conv;
     if (conv.shape[1] !== filterHeight || conv.shape[2] !== filterWidth) {
-      cropped = runKernel(
+      cropped = runWasmKernel(
         'Slice',
         { x: conv },
         { begin: [0, 0, 0, 0], size: [inChannels, filterHeight, filterWidth, outChannels] },
@@ -209,13 +186,13 @@ export const conv2dBackpropFilterWasm: KernelFunc = makeConv2dBackpropFilterWasm
 /** Kernel config registered by {@link registerWasmConv2DBackpropFilter}. */
 export const conv2dBackpropFilterWasmConfig: KernelConfig = {
   kernelName: Conv2DBackpropFilter,
-  backendName: BACKEND,
+  backendName: WASM_BACKEND,
   kernelFunc: conv2dBackpropFilterWasm,
 };
 
 /** Registers the kernel for 'wasm' unless one is already there; returns true when this call registered it. */
 export function registerWasmConv2DBackpropFilter(): boolean {
-  if (getKernel(Conv2DBackpropFilter, BACKEND) !== undefined) return false;
+  if (getKernel(Conv2DBackpropFilter, WASM_BACKEND) !== undefined) return false;
   registerKernel(conv2dBackpropFilterWasmConfig);
   return true;
 }

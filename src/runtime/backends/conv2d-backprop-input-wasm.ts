@@ -9,46 +9,15 @@
  * padding is the convolution's own); otherwise the dilated, padded (or cropped) dy is laid out in the wasm heap
  * first. Only the backend's own registered kernels are called, and every intermediate is disposed.
  */
-import {
-  backend_util,
-  Conv2DBackpropInput,
-  findBackend,
-  getKernel,
-  registerKernel,
-  unregisterKernel,
-} from '@tensorflow/tfjs-core';
+import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
+import { heapFloat32, replaceWasmKernel, restoreWasmKernel, runWasmKernel } from './wasm-heap.js';
 import type {
   Conv2DBackpropInputAttrs,
   Conv2DBackpropInputInputs,
-  DataType,
-  KernelBackend,
-  KernelConfig,
   KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-
-const BACKEND = 'wasm';
-
-/** The parts of tfjs-backend-wasm's BackendWasm used here (its class type drags in emscripten typings). */
-interface WasmHeapBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
-
-function runKernel(
-  name: string,
-  inputs: NamedTensorInfoMap,
-  attrs: NamedAttrMap,
-  backend: KernelBackend,
-): TensorInfo {
-  const kernel = getKernel(name, BACKEND);
-  if (kernel === undefined) throw new Error(`the ${BACKEND} backend has no '${name}' kernel`);
-  const out = kernel.kernelFunc({ inputs, attrs, backend });
-  if (Array.isArray(out)) throw new Error(`kernel '${name}' returned several outputs where one was expected`);
-  return out;
-}
+import type { WasmHeapBackend } from './wasm-heap.js';
 
 /** Writes W [kh, kw, ci, co] flipped in both spatial axes and with ci/co swapped: [kh, kw, co, ci]. */
 function flipSwap(
@@ -97,7 +66,7 @@ function viaConv(
   const flipped = backend.makeOutput([kh, kw, co, ci], 'float32');
   const spread = direct ? undefined : backend.makeOutput([n, h + kh - 1, w + kw - 1, co], 'float32');
   try {
-    flipSwap(backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(flipped), kh, kw, ci, co);
+    flipSwap(heapFloat32(backend, filter), heapFloat32(backend, flipped), kh, kw, ci, co);
     if (spread === undefined) {
       const explicitPad = [
         [0, 0],
@@ -105,16 +74,16 @@ function viaConv(
         [left, right],
         [0, 0],
       ];
-      return runKernel(
+      return runWasmKernel(
         'Conv2D',
         { x: dy, filter: flipped },
         { strides: [1, 1], dilations: [1, 1], pad: explicitPad, dataFormat: 'NHWC' },
         backend,
       );
     }
-    const plane = backend.typedArrayFromHeap(spread);
+    const plane = heapFloat32(backend, spread);
     plane.fill(0);
-    const src = backend.typedArrayFromHeap(dy);
+    const src = heapFloat32(backend, dy);
     const hp = h + kh - 1;
     const wp = w + kw - 1;
     for (let b = 0; b < n; b++) {
@@ -129,7 +98,7 @@ function viaConv(
         }
       }
     }
-    return runKernel(
+    return runWasmKernel(
       'Conv2D',
       { x: spread, filter: flipped },
       { strides: [1, 1], dilations: [1, 1], pad: 'valid', dataFormat: 'NHWC' },
@@ -163,7 +132,7 @@ function viaCol2im(
   const taps = kh * kw * ci;
   const pixelsMajor = taps <= k;
   const [left, leftRows, right, rightRows] = pixelsMajor ? [dy, k, filter, taps] : [filter, taps, dy, k];
-  const rightT = runKernel(
+  const rightT = runWasmKernel(
     'Transpose',
     { x: { dataId: right.dataId, shape: [rightRows, co], dtype: 'float32' } },
     { perm: [1, 0] },
@@ -171,7 +140,7 @@ function viaCol2im(
   );
   let patches: TensorInfo | undefined;
   try {
-    patches = runKernel(
+    patches = runWasmKernel(
       'BatchMatMul',
       {
         a: { dataId: left.dataId, shape: [1, leftRows, co], dtype: 'float32' },
@@ -181,8 +150,8 @@ function viaCol2im(
       backend,
     );
     const dx = backend.makeOutput([n, h, w, ci], 'float32');
-    const out = backend.typedArrayFromHeap(dx);
-    const p = backend.typedArrayFromHeap(patches);
+    const out = heapFloat32(backend, dx);
+    const p = heapFloat32(backend, patches);
     out.fill(0);
     // The patch value of output pixel q and tap t sits at q * T + t (pixels major) or t * K + q (taps major).
     const [pixelStride, tapStride] = pixelsMajor ? [taps, 1] : [1, k];
@@ -259,40 +228,15 @@ function chooseStrategy(strategy: BackpropInputStrategy, info: backend_util.Conv
 /** The kernel function netspec registers ('auto' strategy). */
 export const conv2dBackpropInputWasm: KernelFunc = makeConv2dBackpropInputWasm('auto');
 
-/** Kernel config registered by {@link registerWasmConv2DBackpropInput}. */
-export const conv2dBackpropInputWasmConfig: KernelConfig = {
-  kernelName: Conv2DBackpropInput,
-  backendName: BACKEND,
-  kernelFunc: conv2dBackpropInputWasm,
-};
-
-/** wasm's own kernel, kept when it is replaced so that it can be put back. */
-let builtin: KernelConfig | undefined;
-
 /**
- * Replaces wasm's own Conv2DBackpropInput with this one (tfjs keeps one kernel per name and backend, so the
- * built-in registration is removed first). Call after tfjs-backend-wasm is imported. Returns true when this call
- * installed it.
+ * Replaces wasm's own Conv2DBackpropInput with this one (call after tfjs-backend-wasm is imported); true when this
+ * call installed it.
  */
 export function registerWasmConv2DBackpropInput(): boolean {
-  const current = getKernel(Conv2DBackpropInput, BACKEND);
-  if (current?.kernelFunc === conv2dBackpropInputWasm) return false;
-  if (current !== undefined) {
-    builtin = current;
-    unregisterKernel(Conv2DBackpropInput, BACKEND);
-  }
-  registerKernel(conv2dBackpropInputWasmConfig);
-  return true;
+  return replaceWasmKernel(Conv2DBackpropInput, conv2dBackpropInputWasm);
 }
 
 /** Puts wasm's own kernel back (benchmarks and tests compare the two); returns true when it did. */
 export function restoreWasmConv2DBackpropInput(): boolean {
-  if (getKernel(Conv2DBackpropInput, BACKEND)?.kernelFunc !== conv2dBackpropInputWasm || !builtin)
-    return false;
-  unregisterKernel(Conv2DBackpropInput, BACKEND);
-  registerKernel(builtin);
-  // Its setup (binding the C++ function) runs at backend initialisation, which may have happened without it.
-  const backend = findBackend(BACKEND);
-  if (backend !== null) builtin.setupFunc?.(backend);
-  return true;
+  return restoreWasmKernel(Conv2DBackpropInput, conv2dBackpropInputWasm);
 }

@@ -3,31 +3,11 @@
  * its window, as the cpu backend decides it. Written over whole channel rows in the wasm heap, where
  * tfjs-backend-wasm's own kernel walks every input pixel and every window that could hold it.
  */
-import {
-  backend_util,
-  getKernel,
-  MaxPoolGrad,
-  registerKernel,
-  unregisterKernel,
-} from '@tensorflow/tfjs-core';
+import { backend_util, MaxPoolGrad } from '@tensorflow/tfjs-core';
 import { maxPoolGradInto } from './array-kernels.js';
-import type {
-  DataType,
-  KernelBackend,
-  KernelConfig,
-  KernelFunc,
-  MaxPoolGradAttrs,
-  MaxPoolGradInputs,
-  TensorInfo,
-} from '@tensorflow/tfjs-core';
-
-const BACKEND = 'wasm';
-
-/** The parts of tfjs-backend-wasm's BackendWasm used here. */
-interface WasmHeapBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
+import { heapFloat32, replaceWasmKernel } from './wasm-heap.js';
+import type { KernelFunc, MaxPoolGradAttrs, MaxPoolGradInputs } from '@tensorflow/tfjs-core';
+import type { WasmHeapBackend } from './wasm-heap.js';
 
 /** The kernel function (NHWC float32, no dilation: what tfjs's maxPool gradient produces). */
 export const maxPoolGradWasm: KernelFunc = ({ inputs, backend: kernelBackend, attrs }) => {
@@ -47,25 +27,11 @@ export const maxPoolGradWasm: KernelFunc = ({ inputs, backend: kernelBackend, at
   );
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c } = info;
   const out = backend.makeOutput([n, h, w, c], 'float32');
-  const dx = backend.typedArrayFromHeap(out);
-  const x = backend.typedArrayFromHeap(input);
-  const g = backend.typedArrayFromHeap(dy);
-  maxPoolGradInto(x, g, dx, info);
+  maxPoolGradInto(heapFloat32(backend, input), heapFloat32(backend, dy), heapFloat32(backend, out), info);
   return out;
-};
-
-/** Kernel config registered by {@link registerWasmMaxPoolGrad}. */
-export const maxPoolGradWasmConfig: KernelConfig = {
-  kernelName: MaxPoolGrad,
-  backendName: BACKEND,
-  kernelFunc: maxPoolGradWasm,
 };
 
 /** Replaces wasm's own MaxPoolGrad with this one (after tfjs-backend-wasm is imported); true when this call did. */
 export function registerWasmMaxPoolGrad(): boolean {
-  const current = getKernel(MaxPoolGrad, BACKEND);
-  if (current?.kernelFunc === maxPoolGradWasm) return false;
-  if (current !== undefined) unregisterKernel(MaxPoolGrad, BACKEND);
-  registerKernel(maxPoolGradWasmConfig);
-  return true;
+  return replaceWasmKernel(MaxPoolGrad, maxPoolGradWasm);
 }

@@ -5,34 +5,11 @@
  * first; here the rows are added into per-channel float64 accumulators in one pass. Every other reduction goes
  * to the built-in kernel.
  */
-import {
-  backend_util,
-  getKernel,
-  Mean,
-  registerKernel,
-  Sum,
-  unregisterKernel,
-  util,
-} from '@tensorflow/tfjs-core';
+import { backend_util, Mean, Sum, util } from '@tensorflow/tfjs-core';
 import { leadingAxes, sumLeadingRows } from './array-kernels.js';
-import type {
-  DataType,
-  KernelBackend,
-  KernelConfig,
-  KernelFunc,
-  NamedAttrMap,
-  TensorInfo,
-} from '@tensorflow/tfjs-core';
-
-const BACKEND = 'wasm';
-
-/** The parts of tfjs-backend-wasm's BackendWasm used here. */
-interface WasmHeapBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
-
-const builtins = new Map<string, KernelConfig>();
+import { builtinWasmKernel, heapFloat32, replaceWasmKernel, WASM_BACKEND } from './wasm-heap.js';
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { WasmHeapBackend } from './wasm-heap.js';
 
 function makeReduce(kernelName: typeof Sum | typeof Mean): KernelFunc {
   return (args) => {
@@ -41,9 +18,9 @@ function makeReduce(kernelName: typeof Sum | typeof Mean): KernelFunc {
     if (x === undefined) throw new Error(`${kernelName} needs input x`);
     const k = x.dtype === 'float32' ? leadingAxes(axis, x.shape.length) : undefined;
     if (k === undefined || util.sizeFromShape(x.shape) === 0) {
-      const builtin = builtins.get(kernelName);
+      const builtin = builtinWasmKernel(kernelName);
       if (builtin === undefined)
-        throw new Error(`the ${BACKEND} backend has no built-in '${kernelName}' kernel`);
+        throw new Error(`the ${WASM_BACKEND} backend has no built-in '${kernelName}' kernel`);
       return builtin.kernelFunc(args);
     }
     const backend = args.backend as WasmHeapBackend;
@@ -52,10 +29,10 @@ function makeReduce(kernelName: typeof Sum | typeof Mean): KernelFunc {
     const outShape = keepDims ? backend_util.expandShapeToKeepDim(colShape, [...Array(k).keys()]) : colShape;
     const out = backend.makeOutput(outShape, 'float32');
     sumLeadingRows(
-      backend.typedArrayFromHeap(x),
+      heapFloat32(backend, x),
       rows,
       util.sizeFromShape(colShape),
-      backend.typedArrayFromHeap(out),
+      heapFloat32(backend, out),
       kernelName === Mean ? 1 / rows : 1,
     );
     return out;
@@ -69,21 +46,7 @@ export const meanWasm: KernelFunc = makeReduce(Mean);
 
 /** Replaces wasm's own Sum and Mean (after tfjs-backend-wasm is imported); true when this call did. */
 export function registerWasmReductions(): boolean {
-  let changed = false;
-  for (const [kernelName, kernelFunc] of [
-    [Sum, sumWasm],
-    [Mean, meanWasm],
-  ] as const) {
-    const current = getKernel(kernelName, BACKEND);
-    if (current?.kernelFunc === kernelFunc) continue;
-    if (current !== undefined) {
-      builtins.set(kernelName, current);
-      unregisterKernel(kernelName, BACKEND);
-    }
-    // The built-in's setup (binding its C++ function) still has to run when the backend initialises.
-    const setupFunc = builtins.get(kernelName)?.setupFunc;
-    registerKernel({ kernelName, backendName: BACKEND, kernelFunc, ...(setupFunc ? { setupFunc } : {}) });
-    changed = true;
-  }
-  return changed;
+  const sum = replaceWasmKernel(Sum, sumWasm);
+  const mean = replaceWasmKernel(Mean, meanWasm);
+  return sum || mean;
 }

@@ -5,29 +5,11 @@
  * Here the trailing dimensions that are taken whole merge into one run, and each run is one copyWithin-like
  * `set` between heap views. String tensors go to the built-in kernel.
  */
-import { getKernel, registerKernel, Slice, slice_util, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import { Slice, slice_util, util } from '@tensorflow/tfjs-core';
 import { sliceInto } from './array-kernels.js';
-import type {
-  DataType,
-  KernelBackend,
-  KernelConfig,
-  KernelFunc,
-  SliceAttrs,
-  SliceInputs,
-  TensorInfo,
-  TypedArray,
-} from '@tensorflow/tfjs-core';
-
-const BACKEND = 'wasm';
-
-/** The parts of tfjs-backend-wasm's BackendWasm used here. */
-interface WasmHeapBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): TypedArray;
-}
-
-/** wasm's own kernel, kept when it is replaced: strings. */
-let builtin: KernelConfig | undefined;
+import { builtinWasmKernel, replaceWasmKernel } from './wasm-heap.js';
+import type { KernelFunc, SliceAttrs, SliceInputs } from '@tensorflow/tfjs-core';
+import type { WasmHeapBackend } from './wasm-heap.js';
 
 /** The kernel function. */
 export const sliceWasm: KernelFunc = (args) => {
@@ -35,6 +17,8 @@ export const sliceWasm: KernelFunc = (args) => {
   const { begin, size } = args.attrs as unknown as SliceAttrs;
   if (x === undefined) throw new Error('Slice needs input x');
   if (x.dtype === 'string' || x.dtype === 'complex64') {
+    // wasm's own kernel, kept when it was replaced, handles strings.
+    const builtin = builtinWasmKernel(Slice);
     if (builtin === undefined) throw new Error(`wasm Slice does not support ${x.dtype}`);
     return builtin.kernelFunc(args);
   }
@@ -47,22 +31,7 @@ export const sliceWasm: KernelFunc = (args) => {
   return out;
 };
 
-/** Kernel config registered by {@link registerWasmSlice}. */
-export const sliceWasmConfig: KernelConfig = {
-  kernelName: Slice,
-  backendName: BACKEND,
-  kernelFunc: sliceWasm,
-};
-
 /** Replaces wasm's own Slice with this one (after tfjs-backend-wasm is imported); true when this call did. */
 export function registerWasmSlice(): boolean {
-  const current = getKernel(Slice, BACKEND);
-  if (current?.kernelFunc === sliceWasm) return false;
-  if (current !== undefined) {
-    builtin = current;
-    unregisterKernel(Slice, BACKEND);
-  }
-  const setupFunc = builtin?.setupFunc;
-  registerKernel({ ...sliceWasmConfig, ...(setupFunc ? { setupFunc } : {}) });
-  return true;
+  return replaceWasmKernel(Slice, sliceWasm);
 }

@@ -5,26 +5,11 @@
  * copyWithin of an already written block, so the cost is that of a memcpy of the output.
  * String tensors are refused with an error (the built-in kernel aborts the WebAssembly module on them).
  */
-import { getKernel, registerKernel, Tile, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import { Tile, util } from '@tensorflow/tfjs-core';
 import { tileInto } from './array-kernels.js';
-import type {
-  DataType,
-  KernelBackend,
-  KernelConfig,
-  KernelFunc,
-  TensorInfo,
-  TileAttrs,
-  TileInputs,
-  TypedArray,
-} from '@tensorflow/tfjs-core';
-
-const BACKEND = 'wasm';
-
-/** The parts of tfjs-backend-wasm's BackendWasm used here. */
-interface WasmHeapBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): TypedArray;
-}
+import { replaceWasmKernel } from './wasm-heap.js';
+import type { KernelFunc, TileAttrs, TileInputs } from '@tensorflow/tfjs-core';
+import type { WasmHeapBackend } from './wasm-heap.js';
 
 /** The kernel function. */
 export const tileWasm: KernelFunc = (args) => {
@@ -41,14 +26,7 @@ export const tileWasm: KernelFunc = (args) => {
   return out;
 };
 
-/** Kernel config registered by {@link registerWasmTile}. */
-export const tileWasmConfig: KernelConfig = { kernelName: Tile, backendName: BACKEND, kernelFunc: tileWasm };
-
 /** Replaces wasm's own Tile with this one (after tfjs-backend-wasm is imported); true when this call did. */
 export function registerWasmTile(): boolean {
-  const current = getKernel(Tile, BACKEND);
-  if (current?.kernelFunc === tileWasm) return false;
-  if (current !== undefined) unregisterKernel(Tile, BACKEND);
-  registerKernel(tileWasmConfig);
-  return true;
+  return replaceWasmKernel(Tile, tileWasm);
 }

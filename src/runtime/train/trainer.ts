@@ -390,6 +390,16 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
 
     let { globalStep, bestScore, bestStep } = progress;
     let epochPrng = progress.epochPrng;
+    /** Where the run stands now, to resume at `stepInEpoch` of `epoch`. */
+    const progressAt = (epoch: number, stepInEpoch: number): TrainProgress => ({
+      globalStep,
+      epoch,
+      stepInEpoch,
+      epochPrng,
+      bestScore,
+      bestStep,
+      elapsedMs: elapsed(),
+    });
     for (let epoch = progress.epoch; epoch < config.epochs; epoch++) {
       const prng = Prng.fromState(epochPrng);
       const order = prng.permutation(args.train.count);
@@ -412,16 +422,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
         }
         if (!Number.isFinite(loss)) {
           const divergence: Divergence = { cause: 'loss', epoch, stepInEpoch: s, globalStep, loss };
-          const at: TrainProgress = {
-            globalStep,
-            epoch,
-            stepInEpoch: s,
-            epochPrng,
-            bestScore,
-            bestStep,
-            elapsedMs: elapsed(),
-          };
-          return stopped('diverged', at, divergence);
+          return stopped('diverged', progressAt(epoch, s), divergence);
         }
         const record: StepRecord = { step: globalStep, epoch, loss, lr };
         history.steps.push(record);
@@ -446,18 +447,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
           if (improved) {
             const weights = getStateDict(model, ir);
             const bad = badWeights(weights, { epoch, stepInEpoch: s, globalStep, loss });
-            if (bad) {
-              const at: TrainProgress = {
-                globalStep,
-                epoch,
-                stepInEpoch: s,
-                epochPrng,
-                bestScore,
-                bestStep,
-                elapsedMs: elapsed(),
-              };
-              return stopped('diverged', at, bad);
-            }
+            if (bad) return stopped('diverged', progressAt(epoch, s), bad);
             await hooks.saveBest?.({
               weights,
               step: globalStep,
@@ -474,15 +464,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
         // Let timers and signal handlers run (progress bars, SIGINT), or an abort could never arrive.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (signal?.aborted && s + 1 < perEpoch) {
-          const at: TrainProgress = {
-            globalStep,
-            epoch,
-            stepInEpoch: s + 1,
-            epochPrng,
-            bestScore,
-            bestStep,
-            elapsedMs: elapsed(),
-          };
+          const at = progressAt(epoch, s + 1);
           const snap = await snapshot(at);
           const bad = badWeights(snap.weights, { epoch, stepInEpoch: s, globalStep: globalStep - 1, loss });
           if (bad) return stopped('diverged', at, bad);
@@ -496,15 +478,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
         loss: epochSteps.reduce((a, r) => a + r.loss, 0) / Math.max(1, epochSteps.length),
       });
       epochPrng = nextEpochPrng;
-      const at: TrainProgress = {
-        globalStep,
-        epoch: epoch + 1,
-        stepInEpoch: 0,
-        epochPrng,
-        bestScore,
-        bestStep,
-        elapsedMs: elapsed(),
-      };
+      const at = progressAt(epoch + 1, 0);
       const snap = await snapshot(at);
       const lastStep = history.steps.at(-1);
       const bad = badWeights(snap.weights, {

@@ -234,6 +234,17 @@ describe('stopping', () => {
     });
     expect(out.status).toBe('diverged');
     expect(out.divergence).toMatchObject({ epoch: 0, stepInEpoch: expectedStep, globalStep: expectedStep });
+    // The progress handed back is the state before the failed step, as a resume would need it.
+    const lastBest = out.history.evaluations.filter((e) => e.improved).at(-1);
+    expect(out.progress).toEqual({
+      globalStep: expectedStep,
+      epoch: 0,
+      stepInEpoch: expectedStep,
+      epochPrng: Prng.fromSeed(config.seed).state(),
+      bestScore: lastBest?.score ?? 0,
+      bestStep: lastBest?.step ?? null,
+      elapsedMs: expect.any(Number),
+    });
     expect(Number.isNaN(out.divergence?.loss)).toBe(true);
     expect(out.history.steps).toHaveLength(expectedStep);
     expect(lastSaves).toBe(0);
@@ -263,6 +274,16 @@ describe('stopping', () => {
       stepInEpoch: 5,
       globalStep: 5,
       tensor: { name: 'body.1.running_var', index: 0 },
+    });
+    // The broken weights never became the best: progress still says no best, at the step that found them.
+    expect(out.progress).toEqual({
+      globalStep: 5,
+      epoch: 0,
+      stepInEpoch: 5,
+      epochPrng: Prng.fromSeed(config.seed).state(),
+      bestScore: 0,
+      bestStep: null,
+      elapsedMs: expect.any(Number),
     });
     expect(Number.isFinite(out.divergence?.loss)).toBe(true);
     expect(saves).toEqual([]);
