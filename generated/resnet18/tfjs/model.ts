@@ -28,21 +28,19 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "input-nhwc",
     dims: [2, 3, 1],
   }).apply(input) as tf.SymbolicTensor;
-  const stem_0_pad = tf.layers.zeroPadding2d({
-    name: "stem.0-pad",
-    padding: [[3, 3], [3, 3]],
-  }).apply(input_nhwc) as tf.SymbolicTensor;
   // stem.0 (conv)
-  const stem_0 = tf.layers.conv2d({
+  const stem_0 = new nt.TorchConv2d({
     name: "stem.0",
     filters: 64,
     kernelSize: [7, 7],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [3, 3],
     useBias: true,
     kernelInitializer: nt.torchUniform(0.14285714285714285, seed, "stem.0.weight"),
     biasInitializer: nt.torchUniform(0.14285714285714285, seed, "stem.0.bias"),
-  }).apply(stem_0_pad) as tf.SymbolicTensor;
+  }).apply(input_nhwc) as tf.SymbolicTensor;
   // stem.1 (batchnorm)
   const stem_1 = new nt.TorchBatchNorm({
     name: "stem.1",
@@ -66,20 +64,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     strides: [2, 2],
     padding: [1, 1],
   }).apply(stem_2) as tf.SymbolicTensor;
-  const stage2_0_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage2.0.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stem_3) as tf.SymbolicTensor;
   // stage2.0.conv1 (conv)
-  const stage2_0_conv1 = tf.layers.conv2d({
+  const stage2_0_conv1 = new nt.TorchConv2d({
     name: "stage2.0.conv1",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.0.conv1.weight"),
-  }).apply(stage2_0_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stem_3) as tf.SymbolicTensor;
   // stage2.0.bn1 (batchnorm)
   const stage2_0_bn1 = new nt.TorchBatchNorm({
     name: "stage2.0.bn1",
@@ -96,20 +92,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.0.relu_1",
     activation: "relu",
   }).apply(stage2_0_bn1) as tf.SymbolicTensor;
-  const stage2_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage2.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_0_relu_1) as tf.SymbolicTensor;
   // stage2.0.conv2 (conv)
-  const stage2_0_conv2 = tf.layers.conv2d({
+  const stage2_0_conv2 = new nt.TorchConv2d({
     name: "stage2.0.conv2",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.0.conv2.weight"),
-  }).apply(stage2_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage2_0_relu_1) as tf.SymbolicTensor;
   // stage2.0.bn2 (batchnorm)
   const stage2_0_bn2 = new nt.TorchBatchNorm({
     name: "stage2.0.bn2",
@@ -130,20 +124,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.0.relu_2",
     activation: "relu",
   }).apply(stage2_0_add) as tf.SymbolicTensor;
-  const stage2_1_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage2.1.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_0_relu_2) as tf.SymbolicTensor;
   // stage2.1.conv1 (conv)
-  const stage2_1_conv1 = tf.layers.conv2d({
+  const stage2_1_conv1 = new nt.TorchConv2d({
     name: "stage2.1.conv1",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.1.conv1.weight"),
-  }).apply(stage2_1_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage2_0_relu_2) as tf.SymbolicTensor;
   // stage2.1.bn1 (batchnorm)
   const stage2_1_bn1 = new nt.TorchBatchNorm({
     name: "stage2.1.bn1",
@@ -160,20 +152,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.1.relu_1",
     activation: "relu",
   }).apply(stage2_1_bn1) as tf.SymbolicTensor;
-  const stage2_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage2.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_1_relu_1) as tf.SymbolicTensor;
   // stage2.1.conv2 (conv)
-  const stage2_1_conv2 = tf.layers.conv2d({
+  const stage2_1_conv2 = new nt.TorchConv2d({
     name: "stage2.1.conv2",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.1.conv2.weight"),
-  }).apply(stage2_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage2_1_relu_1) as tf.SymbolicTensor;
   // stage2.1.bn2 (batchnorm)
   const stage2_1_bn2 = new nt.TorchBatchNorm({
     name: "stage2.1.bn2",
@@ -194,20 +184,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.1.relu_2",
     activation: "relu",
   }).apply(stage2_1_add) as tf.SymbolicTensor;
-  const stage3_0_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage3.0.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_1_relu_2) as tf.SymbolicTensor;
   // stage3.0.conv1 (conv)
-  const stage3_0_conv1 = tf.layers.conv2d({
+  const stage3_0_conv1 = new nt.TorchConv2d({
     name: "stage3.0.conv1",
     filters: 128,
     kernelSize: [3, 3],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage3.0.conv1.weight"),
-  }).apply(stage3_0_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage2_1_relu_2) as tf.SymbolicTensor;
   // stage3.0.bn1 (batchnorm)
   const stage3_0_bn1 = new nt.TorchBatchNorm({
     name: "stage3.0.bn1",
@@ -224,20 +212,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.0.relu_1",
     activation: "relu",
   }).apply(stage3_0_bn1) as tf.SymbolicTensor;
-  const stage3_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage3.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_0_relu_1) as tf.SymbolicTensor;
   // stage3.0.conv2 (conv)
-  const stage3_0_conv2 = tf.layers.conv2d({
+  const stage3_0_conv2 = new nt.TorchConv2d({
     name: "stage3.0.conv2",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.0.conv2.weight"),
-  }).apply(stage3_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage3_0_relu_1) as tf.SymbolicTensor;
   // stage3.0.bn2 (batchnorm)
   const stage3_0_bn2 = new nt.TorchBatchNorm({
     name: "stage3.0.bn2",
@@ -279,20 +265,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.0.relu_2",
     activation: "relu",
   }).apply(stage3_0_add) as tf.SymbolicTensor;
-  const stage3_1_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage3.1.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_0_relu_2) as tf.SymbolicTensor;
   // stage3.1.conv1 (conv)
-  const stage3_1_conv1 = tf.layers.conv2d({
+  const stage3_1_conv1 = new nt.TorchConv2d({
     name: "stage3.1.conv1",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.1.conv1.weight"),
-  }).apply(stage3_1_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage3_0_relu_2) as tf.SymbolicTensor;
   // stage3.1.bn1 (batchnorm)
   const stage3_1_bn1 = new nt.TorchBatchNorm({
     name: "stage3.1.bn1",
@@ -309,20 +293,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.1.relu_1",
     activation: "relu",
   }).apply(stage3_1_bn1) as tf.SymbolicTensor;
-  const stage3_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage3.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_1_relu_1) as tf.SymbolicTensor;
   // stage3.1.conv2 (conv)
-  const stage3_1_conv2 = tf.layers.conv2d({
+  const stage3_1_conv2 = new nt.TorchConv2d({
     name: "stage3.1.conv2",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.1.conv2.weight"),
-  }).apply(stage3_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage3_1_relu_1) as tf.SymbolicTensor;
   // stage3.1.bn2 (batchnorm)
   const stage3_1_bn2 = new nt.TorchBatchNorm({
     name: "stage3.1.bn2",
@@ -343,20 +325,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.1.relu_2",
     activation: "relu",
   }).apply(stage3_1_add) as tf.SymbolicTensor;
-  const stage4_0_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage4.0.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_1_relu_2) as tf.SymbolicTensor;
   // stage4.0.conv1 (conv)
-  const stage4_0_conv1 = tf.layers.conv2d({
+  const stage4_0_conv1 = new nt.TorchConv2d({
     name: "stage4.0.conv1",
     filters: 256,
     kernelSize: [3, 3],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage4.0.conv1.weight"),
-  }).apply(stage4_0_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage3_1_relu_2) as tf.SymbolicTensor;
   // stage4.0.bn1 (batchnorm)
   const stage4_0_bn1 = new nt.TorchBatchNorm({
     name: "stage4.0.bn1",
@@ -373,20 +353,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.0.relu_1",
     activation: "relu",
   }).apply(stage4_0_bn1) as tf.SymbolicTensor;
-  const stage4_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_0_relu_1) as tf.SymbolicTensor;
   // stage4.0.conv2 (conv)
-  const stage4_0_conv2 = tf.layers.conv2d({
+  const stage4_0_conv2 = new nt.TorchConv2d({
     name: "stage4.0.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.0.conv2.weight"),
-  }).apply(stage4_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_0_relu_1) as tf.SymbolicTensor;
   // stage4.0.bn2 (batchnorm)
   const stage4_0_bn2 = new nt.TorchBatchNorm({
     name: "stage4.0.bn2",
@@ -428,20 +406,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.0.relu_2",
     activation: "relu",
   }).apply(stage4_0_add) as tf.SymbolicTensor;
-  const stage4_1_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage4.1.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_0_relu_2) as tf.SymbolicTensor;
   // stage4.1.conv1 (conv)
-  const stage4_1_conv1 = tf.layers.conv2d({
+  const stage4_1_conv1 = new nt.TorchConv2d({
     name: "stage4.1.conv1",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.1.conv1.weight"),
-  }).apply(stage4_1_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage4_0_relu_2) as tf.SymbolicTensor;
   // stage4.1.bn1 (batchnorm)
   const stage4_1_bn1 = new nt.TorchBatchNorm({
     name: "stage4.1.bn1",
@@ -458,20 +434,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.1.relu_1",
     activation: "relu",
   }).apply(stage4_1_bn1) as tf.SymbolicTensor;
-  const stage4_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_1_relu_1) as tf.SymbolicTensor;
   // stage4.1.conv2 (conv)
-  const stage4_1_conv2 = tf.layers.conv2d({
+  const stage4_1_conv2 = new nt.TorchConv2d({
     name: "stage4.1.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.1.conv2.weight"),
-  }).apply(stage4_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_1_relu_1) as tf.SymbolicTensor;
   // stage4.1.bn2 (batchnorm)
   const stage4_1_bn2 = new nt.TorchBatchNorm({
     name: "stage4.1.bn2",
@@ -492,20 +466,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.1.relu_2",
     activation: "relu",
   }).apply(stage4_1_add) as tf.SymbolicTensor;
-  const stage5_0_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage5.0.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_1_relu_2) as tf.SymbolicTensor;
   // stage5.0.conv1 (conv)
-  const stage5_0_conv1 = tf.layers.conv2d({
+  const stage5_0_conv1 = new nt.TorchConv2d({
     name: "stage5.0.conv1",
     filters: 512,
     kernelSize: [3, 3],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage5.0.conv1.weight"),
-  }).apply(stage5_0_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage4_1_relu_2) as tf.SymbolicTensor;
   // stage5.0.bn1 (batchnorm)
   const stage5_0_bn1 = new nt.TorchBatchNorm({
     name: "stage5.0.bn1",
@@ -522,20 +494,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage5.0.relu_1",
     activation: "relu",
   }).apply(stage5_0_bn1) as tf.SymbolicTensor;
-  const stage5_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage5.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage5_0_relu_1) as tf.SymbolicTensor;
   // stage5.0.conv2 (conv)
-  const stage5_0_conv2 = tf.layers.conv2d({
+  const stage5_0_conv2 = new nt.TorchConv2d({
     name: "stage5.0.conv2",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "stage5.0.conv2.weight"),
-  }).apply(stage5_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage5_0_relu_1) as tf.SymbolicTensor;
   // stage5.0.bn2 (batchnorm)
   const stage5_0_bn2 = new nt.TorchBatchNorm({
     name: "stage5.0.bn2",
@@ -577,20 +547,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage5.0.relu_2",
     activation: "relu",
   }).apply(stage5_0_add) as tf.SymbolicTensor;
-  const stage5_1_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage5.1.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage5_0_relu_2) as tf.SymbolicTensor;
   // stage5.1.conv1 (conv)
-  const stage5_1_conv1 = tf.layers.conv2d({
+  const stage5_1_conv1 = new nt.TorchConv2d({
     name: "stage5.1.conv1",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "stage5.1.conv1.weight"),
-  }).apply(stage5_1_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage5_0_relu_2) as tf.SymbolicTensor;
   // stage5.1.bn1 (batchnorm)
   const stage5_1_bn1 = new nt.TorchBatchNorm({
     name: "stage5.1.bn1",
@@ -607,20 +575,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage5.1.relu_1",
     activation: "relu",
   }).apply(stage5_1_bn1) as tf.SymbolicTensor;
-  const stage5_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage5.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage5_1_relu_1) as tf.SymbolicTensor;
   // stage5.1.conv2 (conv)
-  const stage5_1_conv2 = tf.layers.conv2d({
+  const stage5_1_conv2 = new nt.TorchConv2d({
     name: "stage5.1.conv2",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "stage5.1.conv2.weight"),
-  }).apply(stage5_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage5_1_relu_1) as tf.SymbolicTensor;
   // stage5.1.bn2 (batchnorm)
   const stage5_1_bn2 = new nt.TorchBatchNorm({
     name: "stage5.1.bn2",

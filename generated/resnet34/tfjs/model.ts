@@ -28,21 +28,19 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "input-nhwc",
     dims: [2, 3, 1],
   }).apply(input) as tf.SymbolicTensor;
-  const stem_0_pad = tf.layers.zeroPadding2d({
-    name: "stem.0-pad",
-    padding: [[3, 3], [3, 3]],
-  }).apply(input_nhwc) as tf.SymbolicTensor;
   // stem.0 (conv)
-  const stem_0 = tf.layers.conv2d({
+  const stem_0 = new nt.TorchConv2d({
     name: "stem.0",
     filters: 64,
     kernelSize: [7, 7],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [3, 3],
     useBias: true,
     kernelInitializer: nt.torchUniform(0.14285714285714285, seed, "stem.0.weight"),
     biasInitializer: nt.torchUniform(0.14285714285714285, seed, "stem.0.bias"),
-  }).apply(stem_0_pad) as tf.SymbolicTensor;
+  }).apply(input_nhwc) as tf.SymbolicTensor;
   // stem.1 (batchnorm)
   const stem_1 = new nt.TorchBatchNorm({
     name: "stem.1",
@@ -66,20 +64,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     strides: [2, 2],
     padding: [1, 1],
   }).apply(stem_2) as tf.SymbolicTensor;
-  const stage2_0_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage2.0.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stem_3) as tf.SymbolicTensor;
   // stage2.0.conv1 (conv)
-  const stage2_0_conv1 = tf.layers.conv2d({
+  const stage2_0_conv1 = new nt.TorchConv2d({
     name: "stage2.0.conv1",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.0.conv1.weight"),
-  }).apply(stage2_0_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stem_3) as tf.SymbolicTensor;
   // stage2.0.bn1 (batchnorm)
   const stage2_0_bn1 = new nt.TorchBatchNorm({
     name: "stage2.0.bn1",
@@ -96,20 +92,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.0.relu_1",
     activation: "relu",
   }).apply(stage2_0_bn1) as tf.SymbolicTensor;
-  const stage2_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage2.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_0_relu_1) as tf.SymbolicTensor;
   // stage2.0.conv2 (conv)
-  const stage2_0_conv2 = tf.layers.conv2d({
+  const stage2_0_conv2 = new nt.TorchConv2d({
     name: "stage2.0.conv2",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.0.conv2.weight"),
-  }).apply(stage2_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage2_0_relu_1) as tf.SymbolicTensor;
   // stage2.0.bn2 (batchnorm)
   const stage2_0_bn2 = new nt.TorchBatchNorm({
     name: "stage2.0.bn2",
@@ -130,20 +124,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.0.relu_2",
     activation: "relu",
   }).apply(stage2_0_add) as tf.SymbolicTensor;
-  const stage2_1_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage2.1.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_0_relu_2) as tf.SymbolicTensor;
   // stage2.1.conv1 (conv)
-  const stage2_1_conv1 = tf.layers.conv2d({
+  const stage2_1_conv1 = new nt.TorchConv2d({
     name: "stage2.1.conv1",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.1.conv1.weight"),
-  }).apply(stage2_1_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage2_0_relu_2) as tf.SymbolicTensor;
   // stage2.1.bn1 (batchnorm)
   const stage2_1_bn1 = new nt.TorchBatchNorm({
     name: "stage2.1.bn1",
@@ -160,20 +152,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.1.relu_1",
     activation: "relu",
   }).apply(stage2_1_bn1) as tf.SymbolicTensor;
-  const stage2_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage2.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_1_relu_1) as tf.SymbolicTensor;
   // stage2.1.conv2 (conv)
-  const stage2_1_conv2 = tf.layers.conv2d({
+  const stage2_1_conv2 = new nt.TorchConv2d({
     name: "stage2.1.conv2",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.1.conv2.weight"),
-  }).apply(stage2_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage2_1_relu_1) as tf.SymbolicTensor;
   // stage2.1.bn2 (batchnorm)
   const stage2_1_bn2 = new nt.TorchBatchNorm({
     name: "stage2.1.bn2",
@@ -194,20 +184,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.1.relu_2",
     activation: "relu",
   }).apply(stage2_1_add) as tf.SymbolicTensor;
-  const stage2_2_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage2.2.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_1_relu_2) as tf.SymbolicTensor;
   // stage2.2.conv1 (conv)
-  const stage2_2_conv1 = tf.layers.conv2d({
+  const stage2_2_conv1 = new nt.TorchConv2d({
     name: "stage2.2.conv1",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.2.conv1.weight"),
-  }).apply(stage2_2_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage2_1_relu_2) as tf.SymbolicTensor;
   // stage2.2.bn1 (batchnorm)
   const stage2_2_bn1 = new nt.TorchBatchNorm({
     name: "stage2.2.bn1",
@@ -224,20 +212,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.2.relu_1",
     activation: "relu",
   }).apply(stage2_2_bn1) as tf.SymbolicTensor;
-  const stage2_2_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage2.2.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_2_relu_1) as tf.SymbolicTensor;
   // stage2.2.conv2 (conv)
-  const stage2_2_conv2 = tf.layers.conv2d({
+  const stage2_2_conv2 = new nt.TorchConv2d({
     name: "stage2.2.conv2",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.2.conv2.weight"),
-  }).apply(stage2_2_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage2_2_relu_1) as tf.SymbolicTensor;
   // stage2.2.bn2 (batchnorm)
   const stage2_2_bn2 = new nt.TorchBatchNorm({
     name: "stage2.2.bn2",
@@ -258,20 +244,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.2.relu_2",
     activation: "relu",
   }).apply(stage2_2_add) as tf.SymbolicTensor;
-  const stage3_0_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage3.0.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_2_relu_2) as tf.SymbolicTensor;
   // stage3.0.conv1 (conv)
-  const stage3_0_conv1 = tf.layers.conv2d({
+  const stage3_0_conv1 = new nt.TorchConv2d({
     name: "stage3.0.conv1",
     filters: 128,
     kernelSize: [3, 3],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage3.0.conv1.weight"),
-  }).apply(stage3_0_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage2_2_relu_2) as tf.SymbolicTensor;
   // stage3.0.bn1 (batchnorm)
   const stage3_0_bn1 = new nt.TorchBatchNorm({
     name: "stage3.0.bn1",
@@ -288,20 +272,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.0.relu_1",
     activation: "relu",
   }).apply(stage3_0_bn1) as tf.SymbolicTensor;
-  const stage3_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage3.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_0_relu_1) as tf.SymbolicTensor;
   // stage3.0.conv2 (conv)
-  const stage3_0_conv2 = tf.layers.conv2d({
+  const stage3_0_conv2 = new nt.TorchConv2d({
     name: "stage3.0.conv2",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.0.conv2.weight"),
-  }).apply(stage3_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage3_0_relu_1) as tf.SymbolicTensor;
   // stage3.0.bn2 (batchnorm)
   const stage3_0_bn2 = new nt.TorchBatchNorm({
     name: "stage3.0.bn2",
@@ -343,20 +325,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.0.relu_2",
     activation: "relu",
   }).apply(stage3_0_add) as tf.SymbolicTensor;
-  const stage3_1_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage3.1.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_0_relu_2) as tf.SymbolicTensor;
   // stage3.1.conv1 (conv)
-  const stage3_1_conv1 = tf.layers.conv2d({
+  const stage3_1_conv1 = new nt.TorchConv2d({
     name: "stage3.1.conv1",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.1.conv1.weight"),
-  }).apply(stage3_1_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage3_0_relu_2) as tf.SymbolicTensor;
   // stage3.1.bn1 (batchnorm)
   const stage3_1_bn1 = new nt.TorchBatchNorm({
     name: "stage3.1.bn1",
@@ -373,20 +353,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.1.relu_1",
     activation: "relu",
   }).apply(stage3_1_bn1) as tf.SymbolicTensor;
-  const stage3_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage3.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_1_relu_1) as tf.SymbolicTensor;
   // stage3.1.conv2 (conv)
-  const stage3_1_conv2 = tf.layers.conv2d({
+  const stage3_1_conv2 = new nt.TorchConv2d({
     name: "stage3.1.conv2",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.1.conv2.weight"),
-  }).apply(stage3_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage3_1_relu_1) as tf.SymbolicTensor;
   // stage3.1.bn2 (batchnorm)
   const stage3_1_bn2 = new nt.TorchBatchNorm({
     name: "stage3.1.bn2",
@@ -407,20 +385,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.1.relu_2",
     activation: "relu",
   }).apply(stage3_1_add) as tf.SymbolicTensor;
-  const stage3_2_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage3.2.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_1_relu_2) as tf.SymbolicTensor;
   // stage3.2.conv1 (conv)
-  const stage3_2_conv1 = tf.layers.conv2d({
+  const stage3_2_conv1 = new nt.TorchConv2d({
     name: "stage3.2.conv1",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.2.conv1.weight"),
-  }).apply(stage3_2_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage3_1_relu_2) as tf.SymbolicTensor;
   // stage3.2.bn1 (batchnorm)
   const stage3_2_bn1 = new nt.TorchBatchNorm({
     name: "stage3.2.bn1",
@@ -437,20 +413,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.2.relu_1",
     activation: "relu",
   }).apply(stage3_2_bn1) as tf.SymbolicTensor;
-  const stage3_2_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage3.2.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_2_relu_1) as tf.SymbolicTensor;
   // stage3.2.conv2 (conv)
-  const stage3_2_conv2 = tf.layers.conv2d({
+  const stage3_2_conv2 = new nt.TorchConv2d({
     name: "stage3.2.conv2",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.2.conv2.weight"),
-  }).apply(stage3_2_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage3_2_relu_1) as tf.SymbolicTensor;
   // stage3.2.bn2 (batchnorm)
   const stage3_2_bn2 = new nt.TorchBatchNorm({
     name: "stage3.2.bn2",
@@ -471,20 +445,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.2.relu_2",
     activation: "relu",
   }).apply(stage3_2_add) as tf.SymbolicTensor;
-  const stage3_3_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage3.3.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_2_relu_2) as tf.SymbolicTensor;
   // stage3.3.conv1 (conv)
-  const stage3_3_conv1 = tf.layers.conv2d({
+  const stage3_3_conv1 = new nt.TorchConv2d({
     name: "stage3.3.conv1",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.3.conv1.weight"),
-  }).apply(stage3_3_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage3_2_relu_2) as tf.SymbolicTensor;
   // stage3.3.bn1 (batchnorm)
   const stage3_3_bn1 = new nt.TorchBatchNorm({
     name: "stage3.3.bn1",
@@ -501,20 +473,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.3.relu_1",
     activation: "relu",
   }).apply(stage3_3_bn1) as tf.SymbolicTensor;
-  const stage3_3_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage3.3.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_3_relu_1) as tf.SymbolicTensor;
   // stage3.3.conv2 (conv)
-  const stage3_3_conv2 = tf.layers.conv2d({
+  const stage3_3_conv2 = new nt.TorchConv2d({
     name: "stage3.3.conv2",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.3.conv2.weight"),
-  }).apply(stage3_3_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage3_3_relu_1) as tf.SymbolicTensor;
   // stage3.3.bn2 (batchnorm)
   const stage3_3_bn2 = new nt.TorchBatchNorm({
     name: "stage3.3.bn2",
@@ -535,20 +505,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.3.relu_2",
     activation: "relu",
   }).apply(stage3_3_add) as tf.SymbolicTensor;
-  const stage4_0_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage4.0.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_3_relu_2) as tf.SymbolicTensor;
   // stage4.0.conv1 (conv)
-  const stage4_0_conv1 = tf.layers.conv2d({
+  const stage4_0_conv1 = new nt.TorchConv2d({
     name: "stage4.0.conv1",
     filters: 256,
     kernelSize: [3, 3],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage4.0.conv1.weight"),
-  }).apply(stage4_0_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage3_3_relu_2) as tf.SymbolicTensor;
   // stage4.0.bn1 (batchnorm)
   const stage4_0_bn1 = new nt.TorchBatchNorm({
     name: "stage4.0.bn1",
@@ -565,20 +533,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.0.relu_1",
     activation: "relu",
   }).apply(stage4_0_bn1) as tf.SymbolicTensor;
-  const stage4_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_0_relu_1) as tf.SymbolicTensor;
   // stage4.0.conv2 (conv)
-  const stage4_0_conv2 = tf.layers.conv2d({
+  const stage4_0_conv2 = new nt.TorchConv2d({
     name: "stage4.0.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.0.conv2.weight"),
-  }).apply(stage4_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_0_relu_1) as tf.SymbolicTensor;
   // stage4.0.bn2 (batchnorm)
   const stage4_0_bn2 = new nt.TorchBatchNorm({
     name: "stage4.0.bn2",
@@ -620,20 +586,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.0.relu_2",
     activation: "relu",
   }).apply(stage4_0_add) as tf.SymbolicTensor;
-  const stage4_1_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage4.1.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_0_relu_2) as tf.SymbolicTensor;
   // stage4.1.conv1 (conv)
-  const stage4_1_conv1 = tf.layers.conv2d({
+  const stage4_1_conv1 = new nt.TorchConv2d({
     name: "stage4.1.conv1",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.1.conv1.weight"),
-  }).apply(stage4_1_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage4_0_relu_2) as tf.SymbolicTensor;
   // stage4.1.bn1 (batchnorm)
   const stage4_1_bn1 = new nt.TorchBatchNorm({
     name: "stage4.1.bn1",
@@ -650,20 +614,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.1.relu_1",
     activation: "relu",
   }).apply(stage4_1_bn1) as tf.SymbolicTensor;
-  const stage4_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_1_relu_1) as tf.SymbolicTensor;
   // stage4.1.conv2 (conv)
-  const stage4_1_conv2 = tf.layers.conv2d({
+  const stage4_1_conv2 = new nt.TorchConv2d({
     name: "stage4.1.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.1.conv2.weight"),
-  }).apply(stage4_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_1_relu_1) as tf.SymbolicTensor;
   // stage4.1.bn2 (batchnorm)
   const stage4_1_bn2 = new nt.TorchBatchNorm({
     name: "stage4.1.bn2",
@@ -684,20 +646,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.1.relu_2",
     activation: "relu",
   }).apply(stage4_1_add) as tf.SymbolicTensor;
-  const stage4_2_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage4.2.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_1_relu_2) as tf.SymbolicTensor;
   // stage4.2.conv1 (conv)
-  const stage4_2_conv1 = tf.layers.conv2d({
+  const stage4_2_conv1 = new nt.TorchConv2d({
     name: "stage4.2.conv1",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.2.conv1.weight"),
-  }).apply(stage4_2_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage4_1_relu_2) as tf.SymbolicTensor;
   // stage4.2.bn1 (batchnorm)
   const stage4_2_bn1 = new nt.TorchBatchNorm({
     name: "stage4.2.bn1",
@@ -714,20 +674,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.2.relu_1",
     activation: "relu",
   }).apply(stage4_2_bn1) as tf.SymbolicTensor;
-  const stage4_2_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.2.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_2_relu_1) as tf.SymbolicTensor;
   // stage4.2.conv2 (conv)
-  const stage4_2_conv2 = tf.layers.conv2d({
+  const stage4_2_conv2 = new nt.TorchConv2d({
     name: "stage4.2.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.2.conv2.weight"),
-  }).apply(stage4_2_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_2_relu_1) as tf.SymbolicTensor;
   // stage4.2.bn2 (batchnorm)
   const stage4_2_bn2 = new nt.TorchBatchNorm({
     name: "stage4.2.bn2",
@@ -748,20 +706,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.2.relu_2",
     activation: "relu",
   }).apply(stage4_2_add) as tf.SymbolicTensor;
-  const stage4_3_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage4.3.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_2_relu_2) as tf.SymbolicTensor;
   // stage4.3.conv1 (conv)
-  const stage4_3_conv1 = tf.layers.conv2d({
+  const stage4_3_conv1 = new nt.TorchConv2d({
     name: "stage4.3.conv1",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.3.conv1.weight"),
-  }).apply(stage4_3_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage4_2_relu_2) as tf.SymbolicTensor;
   // stage4.3.bn1 (batchnorm)
   const stage4_3_bn1 = new nt.TorchBatchNorm({
     name: "stage4.3.bn1",
@@ -778,20 +734,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.3.relu_1",
     activation: "relu",
   }).apply(stage4_3_bn1) as tf.SymbolicTensor;
-  const stage4_3_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.3.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_3_relu_1) as tf.SymbolicTensor;
   // stage4.3.conv2 (conv)
-  const stage4_3_conv2 = tf.layers.conv2d({
+  const stage4_3_conv2 = new nt.TorchConv2d({
     name: "stage4.3.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.3.conv2.weight"),
-  }).apply(stage4_3_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_3_relu_1) as tf.SymbolicTensor;
   // stage4.3.bn2 (batchnorm)
   const stage4_3_bn2 = new nt.TorchBatchNorm({
     name: "stage4.3.bn2",
@@ -812,20 +766,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.3.relu_2",
     activation: "relu",
   }).apply(stage4_3_add) as tf.SymbolicTensor;
-  const stage4_4_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage4.4.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_3_relu_2) as tf.SymbolicTensor;
   // stage4.4.conv1 (conv)
-  const stage4_4_conv1 = tf.layers.conv2d({
+  const stage4_4_conv1 = new nt.TorchConv2d({
     name: "stage4.4.conv1",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.4.conv1.weight"),
-  }).apply(stage4_4_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage4_3_relu_2) as tf.SymbolicTensor;
   // stage4.4.bn1 (batchnorm)
   const stage4_4_bn1 = new nt.TorchBatchNorm({
     name: "stage4.4.bn1",
@@ -842,20 +794,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.4.relu_1",
     activation: "relu",
   }).apply(stage4_4_bn1) as tf.SymbolicTensor;
-  const stage4_4_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.4.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_4_relu_1) as tf.SymbolicTensor;
   // stage4.4.conv2 (conv)
-  const stage4_4_conv2 = tf.layers.conv2d({
+  const stage4_4_conv2 = new nt.TorchConv2d({
     name: "stage4.4.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.4.conv2.weight"),
-  }).apply(stage4_4_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_4_relu_1) as tf.SymbolicTensor;
   // stage4.4.bn2 (batchnorm)
   const stage4_4_bn2 = new nt.TorchBatchNorm({
     name: "stage4.4.bn2",
@@ -876,20 +826,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.4.relu_2",
     activation: "relu",
   }).apply(stage4_4_add) as tf.SymbolicTensor;
-  const stage4_5_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage4.5.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_4_relu_2) as tf.SymbolicTensor;
   // stage4.5.conv1 (conv)
-  const stage4_5_conv1 = tf.layers.conv2d({
+  const stage4_5_conv1 = new nt.TorchConv2d({
     name: "stage4.5.conv1",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.5.conv1.weight"),
-  }).apply(stage4_5_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage4_4_relu_2) as tf.SymbolicTensor;
   // stage4.5.bn1 (batchnorm)
   const stage4_5_bn1 = new nt.TorchBatchNorm({
     name: "stage4.5.bn1",
@@ -906,20 +854,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.5.relu_1",
     activation: "relu",
   }).apply(stage4_5_bn1) as tf.SymbolicTensor;
-  const stage4_5_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.5.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_5_relu_1) as tf.SymbolicTensor;
   // stage4.5.conv2 (conv)
-  const stage4_5_conv2 = tf.layers.conv2d({
+  const stage4_5_conv2 = new nt.TorchConv2d({
     name: "stage4.5.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.5.conv2.weight"),
-  }).apply(stage4_5_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_5_relu_1) as tf.SymbolicTensor;
   // stage4.5.bn2 (batchnorm)
   const stage4_5_bn2 = new nt.TorchBatchNorm({
     name: "stage4.5.bn2",
@@ -940,20 +886,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.5.relu_2",
     activation: "relu",
   }).apply(stage4_5_add) as tf.SymbolicTensor;
-  const stage5_0_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage5.0.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_5_relu_2) as tf.SymbolicTensor;
   // stage5.0.conv1 (conv)
-  const stage5_0_conv1 = tf.layers.conv2d({
+  const stage5_0_conv1 = new nt.TorchConv2d({
     name: "stage5.0.conv1",
     filters: 512,
     kernelSize: [3, 3],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage5.0.conv1.weight"),
-  }).apply(stage5_0_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage4_5_relu_2) as tf.SymbolicTensor;
   // stage5.0.bn1 (batchnorm)
   const stage5_0_bn1 = new nt.TorchBatchNorm({
     name: "stage5.0.bn1",
@@ -970,20 +914,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage5.0.relu_1",
     activation: "relu",
   }).apply(stage5_0_bn1) as tf.SymbolicTensor;
-  const stage5_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage5.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage5_0_relu_1) as tf.SymbolicTensor;
   // stage5.0.conv2 (conv)
-  const stage5_0_conv2 = tf.layers.conv2d({
+  const stage5_0_conv2 = new nt.TorchConv2d({
     name: "stage5.0.conv2",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "stage5.0.conv2.weight"),
-  }).apply(stage5_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage5_0_relu_1) as tf.SymbolicTensor;
   // stage5.0.bn2 (batchnorm)
   const stage5_0_bn2 = new nt.TorchBatchNorm({
     name: "stage5.0.bn2",
@@ -1025,20 +967,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage5.0.relu_2",
     activation: "relu",
   }).apply(stage5_0_add) as tf.SymbolicTensor;
-  const stage5_1_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage5.1.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage5_0_relu_2) as tf.SymbolicTensor;
   // stage5.1.conv1 (conv)
-  const stage5_1_conv1 = tf.layers.conv2d({
+  const stage5_1_conv1 = new nt.TorchConv2d({
     name: "stage5.1.conv1",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "stage5.1.conv1.weight"),
-  }).apply(stage5_1_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage5_0_relu_2) as tf.SymbolicTensor;
   // stage5.1.bn1 (batchnorm)
   const stage5_1_bn1 = new nt.TorchBatchNorm({
     name: "stage5.1.bn1",
@@ -1055,20 +995,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage5.1.relu_1",
     activation: "relu",
   }).apply(stage5_1_bn1) as tf.SymbolicTensor;
-  const stage5_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage5.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage5_1_relu_1) as tf.SymbolicTensor;
   // stage5.1.conv2 (conv)
-  const stage5_1_conv2 = tf.layers.conv2d({
+  const stage5_1_conv2 = new nt.TorchConv2d({
     name: "stage5.1.conv2",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "stage5.1.conv2.weight"),
-  }).apply(stage5_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage5_1_relu_1) as tf.SymbolicTensor;
   // stage5.1.bn2 (batchnorm)
   const stage5_1_bn2 = new nt.TorchBatchNorm({
     name: "stage5.1.bn2",
@@ -1089,20 +1027,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage5.1.relu_2",
     activation: "relu",
   }).apply(stage5_1_add) as tf.SymbolicTensor;
-  const stage5_2_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stage5.2.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage5_1_relu_2) as tf.SymbolicTensor;
   // stage5.2.conv1 (conv)
-  const stage5_2_conv1 = tf.layers.conv2d({
+  const stage5_2_conv1 = new nt.TorchConv2d({
     name: "stage5.2.conv1",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "stage5.2.conv1.weight"),
-  }).apply(stage5_2_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stage5_1_relu_2) as tf.SymbolicTensor;
   // stage5.2.bn1 (batchnorm)
   const stage5_2_bn1 = new nt.TorchBatchNorm({
     name: "stage5.2.bn1",
@@ -1119,20 +1055,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage5.2.relu_1",
     activation: "relu",
   }).apply(stage5_2_bn1) as tf.SymbolicTensor;
-  const stage5_2_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage5.2.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage5_2_relu_1) as tf.SymbolicTensor;
   // stage5.2.conv2 (conv)
-  const stage5_2_conv2 = tf.layers.conv2d({
+  const stage5_2_conv2 = new nt.TorchConv2d({
     name: "stage5.2.conv2",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "stage5.2.conv2.weight"),
-  }).apply(stage5_2_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage5_2_relu_1) as tf.SymbolicTensor;
   // stage5.2.bn2 (batchnorm)
   const stage5_2_bn2 = new nt.TorchBatchNorm({
     name: "stage5.2.bn2",

@@ -28,20 +28,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "input-nhwc",
     dims: [2, 3, 1],
   }).apply(input) as tf.SymbolicTensor;
-  const stem_0_pad = tf.layers.zeroPadding2d({
-    name: "stem.0-pad",
-    padding: [[3, 3], [3, 3]],
-  }).apply(input_nhwc) as tf.SymbolicTensor;
   // stem.0 (conv)
-  const stem_0 = tf.layers.conv2d({
+  const stem_0 = new nt.TorchConv2d({
     name: "stem.0",
     filters: 64,
     kernelSize: [7, 7],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [3, 3],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.08247860988423225, seed, "stem.0.weight"),
-  }).apply(stem_0_pad) as tf.SymbolicTensor;
+  }).apply(input_nhwc) as tf.SymbolicTensor;
   // stem.1 (batchnorm)
   const stem_1 = new nt.TorchBatchNorm({
     name: "stem.1",
@@ -91,20 +89,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.0.relu_1",
     activation: "relu",
   }).apply(stage2_0_bn1) as tf.SymbolicTensor;
-  const stage2_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage2.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_0_relu_1) as tf.SymbolicTensor;
   // stage2.0.conv2 (conv)
-  const stage2_0_conv2 = tf.layers.conv2d({
+  const stage2_0_conv2 = new nt.TorchConv2d({
     name: "stage2.0.conv2",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.0.conv2.weight"),
-  }).apply(stage2_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage2_0_relu_1) as tf.SymbolicTensor;
   // stage2.0.bn2 (batchnorm)
   const stage2_0_bn2 = new nt.TorchBatchNorm({
     name: "stage2.0.bn2",
@@ -198,20 +194,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.1.relu_1",
     activation: "relu",
   }).apply(stage2_1_bn1) as tf.SymbolicTensor;
-  const stage2_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage2.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_1_relu_1) as tf.SymbolicTensor;
   // stage2.1.conv2 (conv)
-  const stage2_1_conv2 = tf.layers.conv2d({
+  const stage2_1_conv2 = new nt.TorchConv2d({
     name: "stage2.1.conv2",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.1.conv2.weight"),
-  }).apply(stage2_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage2_1_relu_1) as tf.SymbolicTensor;
   // stage2.1.bn2 (batchnorm)
   const stage2_1_bn2 = new nt.TorchBatchNorm({
     name: "stage2.1.bn2",
@@ -284,20 +278,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.2.relu_1",
     activation: "relu",
   }).apply(stage2_2_bn1) as tf.SymbolicTensor;
-  const stage2_2_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage2.2.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_2_relu_1) as tf.SymbolicTensor;
   // stage2.2.conv2 (conv)
-  const stage2_2_conv2 = tf.layers.conv2d({
+  const stage2_2_conv2 = new nt.TorchConv2d({
     name: "stage2.2.conv2",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.2.conv2.weight"),
-  }).apply(stage2_2_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage2_2_relu_1) as tf.SymbolicTensor;
   // stage2.2.bn2 (batchnorm)
   const stage2_2_bn2 = new nt.TorchBatchNorm({
     name: "stage2.2.bn2",
@@ -370,20 +362,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.0.relu_1",
     activation: "relu",
   }).apply(stage3_0_bn1) as tf.SymbolicTensor;
-  const stage3_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage3.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_0_relu_1) as tf.SymbolicTensor;
   // stage3.0.conv2 (conv)
-  const stage3_0_conv2 = tf.layers.conv2d({
+  const stage3_0_conv2 = new nt.TorchConv2d({
     name: "stage3.0.conv2",
     filters: 128,
     kernelSize: [3, 3],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.0.conv2.weight"),
-  }).apply(stage3_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage3_0_relu_1) as tf.SymbolicTensor;
   // stage3.0.bn2 (batchnorm)
   const stage3_0_bn2 = new nt.TorchBatchNorm({
     name: "stage3.0.bn2",
@@ -477,20 +467,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.1.relu_1",
     activation: "relu",
   }).apply(stage3_1_bn1) as tf.SymbolicTensor;
-  const stage3_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage3.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_1_relu_1) as tf.SymbolicTensor;
   // stage3.1.conv2 (conv)
-  const stage3_1_conv2 = tf.layers.conv2d({
+  const stage3_1_conv2 = new nt.TorchConv2d({
     name: "stage3.1.conv2",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.1.conv2.weight"),
-  }).apply(stage3_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage3_1_relu_1) as tf.SymbolicTensor;
   // stage3.1.bn2 (batchnorm)
   const stage3_1_bn2 = new nt.TorchBatchNorm({
     name: "stage3.1.bn2",
@@ -563,20 +551,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.2.relu_1",
     activation: "relu",
   }).apply(stage3_2_bn1) as tf.SymbolicTensor;
-  const stage3_2_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage3.2.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_2_relu_1) as tf.SymbolicTensor;
   // stage3.2.conv2 (conv)
-  const stage3_2_conv2 = tf.layers.conv2d({
+  const stage3_2_conv2 = new nt.TorchConv2d({
     name: "stage3.2.conv2",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.2.conv2.weight"),
-  }).apply(stage3_2_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage3_2_relu_1) as tf.SymbolicTensor;
   // stage3.2.bn2 (batchnorm)
   const stage3_2_bn2 = new nt.TorchBatchNorm({
     name: "stage3.2.bn2",
@@ -649,20 +635,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.3.relu_1",
     activation: "relu",
   }).apply(stage3_3_bn1) as tf.SymbolicTensor;
-  const stage3_3_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage3.3.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_3_relu_1) as tf.SymbolicTensor;
   // stage3.3.conv2 (conv)
-  const stage3_3_conv2 = tf.layers.conv2d({
+  const stage3_3_conv2 = new nt.TorchConv2d({
     name: "stage3.3.conv2",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.3.conv2.weight"),
-  }).apply(stage3_3_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage3_3_relu_1) as tf.SymbolicTensor;
   // stage3.3.bn2 (batchnorm)
   const stage3_3_bn2 = new nt.TorchBatchNorm({
     name: "stage3.3.bn2",
@@ -735,20 +719,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.0.relu_1",
     activation: "relu",
   }).apply(stage4_0_bn1) as tf.SymbolicTensor;
-  const stage4_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_0_relu_1) as tf.SymbolicTensor;
   // stage4.0.conv2 (conv)
-  const stage4_0_conv2 = tf.layers.conv2d({
+  const stage4_0_conv2 = new nt.TorchConv2d({
     name: "stage4.0.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.0.conv2.weight"),
-  }).apply(stage4_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_0_relu_1) as tf.SymbolicTensor;
   // stage4.0.bn2 (batchnorm)
   const stage4_0_bn2 = new nt.TorchBatchNorm({
     name: "stage4.0.bn2",
@@ -842,20 +824,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.1.relu_1",
     activation: "relu",
   }).apply(stage4_1_bn1) as tf.SymbolicTensor;
-  const stage4_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_1_relu_1) as tf.SymbolicTensor;
   // stage4.1.conv2 (conv)
-  const stage4_1_conv2 = tf.layers.conv2d({
+  const stage4_1_conv2 = new nt.TorchConv2d({
     name: "stage4.1.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.1.conv2.weight"),
-  }).apply(stage4_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_1_relu_1) as tf.SymbolicTensor;
   // stage4.1.bn2 (batchnorm)
   const stage4_1_bn2 = new nt.TorchBatchNorm({
     name: "stage4.1.bn2",
@@ -928,20 +908,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.2.relu_1",
     activation: "relu",
   }).apply(stage4_2_bn1) as tf.SymbolicTensor;
-  const stage4_2_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.2.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_2_relu_1) as tf.SymbolicTensor;
   // stage4.2.conv2 (conv)
-  const stage4_2_conv2 = tf.layers.conv2d({
+  const stage4_2_conv2 = new nt.TorchConv2d({
     name: "stage4.2.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.2.conv2.weight"),
-  }).apply(stage4_2_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_2_relu_1) as tf.SymbolicTensor;
   // stage4.2.bn2 (batchnorm)
   const stage4_2_bn2 = new nt.TorchBatchNorm({
     name: "stage4.2.bn2",
@@ -1014,20 +992,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.3.relu_1",
     activation: "relu",
   }).apply(stage4_3_bn1) as tf.SymbolicTensor;
-  const stage4_3_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.3.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_3_relu_1) as tf.SymbolicTensor;
   // stage4.3.conv2 (conv)
-  const stage4_3_conv2 = tf.layers.conv2d({
+  const stage4_3_conv2 = new nt.TorchConv2d({
     name: "stage4.3.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.3.conv2.weight"),
-  }).apply(stage4_3_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_3_relu_1) as tf.SymbolicTensor;
   // stage4.3.bn2 (batchnorm)
   const stage4_3_bn2 = new nt.TorchBatchNorm({
     name: "stage4.3.bn2",
@@ -1100,20 +1076,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.4.relu_1",
     activation: "relu",
   }).apply(stage4_4_bn1) as tf.SymbolicTensor;
-  const stage4_4_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.4.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_4_relu_1) as tf.SymbolicTensor;
   // stage4.4.conv2 (conv)
-  const stage4_4_conv2 = tf.layers.conv2d({
+  const stage4_4_conv2 = new nt.TorchConv2d({
     name: "stage4.4.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.4.conv2.weight"),
-  }).apply(stage4_4_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_4_relu_1) as tf.SymbolicTensor;
   // stage4.4.bn2 (batchnorm)
   const stage4_4_bn2 = new nt.TorchBatchNorm({
     name: "stage4.4.bn2",
@@ -1186,20 +1160,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage4.5.relu_1",
     activation: "relu",
   }).apply(stage4_5_bn1) as tf.SymbolicTensor;
-  const stage4_5_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage4.5.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage4_5_relu_1) as tf.SymbolicTensor;
   // stage4.5.conv2 (conv)
-  const stage4_5_conv2 = tf.layers.conv2d({
+  const stage4_5_conv2 = new nt.TorchConv2d({
     name: "stage4.5.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "stage4.5.conv2.weight"),
-  }).apply(stage4_5_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage4_5_relu_1) as tf.SymbolicTensor;
   // stage4.5.bn2 (batchnorm)
   const stage4_5_bn2 = new nt.TorchBatchNorm({
     name: "stage4.5.bn2",
@@ -1272,20 +1244,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage5.0.relu_1",
     activation: "relu",
   }).apply(stage5_0_bn1) as tf.SymbolicTensor;
-  const stage5_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage5.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage5_0_relu_1) as tf.SymbolicTensor;
   // stage5.0.conv2 (conv)
-  const stage5_0_conv2 = tf.layers.conv2d({
+  const stage5_0_conv2 = new nt.TorchConv2d({
     name: "stage5.0.conv2",
     filters: 512,
     kernelSize: [3, 3],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "stage5.0.conv2.weight"),
-  }).apply(stage5_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage5_0_relu_1) as tf.SymbolicTensor;
   // stage5.0.bn2 (batchnorm)
   const stage5_0_bn2 = new nt.TorchBatchNorm({
     name: "stage5.0.bn2",
@@ -1379,20 +1349,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage5.1.relu_1",
     activation: "relu",
   }).apply(stage5_1_bn1) as tf.SymbolicTensor;
-  const stage5_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage5.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage5_1_relu_1) as tf.SymbolicTensor;
   // stage5.1.conv2 (conv)
-  const stage5_1_conv2 = tf.layers.conv2d({
+  const stage5_1_conv2 = new nt.TorchConv2d({
     name: "stage5.1.conv2",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "stage5.1.conv2.weight"),
-  }).apply(stage5_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage5_1_relu_1) as tf.SymbolicTensor;
   // stage5.1.bn2 (batchnorm)
   const stage5_1_bn2 = new nt.TorchBatchNorm({
     name: "stage5.1.bn2",
@@ -1465,20 +1433,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage5.2.relu_1",
     activation: "relu",
   }).apply(stage5_2_bn1) as tf.SymbolicTensor;
-  const stage5_2_conv2_pad = tf.layers.zeroPadding2d({
-    name: "stage5.2.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage5_2_relu_1) as tf.SymbolicTensor;
   // stage5.2.conv2 (conv)
-  const stage5_2_conv2 = tf.layers.conv2d({
+  const stage5_2_conv2 = new nt.TorchConv2d({
     name: "stage5.2.conv2",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "stage5.2.conv2.weight"),
-  }).apply(stage5_2_conv2_pad) as tf.SymbolicTensor;
+  }).apply(stage5_2_relu_1) as tf.SymbolicTensor;
   // stage5.2.bn2 (batchnorm)
   const stage5_2_bn2 = new nt.TorchBatchNorm({
     name: "stage5.2.bn2",

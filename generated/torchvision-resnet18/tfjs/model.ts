@@ -28,20 +28,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "input-nhwc",
     dims: [2, 3, 1],
   }).apply(input) as tf.SymbolicTensor;
-  const stem_conv1_pad = tf.layers.zeroPadding2d({
-    name: "stem.conv1-pad",
-    padding: [[3, 3], [3, 3]],
-  }).apply(input_nhwc) as tf.SymbolicTensor;
   // stem.conv1 (conv)
-  const stem_conv1 = tf.layers.conv2d({
+  const stem_conv1 = new nt.TorchConv2d({
     name: "stem.conv1",
     filters: 64,
     kernelSize: [7, 7],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [3, 3],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.08247860988423225, seed, "stem.conv1.weight"),
-  }).apply(stem_conv1_pad) as tf.SymbolicTensor;
+  }).apply(input_nhwc) as tf.SymbolicTensor;
   // stem.bn1 (batchnorm)
   const stem_bn1 = new nt.TorchBatchNorm({
     name: "stem.bn1",
@@ -65,20 +63,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     strides: [2, 2],
     padding: [1, 1],
   }).apply(stem_relu) as tf.SymbolicTensor;
-  const layer1_0_conv1_pad = tf.layers.zeroPadding2d({
-    name: "layer1.0.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stem_maxpool) as tf.SymbolicTensor;
   // layer1.0.conv1 (conv)
-  const layer1_0_conv1 = tf.layers.conv2d({
+  const layer1_0_conv1 = new nt.TorchConv2d({
     name: "layer1.0.conv1",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "layer1.0.conv1.weight"),
-  }).apply(layer1_0_conv1_pad) as tf.SymbolicTensor;
+  }).apply(stem_maxpool) as tf.SymbolicTensor;
   // layer1.0.bn1 (batchnorm)
   const layer1_0_bn1 = new nt.TorchBatchNorm({
     name: "layer1.0.bn1",
@@ -95,20 +91,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer1.0.relu_1",
     activation: "relu",
   }).apply(layer1_0_bn1) as tf.SymbolicTensor;
-  const layer1_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "layer1.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer1_0_relu_1) as tf.SymbolicTensor;
   // layer1.0.conv2 (conv)
-  const layer1_0_conv2 = tf.layers.conv2d({
+  const layer1_0_conv2 = new nt.TorchConv2d({
     name: "layer1.0.conv2",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "layer1.0.conv2.weight"),
-  }).apply(layer1_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(layer1_0_relu_1) as tf.SymbolicTensor;
   // layer1.0.bn2 (batchnorm)
   const layer1_0_bn2 = new nt.TorchBatchNorm({
     name: "layer1.0.bn2",
@@ -129,20 +123,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer1.0.relu_2",
     activation: "relu",
   }).apply(layer1_0_add) as tf.SymbolicTensor;
-  const layer1_1_conv1_pad = tf.layers.zeroPadding2d({
-    name: "layer1.1.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer1_0_relu_2) as tf.SymbolicTensor;
   // layer1.1.conv1 (conv)
-  const layer1_1_conv1 = tf.layers.conv2d({
+  const layer1_1_conv1 = new nt.TorchConv2d({
     name: "layer1.1.conv1",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "layer1.1.conv1.weight"),
-  }).apply(layer1_1_conv1_pad) as tf.SymbolicTensor;
+  }).apply(layer1_0_relu_2) as tf.SymbolicTensor;
   // layer1.1.bn1 (batchnorm)
   const layer1_1_bn1 = new nt.TorchBatchNorm({
     name: "layer1.1.bn1",
@@ -159,20 +151,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer1.1.relu_1",
     activation: "relu",
   }).apply(layer1_1_bn1) as tf.SymbolicTensor;
-  const layer1_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "layer1.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer1_1_relu_1) as tf.SymbolicTensor;
   // layer1.1.conv2 (conv)
-  const layer1_1_conv2 = tf.layers.conv2d({
+  const layer1_1_conv2 = new nt.TorchConv2d({
     name: "layer1.1.conv2",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "layer1.1.conv2.weight"),
-  }).apply(layer1_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(layer1_1_relu_1) as tf.SymbolicTensor;
   // layer1.1.bn2 (batchnorm)
   const layer1_1_bn2 = new nt.TorchBatchNorm({
     name: "layer1.1.bn2",
@@ -193,20 +183,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer1.1.relu_2",
     activation: "relu",
   }).apply(layer1_1_add) as tf.SymbolicTensor;
-  const layer2_0_conv1_pad = tf.layers.zeroPadding2d({
-    name: "layer2.0.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer1_1_relu_2) as tf.SymbolicTensor;
   // layer2.0.conv1 (conv)
-  const layer2_0_conv1 = tf.layers.conv2d({
+  const layer2_0_conv1 = new nt.TorchConv2d({
     name: "layer2.0.conv1",
     filters: 128,
     kernelSize: [3, 3],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "layer2.0.conv1.weight"),
-  }).apply(layer2_0_conv1_pad) as tf.SymbolicTensor;
+  }).apply(layer1_1_relu_2) as tf.SymbolicTensor;
   // layer2.0.bn1 (batchnorm)
   const layer2_0_bn1 = new nt.TorchBatchNorm({
     name: "layer2.0.bn1",
@@ -223,20 +211,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer2.0.relu_1",
     activation: "relu",
   }).apply(layer2_0_bn1) as tf.SymbolicTensor;
-  const layer2_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "layer2.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer2_0_relu_1) as tf.SymbolicTensor;
   // layer2.0.conv2 (conv)
-  const layer2_0_conv2 = tf.layers.conv2d({
+  const layer2_0_conv2 = new nt.TorchConv2d({
     name: "layer2.0.conv2",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "layer2.0.conv2.weight"),
-  }).apply(layer2_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(layer2_0_relu_1) as tf.SymbolicTensor;
   // layer2.0.bn2 (batchnorm)
   const layer2_0_bn2 = new nt.TorchBatchNorm({
     name: "layer2.0.bn2",
@@ -278,20 +264,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer2.0.relu_2",
     activation: "relu",
   }).apply(layer2_0_add) as tf.SymbolicTensor;
-  const layer2_1_conv1_pad = tf.layers.zeroPadding2d({
-    name: "layer2.1.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer2_0_relu_2) as tf.SymbolicTensor;
   // layer2.1.conv1 (conv)
-  const layer2_1_conv1 = tf.layers.conv2d({
+  const layer2_1_conv1 = new nt.TorchConv2d({
     name: "layer2.1.conv1",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "layer2.1.conv1.weight"),
-  }).apply(layer2_1_conv1_pad) as tf.SymbolicTensor;
+  }).apply(layer2_0_relu_2) as tf.SymbolicTensor;
   // layer2.1.bn1 (batchnorm)
   const layer2_1_bn1 = new nt.TorchBatchNorm({
     name: "layer2.1.bn1",
@@ -308,20 +292,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer2.1.relu_1",
     activation: "relu",
   }).apply(layer2_1_bn1) as tf.SymbolicTensor;
-  const layer2_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "layer2.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer2_1_relu_1) as tf.SymbolicTensor;
   // layer2.1.conv2 (conv)
-  const layer2_1_conv2 = tf.layers.conv2d({
+  const layer2_1_conv2 = new nt.TorchConv2d({
     name: "layer2.1.conv2",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "layer2.1.conv2.weight"),
-  }).apply(layer2_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(layer2_1_relu_1) as tf.SymbolicTensor;
   // layer2.1.bn2 (batchnorm)
   const layer2_1_bn2 = new nt.TorchBatchNorm({
     name: "layer2.1.bn2",
@@ -342,20 +324,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer2.1.relu_2",
     activation: "relu",
   }).apply(layer2_1_add) as tf.SymbolicTensor;
-  const layer3_0_conv1_pad = tf.layers.zeroPadding2d({
-    name: "layer3.0.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer2_1_relu_2) as tf.SymbolicTensor;
   // layer3.0.conv1 (conv)
-  const layer3_0_conv1 = tf.layers.conv2d({
+  const layer3_0_conv1 = new nt.TorchConv2d({
     name: "layer3.0.conv1",
     filters: 256,
     kernelSize: [3, 3],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "layer3.0.conv1.weight"),
-  }).apply(layer3_0_conv1_pad) as tf.SymbolicTensor;
+  }).apply(layer2_1_relu_2) as tf.SymbolicTensor;
   // layer3.0.bn1 (batchnorm)
   const layer3_0_bn1 = new nt.TorchBatchNorm({
     name: "layer3.0.bn1",
@@ -372,20 +352,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer3.0.relu_1",
     activation: "relu",
   }).apply(layer3_0_bn1) as tf.SymbolicTensor;
-  const layer3_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "layer3.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer3_0_relu_1) as tf.SymbolicTensor;
   // layer3.0.conv2 (conv)
-  const layer3_0_conv2 = tf.layers.conv2d({
+  const layer3_0_conv2 = new nt.TorchConv2d({
     name: "layer3.0.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "layer3.0.conv2.weight"),
-  }).apply(layer3_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(layer3_0_relu_1) as tf.SymbolicTensor;
   // layer3.0.bn2 (batchnorm)
   const layer3_0_bn2 = new nt.TorchBatchNorm({
     name: "layer3.0.bn2",
@@ -427,20 +405,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer3.0.relu_2",
     activation: "relu",
   }).apply(layer3_0_add) as tf.SymbolicTensor;
-  const layer3_1_conv1_pad = tf.layers.zeroPadding2d({
-    name: "layer3.1.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer3_0_relu_2) as tf.SymbolicTensor;
   // layer3.1.conv1 (conv)
-  const layer3_1_conv1 = tf.layers.conv2d({
+  const layer3_1_conv1 = new nt.TorchConv2d({
     name: "layer3.1.conv1",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "layer3.1.conv1.weight"),
-  }).apply(layer3_1_conv1_pad) as tf.SymbolicTensor;
+  }).apply(layer3_0_relu_2) as tf.SymbolicTensor;
   // layer3.1.bn1 (batchnorm)
   const layer3_1_bn1 = new nt.TorchBatchNorm({
     name: "layer3.1.bn1",
@@ -457,20 +433,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer3.1.relu_1",
     activation: "relu",
   }).apply(layer3_1_bn1) as tf.SymbolicTensor;
-  const layer3_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "layer3.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer3_1_relu_1) as tf.SymbolicTensor;
   // layer3.1.conv2 (conv)
-  const layer3_1_conv2 = tf.layers.conv2d({
+  const layer3_1_conv2 = new nt.TorchConv2d({
     name: "layer3.1.conv2",
     filters: 256,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "layer3.1.conv2.weight"),
-  }).apply(layer3_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(layer3_1_relu_1) as tf.SymbolicTensor;
   // layer3.1.bn2 (batchnorm)
   const layer3_1_bn2 = new nt.TorchBatchNorm({
     name: "layer3.1.bn2",
@@ -491,20 +465,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer3.1.relu_2",
     activation: "relu",
   }).apply(layer3_1_add) as tf.SymbolicTensor;
-  const layer4_0_conv1_pad = tf.layers.zeroPadding2d({
-    name: "layer4.0.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer3_1_relu_2) as tf.SymbolicTensor;
   // layer4.0.conv1 (conv)
-  const layer4_0_conv1 = tf.layers.conv2d({
+  const layer4_0_conv1 = new nt.TorchConv2d({
     name: "layer4.0.conv1",
     filters: 512,
     kernelSize: [3, 3],
     strides: [2, 2],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.020833333333333332, seed, "layer4.0.conv1.weight"),
-  }).apply(layer4_0_conv1_pad) as tf.SymbolicTensor;
+  }).apply(layer3_1_relu_2) as tf.SymbolicTensor;
   // layer4.0.bn1 (batchnorm)
   const layer4_0_bn1 = new nt.TorchBatchNorm({
     name: "layer4.0.bn1",
@@ -521,20 +493,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer4.0.relu_1",
     activation: "relu",
   }).apply(layer4_0_bn1) as tf.SymbolicTensor;
-  const layer4_0_conv2_pad = tf.layers.zeroPadding2d({
-    name: "layer4.0.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer4_0_relu_1) as tf.SymbolicTensor;
   // layer4.0.conv2 (conv)
-  const layer4_0_conv2 = tf.layers.conv2d({
+  const layer4_0_conv2 = new nt.TorchConv2d({
     name: "layer4.0.conv2",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "layer4.0.conv2.weight"),
-  }).apply(layer4_0_conv2_pad) as tf.SymbolicTensor;
+  }).apply(layer4_0_relu_1) as tf.SymbolicTensor;
   // layer4.0.bn2 (batchnorm)
   const layer4_0_bn2 = new nt.TorchBatchNorm({
     name: "layer4.0.bn2",
@@ -576,20 +546,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer4.0.relu_2",
     activation: "relu",
   }).apply(layer4_0_add) as tf.SymbolicTensor;
-  const layer4_1_conv1_pad = tf.layers.zeroPadding2d({
-    name: "layer4.1.conv1-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer4_0_relu_2) as tf.SymbolicTensor;
   // layer4.1.conv1 (conv)
-  const layer4_1_conv1 = tf.layers.conv2d({
+  const layer4_1_conv1 = new nt.TorchConv2d({
     name: "layer4.1.conv1",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "layer4.1.conv1.weight"),
-  }).apply(layer4_1_conv1_pad) as tf.SymbolicTensor;
+  }).apply(layer4_0_relu_2) as tf.SymbolicTensor;
   // layer4.1.bn1 (batchnorm)
   const layer4_1_bn1 = new nt.TorchBatchNorm({
     name: "layer4.1.bn1",
@@ -606,20 +574,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "layer4.1.relu_1",
     activation: "relu",
   }).apply(layer4_1_bn1) as tf.SymbolicTensor;
-  const layer4_1_conv2_pad = tf.layers.zeroPadding2d({
-    name: "layer4.1.conv2-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(layer4_1_relu_1) as tf.SymbolicTensor;
   // layer4.1.conv2 (conv)
-  const layer4_1_conv2 = tf.layers.conv2d({
+  const layer4_1_conv2 = new nt.TorchConv2d({
     name: "layer4.1.conv2",
     filters: 512,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.014731391274719742, seed, "layer4.1.conv2.weight"),
-  }).apply(layer4_1_conv2_pad) as tf.SymbolicTensor;
+  }).apply(layer4_1_relu_1) as tf.SymbolicTensor;
   // layer4.1.bn2 (batchnorm)
   const layer4_1_bn2 = new nt.TorchBatchNorm({
     name: "layer4.1.bn2",

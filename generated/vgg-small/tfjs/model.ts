@@ -28,20 +28,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "input-nhwc",
     dims: [2, 3, 1],
   }).apply(input) as tf.SymbolicTensor;
-  const stage1_0_conv_pad = tf.layers.zeroPadding2d({
-    name: "stage1.0.conv-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(input_nhwc) as tf.SymbolicTensor;
   // stage1.0.conv (conv)
-  const stage1_0_conv = tf.layers.conv2d({
+  const stage1_0_conv = new nt.TorchConv2d({
     name: "stage1.0.conv",
     filters: 32,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.3333333333333333, seed, "stage1.0.conv.weight"),
-  }).apply(stage1_0_conv_pad) as tf.SymbolicTensor;
+  }).apply(input_nhwc) as tf.SymbolicTensor;
   // stage1.0.bn (batchnorm)
   const stage1_0_bn = new nt.TorchBatchNorm({
     name: "stage1.0.bn",
@@ -58,20 +56,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage1.0.relu",
     activation: "relu",
   }).apply(stage1_0_bn) as tf.SymbolicTensor;
-  const stage1_1_conv_pad = tf.layers.zeroPadding2d({
-    name: "stage1.1.conv-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage1_0_relu) as tf.SymbolicTensor;
   // stage1.1.conv (conv)
-  const stage1_1_conv = tf.layers.conv2d({
+  const stage1_1_conv = new nt.TorchConv2d({
     name: "stage1.1.conv",
     filters: 32,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.05892556509887897, seed, "stage1.1.conv.weight"),
-  }).apply(stage1_1_conv_pad) as tf.SymbolicTensor;
+  }).apply(stage1_0_relu) as tf.SymbolicTensor;
   // stage1.1.bn (batchnorm)
   const stage1_1_bn = new nt.TorchBatchNorm({
     name: "stage1.1.bn",
@@ -95,20 +91,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     strides: [2, 2],
     padding: "valid",
   }).apply(stage1_1_relu) as tf.SymbolicTensor;
-  const stage2_0_conv_pad = tf.layers.zeroPadding2d({
-    name: "stage2.0.conv-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage1_2) as tf.SymbolicTensor;
   // stage2.0.conv (conv)
-  const stage2_0_conv = tf.layers.conv2d({
+  const stage2_0_conv = new nt.TorchConv2d({
     name: "stage2.0.conv",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.05892556509887897, seed, "stage2.0.conv.weight"),
-  }).apply(stage2_0_conv_pad) as tf.SymbolicTensor;
+  }).apply(stage1_2) as tf.SymbolicTensor;
   // stage2.0.bn (batchnorm)
   const stage2_0_bn = new nt.TorchBatchNorm({
     name: "stage2.0.bn",
@@ -125,20 +119,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage2.0.relu",
     activation: "relu",
   }).apply(stage2_0_bn) as tf.SymbolicTensor;
-  const stage2_1_conv_pad = tf.layers.zeroPadding2d({
-    name: "stage2.1.conv-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_0_relu) as tf.SymbolicTensor;
   // stage2.1.conv (conv)
-  const stage2_1_conv = tf.layers.conv2d({
+  const stage2_1_conv = new nt.TorchConv2d({
     name: "stage2.1.conv",
     filters: 64,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage2.1.conv.weight"),
-  }).apply(stage2_1_conv_pad) as tf.SymbolicTensor;
+  }).apply(stage2_0_relu) as tf.SymbolicTensor;
   // stage2.1.bn (batchnorm)
   const stage2_1_bn = new nt.TorchBatchNorm({
     name: "stage2.1.bn",
@@ -162,20 +154,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     strides: [2, 2],
     padding: "valid",
   }).apply(stage2_1_relu) as tf.SymbolicTensor;
-  const stage3_0_conv_pad = tf.layers.zeroPadding2d({
-    name: "stage3.0.conv-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage2_2) as tf.SymbolicTensor;
   // stage3.0.conv (conv)
-  const stage3_0_conv = tf.layers.conv2d({
+  const stage3_0_conv = new nt.TorchConv2d({
     name: "stage3.0.conv",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.041666666666666664, seed, "stage3.0.conv.weight"),
-  }).apply(stage3_0_conv_pad) as tf.SymbolicTensor;
+  }).apply(stage2_2) as tf.SymbolicTensor;
   // stage3.0.bn (batchnorm)
   const stage3_0_bn = new nt.TorchBatchNorm({
     name: "stage3.0.bn",
@@ -192,20 +182,18 @@ export function buildModel(opts: BuildModelOptions = {}): tf.LayersModel {
     name: "stage3.0.relu",
     activation: "relu",
   }).apply(stage3_0_bn) as tf.SymbolicTensor;
-  const stage3_1_conv_pad = tf.layers.zeroPadding2d({
-    name: "stage3.1.conv-pad",
-    padding: [[1, 1], [1, 1]],
-  }).apply(stage3_0_relu) as tf.SymbolicTensor;
   // stage3.1.conv (conv)
-  const stage3_1_conv = tf.layers.conv2d({
+  const stage3_1_conv = new nt.TorchConv2d({
     name: "stage3.1.conv",
     filters: 128,
     kernelSize: [3, 3],
     strides: [1, 1],
-    padding: "valid",
+    dilationRate: [1, 1],
+    groups: 1,
+    padding: [1, 1],
     useBias: false,
     kernelInitializer: nt.torchUniform(0.029462782549439483, seed, "stage3.1.conv.weight"),
-  }).apply(stage3_1_conv_pad) as tf.SymbolicTensor;
+  }).apply(stage3_0_relu) as tf.SymbolicTensor;
   // stage3.1.bn (batchnorm)
   const stage3_1_bn = new nt.TorchBatchNorm({
     name: "stage3.1.bn",

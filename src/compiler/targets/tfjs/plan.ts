@@ -47,6 +47,7 @@ export interface OpConfigs {
     strides: Pair;
     dilationRate: Pair;
     groups: number;
+    padding: Pair;
     useBias: boolean;
     kernelInitializer: InitSpec;
     biasInitializer?: InitSpec;
@@ -228,13 +229,15 @@ function planNode(
       const kernelSize = pair(node.kernel);
       const strides = pair(node.stride);
       const dilated = node.dilation[0] !== 1 || node.dilation[1] !== 1;
-      const inputsAfterPad = padded(node.padding);
-      if (!dilated && node.groups === 1) {
+      const unpadded = node.padding[0] === 0 && node.padding[1] === 0;
+      // Padded convolutions take their padding themselves (TorchConv2d): tfjs's Conv2D layer only knows 'same'
+      // and 'valid', and a separate padding layer makes backends convolve the padded zeros.
+      if (!dilated && node.groups === 1 && unpadded) {
         return push({
           op: 'conv2d',
           name,
           path,
-          inputs: inputsAfterPad,
+          inputs: from,
           config: {
             filters: node.outChannels,
             kernelSize,
@@ -246,12 +249,12 @@ function planNode(
           },
         });
       }
-      if (!dilated && node.groups === node.inChannels && node.outChannels % node.inChannels === 0) {
+      if (unpadded && !dilated && node.groups === node.inChannels && node.outChannels % node.inChannels === 0) {
         return push({
           op: 'depthwiseConv2d',
           name,
           path,
-          inputs: inputsAfterPad,
+          inputs: from,
           config: {
             kernelSize,
             depthMultiplier: node.outChannels / node.inChannels,
@@ -267,13 +270,14 @@ function planNode(
         op: 'torchConv2d',
         name,
         path,
-        inputs: inputsAfterPad,
+        inputs: from,
         config: {
           filters: node.outChannels,
           kernelSize,
           strides,
           dilationRate: pair(node.dilation),
           groups: node.groups,
+          padding: pair(node.padding),
           useBias: node.bias,
           kernelInitializer,
           ...biasInitializer,

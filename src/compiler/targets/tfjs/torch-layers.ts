@@ -68,6 +68,56 @@ function pooledLength(size: number | null, kernel: number, stride: number, paddi
   return size === null ? null : Math.floor((size + 2 * padding - kernel) / stride) + 1;
 }
 
+/**
+ * Training-mode batch normalization over every axis but the last, as one op with a closed-form gradient.
+ * Differentiating tf.moments + tf.batchNorm op by op costs some eighty kernels per layer and step (a quarter of
+ * them Identity copies of saved tensors); this runs about thirty, fourteen of them full-size:
+ *   forward   xc = x - mean(x), var = mean(xc^2), k = gamma * rsqrt(var + eps), y = xc * k + beta
+ *   backward  dbeta = sum(dy), dgamma = rstd * sum(dy * xc),
+ *             dx = k * (dy - xc * (rstd * dgamma / n) - dbeta / n)
+ * with xc, rstd and k saved from the forward. Plain broadcast multiply/add rather than FusedBatchNorm, which wasm runs
+ * as a scalar loop with a division per element (some ten times slower). `onMoments` receives the batch mean and
+ * biased variance while the op runs, where nothing is taped, so whatever it computes is not differentiated.
+ */
+function batchNormTrainingImpl(
+  x: tf.Tensor,
+  scale: tf.Tensor | undefined,
+  offset: tf.Tensor | undefined,
+  eps: number,
+  onMoments: (mean: tf.Tensor, variance: tf.Tensor) => void,
+): tf.Tensor {
+  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+  const n = x.size / (x.shape[x.rank - 1] ?? 1);
+  const affine = scale !== undefined && offset !== undefined;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [input, gamma, beta] = args.slice(0, -1) as [tf.Tensor, tf.Tensor?, tf.Tensor?];
+    const mean = tf.mean(input, axes);
+    const centered = tf.sub(input, mean);
+    const variance = tf.mean(tf.square(centered), axes);
+    onMoments(mean, variance);
+    const rstd = tf.rsqrt(tf.add(variance, eps));
+    const k = gamma === undefined ? rstd : tf.mul(gamma, rstd);
+    const scaled = tf.mul(centered, k);
+    save([centered, rstd, k]);
+    return {
+      value: beta === undefined ? scaled : tf.add(scaled, beta),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xc, r, kk] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dBeta = tf.sum(dy, axes);
+        const dGamma = tf.mul(tf.sum(tf.mul(dy, xc), axes), r);
+        const inner = tf.sub(tf.sub(dy, tf.mul(xc, tf.mul(dGamma, tf.div(r, n)))), tf.div(dBeta, n));
+        const dx = tf.mul(inner, kk);
+        return affine ? [dx, dGamma, dBeta] : [dx];
+      },
+    };
+  });
+  return affine ? op(x, scale, offset) : op(x);
+}
+
+/** The op scope makes tf.profile list the kernels inside, not an anonymous scope around them. */
+const batchNormTraining = tf.op({ batchNormTraining: batchNormTrainingImpl });
+
 /** Arguments of {@link TorchBatchNorm}. */
 export interface TorchBatchNormArgs extends BaseLayerArgs {
   /** Added to the variance before the square root (PyTorch's default 1e-5). */
@@ -157,12 +207,11 @@ export class TorchBatchNorm extends tf.layers.Layer {
         throw new Error(
           `${this.name}: training needs more than 1 value per channel, got input shape [${x.shape.join(', ')}]`,
         );
-      const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-      const { mean, variance } = tf.moments(x, axes);
       const m = this.momentum;
-      runningMean.write(tf.add(tf.mul(runningMean.read(), 1 - m), tf.mul(mean, m)));
-      runningVar.write(tf.add(tf.mul(runningVar.read(), 1 - m), tf.mul(variance, (m * n) / (n - 1))));
-      return tf.batchNorm(x, mean, variance, offset, scale, this.eps);
+      return batchNormTraining(x, scale, offset, this.eps, (mean, variance) => {
+        runningMean.write(tf.add(tf.mul(runningMean.read(), 1 - m), tf.mul(mean, m)));
+        runningVar.write(tf.add(tf.mul(runningVar.read(), 1 - m), tf.mul(variance, (m * n) / (n - 1))));
+      });
     });
   }
 
@@ -237,16 +286,22 @@ export interface TorchConv2dArgs extends BaseLayerArgs {
   strides: [number, number];
   dilationRate: [number, number];
   groups: number;
+  /** PyTorch's symmetric zero padding [rows, columns] (each added on both sides); [0, 0] when absent. */
+  padding?: [number, number];
   useBias: boolean;
   kernelInitializer?: Initializer;
   biasInitializer?: Initializer;
 }
 
 /**
- * Convolution (no padding; a ZeroPadding2D precedes it) for what tfjs's Conv2D cannot train: groups and
- * dilation. tfjs has no grouped convolution and no gradient for dilated kernels (nor dilation together with
- * stride), so the kernel is dilated by inserting zeros (differentiable) and convolved densely; groups run as
- * one depthwise convolution when each group has one input channel, else as one convolution per group.
+ * Convolution with PyTorch's semantics where tfjs's Conv2D layer falls short: explicit symmetric padding (tfjs's
+ * 'same' pads the far side for stride 2, PyTorch the near side), groups and dilation.
+ * The padding goes to the convolution itself rather than to a separate zero-padding layer: backends then skip
+ * the taps that fall on padding (oneDNN does; on ResNet18's 1x1 and 2x2 maps a padded copy made the 3x3
+ * convolutions up to 9x the work) and no padded copy is made or differentiated.
+ * tfjs has no grouped convolution and no gradient for dilated kernels (nor dilation together with stride), so
+ * the kernel is dilated by inserting zeros (differentiable) and convolved densely; groups run as one depthwise
+ * convolution when each group has one input channel, else as one convolution per group.
  * The kernel is [kh, kw, in / groups, out] (HWIO per group), PyTorch's [out, in / groups, kh, kw] transposed.
  */
 export class TorchConv2d extends tf.layers.Layer {
@@ -257,6 +312,7 @@ export class TorchConv2d extends tf.layers.Layer {
   readonly strides: [number, number];
   readonly dilationRate: [number, number];
   readonly groups: number;
+  readonly padding: [number, number];
   readonly useBias: boolean;
   private readonly kernelInitializer: Initializer;
   private readonly biasInitializer: Initializer;
@@ -270,6 +326,7 @@ export class TorchConv2d extends tf.layers.Layer {
     this.strides = [args.strides[0], args.strides[1]];
     this.dilationRate = [args.dilationRate[0], args.dilationRate[1]];
     this.groups = args.groups;
+    this.padding = args.padding ? [args.padding[0], args.padding[1]] : [0, 0];
     this.useBias = args.useBias;
     this.kernelInitializer = args.kernelInitializer ?? tf.initializers.zeros();
     this.biasInitializer = args.biasInitializer ?? tf.initializers.zeros();
@@ -295,8 +352,8 @@ export class TorchConv2d extends tf.layers.Layer {
     const [dh, dw] = this.dilationRate;
     return [
       dim(s, 0),
-      pooledLength(dim(s, 1), dh * (kh - 1) + 1, this.strides[0], 0),
-      pooledLength(dim(s, 2), dw * (kw - 1) + 1, this.strides[1], 0),
+      pooledLength(dim(s, 1), dh * (kh - 1) + 1, this.strides[0], this.padding[0]),
+      pooledLength(dim(s, 2), dw * (kw - 1) + 1, this.strides[1], this.padding[1]),
       this.filters,
     ];
   }
@@ -307,20 +364,33 @@ export class TorchConv2d extends tf.layers.Layer {
       const x = single(inputs) as tf.Tensor4D;
       const kernel = dilateKernel(this.kernel.read() as tf.Tensor4D, this.dilationRate);
       const inChannels = x.shape[3];
-      let y: tf.Tensor4D;
+      const [ph, pw] = this.padding;
+      const pad: 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] =
+        ph === 0 && pw === 0
+          ? 'valid'
+          : [
+              [0, 0],
+              [ph, ph],
+              [pw, pw],
+              [0, 0],
+            ];
       if (this.groups === 1) {
-        y = tf.conv2d(x, kernel, this.strides, 'valid');
-      } else if (this.groups === inChannels) {
+        // The fused op adds the bias inside the convolution kernel on backends that fuse it.
+        const bias = this.bias === null ? undefined : (this.bias.read() as tf.Tensor1D);
+        return tf.fused.conv2d({ x, filter: kernel, strides: this.strides, pad, ...(bias ? { bias } : {}) });
+      }
+      let y: tf.Tensor4D;
+      if (this.groups === inChannels) {
         const [kh, kw] = kernel.shape;
         const depthwise = tf.reshape(kernel, [kh, kw, inChannels, this.filters / inChannels]) as tf.Tensor4D;
-        y = tf.depthwiseConv2d(x, depthwise, this.strides, 'valid');
+        y = tf.depthwiseConv2d(x, depthwise, this.strides, pad);
       } else {
         const xs = tf.split(x, this.groups, 3) as tf.Tensor4D[];
         const ks = tf.split(kernel, this.groups, 3) as tf.Tensor4D[];
         const ys = xs.map((xg, g) => {
           const kg = ks[g];
           if (kg === undefined) throw new Error(`${this.name}: missing kernel group ${g}`);
-          return tf.conv2d(xg, kg, this.strides, 'valid');
+          return tf.conv2d(xg, kg, this.strides, pad);
         });
         y = tf.concat(ys, 3) as tf.Tensor4D;
       }
@@ -336,6 +406,7 @@ export class TorchConv2d extends tf.layers.Layer {
       strides: this.strides,
       dilationRate: this.dilationRate,
       groups: this.groups,
+      padding: this.padding,
       useBias: this.useBias,
     };
   }
