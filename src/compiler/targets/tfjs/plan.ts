@@ -249,7 +249,12 @@ function planNode(
           },
         });
       }
-      if (unpadded && !dilated && node.groups === node.inChannels && node.outChannels % node.inChannels === 0) {
+      if (
+        unpadded &&
+        !dilated &&
+        node.groups === node.inChannels &&
+        node.outChannels % node.inChannels === 0
+      ) {
         return push({
           op: 'depthwiseConv2d',
           name,
