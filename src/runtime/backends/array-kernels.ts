@@ -1,7 +1,7 @@
 /**
  * Kernels as plain loops over typed arrays, shared by the wasm replacements (on views of the wasm heap) and the
- * native backend (on the cpu backend's arrays): block copies for Tile and Slice, column sums for reductions over
- * leading axes, and the max-pooling gradient.
+ * native backend (on the cpu backend's arrays): block copies for Tile, Slice and PadV2, column sums for
+ * reductions over leading axes (wasm), and the max-pooling gradient (wasm; native runs its own in C++).
  */
 import { util } from '@tensorflow/tfjs-core';
 import type { backend_util, TypedArray } from '@tensorflow/tfjs-core';
@@ -191,32 +191,4 @@ export function broadcastKind(
   while (first < shape.length && shape[first] === 1) first++;
   for (let i = first; i < shape.length; i++) if (shape[i] !== outShape[offset + i]) return undefined;
   return 'tail';
-}
-
-/**
- * Max pooling, NHWC, no dilation: the largest value of each window (padding excluded), -Infinity for a window
- * with no number, as the cpu backend computes it (NaN never wins).
- */
-export function maxPoolInto(x: Float32Array, out: Float32Array, info: backend_util.Conv2DInfo): void {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
-  let o = 0;
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < ho; oy++) {
-      const y0 = oy * sh - padInfo.top;
-      for (let ox = 0; ox < wo; ox++, o += c) {
-        const x0 = ox * sw - padInfo.left;
-        out.fill(Number.NEGATIVE_INFINITY, o, o + c);
-        for (let iy = Math.max(0, y0); iy < Math.min(h, y0 + kh); iy++) {
-          for (let ix = Math.max(0, x0); ix < Math.min(w, x0 + kw); ix++) {
-            const base = ((b * h + iy) * w + ix) * c;
-            for (let ch = 0; ch < c; ch++) {
-              const v = x[base + ch] as number;
-              if (v > (out[o + ch] as number)) out[o + ch] = v;
-            }
-          }
-        }
-      }
-    }
-  }
 }

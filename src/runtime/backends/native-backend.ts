@@ -1,10 +1,10 @@
 /**
  * The 'native' tfjs backend: tfjs-backend-cpu's storage and kernels, with the hot training kernels running in
- * netspec's C++ addon on oneDNN (native/, built by `node native/build.mjs`): Conv2D, FusedConv2D (with bias and
- * relu or none), Conv2DBackpropInput, Conv2DBackpropFilter and BatchMatMul, multi-threaded. Tile, Slice,
- * MaxPoolGrad and Sum/Mean over leading axes use netspec's block-copy and column-sum loops, which beat the cpu
- * backend's per-element ones. Anything a native kernel does not handle (NCHW, other activations, odd broadcasts,
- * other dtypes) goes to the cpu backend's kernel, so results never depend on which path ran.
+ * netspec's C++ addon: Conv2D, FusedConv2D (bias and activation fused into oneDNN), Conv2DBackpropInput,
+ * Conv2DBackpropFilter and BatchMatMul on oneDNN; pooling and its gradients, Transpose, elementwise arithmetic
+ * and Sum/Mean over leading axes as OpenMP loops. Tile, Slice and PadV2 use netspec's block copies. Anything a
+ * native kernel does not handle (NCHW, PReLU, general broadcasts, other dtypes) goes to the cpu backend's
+ * kernel, so results never depend on which path ran.
  *
  * The addon is optional: without it (no compiler, no libdnnl-dev, not built) {@link nativeBackendHook}'s load
  * says why, and `--backend auto` moves on to wasm.
@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
+  _FusedMatMul,
   backend_util,
   BatchMatMul,
   Conv2D,
@@ -26,15 +27,21 @@ import {
   getKernel,
   getKernelsForBackend,
   Add,
+  AvgPool,
+  AvgPoolGrad,
   MaxPool,
   MaxPoolGrad,
   Mean,
   Multiply,
+  Neg,
   PadV2,
   RealDiv,
   Relu,
+  Rsqrt,
+  Square,
   Step,
   Sub,
+  Transpose,
   registerBackend,
   registerKernel,
   Slice,
@@ -44,6 +51,8 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 import type {
+  _FusedMatMulAttrs,
+  _FusedMatMulInputs,
   DataId,
   DataType,
   BatchMatMulAttrs,
@@ -57,6 +66,10 @@ import type {
   FusedConv2DAttrs,
   FusedConv2DInputs,
   KernelFunc,
+  AvgPoolAttrs,
+  AvgPoolGradAttrs,
+  AvgPoolGradInputs,
+  MaxPoolAttrs,
   MaxPoolGradAttrs,
   MaxPoolGradInputs,
   NamedAttrMap,
@@ -65,18 +78,10 @@ import type {
   TensorInfo,
   TileAttrs,
   TileInputs,
+  TransposeAttrs,
   TypedArray,
 } from '@tensorflow/tfjs-core';
-import {
-  broadcastKind,
-  leadingAxes,
-  maxPoolGradInto,
-  maxPoolInto,
-  padInto,
-  sliceInto,
-  tileInto,
-  type BinaryOp,
-} from './array-kernels.js';
+import { broadcastKind, leadingAxes, padInto, sliceInto, tileInto, type BinaryOp } from './array-kernels.js';
 import type { NativeBackendHook } from './select-backend.js';
 
 /** The tfjs backend name. */
@@ -90,8 +95,11 @@ export const NATIVE_ADDON_PATH = fileURLToPath(
 /** What the C++ addon exports (native/src/netspec_native.cc). */
 export interface NativeAddon {
   /**
-   * kind 0: dst = conv(src, weights); 1: src = input gradient of dst; 2: weights = filter gradient. dims: N, H, W,
-   * Ci, Co, kh, kw, Ho, Wo, strides, dilations (1 = dense), padTop, padLeft. Returns oneDNN's implementation name.
+   * kind 0: dst = activation(conv(src, weights) + bias); 1: src = input gradient of dst; 2: weights = filter
+   * gradient. dims: N, H, W, Ci, Co, kh, kw, Ho, Wo, strides, dilations (1 = dense), padTop, padLeft. bias (Co
+   * values) and activation ({@link ACTIVATION_CODES}, `alpha` the leaky relu slope) apply to kind 0 only, as
+   * does `weightsKey`: a number naming the filter's data, whose reordered copy the addon keeps from the second
+   * forward convolution with it until forgetWeights. Returns oneDNN's implementation name.
    */
   conv2d(
     kind: 0 | 1 | 2,
@@ -99,13 +107,21 @@ export interface NativeAddon {
     weights: Float32Array,
     dst: Float32Array,
     dims: Int32Array,
+    bias?: Float32Array | null,
+    activation?: number,
+    alpha?: number,
+    weightsKey?: number,
   ): string;
+  /** Drops the forward-layout copy conv2d keeps of the filter named `weightsKey` (see NativeBackend.weightsKey). */
+  forgetWeights(weightsKey: number): void;
+  /** How many filters the addon keeps in a forward layout. */
+  keptWeights(): number;
   /** c = a @ b over batches; dims: batchA, batchB, M, K, N, transposeA, transposeB. */
   matMul(a: Float32Array, b: Float32Array, c: Float32Array, dims: Int32Array): void;
   /** out = a op b (0 add, 1 sub, 2 mul, 3 div); each operand out-sized or a repeating block, one out-sized. */
   binary(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void;
-  /** out = relu(x) (op 0) or step(x, alpha) (op 1), NaN kept. */
-  unary(op: 0 | 1, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** out = relu(x) (op 0), step(x, alpha) (1), x * x (2), -x (3), 1 / sqrt(x) (4); NaN kept. */
+  unary(op: 0 | 1 | 2 | 3 | 4, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[c] = scale * sum of x viewed as [x.length / out.length, out.length] down column c. */
   sumRows(x: Float32Array, out: Float32Array, scale: number): void;
   /** out = (x - mean) * scale / sqrt(variance + epsilon) + offset, channels-last, parameters of 1 or C values. */
@@ -118,9 +134,35 @@ export interface NativeAddon {
     out: Float32Array,
     epsilon: number,
   ): void;
+  /**
+   * y = max (op 0) or average (op 1) pooling of x, NHWC; dims: N, H, W, C, Ho, Wo, kh, kw, strides, padTop,
+   * padLeft. Padding is never part of a window.
+   */
+  pool(op: 0 | 1, x: Float32Array, y: Float32Array, dims: Int32Array): void;
+  /** dx = dy routed to the first row-major maximum of each window of x (dims as for pool). */
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, dims: Int32Array): void;
+  /** dx = the sum of dy over the windows holding each input, / (kh * kw) (dims as for pool). */
+  avgPoolGrad(dy: Float32Array, dx: Float32Array, dims: Int32Array): void;
+  /** out = x with axes permuted (out axis i = x axis perm[i]); 4-byte elements, moved as bits. */
+  transpose(
+    x: Float32Array | Int32Array,
+    out: Float32Array | Int32Array,
+    shape: Int32Array,
+    perm: Int32Array,
+  ): void;
   setThreads(threads: number): void;
   info(): string;
 }
+
+/** The addon's codes for the activations FusedConv2D applies in oneDNN (others run on the cpu kernel). */
+export const ACTIVATION_CODES: ReadonlyMap<string, number> = new Map([
+  ['linear', 0],
+  ['relu', 1],
+  ['relu6', 2],
+  ['leakyrelu', 3],
+  ['elu', 4],
+  ['sigmoid', 5],
+]);
 
 let addon: NativeAddon | undefined;
 
@@ -130,14 +172,40 @@ export function loadNativeAddon(file: string = NATIVE_ADDON_PATH): NativeAddon |
   if (!fs.existsSync(file))
     return `${path.relative(process.cwd(), file)} is not built (node native/build.mjs; needs g++ and libdnnl-dev)`;
   let loaded: NativeAddon;
+  const restore = limitThreadSpinning();
   try {
     loaded = createRequire(import.meta.url)(file) as NativeAddon;
   } catch (e) {
     return `the addon does not load: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`;
+  } finally {
+    restore();
   }
   loaded.setThreads(nativeThreads());
   if (file === NATIVE_ADDON_PATH) addon = loaded;
   return loaded;
+}
+
+/**
+ * How long (in pause instructions, ~19 ns each on the machine we measured) an OpenMP thread that ran out of work
+ * spins before it sleeps, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT say otherwise.
+ */
+export const NATIVE_SPIN_COUNT = 2000;
+
+/**
+ * Sets GOMP_SPINCOUNT for libgomp, the OpenMP runtime of oneDNN and the addon, which reads it once, when the
+ * addon loads it; returns what puts the environment back (child processes such as PyTorch's keep their own
+ * default). By default libgomp spins for 300,000 pauses (~6 ms) after each parallel loop. On a machine with as
+ * many cores as threads that something else also uses, the spinning thread takes the core that the thread with
+ * work is waiting for, and each kernel call then lasts a scheduler time slice (~8 ms): ResNet18 steps went from
+ * 110 ms to 1.4-2.4 s with one busy process beside them, and were 170-330 ms without spinning.
+ */
+function limitThreadSpinning(): () => void {
+  if (process.env['OMP_WAIT_POLICY'] !== undefined || process.env['GOMP_SPINCOUNT'] !== undefined)
+    return () => undefined;
+  process.env['GOMP_SPINCOUNT'] = String(NATIVE_SPIN_COUNT);
+  return () => {
+    delete process.env['GOMP_SPINCOUNT'];
+  };
 }
 
 /** Threads oneDNN uses: NETSPEC_NATIVE_THREADS, else every core Node may use. */
@@ -166,6 +234,21 @@ export class NativeBackend extends MathBackendCPU {
   private readonly foreign = new WeakSet<ArrayBufferLike>();
   /** Set while a kernel stores its output (makeTensorInfo calls write): those arrays are the kernel's own. */
   private kernelOutput = false;
+  private readonly weightKeys = new Map<DataId, number>();
+  private nextWeightKey = 1;
+
+  /**
+   * A number naming the data of `dataId` for the addon's filter cache. tfjs never changes the values of a data
+   * id (a variable's assign takes the new value's id), so a key stands for fixed values until disposeData.
+   */
+  weightsKey(dataId: DataId): number {
+    let key = this.weightKeys.get(dataId);
+    if (key === undefined) {
+      key = this.nextWeightKey++;
+      this.weightKeys.set(dataId, key);
+    }
+    return key;
+  }
 
   /** A float32 array of `length` elements with arbitrary contents, reused when one is free. */
   allocFloats(length: number): Float32Array {
@@ -225,6 +308,11 @@ export class NativeBackend extends MathBackendCPU {
   override disposeData(dataId: DataId, force?: boolean): boolean {
     const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
     const gone = super.disposeData(dataId, force);
+    const key = gone ? this.weightKeys.get(dataId) : undefined;
+    if (key !== undefined) {
+      addon?.forgetWeights(key);
+      this.weightKeys.delete(dataId);
+    }
     if (
       gone &&
       values instanceof Float32Array &&
@@ -243,6 +331,8 @@ export class NativeBackend extends MathBackendCPU {
   }
 
   override dispose(): void {
+    for (const key of this.weightKeys.values()) addon?.forgetWeights(key);
+    this.weightKeys.clear();
     this.pool.clear();
     this.pooledBytes = 0;
     super.dispose();
@@ -308,6 +398,11 @@ function convForward(
   x: TensorInfo,
   filter: TensorInfo,
   attrs: Conv2DAttrs,
+  epilogue: { bias: Float32Array | null; activation: number; alpha: number } = {
+    bias: null,
+    activation: 0,
+    alpha: 0,
+  },
 ): { info: backend_util.Conv2DInfo; out: Float32Array } | undefined {
   if (!isFloat(x, filter) || x.shape.length !== 4) return undefined;
   const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
@@ -325,7 +420,19 @@ function convForward(
   const dims = convDims(info);
   if (dims === undefined || util.sizeFromShape(info.outShape) === 0) return undefined;
   const out = backend.allocFloats(util.sizeFromShape(info.outShape));
-  theAddon().conv2d(0, floatsOf(backend, x), floatsOf(backend, filter), out, dims);
+  const { bias, activation, alpha } = epilogue;
+  const key = filter.dtype === 'float32' ? backend.weightsKey(filter.dataId) : 0;
+  theAddon().conv2d(
+    0,
+    floatsOf(backend, x),
+    floatsOf(backend, filter),
+    out,
+    dims,
+    bias,
+    activation,
+    alpha,
+    key,
+  );
   return { info, out };
 }
 
@@ -343,25 +450,22 @@ const fusedConv2d: KernelFunc = (args) => {
   const attrs = args.attrs as unknown as FusedConv2DAttrs;
   const backend = args.backend as NativeBackend;
   if (x === undefined || filter === undefined) throw new Error('FusedConv2D needs inputs x and filter');
-  const activation = attrs.activation ?? 'linear';
+  const activation = ACTIVATION_CODES.get(attrs.activation ?? 'linear');
   const co = filter.shape[3] ?? 0;
-  const simpleBias = bias === undefined || bias === null || (bias.shape.length === 1 && bias.shape[0] === co);
-  if ((activation !== 'linear' && activation !== 'relu') || preluActivationWeights || !simpleBias)
+  // A bias of Co values along the last axis ([Co], [1, 1, 1, Co]); other broadcasts go to the cpu kernel.
+  const simpleBias =
+    bias === undefined ||
+    bias === null ||
+    (bias.shape[bias.shape.length - 1] === co && util.sizeFromShape(bias.shape) === co);
+  if (activation === undefined || preluActivationWeights || !simpleBias || (bias && !isFloat(bias)))
     return cpuKernel(FusedConv2D)(args);
-  const done = convForward(backend, x, filter, attrs);
+  const done = convForward(backend, x, filter, attrs, {
+    bias: bias ? floatsOf(backend, bias) : null,
+    activation,
+    alpha: attrs.leakyreluAlpha ?? 0.2,
+  });
   if (done === undefined) return cpuKernel(FusedConv2D)(args);
-  const { out } = done;
-  const b = bias ? floatsOf(backend, bias) : undefined;
-  if (b !== undefined || activation === 'relu') {
-    for (let i = 0; i < out.length; i += co) {
-      for (let c = 0; c < co; c++) {
-        let v = (out[i + c] as number) + (b ? (b[c] as number) : 0);
-        if (activation === 'relu' && v < 0) v = 0;
-        out[i + c] = v;
-      }
-    }
-  }
-  return backend.makeTensorInfo(done.info.outShape, 'float32', out);
+  return backend.makeTensorInfo(done.info.outShape, 'float32', done.out);
 };
 
 const conv2dBackpropInput: KernelFunc = (args) => {
@@ -415,21 +519,24 @@ const conv2dBackpropFilter: KernelFunc = (args) => {
   return backend.makeTensorInfo([...attrs.filterShape], 'float32', dw);
 };
 
-const batchMatMul: KernelFunc = (args) => {
-  const { a, b } = args.inputs as BatchMatMulInputs;
-  const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
-  const backend = args.backend as NativeBackend;
-  if (a === undefined || b === undefined) throw new Error('BatchMatMul needs inputs a and b');
+/** a @ b on the addon (BatchMatMul's semantics), or undefined for what it does not take. */
+function matMulOf(
+  backend: NativeBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): { shape: number[]; c: Float32Array } | undefined {
   const ra = a.shape.length;
   const rb = b.shape.length;
-  if (!isFloat(a, b) || ra < 2 || rb < 2) return cpuKernel(BatchMatMul)(args);
+  if (!isFloat(a, b) || ra < 2 || rb < 2) return undefined;
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
   const batchA = util.sizeFromShape(outerA);
   const batchB = util.sizeFromShape(outerB);
   // One batch against many, or equal batch shapes; other broadcasts go to the cpu kernel.
   const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
-  if (!sameOuter && batchA !== 1 && batchB !== 1) return cpuKernel(BatchMatMul)(args);
+  if (!sameOuter && batchA !== 1 && batchB !== 1) return undefined;
   const m = (transposeA ? a.shape[ra - 1] : a.shape[ra - 2]) as number;
   const k = (transposeA ? a.shape[ra - 2] : a.shape[ra - 1]) as number;
   const kb = (transposeB ? b.shape[rb - 1] : b.shape[rb - 2]) as number;
@@ -437,10 +544,41 @@ const batchMatMul: KernelFunc = (args) => {
   if (k !== kb) throw new Error(`BatchMatMul: inner dimensions ${k} and ${kb} differ`);
   const outer = batchA >= batchB ? outerA : outerB;
   const shape = [...outer, m, n];
-  if (m * n * k * Math.max(batchA, batchB) === 0) return cpuKernel(BatchMatMul)(args);
+  if (m * n * k * Math.max(batchA, batchB) === 0) return undefined;
   const c = backend.allocFloats(util.sizeFromShape(shape));
   const dims = Int32Array.from([batchA, batchB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0]);
   theAddon().matMul(floatsOf(backend, a), floatsOf(backend, b), c, dims);
+  return { shape, c };
+}
+
+const batchMatMul: KernelFunc = (args) => {
+  const { a, b } = args.inputs as BatchMatMulInputs;
+  const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
+  const backend = args.backend as NativeBackend;
+  if (a === undefined || b === undefined) throw new Error('BatchMatMul needs inputs a and b');
+  const done = matMulOf(backend, a, b, transposeA, transposeB);
+  if (done === undefined) return cpuKernel(BatchMatMul)(args);
+  return backend.makeTensorInfo(done.shape, 'float32', done.c);
+};
+
+/** A dense layer's product, bias (N values along the last axis) and relu or no activation; else the cpu kernel. */
+const fusedMatMul: KernelFunc = (args) => {
+  const { a, b, bias, preluActivationWeights } = args.inputs as _FusedMatMulInputs;
+  const { transposeA, transposeB, activation } = args.attrs as unknown as _FusedMatMulAttrs;
+  const backend = args.backend as NativeBackend;
+  if (a === undefined || b === undefined) throw new Error('_FusedMatMul needs inputs a and b');
+  const n = (transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1]) ?? 0;
+  const simpleBias =
+    bias === undefined ||
+    bias === null ||
+    (isFloat(bias) && bias.shape[bias.shape.length - 1] === n && util.sizeFromShape(bias.shape) === n);
+  if ((activation !== 'linear' && activation !== 'relu') || preluActivationWeights || !simpleBias)
+    return cpuKernel(_FusedMatMul)(args);
+  const done = matMulOf(backend, a, b, transposeA, transposeB);
+  if (done === undefined) return cpuKernel(_FusedMatMul)(args);
+  const { c, shape } = done;
+  if (bias) theAddon().binary(0, c, floatsOf(backend, bias), c);
+  if (activation === 'relu') theAddon().unary(0, c, c, 0);
   return backend.makeTensorInfo(shape, 'float32', c);
 };
 
@@ -495,24 +633,59 @@ function reduceKernel(name: typeof Sum | typeof Mean): KernelFunc {
   };
 }
 
-const maxPool: KernelFunc = (args) => {
-  const { x } = args.inputs as { x?: TensorInfo };
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolGradAttrs;
-  const backend = args.backend as NativeBackend;
-  if (x === undefined) throw new Error('MaxPool needs input x');
-  if (!isFloat(x) || x.shape.length !== 4) return cpuKernel(MaxPool)(args);
+/** The addon's pooling dims (N, H, W, C, Ho, Wo, kh, kw, strides, padTop, padLeft). */
+function poolDims(info: backend_util.Conv2DInfo): Int32Array {
+  return Int32Array.from([
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ]);
+}
+
+/** Pooling geometry for a float32 NHWC input, or undefined for what the addon does not take. */
+function poolInfo(
+  input: TensorInfo,
+  attrs: Pick<AvgPoolAttrs, 'filterSize' | 'strides' | 'pad'> &
+    Partial<Pick<AvgPoolAttrs, 'dimRoundingMode'>>,
+): backend_util.Conv2DInfo | undefined {
+  if (input.shape.length !== 4) return undefined;
   const info = backend_util.computePool2DInfo(
-    x.shape as [number, number, number, number],
-    filterSize,
-    strides,
+    input.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
     1,
-    pad,
-    dimRoundingMode,
+    attrs.pad,
+    attrs.dimRoundingMode,
   );
-  const out = backend.allocFloats(util.sizeFromShape(info.outShape));
-  maxPoolInto(floatsOf(backend, x), out, info);
-  return backend.makeTensorInfo(info.outShape, 'float32', out);
-};
+  const empty = util.sizeFromShape(info.outShape) === 0 || util.sizeFromShape(input.shape) === 0;
+  if (empty || info.padInfo.top < 0 || info.padInfo.left < 0) return undefined;
+  return info;
+}
+
+function poolKernel(name: typeof MaxPool | typeof AvgPool, op: 0 | 1): KernelFunc {
+  return (args) => {
+    const x = args.inputs['x'] as TensorInfo | undefined;
+    const backend = args.backend as NativeBackend;
+    if (x === undefined) throw new Error(`${name} needs input x`);
+    const info = isFloat(x) ? poolInfo(x, args.attrs as unknown as MaxPoolAttrs) : undefined;
+    // A 1x1 window that keeps the shape is the identity, which the cpu kernel returns without copying.
+    const identity =
+      info?.filterHeight === 1 && info.filterWidth === 1 && util.arraysEqual(info.inShape, info.outShape);
+    if (info === undefined || identity) return cpuKernel(name)(args);
+    const out = backend.allocFloats(util.sizeFromShape(info.outShape));
+    theAddon().pool(op, floatsOf(backend, x), out, poolDims(info));
+    return backend.makeTensorInfo(info.outShape, 'float32', out);
+  };
+}
 
 const batchNorm: KernelFunc = (args) => {
   const { x, mean, variance, offset, scale } = args.inputs as {
@@ -551,26 +724,49 @@ const batchNorm: KernelFunc = (args) => {
 
 const maxPoolGrad: KernelFunc = (args) => {
   const { dy, input } = args.inputs as MaxPoolGradInputs;
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolGradAttrs;
   const backend = args.backend as NativeBackend;
   if (dy === undefined || input === undefined) throw new Error('MaxPoolGrad needs inputs dy and input');
-  if (!isFloat(dy, input)) return cpuKernel(MaxPoolGrad)(args);
-  const info = backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const attrs = args.attrs as unknown as MaxPoolGradAttrs;
+  const info = isFloat(dy, input) ? poolInfo(input, attrs) : undefined;
+  if (info === undefined) return cpuKernel(MaxPoolGrad)(args);
   const dx = backend.allocFloats(util.sizeFromShape(input.shape));
-  maxPoolGradInto(floatsOf(backend, input), floatsOf(backend, dy), dx, info);
+  theAddon().maxPoolGrad(floatsOf(backend, input), floatsOf(backend, dy), dx, poolDims(info));
   return backend.makeTensorInfo([...input.shape], 'float32', dx);
+};
+
+const avgPoolGrad: KernelFunc = (args) => {
+  const { dy, input } = args.inputs as AvgPoolGradInputs;
+  const backend = args.backend as NativeBackend;
+  if (dy === undefined || input === undefined) throw new Error('AvgPoolGrad needs inputs dy and input');
+  const attrs = args.attrs as unknown as AvgPoolGradAttrs;
+  const info = isFloat(dy, input) ? poolInfo(input, attrs) : undefined;
+  if (info === undefined) return cpuKernel(AvgPoolGrad)(args);
+  const dx = backend.allocFloats(util.sizeFromShape(input.shape));
+  theAddon().avgPoolGrad(floatsOf(backend, dy), dx, poolDims(info));
+  return backend.makeTensorInfo([...input.shape], 'float32', dx);
+};
+
+const transpose: KernelFunc = (args) => {
+  const x = args.inputs['x'] as TensorInfo | undefined;
+  const { perm } = args.attrs as unknown as TransposeAttrs;
+  const backend = args.backend as NativeBackend;
+  if (x === undefined) throw new Error('Transpose needs input x');
+  const values = valuesOf(backend, x);
+  const size = util.sizeFromShape(x.shape);
+  if (!(values instanceof Float32Array || values instanceof Int32Array) || size === 0)
+    return cpuKernel(Transpose)(args);
+  const shape = perm.map((axis) => x.shape[axis] as number);
+  const out = values instanceof Float32Array ? backend.allocFloats(size) : new Int32Array(size);
+  theAddon().transpose(values, out, Int32Array.from(x.shape), Int32Array.from(perm));
+  return backend.makeTensorInfo(shape, x.dtype, out);
 };
 
 const BINARY_CODES = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 
-function unaryKernel(name: typeof Relu | typeof Step, op: 0 | 1): KernelFunc {
+function unaryKernel(
+  name: typeof Relu | typeof Step | typeof Square | typeof Neg | typeof Rsqrt,
+  op: 0 | 1 | 2 | 3 | 4,
+): KernelFunc {
   return (args) => {
     const x = args.inputs['x'] as TensorInfo | undefined;
     const backend = args.backend as NativeBackend;
@@ -637,20 +833,27 @@ export const NATIVE_KERNELS: ReadonlyMap<string, KernelFunc> = new Map<string, K
   [Conv2DBackpropInput, conv2dBackpropInput],
   [Conv2DBackpropFilter, conv2dBackpropFilter],
   [BatchMatMul, batchMatMul],
+  [_FusedMatMul, fusedMatMul],
   [Tile, tile],
   [Slice, slice],
   [Sum, reduceKernel(Sum)],
   [Mean, reduceKernel(Mean)],
   [MaxPoolGrad, maxPoolGrad],
+  [AvgPoolGrad, avgPoolGrad],
+  [Transpose, transpose],
   [Add, binaryKernel(Add, 'add')],
   [Sub, binaryKernel(Sub, 'sub')],
   [Multiply, binaryKernel(Multiply, 'mul')],
   [RealDiv, binaryKernel(RealDiv, 'div')],
   [PadV2, padV2],
-  [MaxPool, maxPool],
+  [MaxPool, poolKernel(MaxPool, 0)],
+  [AvgPool, poolKernel(AvgPool, 1)],
   [FusedBatchNorm, batchNorm],
   [Relu, unaryKernel(Relu, 0)],
   [Step, unaryKernel(Step, 1)],
+  [Square, unaryKernel(Square, 2)],
+  [Neg, unaryKernel(Neg, 3)],
+  [Rsqrt, unaryKernel(Rsqrt, 4)],
 ]);
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The 'native' backend (oneDNN addon + cpu storage) against the cpu backend: every kernel it runs itself, forward
- * and through gradients, over grids of shapes; leaks; the safety of its array recycling; a few training steps.
+ * and through gradients, over grids of shapes (and which cases fall back to the cpu kernel); leaks; the filters
+ * the addon keeps; the same bits on one thread and two; the safety of its array recycling; a few training steps.
  * Skipped, with the reason, where the addon is not built (node native/build.mjs needs g++ and libdnnl-dev).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -9,7 +10,10 @@ import {
   loadNativeAddon,
   NATIVE_KERNELS,
   nativeBackendHook,
+  nativeThreads,
+  type NativeAddon,
 } from '../../../src/runtime/backends/native-backend.js';
+import { sumLeadingRows } from '../../../src/runtime/backends/array-kernels.js';
 import { registerNativeBackendHook, selectBackend } from '../../../src/runtime/backends/select-backend.js';
 
 const loaded = loadNativeAddon();
@@ -60,6 +64,23 @@ async function compare(f: () => tf.Tensor | tf.Tensor[], tolerance = 1e-4): Prom
   got.forEach((r, i) =>
     expect(relativeError(r.data, want[i]?.data ?? new Float32Array())).toBeLessThanOrEqual(tolerance),
   );
+}
+
+/** f's result, and how many times it called the addon's `method` (to tell the native path from the cpu one). */
+function callsTo<T>(method: keyof NativeAddon, f: () => T): { result: T; calls: number } {
+  if (typeof loaded === 'string') throw new Error(loaded);
+  const addon = loaded as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const original = addon[method] as (...a: unknown[]) => unknown;
+  let calls = 0;
+  addon[method] = (...a: unknown[]) => {
+    calls++;
+    return original(...a);
+  };
+  try {
+    return { result: f(), calls };
+  } finally {
+    addon[method] = original;
+  }
 }
 
 const t4 = (shape: number[], seed: number): tf.Tensor4D =>
@@ -123,6 +144,13 @@ describe.skipIf(!built)('native convolutions equal cpu (forward and gradients)',
   cases.push({ x: [4, 10, 10, 64], k: 3, co: 64, stride: 1, pad: 'valid', dilation: 1 });
   cases.push({ x: [4, 38, 38, 1], k: 7, co: 64, stride: 2, pad: 'valid', dilation: 1 });
   cases.push({ x: [4, 3, 3, 64], k: 3, co: 128, stride: 1, pad: 'valid', dilation: 1 });
+  // Filters with taps that read only padding (left out of the oneDNN convolution): a 1x1 image, a stride-2
+  // convolution down to 1x1 (ResNet18's last stage on 32x32), a one-row image, a dilated filter on 2x2.
+  cases.push({ x: [4, 1, 1, 16], k: 3, co: 8, stride: 1, pad: 1, dilation: 1 });
+  cases.push({ x: [4, 2, 2, 8], k: 3, co: 16, stride: 2, pad: 1, dilation: 1 });
+  cases.push({ x: [2, 1, 5, 3], k: 3, co: 4, stride: 1, pad: 'same', dilation: 1 });
+  cases.push({ x: [2, 3, 2, 3], k: 5, co: 4, stride: 2, pad: 2, dilation: 1 });
+  cases.push({ x: [2, 2, 2, 3], k: 3, co: 4, stride: 1, pad: 'same', dilation: 2 });
 
   it.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_name, c) => {
     const x = t4(c.x, 1 + c.k);
@@ -136,28 +164,93 @@ describe.skipIf(!built)('native convolutions equal cpu (forward and gradients)',
     w.dispose();
   });
 
-  it('fuses bias and relu (FusedConv2D), and hands other activations to the cpu kernel', async () => {
-    const x = t4([2, 8, 8, 3], 5);
-    const w = t4([3, 3, 3, 6], 6);
-    const bias = tf.tensor1d(values(6, 7));
-    for (const activation of ['linear', 'relu', 'elu'] as const) {
-      await compare(() => tf.fused.conv2d({ x, filter: w, strides: 2, pad: 'same', bias, activation }));
-      await compare(() =>
-        tf.grads((a, b) =>
-          tf.sum(
-            tf.fused.conv2d({
-              x: a as tf.Tensor4D,
-              filter: b as tf.Tensor4D,
-              strides: 1,
-              pad: 'valid',
-              bias,
-              activation,
-            }),
-          ),
-        )([x, w]),
-      );
+  const fused: {
+    x: number[];
+    k: number;
+    stride: number;
+    pad: 'valid' | 'same' | number;
+    bias: 'none' | 'vector' | 'rank4';
+  }[] = [
+    { x: [2, 8, 8, 3], k: 3, stride: 2, pad: 'same', bias: 'vector' },
+    { x: [1, 9, 7, 4], k: 3, stride: 1, pad: 'valid', bias: 'rank4' },
+    { x: [3, 10, 10, 2], k: 1, stride: 2, pad: 'valid', bias: 'none' },
+    { x: [2, 11, 9, 5], k: 5, stride: 3, pad: 2, bias: 'vector' },
+  ];
+  const activations = ['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid', 'prelu'] as const;
+  it.each(fused.map((c) => [JSON.stringify(c), c] as const))(
+    'fuses bias and every activation into the convolution (FusedConv2D), PReLU on the cpu kernel: %s',
+    async (_name, c) => {
+      const ci = c.x[3] as number;
+      const co = 6;
+      const x = t4(c.x, 5);
+      // Scaled so that relu6 clips some outputs at 6.
+      const w = tf.tidy(() => tf.mul(t4([c.k, c.k, ci, co], 6), 4) as tf.Tensor4D);
+      const bias =
+        c.bias === 'none' ? undefined : tf.tensor(values(co, 7), c.bias === 'vector' ? [co] : [1, 1, 1, co]);
+      const alphas = tf.tensor1d(values(co, 8));
+      for (const activation of activations) {
+        const conv = (): tf.Tensor4D =>
+          tf.fused.conv2d({
+            x,
+            filter: w,
+            strides: c.stride,
+            pad: c.pad,
+            ...(bias ? { bias } : {}),
+            activation,
+            ...(activation === 'prelu' ? { preluActivationWeights: alphas } : {}),
+            ...(activation === 'leakyrelu' ? { leakyreluAlpha: 0.15 } : {}),
+          });
+        await compare(conv);
+        await tf.setBackend('native');
+        const { calls } = callsTo('conv2d', () => tf.tidy(() => conv().dataSync()));
+        expect(calls).toBe(activation === 'prelu' ? 0 : 1);
+      }
+      // tfjs differentiates FusedConv2D for linear and relu only.
+      for (const activation of ['linear', 'relu'] as const)
+        await compare(() =>
+          tf.grads((a, b) =>
+            tf.sum(
+              tf.square(
+                tf.fused.conv2d({
+                  x: a as tf.Tensor4D,
+                  filter: b as tf.Tensor4D,
+                  strides: c.stride,
+                  pad: c.pad,
+                  ...(bias ? { bias } : {}),
+                  activation,
+                }),
+              ),
+            ),
+          )([x, w]),
+        );
+      tf.dispose([x, w, alphas, ...(bias ? [bias] : [])]);
+    },
+  );
+});
+
+describe.skipIf(!built)('filters kept in oneDNN layout', () => {
+  it('serve repeated forward passes, and are dropped when the filter changes or goes', async () => {
+    if (typeof loaded === 'string') throw new Error(loaded);
+    const x = t4([4, 6, 6, 64], 60);
+    const initial = t4([3, 3, 64, 64], 61);
+    const w = tf.variable(initial);
+    initial.dispose();
+    const conv = (): tf.Tensor => tf.conv2d(x, w as unknown as tf.Tensor4D, 1, 'same');
+    for (let step = 0; step < 3; step++) {
+      await tf.setBackend('cpu');
+      const want = tf.tidy(() => conv().dataSync().slice());
+      await tf.setBackend('native');
+      for (let pass = 0; pass < 3; pass++) {
+        const got = tf.tidy(() => conv().dataSync().slice());
+        expect(relativeError(got, want)).toBeLessThanOrEqual(1e-4);
+        // Kept from the second pass on.
+        expect(loaded.keptWeights()).toBe(pass === 0 ? 0 : 1);
+      }
+      // New values under a new data id; the old one is disposed, and its array recycled for later outputs.
+      tf.tidy(() => w.assign(tf.mul(w, -0.5)));
+      expect(loaded.keptWeights()).toBe(0);
     }
-    tf.dispose([x, w, bias]);
+    tf.dispose([x, w]);
   });
 });
 
@@ -194,6 +287,41 @@ describe.skipIf(!built)('native matrix products equal cpu', () => {
       await compare(() => tf.grads((p, q) => tf.sum(tf.matMul(p, q, ta, tb)))([x, y]));
     tf.dispose([x, y]);
   });
+});
+
+describe.skipIf(!built)('native dense layers (_FusedMatMul) equal cpu', () => {
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+  ])(
+    'with bias and relu, linear, or an activation left to the cpu kernel (transpose %s, %s)',
+    async (ta, tb) => {
+      const a = tf.tensor2d(values(64 * 48, 50), ta ? [48, 64] : [64, 48]);
+      const b = tf.tensor2d(values(48 * 10, 51), tb ? [10, 48] : [48, 10]);
+      const bias = tf.tensor1d(values(10, 52));
+      for (const activation of ['linear', 'relu', 'elu'] as const)
+        for (const withBias of [true, false]) {
+          const dense = (x: tf.Tensor, y: tf.Tensor): tf.Tensor =>
+            tf.fused.matMul({
+              a: x as tf.Tensor2D,
+              b: y as tf.Tensor2D,
+              transposeA: ta,
+              transposeB: tb,
+              ...(withBias ? { bias } : {}),
+              activation,
+            });
+          await compare(() => dense(a, b));
+          await tf.setBackend('native');
+          expect(callsTo('matMul', () => tf.tidy(() => dense(a, b).dataSync())).calls).toBe(
+            activation === 'elu' ? 0 : 1,
+          );
+          if (activation !== 'elu')
+            await compare(() => tf.grads((x, y) => tf.sum(tf.square(dense(x, y))))([a, b]));
+        }
+      tf.dispose([a, b, bias]);
+    },
+  );
 });
 
 describe.skipIf(!built)('native elementwise, copy and reduction kernels equal cpu', () => {
@@ -325,7 +453,7 @@ describe.skipIf(!built)('native elementwise, copy and reduction kernels equal cp
   });
 });
 
-describe.skipIf(!built)('native batch normalization and max pooling equal cpu', () => {
+describe.skipIf(!built)('native batch normalization equals cpu', () => {
   it('normalizes with per-channel or scalar parameters, with and without offset and scale, and its gradients', async () => {
     const x = t4([4, 5, 3, 6], 21);
     const c = (seed: number, shift = 0): tf.Tensor1D => tf.tensor1d(values(6, seed).map((v) => v + shift));
@@ -342,24 +470,184 @@ describe.skipIf(!built)('native batch normalization and max pooling equal cpu', 
     );
     tf.dispose([x, mean, variance, offset, scale]);
   });
+});
 
-  const pools: [number[], number, number, 'valid' | 'same' | number][] = [
-    [[2, 18, 18, 8], 3, 2, 'valid'],
-    [[2, 9, 9, 3], 3, 2, 'same'],
-    [[1, 8, 7, 5], 2, 2, 'valid'],
-    [[1, 7, 7, 2], 3, 1, 1],
-    [[3, 6, 6, 4], 3, 3, 'same'],
-  ];
-  it.each(pools)('max pools %j with window %i, stride %i, padding %j', async (shape, size, stride, pad) => {
-    const x = tf.tensor4d(
-      values(
-        shape.reduce((a, b) => a * b, 1),
-        26,
-      ),
-      shape as [number, number, number, number],
-    );
-    await compare(() => tf.maxPool(x, size, stride, pad), 0);
+describe.skipIf(!built)('native pooling, transpose and unary kernels equal cpu', () => {
+  const pools: [number[], number | [number, number], number | [number, number], 'valid' | 'same' | number][] =
+    [
+      [[2, 18, 18, 8], 3, 2, 'valid'],
+      [[2, 9, 9, 3], 3, 2, 'same'],
+      [[1, 8, 7, 5], 2, 2, 'valid'],
+      [[1, 7, 7, 2], 3, 1, 1],
+      [[3, 6, 6, 4], 3, 3, 'same'],
+      [[2, 10, 7, 3], [3, 2], [2, 1], 'same'],
+      [[4, 5, 5, 6], 5, 1, 'valid'],
+      [[64, 4, 4, 40], 4, 4, 'valid'],
+      [[64, 1, 1, 24], 1, 1, 'valid'],
+      [[2, 12, 12, 64], 3, 2, 1],
+    ];
+  it.each(pools)(
+    'max and average pooling of %j, window %j, stride %j, padding %j, and gradients',
+    async (shape, size, stride, pad) => {
+      // Values on a coarse grid, so that windows hold ties (the first maximum gets the gradient).
+      const x = tf.tidy(() => tf.div(tf.round(tf.mul(t4(shape, 26), 4)), 4) as tf.Tensor4D);
+      await compare(() => tf.maxPool(x, size, stride, pad), 0);
+      await compare(() => tf.avgPool(x, size, stride, pad), 1e-6);
+      await compare(
+        () => tf.grad((t) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, size, stride, pad), 1.5)))(x),
+        1e-6,
+      );
+      await compare(
+        () =>
+          tf.grad((t) =>
+            tf.sum(
+              tf.mul(
+                tf.avgPool(t as tf.Tensor4D, size, stride, pad),
+                t4(tf.maxPool(x, size, stride, pad).shape, 27),
+              ),
+            ),
+          )(x),
+        1e-5,
+      );
+      x.dispose();
+    },
+  );
+
+  it('max pooling ignores NaN and gives -Infinity to a window without numbers, as on cpu', async () => {
+    const x = tf.tensor4d([NaN, NaN, NaN, NaN, NaN, NaN, -Infinity, 2], [1, 2, 4, 1]);
+    await tf.setBackend('native');
+    expect(Array.from(tf.tidy(() => tf.maxPool(x, [2, 2], 2, 'valid').dataSync()))).toEqual([-Infinity, 2]);
+    await tf.setBackend('cpu');
+    expect(Array.from(tf.tidy(() => tf.maxPool(x, [2, 2], 2, 'valid').dataSync()))).toEqual([-Infinity, 2]);
     x.dispose();
+  });
+
+  const perms: [number[], number[]][] = [
+    [
+      [64, 3, 32, 32],
+      [0, 2, 3, 1],
+    ],
+    [
+      [64, 32, 32, 3],
+      [0, 3, 1, 2],
+    ],
+    [
+      [33, 70],
+      [1, 0],
+    ],
+    [
+      [2, 1, 3, 1, 4],
+      [4, 3, 2, 1, 0],
+    ],
+    [
+      [5, 6, 7],
+      [1, 0, 2],
+    ],
+    [
+      [5, 6, 7],
+      [2, 0, 1],
+    ],
+    [
+      [3, 4, 5, 6],
+      [3, 1, 2, 0],
+    ],
+    [
+      [2, 3, 4, 5, 6],
+      [0, 4, 2, 1, 3],
+    ],
+    [[7], [0]],
+    [
+      [1, 1, 9],
+      [2, 1, 0],
+    ],
+  ];
+  it.each(perms)('transposes %j by %j (float32 and int32, exactly)', async (shape, perm) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(values(size, 30), shape);
+    const ints = tf.tensor(
+      Int32Array.from({ length: size }, (_, i) => i * 7 - 3),
+      shape,
+      'int32',
+    );
+    await compare(() => tf.transpose(x, perm), 0);
+    await compare(() => tf.cast(tf.transpose(ints, perm), 'float32'), 0);
+    await tf.setBackend('native');
+    expect(tf.tidy(() => tf.transpose(ints, perm).dtype)).toBe('int32');
+    tf.dispose([x, ints]);
+  });
+
+  it('squares, negates and takes 1/sqrt exactly as cpu, NaN kept, and differentiates them', async () => {
+    const x = tf.tensor(values(70000, 31));
+    const positive = tf.tidy(() => tf.add(tf.abs(x), 1e-3));
+    await compare(() => [tf.square(x), tf.neg(x), tf.rsqrt(positive)], 0);
+    await compare(() => tf.grads((a, b) => tf.sum(tf.mul(tf.square(a), tf.rsqrt(b))))([x, positive]), 1e-6);
+    const special = tf.tensor([NaN, -1, 0, -0, Infinity, 4]);
+    await tf.setBackend('native');
+    const got = tf.tidy(() =>
+      [tf.square(special), tf.neg(special), tf.rsqrt(special)].map((t) => Array.from(t.dataSync())),
+    );
+    expect(got).toEqual([
+      [NaN, 1, 0, 0, Infinity, 16],
+      [NaN, 1, -0, 0, -Infinity, -4],
+      [NaN, NaN, Infinity, -Infinity, 0, 0.5],
+    ]);
+    tf.dispose([x, positive, special]);
+  });
+});
+
+describe.skipIf(!built)('native loops give the same bits on one thread as on several', () => {
+  it('for elementwise arithmetic, column sums, batch normalization and pooling above the parallel threshold', () => {
+    if (typeof loaded === 'string') throw new Error(loaded);
+    // Sizes of ResNet18's stem output: every loop below gives each of two threads at least the addon's 256K
+    // elements (sumRows by 512 columns; by 64 it stays on one thread).
+    const n = 64 * 16 * 16 * 64;
+    const a = values(n, 40);
+    const b = values(n, 41).map((v) => v + 2);
+    const channel = values(64, 42).map((v) => v + 2);
+    const dims = Int32Array.from([64, 16, 16, 64, 8, 8, 3, 3, 2, 2, 1, 1]);
+    const run = (threads: number): Float32Array[] => {
+      loaded.setThreads(threads);
+      const outs: Float32Array[] = [];
+      const next = (length: number): Float32Array => {
+        const out = new Float32Array(length);
+        outs.push(out);
+        return out;
+      };
+      for (const op of [0, 1, 2, 3] as const) {
+        loaded.binary(op, a, b, next(n));
+        loaded.binary(op, a, channel, next(n));
+        loaded.binary(op, channel, b, next(n));
+        loaded.binary(op, a, Float32Array.of(3), next(n));
+      }
+      for (const op of [0, 1, 2, 3, 4] as const) loaded.unary(op, a, next(n), 0.5);
+      loaded.sumRows(a, next(512), 1 / 2048);
+      loaded.sumRows(a, next(64), 1);
+      loaded.batchNorm(a, channel, channel, channel, channel, next(n), 1e-3);
+      loaded.pool(0, a, next(64 * 8 * 8 * 64), dims);
+      loaded.pool(1, a, next(64 * 8 * 8 * 64), dims);
+      loaded.maxPoolGrad(a, values(64 * 8 * 8 * 64, 43), next(n), dims);
+      loaded.avgPoolGrad(values(64 * 8 * 8 * 64, 43), next(n), dims);
+      loaded.transpose(a, next(n), Int32Array.from([64, 16, 16, 64]), Int32Array.from([0, 3, 1, 2]));
+      return outs;
+    };
+    try {
+      const one = run(1);
+      const two = run(2);
+      const bits = (f: Float32Array | undefined): Uint32Array =>
+        new Uint32Array(f?.buffer ?? new ArrayBuffer(0));
+      one.forEach((out, i) => {
+        const want = bits(out);
+        const got = bits(two[i]);
+        expect(got.length).toBe(want.length);
+        expect(got.findIndex((v, j) => v !== want[j])).toBe(-1);
+      });
+      // And the column sums are those of the JavaScript loop the wasm backend uses.
+      const want = new Float32Array(512);
+      sumLeadingRows(a, n / 512, 512, want, 1 / 2048);
+      expect(Array.from(one[21] ?? [])).toEqual(Array.from(want));
+    } finally {
+      loaded.setThreads(nativeThreads());
+    }
   });
 });
 
