@@ -189,7 +189,7 @@ export function loadNativeAddon(file: string = NATIVE_ADDON_PATH): NativeAddon |
  * How long (in pause instructions, ~19 ns each on the machine we measured) an OpenMP thread that ran out of work
  * spins before it sleeps, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT say otherwise.
  */
-export const NATIVE_SPIN_COUNT = 2000;
+export const NATIVE_SPIN_COUNT = 10_000;
 
 /**
  * Sets GOMP_SPINCOUNT for libgomp, the OpenMP runtime of oneDNN and the addon, which reads it once, when the
@@ -198,6 +198,9 @@ export const NATIVE_SPIN_COUNT = 2000;
  * many cores as threads that something else also uses, the spinning thread takes the core that the thread with
  * work is waiting for, and each kernel call then lasts a scheduler time slice (~8 ms): ResNet18 steps went from
  * 110 ms to 1.4-2.4 s with one busy process beside them, and were 170-330 ms without spinning.
+ * Measured with `netspec bench --backend native` (ResNet18 step / forward ms, medians of two runs each):
+ * 2,000 pauses: quiet 121-135 / 28, one busy process beside it 184 / 34; 10,000: quiet 108-115 / 26-27,
+ * busy 186 / 42; 30,000: quiet 103-104 / 20-21, busy 245 / 59. 10,000 is the middle ground.
  */
 function limitThreadSpinning(): () => void {
   if (process.env['OMP_WAIT_POLICY'] !== undefined || process.env['GOMP_SPINCOUNT'] !== undefined)
