@@ -725,29 +725,30 @@ const batchNorm: KernelFunc = (args) => {
   return backend.makeTensorInfo([...x.shape], 'float32', out);
 };
 
-const maxPoolGrad: KernelFunc = (args) => {
-  const { dy, input } = args.inputs as MaxPoolGradInputs;
-  const backend = args.backend as NativeBackend;
-  if (dy === undefined || input === undefined) throw new Error('MaxPoolGrad needs inputs dy and input');
-  const attrs = args.attrs as unknown as MaxPoolGradAttrs;
-  const info = isFloat(dy, input) ? poolInfo(input, attrs) : undefined;
-  if (info === undefined) return cpuKernel(MaxPoolGrad)(args);
-  const dx = backend.allocFloats(util.sizeFromShape(input.shape));
-  theAddon().maxPoolGrad(floatsOf(backend, input), floatsOf(backend, dy), dx, poolDims(info));
-  return backend.makeTensorInfo([...input.shape], 'float32', dx);
-};
+/** MaxPoolGrad / AvgPoolGrad: dx of the pooling of `input`, computed by `run` (the cpu kernel when it does not apply). */
+function poolGradKernel(
+  name: typeof MaxPoolGrad | typeof AvgPoolGrad,
+  run: (input: Float32Array, dy: Float32Array, dx: Float32Array, dims: Int32Array) => void,
+): KernelFunc {
+  return (args) => {
+    const { dy, input } = args.inputs as MaxPoolGradInputs | AvgPoolGradInputs;
+    const backend = args.backend as NativeBackend;
+    if (dy === undefined || input === undefined) throw new Error(`${name} needs inputs dy and input`);
+    const attrs = args.attrs as unknown as MaxPoolGradAttrs | AvgPoolGradAttrs;
+    const info = isFloat(dy, input) ? poolInfo(input, attrs) : undefined;
+    if (info === undefined) return cpuKernel(name)(args);
+    const dx = backend.allocFloats(util.sizeFromShape(input.shape));
+    run(floatsOf(backend, input), floatsOf(backend, dy), dx, poolDims(info));
+    return backend.makeTensorInfo([...input.shape], 'float32', dx);
+  };
+}
 
-const avgPoolGrad: KernelFunc = (args) => {
-  const { dy, input } = args.inputs as AvgPoolGradInputs;
-  const backend = args.backend as NativeBackend;
-  if (dy === undefined || input === undefined) throw new Error('AvgPoolGrad needs inputs dy and input');
-  const attrs = args.attrs as unknown as AvgPoolGradAttrs;
-  const info = isFloat(dy, input) ? poolInfo(input, attrs) : undefined;
-  if (info === undefined) return cpuKernel(AvgPoolGrad)(args);
-  const dx = backend.allocFloats(util.sizeFromShape(input.shape));
-  theAddon().avgPoolGrad(floatsOf(backend, dy), dx, poolDims(info));
-  return backend.makeTensorInfo([...input.shape], 'float32', dx);
-};
+const maxPoolGrad = poolGradKernel(MaxPoolGrad, (input, dy, dx, dims) =>
+  theAddon().maxPoolGrad(input, dy, dx, dims),
+);
+const avgPoolGrad = poolGradKernel(AvgPoolGrad, (_input, dy, dx, dims) =>
+  theAddon().avgPoolGrad(dy, dx, dims),
+);
 
 const transpose: KernelFunc = (args) => {
   const x = args.inputs['x'] as TensorInfo | undefined;
