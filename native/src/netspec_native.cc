@@ -706,6 +706,32 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   });
 }
 
+// scaledAdd(x, y, alpha, out): out = x + alpha * y in one pass (an SGD update: weights + (-lr) * gradient, which
+// tfjs's optimizer computes as a Mul then an Add, two passes over every weight). The product is rounded to float32
+// before the sum, as those two kernels do; no fused multiply-add may contract it.
+__attribute__((optimize("fp-contract=off"))) void scaledAddLoop(const float* x, const float* y, float alpha,
+                                                                  float* out, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; i++) {
+    const float product = alpha * y[i];
+    out[i] = x[i] + product;
+  }
+}
+
+napi_value ScaledAdd(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = args(env, info, 4);
+    const size_t n = floatLength(env, argv[0], "x");
+    const float* x = floatArray(env, argv[0], n, "x");
+    const float* y = floatArray(env, argv[1], n, "y");
+    double alpha = 0;
+    check(env, napi_get_value_double(env, argv[2], &alpha), "alpha");
+    float* out = floatArray(env, argv[3], n, "out");
+    const float a = static_cast<float>(alpha);
+    parallelRanges(n, kParallelMin, [&](size_t begin, size_t end) { scaledAddLoop(x, y, a, out, begin, end); });
+    return nullptr;
+  });
+}
+
 // sumRows(x, out, scale): x viewed as [rows, cols] with cols = out.length; out[c] = scale * sum over rows, each
 // column summed in row order in float64 (threads split the columns, so the order never changes).
 napi_value SumRows(napi_env env, napi_callback_info info) {
@@ -1126,6 +1152,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"scaledAdd", nullptr, ScaledAdd, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"pool", nullptr, Pool, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"avgPoolGrad", nullptr, AvgPoolGrad, nullptr, nullptr, nullptr, napi_default_method, nullptr},

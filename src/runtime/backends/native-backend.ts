@@ -82,6 +82,7 @@ import type {
   TypedArray,
 } from '@tensorflow/tfjs-core';
 import { broadcastKind, leadingAxes, padInto, sliceInto, tileInto, type BinaryOp } from './array-kernels.js';
+import { SCALED_ADD_KERNEL } from './names.js';
 import type { NativeBackendHook } from './select-backend.js';
 
 /** The tfjs backend name. */
@@ -124,6 +125,8 @@ export interface NativeAddon {
   unary(op: 0 | 1 | 2 | 3 | 4, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[c] = scale * sum of x viewed as [x.length / out.length, out.length] down column c. */
   sumRows(x: Float32Array, out: Float32Array, scale: number): void;
+  /** out = x + alpha * y (the product rounded to float32 first), one pass. */
+  scaledAdd(x: Float32Array, y: Float32Array, alpha: number, out: Float32Array): void;
   /** out = (x - mean) * scale / sqrt(variance + epsilon) + offset, channels-last, parameters of 1 or C values. */
   batchNorm(
     x: Float32Array,
@@ -830,6 +833,21 @@ const padV2: KernelFunc = (args) => {
   return backend.makeTensorInfo(shape, x.dtype, out);
 };
 
+/** netspec's SCALED_ADD_KERNEL: x + alpha * y over float32 tensors of one size, the SGD update in one pass. */
+const scaledAdd: KernelFunc = (args) => {
+  const { x, y } = args.inputs as { x?: TensorInfo; y?: TensorInfo };
+  const { alpha } = args.attrs as { alpha?: number };
+  const backend = args.backend as NativeBackend;
+  if (x === undefined || y === undefined || typeof alpha !== 'number')
+    throw new Error(`${SCALED_ADD_KERNEL} needs inputs x and y and a number alpha`);
+  const size = util.sizeFromShape(x.shape);
+  if (!isFloat(x, y) || util.sizeFromShape(y.shape) !== size)
+    throw new Error(`${SCALED_ADD_KERNEL} needs float32 x and y of one size`);
+  const out = backend.allocFloats(size);
+  if (size > 0) theAddon().scaledAdd(floatsOf(backend, x), floatsOf(backend, y), alpha, out);
+  return backend.makeTensorInfo([...x.shape], 'float32', out);
+};
+
 /** The kernels the native backend runs itself; every other kernel is the cpu backend's. */
 export const NATIVE_KERNELS: ReadonlyMap<string, KernelFunc> = new Map<string, KernelFunc>([
   [Conv2D, conv2d],
@@ -900,6 +918,7 @@ export function registerNativeBackend(): void {
       kernelFunc: own ?? unshared(config.kernelFunc),
     });
   }
+  registerKernel({ kernelName: SCALED_ADD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: scaledAdd });
   registered = true;
 }
 

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { IrNetwork } from '../../compiler/ir.js';
 import { buildModel } from '../../compiler/targets/tfjs/index.js';
+import { createOptimizer } from '../train/optimizer.js';
 import { Prng } from '../train/prng.js';
 import { peakRssMiB, currentRssMiB, timeRepeated, type TimingStats } from './stats.js';
 
@@ -92,7 +93,8 @@ export function createBenchSession(
   const model = buildModel(ir, { seed: options.seed });
   const x = tf.tensor(images, [options.batchSize, ...ir.inputShape], 'float32');
   const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classes));
-  const optimizer = tf.train.sgd(options.lr);
+  // The trainer's optimizer (fused update where the backend has one), so the step is what `netspec run` runs.
+  const optimizer = createOptimizer({ optimizer: 'sgd', lr: options.lr, momentum: 0 });
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   // Reading the smallest updated weight back waits for the whole update on queueing backends, cheaply.
   const probe = variables.reduce<tf.Variable | undefined>(

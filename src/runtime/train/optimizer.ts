@@ -7,6 +7,7 @@
  * on the IR, and restored in the model's trainable-weight order.
  */
 import * as tf from '@tensorflow/tfjs';
+import { SCALED_ADD_KERNEL } from '../backends/names.js';
 import { ADAM, type OptimizerKind, type TrainConfig } from './config.js';
 
 /** Saved optimizer state that does not fit the run (another optimizer, other slots): a problem of the input. */
@@ -30,11 +31,44 @@ export interface OptimizerState {
 /** The slot suffixes each optimizer keeps per trainable weight, in tfjs's getWeights order. */
 const SLOTS: Record<OptimizerKind, readonly string[]> = { sgd: [], momentum: ['momentum'], adam: ['m', 'v'] };
 
+/**
+ * tfjs's SGD (class name 'SGD', same state and results), whose update runs as one kernel where the active backend
+ * registers netspec's scaled add: weights + (-lr) * gradient in one pass instead of tfjs's Mul then Add, two
+ * passes over every weight (ResNet18's 11.2M: 6.7-13.5 ms per step on the native backend). The product is
+ * rounded before the sum, as in tfjs, so both paths give the same bits.
+ */
+export class NetspecSgd extends tf.SGDOptimizer {
+  override applyGradients(variableGradients: Parameters<tf.SGDOptimizer['applyGradients']>[0]): void {
+    if (tf.getKernel(SCALED_ADD_KERNEL, tf.getBackend()) === undefined) {
+      super.applyGradients(variableGradients);
+      return;
+    }
+    const list = Array.isArray(variableGradients)
+      ? variableGradients
+      : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+    const alpha = -this.learningRate;
+    for (const { name, tensor: gradient } of list) {
+      if (gradient === null || gradient === undefined) continue;
+      const value = tf.engine().registeredVariables[name];
+      if (value === undefined) throw new Error(`SGD: no variable named '${name}'`);
+      tf.tidy(() => {
+        const fused =
+          value.dtype === 'float32' && gradient.dtype === 'float32' && value.size === gradient.size;
+        const next = fused
+          ? (tf.engine().runKernel(SCALED_ADD_KERNEL, { x: value, y: gradient }, { alpha }) as tf.Tensor)
+          : tf.add(tf.mul(tf.scalar(alpha), gradient), value);
+        value.assign(next);
+      });
+    }
+    this.incrementIterations();
+  }
+}
+
 /** A tfjs optimizer with PyTorch's semantics for `kind` (tfjs momentum = torch SGD momentum with dampening 0). */
 export function createOptimizer(config: Pick<TrainConfig, 'optimizer' | 'lr' | 'momentum'>): tf.Optimizer {
   switch (config.optimizer) {
     case 'sgd':
-      return tf.train.sgd(config.lr);
+      return new NetspecSgd(config.lr);
     case 'momentum':
       return tf.train.momentum(config.lr, config.momentum, false);
     case 'adam':
