@@ -7,20 +7,10 @@ import {
 } from '../../../src/runtime/backends/conv2d-backprop-filter-wasm.js';
 import type { BackpropFilterStrategy } from '../../../src/runtime/backends/conv2d-backprop-filter-wasm.js';
 import { selectBackend } from '../../../src/runtime/backends/select-backend.js';
+import { values } from '../../support/values.js';
 
 type Pad =
   'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
-
-/** Deterministic values in [-1, 1), so that a failing case can be rerun. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 /** Runs Conv2DBackpropFilter on the active backend: the registered kernel, or wasm's with a forced strategy. */
 function backpropFilter(

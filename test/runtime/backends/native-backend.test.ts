@@ -15,21 +15,11 @@ import {
 } from '../../../src/runtime/backends/native-backend.js';
 import { sumLeadingRows } from '../../../src/runtime/backends/array-kernels.js';
 import { registerNativeBackendHook, selectBackend } from '../../../src/runtime/backends/select-backend.js';
+import { values } from '../../support/values.js';
 
 const loaded = loadNativeAddon();
 const built = typeof loaded !== 'string';
 if (!built) console.warn(`native backend tests skipped: ${loaded}`);
-
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
   expect(got.length).toBe(want.length);

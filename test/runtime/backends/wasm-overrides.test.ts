@@ -9,17 +9,7 @@ import { meanWasm, sumWasm } from '../../../src/runtime/backends/reduce-wasm.js'
 import { selectBackend } from '../../../src/runtime/backends/select-backend.js';
 import { sliceWasm } from '../../../src/runtime/backends/slice-wasm.js';
 import { tileWasm } from '../../../src/runtime/backends/tile-wasm.js';
-
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { values } from '../../support/values.js';
 
 function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
   expect(got.length).toBe(want.length);

@@ -9,20 +9,10 @@ import { SCALED_ADD_KERNEL } from '../../../src/runtime/backends/names.js';
 import { loadNativeAddon } from '../../../src/runtime/backends/native-backend.js';
 import { selectBackend } from '../../../src/runtime/backends/select-backend.js';
 import { createOptimizer, NetspecSgd, setLearningRate } from '../../../src/runtime/train/optimizer.js';
+import { values } from '../../support/values.js';
 
 const nativeBuilt = typeof loadNativeAddon() !== 'string';
 if (!nativeBuilt) console.warn('native SGD tests skipped: the addon is not built (node native/build.mjs)');
-
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 // Sizes below and above the addon's threading threshold (256K elements per thread), and a scalar.
 const SHAPES = [[3, 3, 2, 4], [600_000], [1]];
