@@ -398,6 +398,33 @@ function isFloat(...ts: TensorInfo[]): boolean {
   return ts.every((t) => t.dtype === 'float32');
 }
 
+/**
+ * The geometry of a channels-last convolution and the addon's dims for it, or undefined when the addon does not
+ * take it (another layout or rank, negative padding): the kernel then runs the cpu one.
+ */
+function nativeConvGeometry(
+  inputShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: Pick<Conv2DAttrs, 'strides' | 'pad' | 'dataFormat' | 'dimRoundingMode'> & {
+    dilations?: Conv2DAttrs['dilations'];
+  },
+): { info: backend_util.Conv2DInfo; dims: Int32Array } | undefined {
+  const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  if (format !== 'channelsLast' || inputShape.length !== 4 || filterShape.length !== 4) return undefined;
+  const info = backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    format,
+  );
+  const dims = convDims(info);
+  return dims === undefined ? undefined : { info, dims };
+}
+
 /** Native convolution forward; undefined when it does not apply. */
 function convForward(
   backend: NativeBackend,
@@ -410,21 +437,9 @@ function convForward(
     alpha: 0,
   },
 ): { info: backend_util.Conv2DInfo; out: Float32Array } | undefined {
-  if (!isFloat(x, filter) || x.shape.length !== 4) return undefined;
-  const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
-  if (format !== 'channelsLast') return undefined;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    format,
-  );
-  const dims = convDims(info);
-  if (dims === undefined || util.sizeFromShape(info.outShape) === 0) return undefined;
+  const geometry = isFloat(x, filter) ? nativeConvGeometry(x.shape, filter.shape, attrs) : undefined;
+  if (geometry === undefined || util.sizeFromShape(geometry.info.outShape) === 0) return undefined;
+  const { info, dims } = geometry;
   const out = backend.allocFloats(util.sizeFromShape(info.outShape));
   const { bias, activation, alpha } = epilogue;
   const key = filter.dtype === 'float32' ? backend.weightsKey(filter.dataId) : 0;
@@ -480,21 +495,12 @@ const conv2dBackpropInput: KernelFunc = (args) => {
   const backend = args.backend as NativeBackend;
   if (dy === undefined || filter === undefined)
     throw new Error('Conv2DBackpropInput needs inputs dy and filter');
-  const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
-  if (!isFloat(dy, filter) || format !== 'channelsLast') return cpuKernel(Conv2DBackpropInput)(args);
-  const info = backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    format,
-  );
-  const dims = convDims(info);
-  if (dims === undefined || util.sizeFromShape(attrs.inputShape) === 0)
+  const geometry = isFloat(dy, filter)
+    ? nativeConvGeometry(attrs.inputShape, filter.shape, attrs)
+    : undefined;
+  if (geometry === undefined || util.sizeFromShape(attrs.inputShape) === 0)
     return cpuKernel(Conv2DBackpropInput)(args);
+  const { dims } = geometry;
   const dx = backend.allocFloats(util.sizeFromShape(attrs.inputShape));
   theAddon().conv2d(1, dx, floatsOf(backend, filter), floatsOf(backend, dy), dims);
   return backend.makeTensorInfo([...attrs.inputShape], 'float32', dx);
@@ -505,21 +511,10 @@ const conv2dBackpropFilter: KernelFunc = (args) => {
   const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
   const backend = args.backend as NativeBackend;
   if (x === undefined || dy === undefined) throw new Error('Conv2DBackpropFilter needs inputs x and dy');
-  const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
-  if (!isFloat(x, dy) || format !== 'channelsLast') return cpuKernel(Conv2DBackpropFilter)(args);
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    format,
-  );
-  const dims = convDims(info);
-  if (dims === undefined || util.sizeFromShape(attrs.filterShape) === 0)
+  const geometry = isFloat(x, dy) ? nativeConvGeometry(x.shape, attrs.filterShape, attrs) : undefined;
+  if (geometry === undefined || util.sizeFromShape(attrs.filterShape) === 0)
     return cpuKernel(Conv2DBackpropFilter)(args);
+  const { dims } = geometry;
   const dw = backend.allocFloats(util.sizeFromShape(attrs.filterShape));
   theAddon().conv2d(2, floatsOf(backend, x), dw, floatsOf(backend, dy), dims);
   return backend.makeTensorInfo([...attrs.filterShape], 'float32', dw);
