@@ -7,7 +7,7 @@ import {
 } from '../../../src/runtime/backends/conv2d-backprop-filter-wasm.js';
 import type { BackpropFilterStrategy } from '../../../src/runtime/backends/conv2d-backprop-filter-wasm.js';
 import { selectBackend } from '../../../src/runtime/backends/select-backend.js';
-import { values } from '../../support/values.js';
+import { relativeError, values } from '../../support/values.js';
 
 type Pad =
   'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -43,17 +43,6 @@ function backpropFilter(
     backend.disposeData(out.dataId);
     return values;
   });
-}
-
-/** max |got - want| over max |want|: relative to the tensor's scale, so that near-zero entries do not dominate. */
-function relativeError(got: Float32Array, want: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs((got[i] as number) - (want[i] as number)));
-    scale = Math.max(scale, Math.abs(want[i] as number));
-  }
-  return diff / Math.max(scale, 1e-6);
 }
 
 async function on<T>(backend: 'cpu' | 'wasm', f: () => T): Promise<T> {

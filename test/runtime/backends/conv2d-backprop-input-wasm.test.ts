@@ -14,22 +14,10 @@ import {
 } from '../../../src/runtime/backends/conv2d-backprop-input-wasm.js';
 import type { BackpropInputStrategy } from '../../../src/runtime/backends/conv2d-backprop-input-wasm.js';
 import { selectBackend } from '../../../src/runtime/backends/select-backend.js';
-import { values } from '../../support/values.js';
+import { relativeError, values } from '../../support/values.js';
 
 type Pad =
   'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
-
-/** max |got - want| over max |want|. */
-function relativeError(got: Float32Array, want: Float32Array): number {
-  expect(got.length).toBe(want.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs((got[i] as number) - (want[i] as number)));
-    scale = Math.max(scale, Math.abs(want[i] as number));
-  }
-  return diff / Math.max(scale, 1e-6);
-}
 
 interface Case {
   batch: number;

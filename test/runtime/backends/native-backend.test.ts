@@ -15,22 +15,11 @@ import {
 } from '../../../src/runtime/backends/native-backend.js';
 import { sumLeadingRows } from '../../../src/runtime/backends/array-kernels.js';
 import { registerNativeBackendHook, selectBackend } from '../../../src/runtime/backends/select-backend.js';
-import { values } from '../../support/values.js';
+import { relativeError, values } from '../../support/values.js';
 
 const loaded = loadNativeAddon();
 const built = typeof loaded !== 'string';
 if (!built) console.warn(`native backend tests skipped: ${loaded}`);
-
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  expect(got.length).toBe(want.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs((got[i] as number) - (want[i] as number)));
-    scale = Math.max(scale, Math.abs(want[i] as number));
-  }
-  return diff / Math.max(scale, 1e-6);
-}
 
 type Result = { shape: number[]; data: Float32Array }[];
 

@@ -9,18 +9,7 @@ import { meanWasm, sumWasm } from '../../../src/runtime/backends/reduce-wasm.js'
 import { selectBackend } from '../../../src/runtime/backends/select-backend.js';
 import { sliceWasm } from '../../../src/runtime/backends/slice-wasm.js';
 import { tileWasm } from '../../../src/runtime/backends/tile-wasm.js';
-import { values } from '../../support/values.js';
-
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  expect(got.length).toBe(want.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs((got[i] as number) - (want[i] as number)));
-    scale = Math.max(scale, Math.abs(want[i] as number));
-  }
-  return diff / Math.max(scale, 1e-6);
-}
+import { relativeError, values } from '../../support/values.js';
 
 /** f's output on cpu and on wasm (shape and values), checking that wasm leaves no tensor or heap buffer behind. */
 async function onBoth(f: () => tf.Tensor): Promise<{
