@@ -39,27 +39,33 @@ const SLOTS: Record<OptimizerKind, readonly string[]> = { sgd: [], momentum: ['m
  */
 export class NetspecSgd extends tf.SGDOptimizer {
   override applyGradients(variableGradients: Parameters<tf.SGDOptimizer['applyGradients']>[0]): void {
-    if (tf.getKernel(SCALED_ADD_KERNEL, tf.getBackend()) === undefined) {
+    const list = (
+      Array.isArray(variableGradients)
+        ? variableGradients
+        : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }))
+    ).flatMap(({ name, tensor: gradient }) => {
+      if (gradient === null || gradient === undefined) return [];
+      const value = tf.engine().registeredVariables[name];
+      if (value === undefined) throw new Error(`SGD: no variable named '${name}'`);
+      return [{ value, gradient }];
+    });
+    const fused =
+      tf.getKernel(SCALED_ADD_KERNEL, tf.getBackend()) !== undefined &&
+      list.every(
+        ({ value, gradient }) =>
+          value.dtype === 'float32' && gradient.dtype === 'float32' && value.size === gradient.size,
+      );
+    if (!fused) {
       super.applyGradients(variableGradients);
       return;
     }
-    const list = Array.isArray(variableGradients)
-      ? variableGradients
-      : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
     const alpha = -this.learningRate;
-    for (const { name, tensor: gradient } of list) {
-      if (gradient === null || gradient === undefined) continue;
-      const value = tf.engine().registeredVariables[name];
-      if (value === undefined) throw new Error(`SGD: no variable named '${name}'`);
-      tf.tidy(() => {
-        const fused =
-          value.dtype === 'float32' && gradient.dtype === 'float32' && value.size === gradient.size;
-        const next = fused
-          ? (tf.engine().runKernel(SCALED_ADD_KERNEL, { x: value, y: gradient }, { alpha }) as tf.Tensor)
-          : tf.add(tf.mul(tf.scalar(alpha), gradient), value);
-        value.assign(next);
-      });
-    }
+    for (const { value, gradient } of list)
+      tf.tidy(() =>
+        value.assign(
+          tf.engine().runKernel(SCALED_ADD_KERNEL, { x: value, y: gradient }, { alpha }) as tf.Tensor,
+        ),
+      );
     this.incrementIterations();
   }
 }
