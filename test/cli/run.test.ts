@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/runtime/checkpoint/index.js';
 import { formatFixed } from '../../src/runtime/train/log-lines.js';
 import type { RunMetrics } from '../../src/runtime/train/metrics.js';
-import { cli } from '../support/cli.js';
+import { cli, SMALL_RUN } from '../support/cli.js';
 
 const SPEC = `netspec: 1
 name: tiny8
@@ -25,22 +25,6 @@ modules:
 
 let tmp: string;
 let spec: string;
-const small = [
-  '--train',
-  '64',
-  '--dev',
-  '32',
-  '--test',
-  '32',
-  '--batch-size',
-  '16',
-  '--backend',
-  'cpu',
-  '--log-steps',
-  '1',
-  '--eval-steps',
-  '1',
-];
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'netspec-run-'));
@@ -56,7 +40,7 @@ function metricsOf(out: string): RunMetrics {
 describe('netspec run', () => {
   it('trains 1 epoch and writes the run folder (smoke)', async () => {
     const out = path.join(tmp, 'smoke');
-    const run = await cli('run', spec, '--epochs', '1', '--out', out, ...small);
+    const run = await cli('run', spec, '--epochs', '1', '--out', out, ...SMALL_RUN);
     expect(run.stderr.replace(/=+\nHi, looks like[^\n]*\n=+\n/g, '').trim()).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
@@ -133,7 +117,7 @@ describe('netspec run', () => {
     expect(evaluated.stdout.trimEnd().split('\n').at(-1)).toBe(testLine);
 
     // An existing run folder is refused unless --resume or --force.
-    const again = await cli('run', spec, '--epochs', '1', '--out', out, ...small);
+    const again = await cli('run', spec, '--epochs', '1', '--out', out, ...SMALL_RUN);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe(
       `error: ${out} exists and is not empty; pass --resume to continue that run or --force to replace it\n`,
@@ -170,7 +154,7 @@ describe('netspec run', () => {
       'momentum',
       '--out',
       straightOut,
-      ...small,
+      ...SMALL_RUN,
     );
     expect(straight.code).toBe(0);
 
@@ -178,7 +162,7 @@ describe('netspec run', () => {
     let stdout = '';
     const { runCli } = await import('../../src/cli/main.js');
     const code = await runCli(
-      ['run', spec, '--epochs', '2', '--optimizer', 'momentum', '--out', out, ...small],
+      ['run', spec, '--epochs', '2', '--optimizer', 'momentum', '--out', out, ...SMALL_RUN],
       {
         stdout: (s) => {
           stdout += s;

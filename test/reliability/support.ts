@@ -15,23 +15,7 @@ modules:
   - head: [global_avgpool, flatten, linear: {out: $num_classes}]
 `;
 
-/** `netspec run` options that keep a run to a few seconds on the cpu backend. */
-export const SMALL_RUN = [
-  '--train',
-  '64',
-  '--dev',
-  '32',
-  '--test',
-  '32',
-  '--batch-size',
-  '16',
-  '--backend',
-  'cpu',
-  '--log-steps',
-  '1',
-  '--eval-steps',
-  '1',
-];
+export { SMALL_RUN } from '../support/cli.js';
 
 /** A stack-trace line (`    at f (file:1:2)`): user errors must never print one. */
 export const STACK_LINE = /\n\s+at /;

@@ -15,3 +15,21 @@ export async function cli(...argv: string[]): Promise<CliRun> {
   const code = await runCli(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) });
   return { code, stdout, stderr };
 }
+
+/** `netspec run` options that keep a run to a few seconds on the cpu backend. */
+export const SMALL_RUN = [
+  '--train',
+  '64',
+  '--dev',
+  '32',
+  '--test',
+  '32',
+  '--batch-size',
+  '16',
+  '--backend',
+  'cpu',
+  '--log-steps',
+  '1',
+  '--eval-steps',
+  '1',
+];
