@@ -22,6 +22,7 @@ import {
   checkRunFolder,
   openRunFolder,
   RunFolderError,
+  resumePoint,
   saveCheckpoint,
   type CheckpointContents,
   type LoadedCheckpoint,
@@ -522,6 +523,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
     const shape = { stepsPerEpoch, totalSteps: stepsPerEpoch * t.epochs };
 
     let lastSaved: TrainProgress | null = last?.meta.progress ?? null;
+    const resume = resumePoint(last);
     let outcome: TrainOutcome;
     try {
       try {
@@ -533,16 +535,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
           dev: data.dev,
           config: t,
           signal: controller.signal,
-          ...(last?.meta.progress && last.meta.history && last.optimizer
-            ? {
-                resume: {
-                  weights: last.weights,
-                  optimizer: last.optimizer,
-                  progress: last.meta.progress,
-                  history: last.meta.history,
-                },
-              }
-            : {}),
+          ...(resume ? { resume } : {}),
           hooks: {
             log: (line) => output.line(line),
             step: (s) => output.step(s.step + 1, s.loss),

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../../src/compiler/targets/tfjs/index.js';
-import { loadCheckpoint, saveCheckpoint } from '../../src/runtime/checkpoint/index.js';
+import { loadCheckpoint, resumePoint, saveCheckpoint } from '../../src/runtime/checkpoint/index.js';
 import { DEFAULT_TRAIN_CONFIG, type RunConfig, type TrainConfig } from '../../src/runtime/train/config.js';
 import type { RunMetrics } from '../../src/runtime/train/metrics.js';
 import { train } from '../../src/runtime/train/trainer.js';
@@ -127,7 +127,7 @@ describe('the best checkpoint after a resume', () => {
     const saves: number[] = [];
     const session = async (scores: number[], resume: boolean, stopAfterEpoch: boolean) => {
       const controller = new AbortController();
-      const last = resume ? loadCheckpoint(lastDir) : undefined;
+      const from = resume ? resumePoint(loadCheckpoint(lastDir)) : undefined;
       let i = 0;
       return train({
         model: buildModel(ir, { seed: 3 }),
@@ -137,16 +137,7 @@ describe('the best checkpoint after a resume', () => {
         config,
         signal: controller.signal,
         evaluateDev: () => ({ accuracy: scores[i++] ?? 0, loss: 1, count: 16 }),
-        ...(last?.meta.progress && last.meta.history && last.optimizer
-          ? {
-              resume: {
-                weights: last.weights,
-                optimizer: last.optimizer,
-                progress: last.meta.progress,
-                history: last.meta.history,
-              },
-            }
-          : {}),
+        ...(from ? { resume: from } : {}),
         hooks: {
           saveBest: (b) => {
             saves.push(b.score);

@@ -11,6 +11,7 @@ import { serializeIr, type IrNetwork } from '../../compiler/ir.js';
 import type { StateDict } from '../../compiler/targets/tfjs/index.js';
 import type { BestRecord, TrainHistory, TrainProgress } from '../train/history.js';
 import type { OptimizerState, SavedTensor } from '../train/optimizer.js';
+import type { ResumeFrom } from '../train/trainer.js';
 import type { RunConfig, TrainConfig } from '../train/config.js';
 import { decodeSafetensors, encodeSafetensors, type TensorInput } from '../weights/safetensors.js';
 import { CheckpointError, readFolderVerified, sha256, writeFolderAtomic } from './folder.js';
@@ -224,4 +225,15 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
     optimizer = { kind: meta.optimizer.kind, iterations: meta.optimizer.iterations, slots };
   }
   return { dir, meta, ir, weights, optimizer };
+}
+
+/** Where the trainer resumes from a loaded checkpoint, or undefined when it holds no resume point (a `best` one). */
+export function resumePoint(checkpoint: LoadedCheckpoint | undefined): ResumeFrom | undefined {
+  if (!checkpoint?.meta.progress || !checkpoint.meta.history || !checkpoint.optimizer) return undefined;
+  return {
+    weights: checkpoint.weights,
+    optimizer: checkpoint.optimizer,
+    progress: checkpoint.meta.progress,
+    history: checkpoint.meta.history,
+  };
 }
