@@ -7,7 +7,7 @@ import type { IrNetwork } from './ir.js';
 import { lower } from './lower.js';
 import { parseOverrides, resolveSpec, type SpecHost } from './resolve.js';
 
-export type { SpecHost } from './resolve.js';
+export type { SpecHost, SpecReadFailure } from './resolve.js';
 export { DEFAULT_MAX_PARAMS } from './lower.js';
 
 /** Options of a compilation: `--set` assignments and the parameter limit. */

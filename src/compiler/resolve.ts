@@ -8,9 +8,17 @@ import { parseSpec } from '../parser/index.js';
 import { didYouMean, error, hasErrors, LineMap, type Diagnostic, type Span } from '../diagnostics.js';
 import type { Value } from './evaluate.js';
 
-/** How the compiler reads spec files: returns the text, or undefined when the file does not exist. */
+/** Why a spec file could not be read, in words (`not a regular file (a FIFO)`, `larger than the 4 MiB limit`). */
+export interface SpecReadFailure {
+  readonly problem: string;
+}
+
+/**
+ * How the compiler reads spec files: returns the text, undefined when the file does not exist, or why it could
+ * not be read.
+ */
 export interface SpecHost {
-  readFile(file: string): string | undefined;
+  readFile(file: string): string | undefined | SpecReadFailure;
 }
 
 /** A spec with its `extends` chain merged into one AST, plus every source text read (for rendering). */
@@ -39,11 +47,12 @@ function load(
   from: Span | undefined,
 ): NetworkAst | undefined {
   const text = host.readFile(file);
-  if (text === undefined) {
+  if (typeof text !== 'string') {
+    const why = text === undefined ? '' : `: ${text.problem}`;
     diagnostics.push(
       from
-        ? error('EXTENDS_NOT_FOUND', `cannot read '${file}', which this spec extends`, from)
-        : error('FILE_NOT_FOUND', `cannot read '${file}'`),
+        ? error('EXTENDS_NOT_FOUND', `cannot read '${file}', which this spec extends${why}`, from)
+        : error('FILE_NOT_FOUND', `cannot read '${file}'${why}`),
     );
     return undefined;
   }
