@@ -5,6 +5,8 @@
 import os from 'node:os';
 import type { IrNetwork } from '../../compiler/ir.js';
 import { selectBackend, type BackendName } from '../backends/index.js';
+import { untrainableReasons } from '../train/trainability.js';
+import { TrainInputError } from '../train/trainer.js';
 import { benchPytorch, type PytorchBenchOptions } from './pytorch-bench.js';
 import { BENCH_CONVENTIONS, epochEstimate, type BenchEntry, type BenchReport } from './report.js';
 import { profileTfjs } from './profile.js';
@@ -31,9 +33,15 @@ export interface BenchOptions {
   readonly progress?: (line: string) => void;
 }
 
-/** Runs the benchmark; throws BackendError when a backend asked for (and not optional) cannot run. */
+/**
+ * Runs the benchmark; throws BackendError when a backend asked for (and not optional) cannot run, and
+ * TrainInputError, before timing anything, for a network that cannot be trained (the step is half of the bench).
+ */
 export async function runBench(ir: IrNetwork, options: BenchOptions): Promise<BenchReport> {
   const { batchSize, warmup, repeats, lr, seed } = options;
+  const untrainable = untrainableReasons(ir);
+  if (untrainable.length)
+    throw new TrainInputError(`bench times a training step, but ${untrainable.join('; ')}`);
   const loadAtStart = os.loadavg()[0] ?? 0;
   const entries: BenchEntry[] = [];
   const skipped: { name: string; reason: string }[] = [];

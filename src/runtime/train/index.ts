@@ -5,4 +5,5 @@ export * from './log-lines.js';
 export * from './optimizer.js';
 export { Prng, type PrngState } from './prng.js';
 export * from './trainer.js';
+export * from './trainability.js';
 export * from './metrics.js';

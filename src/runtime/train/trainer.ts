@@ -36,6 +36,7 @@ import {
   type OptimizerState,
 } from './optimizer.js';
 import { Prng } from './prng.js';
+import { untrainableReasons } from './trainability.js';
 
 /**
  * Training inputs that do not fit together (config, data, resume state): problems of the user's input, with a
@@ -310,12 +311,16 @@ export function initialProgress(config: TrainConfig): TrainProgress {
 }
 
 /**
- * Trains `model` in place. Throws Error for programming errors and for data that does not fit the network
- * (call {@link checkSplit} first to report those nicely); a non-finite loss is a result ('diverged'), not an error.
+ * Trains `model` in place. Throws {@link TrainInputError} for a network that cannot be trained
+ * ({@link untrainableReasons}), a bad config, data that does not fit the network (call {@link checkSplit} first to
+ * report those nicely) or resume state that does not fit; Error for programming errors. A non-finite loss is a
+ * result ('diverged'), not an error.
  */
 export async function train(args: TrainArgs): Promise<TrainOutcome> {
   const { model, ir, config, hooks = {}, signal } = args;
   const now = args.now ?? ((): number => performance.now());
+  const untrainable = untrainableReasons(ir);
+  if (untrainable.length) throw new TrainInputError(untrainable.join('; '));
   const configProblems = validateTrainConfig(config);
   if (configProblems.length)
     throw new TrainInputError(`invalid training config: ${configProblems.join('; ')}`);
