@@ -6,12 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../runtime/backends/names.js';
-import {
-  describeIrChange,
-  hashIr,
-  loadCheckpoint,
-  type LoadedCheckpoint,
-} from '../runtime/checkpoint/index.js';
+import { checkCheckpointFits, loadCheckpoint, type LoadedCheckpoint } from '../runtime/checkpoint/index.js';
 import type { RunConfig } from '../runtime/train/config.js';
 import { formatFixed, testLine } from '../runtime/train/log-lines.js';
 import { compileOrReport, parsePositiveInt, withSpecOptions, type SpecOptions } from './common.js';
@@ -74,14 +69,9 @@ async function evaluateCommand(spec: string, options: EvaluateOptions, io: CliIo
   let checkpoint: LoadedCheckpoint;
   try {
     checkpoint = loadCheckpoint(resolveCheckpointDir(options.checkpoint));
+    checkCheckpointFits(checkpoint, ir, spec);
   } catch (e) {
     throw asUserError(e);
-  }
-  if (checkpoint.meta.irHash !== hashIr(ir)) {
-    const changes = describeIrChange(checkpoint.ir, ir);
-    throw new UserError(
-      `${spec} does not describe the network in ${checkpoint.dir}:\n${changes.map((c) => `  ${c}`).join('\n')}`,
-    );
   }
   const runtime = await loadRuntime();
   let backend;

@@ -155,8 +155,9 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
     const ir = compileOrReport(spec, options, io);
     if (!ir) return setExit(1);
     try {
-      const { loadCheckpoint } = await import('../runtime/checkpoint/index.js');
+      const { checkCheckpointFits, loadCheckpoint } = await import('../runtime/checkpoint/index.js');
       const checkpoint = loadCheckpoint(options.checkpoint);
+      checkCheckpointFits(checkpoint, ir, spec);
       const tensors = exportStateDict(checkpoint.weights, ir, checkpoint.meta.optimizer?.iterations ?? 0);
       writeOutput(options.output, asBuffer(encodeSafetensors(tensors, { format: 'pt', network: ir.name })));
       io.stdout(

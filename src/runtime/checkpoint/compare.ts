@@ -1,9 +1,11 @@
 /**
- * What changed between a checkpoint and the current run, in words: `--resume` and `evaluate` refuse a changed
- * network or training config and say exactly what differs.
+ * What changed between a checkpoint and the current run, in words: `--resume`, `evaluate` and `export-weights`
+ * refuse a changed network or training config and say exactly what differs.
  */
 import type { IrNetwork, IrNode } from '../../compiler/ir.js';
 import type { RunConfig } from '../train/config.js';
+import { CheckpointError } from './folder.js';
+import { hashIr, weightProblems, type LoadedCheckpoint } from './training-checkpoint.js';
 
 function show(v: unknown): string {
   if (v === undefined) return '(none)';
@@ -83,4 +85,27 @@ export function describeIrChange(saved: IrNetwork, current: IrNetwork): string[]
   if (layerLines.length > limit) lines.push(`... and ${layerLines.length - limit} more layer differences`);
   if (lines.length === 0) lines.push('the IR differs (module or block structure)');
   return lines;
+}
+
+/**
+ * Refuses a checkpoint that does not hold the network `ir` compiled from `spec`, before anything uses its weights
+ * (`evaluate`, `export-weights`): a {@link CheckpointError} listing what changed ({@link describeIrChange}) when
+ * the IR hashes differ, or naming each tensor whose name or shape the network does not have.
+ */
+export function checkCheckpointFits(
+  checkpoint: Pick<LoadedCheckpoint, 'dir' | 'meta' | 'ir' | 'weights'>,
+  ir: IrNetwork,
+  spec: string,
+): void {
+  if (checkpoint.meta.irHash !== hashIr(ir)) {
+    const changes = describeIrChange(checkpoint.ir, ir);
+    throw new CheckpointError(
+      `${spec} does not describe the network in ${checkpoint.dir}:\n${changes.map((c) => `  ${c}`).join('\n')}`,
+    );
+  }
+  const problems = weightProblems(checkpoint.weights, ir);
+  if (problems.length)
+    throw new CheckpointError(
+      `${checkpoint.dir}: the weights do not fit the network of ${spec}: ${problems.join('; ')}`,
+    );
 }

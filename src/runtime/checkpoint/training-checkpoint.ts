@@ -12,8 +12,19 @@ import type { StateDict } from '../../compiler/targets/tfjs/index.js';
 import type { BestRecord, TrainHistory, TrainProgress } from '../train/history.js';
 import type { OptimizerState, SavedTensor } from '../train/optimizer.js';
 import type { ResumeFrom } from '../train/trainer.js';
-import type { RunConfig, TrainConfig } from '../train/config.js';
+import { OPTIMIZER_KINDS, validateTrainConfig, type RunConfig, type TrainConfig } from '../train/config.js';
+import {
+  BEST_RECORD_SCHEMA,
+  createJsonChecker,
+  integerFrom,
+  nullable,
+  objectSchema,
+  RUN_CONFIG_SCHEMA,
+  TRAIN_HISTORY_SCHEMA,
+  TRAIN_PROGRESS_SCHEMA,
+} from '../train/schemas.js';
 import { decodeSafetensors, encodeSafetensors, type TensorInput } from '../weights/safetensors.js';
+import { expectedTensors } from '../weights/state-dict-io.js';
 import { CheckpointError, readFolderVerified, sha256, writeFolderAtomic } from './folder.js';
 
 /** checkpoint.json. */
@@ -146,51 +157,83 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** checkpoint.json's structure: every field of {@link CheckpointMeta}, each entry of its history, typed and signed. */
+const checkMetaSchema = createJsonChecker(
+  objectSchema<CheckpointMeta>({
+    format: { const: 'netspec-checkpoint' },
+    version: { const: 1 },
+    kind: { enum: ['last', 'best'] },
+    network: { type: 'string' },
+    irHash: { type: 'string' },
+    config: RUN_CONFIG_SCHEMA,
+    backend: { type: 'string' },
+    progress: nullable(TRAIN_PROGRESS_SCHEMA),
+    history: nullable(TRAIN_HISTORY_SCHEMA),
+    best: nullable(BEST_RECORD_SCHEMA),
+    optimizer: nullable(
+      objectSchema<NonNullable<CheckpointMeta['optimizer']>>({
+        kind: { enum: OPTIMIZER_KINDS },
+        iterations: integerFrom(0),
+      }),
+    ),
+  }),
+);
+
+/**
+ * Checks checkpoint.json fully: what it is (format, version), then its structure against the schema (the first
+ * problem, by field path: `history.steps[3].loss is "x", expected a number`), the training config's ranges, and
+ * that a `last` checkpoint holds what a resume needs.
+ */
 function checkMeta(raw: unknown, where: string): CheckpointMeta {
   const fail = (what: string): never => {
-    throw new CheckpointError(`${where}: ${META} ${what}`);
+    throw new CheckpointError(`${where}: ${META}: ${what}`);
   };
-  if (!isRecord(raw) || raw.format !== 'netspec-checkpoint')
-    return fail('is not netspec checkpoint metadata');
-  if (raw.version !== 1) return fail(`has version ${String(raw.version)}; this netspec reads version 1`);
-  if (raw.kind !== 'last' && raw.kind !== 'best')
-    return fail(`has an unknown kind ${JSON.stringify(raw.kind)}`);
-  if (typeof raw.network !== 'string' || typeof raw.irHash !== 'string' || typeof raw.backend !== 'string')
-    return fail('lacks the network name, IR hash or backend');
-  const config = raw.config;
-  if (!isRecord(config) || !isRecord(config.training) || !isRecord(config.data))
-    return fail('lacks the run config');
-  if (raw.kind === 'last') {
-    const p = raw.progress;
-    if (!isRecord(p)) return fail('lacks the training progress');
-    for (const k of ['globalStep', 'epoch', 'stepInEpoch', 'bestScore', 'elapsedMs'] as const)
-      if (typeof p[k] !== 'number' || !Number.isFinite(p[k]) || (p[k] as number) < 0)
-        fail(`has a bad progress.${k}: ${JSON.stringify(p[k])}`);
-    if (
-      !Array.isArray(p.epochPrng) ||
-      p.epochPrng.length !== 4 ||
-      p.epochPrng.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)
-    )
-      fail('has a bad progress.epochPrng');
-    const h = raw.history;
-    if (
-      !isRecord(h) ||
-      !Array.isArray(h.steps) ||
-      !Array.isArray(h.logged) ||
-      !Array.isArray(h.evaluations) ||
-      !Array.isArray(h.epochs)
-    )
-      fail('lacks the training history');
-    const o = raw.optimizer;
-    if (!isRecord(o) || typeof o.kind !== 'string' || !Number.isSafeInteger(o.iterations))
-      fail('lacks the optimizer state');
-  }
-  return raw as unknown as CheckpointMeta;
+  if (!isRecord(raw) || raw.format !== 'netspec-checkpoint') return fail('not netspec checkpoint metadata');
+  if (raw.version !== 1) return fail(`version ${show(raw.version)}; this netspec reads version 1`);
+  const problem = checkMetaSchema(raw);
+  if (problem !== undefined) return fail(problem);
+  const meta = raw as unknown as CheckpointMeta;
+  const configProblems = validateTrainConfig(meta.config.training);
+  if (configProblems.length) return fail(`config.training: ${configProblems.join('; ')}`);
+  if (meta.kind === 'last')
+    for (const field of ['progress', 'history', 'optimizer'] as const)
+      if (meta[field] === null) fail(`${field} is null; a 'last' checkpoint needs it to resume`);
+  return meta;
+}
+
+function show(v: unknown): string {
+  return JSON.stringify(v) ?? String(v);
 }
 
 /**
- * Reads and verifies the checkpoint at `dir`: manifest (sizes, hashes, safe paths), metadata, IR, weights (all
- * finite), optimizer slots. Throws {@link CheckpointError} with a message naming the file and the problem.
+ * What is wrong with the weights of a checkpoint for the network `ir`: tensors missing, of another shape, or not
+ * the network's; one sentence each (at most `limit`, then a count).
+ */
+export function weightProblems(
+  weights: ReadonlyMap<string, SavedTensor>,
+  ir: IrNetwork,
+  limit = 5,
+): string[] {
+  const expected = expectedTensors(ir);
+  const problems: string[] = [];
+  for (const [name, shape] of expected) {
+    const t = weights.get(name);
+    if (!t) problems.push(`tensor '${name}' [${shape.join(', ')}] is missing`);
+    else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+      problems.push(
+        `tensor '${name}' has shape [${t.shape.join(', ')}], the network needs [${shape.join(', ')}]`,
+      );
+  }
+  for (const name of weights.keys())
+    if (!expected.has(name)) problems.push(`tensor '${name}' is not a parameter of '${ir.name}'`);
+  if (problems.length > limit)
+    return [...problems.slice(0, limit), `... and ${problems.length - limit} more`];
+  return problems;
+}
+
+/**
+ * Reads and verifies the checkpoint at `dir`: manifest (sizes, hashes, safe paths), metadata (every field), IR
+ * (against its hash), weights (all finite, exactly the IR's tensors and shapes), optimizer slots. Throws {@link CheckpointError} with a message naming the file and the problem.
  */
 export function loadCheckpoint(dir: string): LoadedCheckpoint {
   const files = readFolderVerified(dir);
@@ -219,6 +262,10 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   if (hashIr(ir) !== meta.irHash)
     throw new CheckpointError(`${dir}: ${IR} does not match the IR hash in ${META}`);
   const weights = decodeF32(need(WEIGHTS), WEIGHTS, dir, true);
+  // The IR is verified by its hash; weights that do not fit it are damage, whatever command reads them.
+  const problems = weightProblems(weights, ir);
+  if (problems.length)
+    throw new CheckpointError(`${dir}: ${WEIGHTS} does not fit ${IR}: ${problems.join('; ')}`);
   let optimizer: OptimizerState | null = null;
   if (meta.kind === 'last' && meta.optimizer) {
     const slots = decodeF32(need(OPTIMIZER), OPTIMIZER, dir, true);

@@ -4,10 +4,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, getStateDict } from '../../../src/compiler/targets/tfjs/index.js';
 import {
+  checkCheckpointFits,
+  CheckpointError,
   describeConfigChange,
   describeIrChange,
   loadCheckpoint,
   openRunFolder,
+  readFolderVerified,
   recoverFolders,
   saveCheckpoint,
   writeFolderAtomic,
@@ -15,6 +18,7 @@ import {
 } from '../../../src/runtime/checkpoint/index.js';
 import {
   DEFAULT_TRAIN_CONFIG,
+  initialProgress,
   train,
   type RunConfig,
   type TrainConfig,
@@ -215,6 +219,191 @@ describe('corruption is detected and named', () => {
       "contains '..'",
     );
     expect(fs.readdirSync(tmp).filter((n) => n.startsWith('.bad'))).toEqual([]);
+  });
+});
+
+/** checkpoint.json as the edits below reach into it: any field, at any depth, of any type (that is the point). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type EditableJson = Record<string, any>;
+
+/** A `last` checkpoint of 5 steps (2 logged, 1 evaluation) whose files are rewritten by `edit`, manifest included. */
+function editedLast(name: string, edit: (meta: EditableJson) => void): string {
+  const dir = path.join(tmp, name);
+  saveCheckpoint(
+    dir,
+    contents({
+      kind: 'last',
+      optimizer: { kind: 'sgd', iterations: 5, slots: new Map() },
+      progress: { ...initialProgress(training), globalStep: 5, stepInEpoch: 5, bestScore: 0.25, bestStep: 4 },
+      history: {
+        steps: [0, 1, 2, 3, 4].map((step) => ({ step, epoch: 0, loss: 1.5 - step / 10, lr: 0.05 })),
+        logged: [0, 4],
+        evaluations: [{ step: 4, epoch: 0, score: 0.25, loss: 1.2, improved: true }],
+        epochs: [],
+      },
+      best: { step: 4, epoch: 0, score: 0.25, loss: 1.2 },
+    }),
+  );
+  const files = readFolderVerified(dir);
+  const meta = JSON.parse(new TextDecoder().decode(files.get('checkpoint.json'))) as EditableJson;
+  edit(meta);
+  files.set('checkpoint.json', new TextEncoder().encode(JSON.stringify(meta, null, 2)));
+  writeFolderAtomic(dir, files);
+  return dir;
+}
+
+describe('checkpoint.json is checked field by field, even with a consistent manifest', () => {
+  it('an unedited last checkpoint loads', () => {
+    const loaded = loadCheckpoint(editedLast('meta-ok', () => undefined));
+    expect(loaded.meta.history?.steps).toHaveLength(5);
+  });
+
+  it.each<[string, (m: EditableJson) => void, string]>([
+    [
+      'a step loss',
+      (m) => (m.history.steps[3].loss = 'x'),
+      'history.steps[3].loss is "x", expected a number',
+    ],
+    ['a step', (m) => (m.history.steps[3] = null), 'history.steps[3] is null, expected an object'],
+    ['a step field', (m) => delete m.history.steps[1].lr, 'history.steps[1].lr is missing'],
+    ['a logged step', (m) => (m.history.logged[1] = -4), 'history.logged[1] is -4, expected a number >= 0'],
+    [
+      'a fractional step',
+      (m) => (m.history.logged[0] = 0.5),
+      'history.logged[0] is 0.5, expected an integer',
+    ],
+    [
+      'an evaluation flag',
+      (m) => (m.history.evaluations[0].improved = 'yes'),
+      'history.evaluations[0].improved is "yes", expected true or false',
+    ],
+    [
+      'an unknown field',
+      (m) => (m.history.evaluations[0].note = 1),
+      'history.evaluations[0] has an unknown field "note"',
+    ],
+    ['a history list', (m) => (m.history.epochs = {}), 'history.epochs is an object, expected an array'],
+    [
+      'the generator state',
+      (m) => m.progress.epochPrng.pop(),
+      'progress.epochPrng has 3 items, expected at least 4',
+    ],
+    [
+      'a generator word',
+      (m) => (m.progress.epochPrng[2] = 2 ** 32),
+      'progress.epochPrng[2] is 4294967296, expected a number <= 4294967295',
+    ],
+    [
+      'the best step',
+      (m) => (m.progress.bestStep = 'four'),
+      'progress.bestStep is "four", expected an integer or null',
+    ],
+    ['the best score', (m) => (m.best.score = 2), 'best.score is 2, expected a number <= 1'],
+    [
+      'a batch size',
+      (m) => (m.config.training.batchSize = 0),
+      'config.training.batchSize is 0, expected a number >= 1',
+    ],
+    [
+      'a schedule',
+      (m) => (m.config.training.schedule = { kind: 'linear' }),
+      'config.training.schedule.kind is "linear", expected one of "constant", "step", "cosine"',
+    ],
+    [
+      'a schedule field',
+      (m) => (m.config.training.schedule = { kind: 'step', stepEpochs: 2 }),
+      'config.training.schedule.gamma is missing',
+    ],
+    [
+      'a momentum out of range',
+      (m) => (m.config.training.momentum = 1),
+      'config.training: momentum must be in [0, 1), not 1',
+    ],
+    ['the data source', (m) => (m.config.data.source = 7), 'config.data.source is 7, expected a string'],
+    [
+      'the optimizer',
+      (m) => (m.optimizer.kind = 'rmsprop'),
+      'optimizer.kind is "rmsprop", expected one of "sgd", "momentum", "adam"',
+    ],
+    ['a missing field', (m) => delete m.backend, 'backend is missing'],
+    ['an unknown top-level field', (m) => (m.extra = true), 'the document has an unknown field "extra"'],
+    ['the kind', (m) => (m.kind = 'final'), 'kind is "final", expected one of "last", "best"'],
+    ['the version', (m) => (m.version = 2), 'version 2; this netspec reads version 1'],
+    [
+      'the history of a last checkpoint',
+      (m) => (m.history = null),
+      "history is null; a 'last' checkpoint needs it to resume",
+    ],
+  ])('%s', (_, edit, problem) => {
+    const dir = editedLast(`meta-${problem.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`, edit);
+    expect(() => loadCheckpoint(dir)).toThrow(CheckpointError);
+    expect(() => loadCheckpoint(dir)).toThrow(`${dir}: checkpoint.json: ${problem}`);
+  });
+});
+
+describe('weights that do not fit the IR', () => {
+  function withWeights(
+    name: string,
+    edit: (w: Map<string, { shape: number[]; data: Float32Array }>) => void,
+  ) {
+    const c = contents();
+    const weights = new Map([...c.weights].map(([k, t]) => [k, { shape: [...t.shape], data: t.data }]));
+    edit(weights);
+    const dir = path.join(tmp, name);
+    saveCheckpoint(dir, { ...c, weights });
+    return dir;
+  }
+
+  it('a tensor of another shape with as many values is refused by loadCheckpoint, by name', () => {
+    const dir = withWeights('reshaped', (w) => {
+      const t = w.get('head.2.weight');
+      if (t) t.shape = [2, 8];
+    });
+    expect(() => loadCheckpoint(dir)).toThrow(
+      `${dir}: weights.safetensors does not fit ir.json: tensor 'head.2.weight' has shape [2, 8], the network needs [4, 4]`,
+    );
+    const wide = withWeights('reshaped-wide', (w) => {
+      const t = w.get('body.0.weight');
+      if (t) t.shape = [4, 9];
+    });
+    expect(() => loadCheckpoint(wide)).toThrow(
+      "tensor 'body.0.weight' has shape [4, 9], the network needs [4, 1, 3, 3]",
+    );
+  });
+
+  it('a missing or an extra tensor too', () => {
+    const missing = withWeights('missing-tensor', (w) => w.delete('body.1.running_mean'));
+    expect(() => loadCheckpoint(missing)).toThrow("tensor 'body.1.running_mean' [4] is missing");
+    const extra = withWeights('extra-tensor', (w) =>
+      w.set('head.3.weight', { shape: [1], data: new Float32Array(1) }),
+    );
+    expect(() => loadCheckpoint(extra)).toThrow("tensor 'head.3.weight' is not a parameter of 'tiny'");
+  });
+});
+
+describe('checkCheckpointFits', () => {
+  it('passes the spec the checkpoint was trained with', () => {
+    expect(() => checkCheckpointFits(loadCheckpoint(fresh('fits')), ir, 'tiny.yaml')).not.toThrow();
+  });
+
+  it('lists what changed for another network', () => {
+    const five = tinyIr(TINY_SPEC.replace('num_classes: 4', 'num_classes: 5'));
+    const dir = fresh('fits-not');
+    expect(() => checkCheckpointFits(loadCheckpoint(dir), five, 'tiny.yaml')).toThrow(
+      new CheckpointError(
+        `tiny.yaml does not describe the network in ${dir}:\n  parameter num_classes: 4 → 5\n` +
+          '  layer head.2: outputShape: [4] → [5]; params.weight.shape: [4, 4] → [5, 4]; params.bias.shape: [4] → [5]; ... and 1 more',
+      ),
+    );
+  });
+
+  it('names weights of another shape even when the IR hash matches', () => {
+    const loaded = loadCheckpoint(fresh('fits-shape'));
+    const weights = new Map(loaded.weights);
+    weights.set('head.2.bias', { shape: [2, 2], data: new Float32Array(4) });
+    expect(() => checkCheckpointFits({ ...loaded, weights }, ir, 'tiny.yaml')).toThrow(
+      `${loaded.dir}: the weights do not fit the network of tiny.yaml: tensor 'head.2.bias' has shape [2, 2], the network needs [4]`,
+    );
   });
 });
 
