@@ -77,6 +77,32 @@ export function loadWeights(
   return dict;
 }
 
+/**
+ * Logits for `predict`'s JSON: numbers, and the strings "NaN", "Infinity", "-Infinity" for what JSON has no
+ * number for (protobuf's JSON mapping of floats does the same); `JSON.stringify` alone would print null.
+ */
+export function logitsJson(data: Float32Array): (number | string)[] {
+  return Array.from(data, (v) => (Number.isFinite(v) ? v : String(v)));
+}
+
+/** How many logits are not finite and where the first is (`[sample, class]`), or undefined when all are finite. */
+export function nonFiniteWarning(data: Float32Array, shape: readonly number[]): string | undefined {
+  const first = data.findIndex((v) => !Number.isFinite(v));
+  if (first < 0) return undefined;
+  const count = data.reduce((n, v) => (Number.isFinite(v) ? n : n + 1), 0);
+  const index: number[] = [];
+  let rest = first;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    const size = shape[k] ?? 1;
+    index.unshift(rest % size);
+    rest = Math.floor(rest / size);
+  }
+  return (
+    `${count} of ${data.length} logits are not finite (NaN or infinite), the first ${String(data[first])} ` +
+    `at [${index.join(', ')}]`
+  );
+}
+
 /** Registers `predict` and `export-weights`; `setExit` records the exit code. */
 export function registerPredict(program: Command, io: CliIo, setExit: (code: number) => void): void {
   withSpecOptions(
@@ -93,7 +119,11 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
         '--input <file>',
         "safetensors file with a float32 tensor 'input' of shape [N, C, H, W]",
       )
-      .option('--output <file>', "where to write the logits as tensor 'output' (default: print them as JSON)")
+      .option(
+        '--output <file>',
+        "where to write the logits as tensor 'output' (default: print {shape, output} as JSON, where NaN and " +
+          'infinite logits are the strings "NaN", "Infinity", "-Infinity"; a warning on stderr names them)',
+      )
       .addOption(new Option('--backend <name>', 'where tfjs runs').choices(BACKEND_NAMES).default('auto')),
   ).action(async (spec: string, options: PredictOptions) => {
     const ir = compileOrReport(spec, options, io);
@@ -115,6 +145,11 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
         throw new UserError(
           `${options.input}: tensor 'input' is ${x.dtype} [${x.shape.join(', ')}], expected F32 [N, ${want.join(', ')}]`,
         );
+      // An empty batch is refused rather than answered with empty logits: it is almost always a mistake upstream.
+      if (x.shape[0] === 0)
+        throw new UserError(
+          `${options.input}: tensor 'input' has shape [${x.shape.join(', ')}]: the batch N must be at least 1`,
+        );
       // tfjs loads only for commands that run a model, so `check` and the reports start fast.
       const tf = await import('@tensorflow/tfjs');
       const { buildModel, setStateDict } = await import('../compiler/targets/tfjs/index.js');
@@ -128,14 +163,17 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
       const shape = logits.shape;
       logits.dispose();
       model.dispose();
+      const warning = nonFiniteWarning(data, shape);
       if (options.output === undefined) {
-        io.stdout(JSON.stringify({ shape, output: Array.from(data) }) + '\n');
+        if (warning) io.stderr(`warning: ${warning}; the JSON gives them as strings\n`);
+        io.stdout(JSON.stringify({ shape, output: logitsJson(data) }) + '\n');
         return;
       }
       writeOutput(
         options.output,
         asBuffer(encodeSafetensors(new Map([['output', { dtype: 'F32', shape, data }]]))),
       );
+      if (warning) io.stderr(`warning: ${warning}; ${options.output} holds them as they are\n`);
       io.stdout(`wrote ${options.output}: output [${shape.join(', ')}] (logits, float32)\n`);
     } catch (e) {
       throw asUserError(e);

@@ -42,12 +42,53 @@ export type PytorchBenchResult =
     }
   | { readonly available: false; readonly reason: string };
 
-interface ScriptOutput {
-  torch: string;
-  threads: number;
-  forwardMs: number[];
-  stepMs: number[];
-  peakRssMiB: number;
+/** What torch-bench.py prints (its last stdout line, as JSON). */
+export interface ScriptOutput {
+  readonly torch: string;
+  readonly threads: number;
+  readonly forwardMs: number[];
+  readonly stepMs: number[];
+  readonly peakRssMiB: number;
+}
+
+/** The first bytes of what a program printed, quoted (newlines escaped), for an error message. */
+function firstBytes(text: string, limit = 200): string {
+  if (text.length === 0) return 'nothing';
+  const head = JSON.stringify(text.slice(0, limit));
+  return text.length > limit ? `${head}… (${text.length} characters)` : head;
+}
+
+/**
+ * The timings torch-bench.py prints as its last stdout line, checked field by field, or why the output is not
+ * that (another program given as --python, a script that printed something else).
+ */
+export function parseScriptOutput(stdout: string, repeats: number): ScriptOutput | string {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(lastLine(stdout));
+  } catch {
+    return 'its last line is not JSON';
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return 'its last line is not a JSON object';
+  const o = raw as Record<string, unknown>;
+  const times = (key: string): string | undefined => {
+    const v = o[key];
+    return Array.isArray(v) &&
+      v.length === repeats &&
+      v.every((t) => typeof t === 'number' && Number.isFinite(t) && t >= 0)
+      ? undefined
+      : `'${key}' is not a list of ${repeats} times in ms`;
+  };
+  const problem =
+    (typeof o.torch === 'string' ? undefined : "'torch' (the version) is not a string") ??
+    (Number.isSafeInteger(o.threads) ? undefined : "'threads' is not an integer") ??
+    times('forwardMs') ??
+    times('stepMs') ??
+    (typeof o.peakRssMiB === 'number' && Number.isFinite(o.peakRssMiB)
+      ? undefined
+      : "'peakRssMiB' is not a number");
+  return problem ?? (raw as ScriptOutput);
 }
 
 function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string; error?: Error }> {
@@ -69,7 +110,11 @@ function lastLine(text: string): string {
   return text.trim().split('\n').at(-1) ?? '';
 }
 
-/** Times the generated PyTorch module of `ir` with `options.threads` threads. */
+/**
+ * Times the generated PyTorch module of `ir` with `options.threads` threads. A Python that is missing, lacks
+ * torch or fails is a `skipped` reason; one that runs but prints something other than the timings is a
+ * BackendError naming the program and what it printed.
+ */
 export async function benchPytorch(ir: IrNetwork, options: PytorchBenchOptions): Promise<PytorchBenchResult> {
   const probe = await run(options.python, ['-c', 'import torch']);
   if (probe.error) {
@@ -100,7 +145,15 @@ export async function benchPytorch(ir: IrNetwork, options: PytorchBenchOptions):
         available: false,
         reason: `PyTorch run failed: ${lastLine(result.stderr) || result.error.message}`,
       };
-    const out = JSON.parse(lastLine(result.stdout)) as ScriptOutput;
+    const out = parseScriptOutput(result.stdout, options.repeats);
+    if (typeof out === 'string') {
+      // The program exited 0 but is not the benchmark: an error, not a skip, since it was asked for by name.
+      const { BackendError } = await import('../backends/select-backend.js');
+      throw new BackendError(
+        `PyTorch benchmark: ${options.python} ${path.basename(SCRIPT)} printed ${firstBytes(result.stdout)}; ` +
+          `${out} (expected torch-bench.py's timings; is --python a Python with torch?)`,
+      );
+    }
     return {
       available: true,
       version: out.torch,
