@@ -6,13 +6,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, type Option } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
 import type { IrNetwork } from '../compiler/ir.js';
-import { checkRunFolder, type RunFolderMode } from '../runtime/checkpoint/index.js';
+import { checkRunFolder, recoverRunFolder, type RunFolderMode } from '../runtime/checkpoint/index.js';
+import { folderEntries, listNames, MARKER, markerText, readMarker } from '../runtime/files/marker.js';
+import { FileError, READ_LIMITS, readRegularText } from '../runtime/files/read.js';
+import {
+  ensureFolder,
+  holdsCurrentFolder,
+  lstatOrUndefined,
+  writeFileAtomically,
+} from '../runtime/files/write.js';
 import type { RunMetrics } from '../runtime/train/metrics.js';
 import type { CompareVariant } from '../reports/compare.js';
 import { compileOrReport, parsePositiveInt, type SpecOptions } from './common.js';
-import { UserError, type CliIo } from './io.js';
+import { fileSystemError, UserError, type CliIo } from './io.js';
 import { asUserError, EXIT_INTERRUPTED, registerRun } from './run.js';
 
 /** Options of `netspec run` that compare sets itself for each run instead of passing them through. */
@@ -82,9 +89,9 @@ function readMetrics(dir: string): RunMetrics {
   const file = path.join(dir, 'metrics.json');
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    raw = JSON.parse(readRegularText(file, 'metrics file', READ_LIMITS.metadata));
   } catch (e) {
-    throw new UserError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new UserError(e instanceof FileError ? e.message : `cannot read ${file}: ${(e as Error).message}`);
   }
   const m = raw as Partial<RunMetrics> | null;
   if (
@@ -131,12 +138,21 @@ async function compareCommand(
     }));
     return { spec: specs[i] ?? '', ir, label, runs };
   });
+  const reportFiles = ['compare.md', 'compare.html', ...Object.values(reports.COMPARE_IMAGES)];
+  checkCompareFolder(options.out, reportFiles, options);
   const modeOf = (dir: string): RunFolderMode =>
     options.resume && fs.existsSync(dir) ? 'resume' : options.force ? 'force' : 'new';
   try {
-    for (const p of plan) for (const r of p.runs) checkRunFolder(r.dir, modeOf(r.dir));
+    for (const p of plan)
+      for (const r of p.runs) {
+        for (const action of recoverRunFolder(r.dir)) io.stdout(`note: ${r.dir}: ${action}\n`);
+        checkRunFolder(r.dir, modeOf(r.dir));
+      }
+    ensureFolder(options.out);
+    if (readMarker(options.out)?.kind !== 'compare')
+      writeFileAtomically(path.join(options.out, MARKER), markerText('compare'));
   } catch (e) {
-    throw asUserError(e);
+    throw fileSystemError(e, options.out) ?? asUserError(e);
   }
 
   const common = passThrough(command, options, forwarded);
@@ -178,20 +194,68 @@ async function compareCommand(
     ...report.images,
   ];
   try {
-    fs.mkdirSync(options.out, { recursive: true });
-    for (const [name, content] of files)
-      writeFileAtomic.sync(
-        path.join(options.out, name),
-        typeof content === 'string' ? content : Buffer.from(content),
-      );
+    for (const [name, content] of files) writeFileAtomically(path.join(options.out, name), content);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'ENOSPC' || code === 'EROFS')
-      throw new UserError(`cannot write ${options.out}: ${code}`);
-    throw e;
+    throw (
+      fileSystemError(e, options.out, 'the runs are in place; rerun with --resume to write the report') ?? e
+    );
   }
   io.stdout(`\n${report.summary.join('\n')}\n\nwrote ${options.out}: ${files.map(([n]) => n).join(', ')}\n`);
   return failed > 0 ? 1 : 0;
+}
+
+/**
+ * Checks, changing nothing, that the comparison folder `out` may be written: new or empty, or a comparison netspec
+ * wrote (its marker, or from before markers: a netspec compare.md, report files and variant folders of seed-N
+ * runs), holding nothing else; an earlier report there is replaced only with --resume or --force.
+ */
+function checkCompareFolder(
+  out: string,
+  reportFiles: readonly string[],
+  options: { readonly resume?: boolean; readonly force?: boolean },
+): void {
+  if (out.trim() === '') throw new UserError('--out: the path is empty');
+  const stat = lstatOrUndefined(out);
+  if (!stat) return;
+  if (stat.isSymbolicLink())
+    throw new UserError(
+      `${out} is a symbolic link; netspec does not write through links (name the folder itself)`,
+    );
+  if (!stat.isDirectory()) throw new UserError(`${out} exists and is not a folder`);
+  const entries = folderEntries(out);
+  if (entries.length === 0) return;
+  const reports = new Set(reportFiles);
+  const isRunsFolder = (name: string): boolean =>
+    lstatOrUndefined(path.join(out, name))?.isDirectory() === true &&
+    folderEntries(path.join(out, name)).every((n) => /^seed-\d+$/.test(n));
+  const foreign = entries.filter((e) => e !== MARKER && !reports.has(e) && !isRunsFolder(e));
+  const marked = readMarker(out)?.kind === 'compare';
+  const unmarkedOwn =
+    !entries.includes('compare.md') ||
+    /^<!-- Generated by netspec compare\./.test(safeText(path.join(out, 'compare.md')));
+  if (!marked && (!unmarkedOwn || foreign.length > 0))
+    throw new UserError(
+      `${out} is not a comparison folder netspec wrote (it holds ${listNames(entries)}); choose another --out`,
+    );
+  if (foreign.length > 0)
+    throw new UserError(
+      `${out} holds a comparison but also ${listNames(foreign)}, which netspec did not write; move those away first`,
+    );
+  if (holdsCurrentFolder(out) && options.force)
+    throw new UserError(`refusing to replace ${out}: it is or contains the current folder`);
+  if (entries.includes('compare.md') && !options.resume && !options.force)
+    throw new UserError(
+      `${out} holds an earlier comparison; pass --resume to continue it or --force to replace its runs and report`,
+    );
+}
+
+/** The text of a small file, or '' when it cannot be read. */
+function safeText(file: string): string {
+  try {
+    return readRegularText(file, 'report', READ_LIMITS.metadata);
+  } catch {
+    return '';
+  }
 }
 
 /** Runs `netspec run` with `argv` on a fresh command tree and returns its exit code. */

@@ -1,28 +1,68 @@
 /** The CLI's contact with the outside world: streams, the spec host, and all-or-nothing output folders. */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { SpecHost } from '../compiler/index.js';
 import { replaceFolderAtomic } from '../runtime/checkpoint/folder.js';
+import { checkOutputFolder, withMarker, type OutputFolderOptions } from '../runtime/files/output-folder.js';
+import { FileError, READ_LIMITS, readRegularText } from '../runtime/files/read.js';
 
 /** Where the CLI writes; tests pass buffers, the launcher passes the process streams. */
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Aborts when nobody reads stdout any more (`netspec run ... | head`); absent where that cannot happen. */
+  readonly outputClosed?: AbortSignal;
 }
 
-/** Writes to the process's stdout and stderr. */
+const stdoutClosed = new AbortController();
+let stderrClosed = false;
+
+/** True for the errors of writing to a pipe or socket whose reader has gone. */
+function isClosedPipe(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED';
+}
+
+/**
+ * Makes writing to a closed stdout or stderr quiet: once a reader has gone, what netspec would have written there
+ * is dropped and `processIo.outputClosed` aborts, instead of an unhandled EPIPE error with a stack trace.
+ * Called once by {@link runCli} when it writes to the process's streams.
+ */
+export function watchProcessPipes(): void {
+  if (process.stdout.listenerCount('error') === 0)
+    process.stdout.on('error', (e) => {
+      if (!isClosedPipe(e)) throw e;
+      stdoutClosed.abort();
+    });
+  if (process.stderr.listenerCount('error') === 0)
+    process.stderr.on('error', (e) => {
+      if (!isClosedPipe(e)) throw e;
+      stderrClosed = true;
+    });
+}
+
+/** Writes to the process's stdout and stderr; nothing once their reader has gone. */
 export const processIo: CliIo = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
+  stdout: (text) => {
+    if (!stdoutClosed.signal.aborted) process.stdout.write(text);
+  },
+  stderr: (text) => {
+    if (!stderrClosed) process.stderr.write(text);
+  },
+  outputClosed: stdoutClosed.signal,
 };
 
-/** Reads spec files from disk; a missing or unreadable file is `undefined` (the compiler reports it). */
+/**
+ * Reads spec files from disk: regular files of at most {@link READ_LIMITS}.spec bytes, never waiting on a FIFO
+ * or reading a device; a missing file is `undefined` and any other failure says why (the compiler reports it).
+ */
 export const fileHost: SpecHost = {
   readFile(file) {
     try {
-      return fs.readFileSync(file, 'utf8');
-    } catch {
-      return undefined;
+      return readRegularText(file, 'spec', READ_LIMITS.spec);
+    } catch (e) {
+      if (!(e instanceof FileError)) throw e;
+      if (e.code === 'ENOENT') return undefined;
+      return { problem: e.reason };
     }
   },
 };
@@ -33,21 +73,22 @@ export class UserError extends Error {
 }
 
 /**
- * Writes `files` into `dir` all at once (see replaceFolderAtomic: a failure leaves either the old folder or the
- * new one, never a mix). An existing non-empty `dir` is replaced only with `force`.
+ * Writes `files` and the folder marker into `dir` all at once (see replaceFolderAtomic: a failure leaves either
+ * the old folder or the new one, never a mix), after {@link checkOutputFolder}: an existing non-empty `dir` is
+ * replaced only when it is netspec's own output of that kind, holds nothing else, and `force` is given.
  */
 export function writeFolderAtomically(
   dir: string,
   files: ReadonlyMap<string, string | Uint8Array>,
-  force: boolean,
+  options: OutputFolderOptions,
 ): void {
-  const target = path.resolve(dir);
-  const exists = fs.existsSync(target);
-  if (exists && !fs.statSync(target).isDirectory()) throw new UserError(`${dir} exists and is not a folder`);
-  if (exists && fs.readdirSync(target).length > 0 && !force)
-    throw new UserError(`${dir} exists and is not empty; pass --force to replace it`);
   try {
-    replaceFolderAtomic(target, files);
+    checkOutputFolder(dir, options);
+  } catch (e) {
+    throw e instanceof FileError ? new UserError(e.message) : (fileSystemError(e, dir) ?? e);
+  }
+  try {
+    replaceFolderAtomic(path.resolve(dir), withMarker(files, options.kind));
   } catch (e) {
     throw fileSystemError(e, dir) ?? e;
   }
@@ -62,6 +103,8 @@ const REASONS: Readonly<Record<string, string>> = {
   ENOTDIR: 'a part of the path is a file, not a folder',
   EEXIST: 'a part of the path is a file, not a folder',
   ENAMETOOLONG: 'the path is too long',
+  ENOENT: 'a folder on the path does not exist or cannot hold files',
+  ELOOP: 'too many levels of symbolic links',
 };
 
 /**

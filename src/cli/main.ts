@@ -3,7 +3,7 @@
  * (0 success, 1 the user's input was wrong, 2 internal error). The only place that talks to the terminal.
  */
 import { Command, CommanderError } from 'commander';
-import { environmentError, processIo, UserError, type CliIo } from './io.js';
+import { environmentError, processIo, UserError, watchProcessPipes, type CliIo } from './io.js';
 import { registerCheck } from './check.js';
 import { registerCompile } from './compile.js';
 import { registerReports } from './reports.js';
@@ -15,6 +15,7 @@ import { registerCompare } from './compare.js';
 
 /** Runs netspec with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  if (io === processIo) watchProcessPipes();
   let exitCode = 0;
   const setExit = (code: number): void => {
     exitCode = Math.max(exitCode, code);

@@ -21,6 +21,7 @@ import {
   loadCheckpoint,
   checkRunFolder,
   openRunFolder,
+  recoverRunFolder,
   RunFolderError,
   resumePoint,
   saveCheckpoint,
@@ -50,8 +51,10 @@ import {
   type TestRecord,
 } from '../runtime/train/metrics.js';
 import type { LabeledImages, TrainOutcome } from '../runtime/train/trainer.js';
+import { FileError, READ_LIMITS, readRegularText } from '../runtime/files/read.js';
 import { compileOrReport, parsePositiveInt, withSpecOptions, type SpecOptions } from './common.js';
 import { fileSystemError, processIo, UserError, type CliIo } from './io.js';
+import { stopLine, watchStops } from './stops.js';
 
 /** The modules that load tfjs; types only here, values through {@link loadRuntime}. */
 export interface Runtime {
@@ -72,7 +75,10 @@ export async function loadRuntime(): Promise<Runtime> {
   return { target, trainer, backends, data };
 }
 
-/** Exit code of a run stopped by Ctrl-C (128 + SIGINT, the shell convention), resumable with --resume. */
+/**
+ * Exit code of a run stopped early (by Ctrl-C, SIGTERM, SIGHUP or a closed stdout): 128 + SIGINT, the shell
+ * convention for an interrupted command, resumable with --resume.
+ */
 export const EXIT_INTERRUPTED = 130;
 
 interface RunOptions extends SpecOptions {
@@ -246,7 +252,12 @@ function runConfigFrom(options: RunOptions, command: Command, saved: RunConfig |
 
 /** Turns the errors of the runtime's file and data layers into user errors (message only, exit code 1). */
 export function asUserError(e: unknown): unknown {
-  if (e instanceof CheckpointError || e instanceof RunFolderError || e instanceof DataError)
+  if (
+    e instanceof CheckpointError ||
+    e instanceof RunFolderError ||
+    e instanceof DataError ||
+    e instanceof FileError
+  )
     return new UserError(e.message);
   // Matched by name: their modules load tfjs, which this file imports only on demand.
   if (e instanceof Error && (e.name === 'BackendError' || e.name === 'TrainInputError'))
@@ -390,13 +401,20 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
   // Nothing is created or replaced until the spec, options, backend and data are all known to be good; a
   // resumed folder is opened (and locked) first because its checkpoint holds the options.
   let folder: RunFolder | undefined;
+  let repaired: string[] = [];
   try {
+    repaired = recoverRunFolder(out);
     checkRunFolder(out, mode);
     if (mode === 'resume') folder = openRunFolder(out, mode);
   } catch (e) {
     throw fileSystemError(e, out) ?? asUserError(e);
   }
+  // Cleared when the run succeeds or stops resumably: a --force run that fails before saving puts back the run
+  // it replaced.
+  let failed = true;
+  let unwatch = (): void => undefined;
   try {
+    for (const action of repaired) output.line(`note: ${out}: ${action}`);
     for (const action of folder?.recovered ?? []) output.line(`note: ${out}/checkpoints: ${action}`);
     let last: LoadedCheckpoint | undefined;
     if (folder) {
@@ -453,6 +471,10 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
     }
     const run: RunFolder = reportingWriteErrors(folder);
     output.attach(run);
+    if (folder.replacing)
+      output.line(
+        `note: the previous run in ${out} is kept aside until this run saves its first checkpoint (--force)`,
+      );
     if (last?.meta.progress) {
       const p = last.meta.progress;
       output.line(
@@ -463,20 +485,30 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
 
     const model = runtime.target.buildModel(ir, { seed: t.seed });
     const controller = new AbortController();
-    let interrupts = 0;
-    const onSigint = (): void => {
-      interrupts += 1;
-      if (interrupts === 1) {
-        output.line(
-          '[Train] interrupted: finishing the current step and writing checkpoints/last (Ctrl-C again to quit now)',
-        );
+    const openFolder = folder;
+    let training = true;
+    unwatch = watchStops(
+      (cause) => {
+        if (!training) {
+          if (cause !== 'stdout closed')
+            output.line(
+              `note: ${cause}: training is over; testing the best model first (${cause} again to quit now)`,
+            );
+          return;
+        }
+        const line = stopLine(cause);
+        output.line(line);
+        if (cause === 'stdout closed') io.stderr(`${line}\n`);
         controller.abort();
-      } else {
+      },
+      () => {
+        // Quit now. Nothing is half-written: checkpoints are written synchronously, between these handlers.
         output.stopBar();
+        openFolder.close(true);
         process.exit(EXIT_INTERRUPTED);
-      }
-    };
-    process.on('SIGINT', onSigint);
+      },
+      io.outputClosed,
+    );
     const baseMetrics = {
       network: ir.name,
       spec,
@@ -523,6 +555,10 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
     const shape = { stepsPerEpoch, totalSteps: stepsPerEpoch * t.epochs };
 
     let lastSaved: TrainProgress | null = last?.meta.progress ?? null;
+    const saveCheckpointOf = (dir: string, contents: CheckpointContents): void => {
+      saveOrExplain(dir, contents);
+      run.commit();
+    };
     const resume = resumePoint(last);
     let outcome: TrainOutcome;
     try {
@@ -540,7 +576,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
             log: (line) => output.line(line),
             step: (s) => output.step(s.step + 1, s.loss),
             saveBest: (b) =>
-              saveOrExplain(run.bestDir, {
+              saveCheckpointOf(run.bestDir, {
                 kind: 'best',
                 ir,
                 config,
@@ -549,7 +585,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
                 best: { step: b.step, epoch: b.epoch, score: b.score, loss: b.loss },
               }),
             saveLast: (s) => {
-              saveOrExplain(run.lastDir, {
+              saveCheckpointOf(run.lastDir, {
                 kind: 'last',
                 ir,
                 config,
@@ -569,8 +605,8 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
         throw asUserError(e);
       }
     } finally {
+      training = false;
       output.stopBar();
-      process.removeListener('SIGINT', onSigint);
     }
 
     if (outcome.status === 'diverged' && outcome.divergence) {
@@ -590,6 +626,7 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
       io.stderr(`error: ${message}\n`);
       return 1;
     }
+    if (outcome.status === 'interrupted') failed = false;
     if (outcome.status === 'interrupted') {
       run.writeMetrics(
         metricsOf('interrupted', outcome.history, shape, outcome.progress.elapsedMs, null, null),
@@ -607,13 +644,24 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
     const metrics = metricsOf('completed', outcome.history, shape, outcome.progress.elapsedMs, test, null);
     run.writeMetrics(metrics);
     const written = await writeCurves(run, metrics);
-    output.line(
-      `wrote ${out}: train.log, metrics.json, checkpoints/{best,last}${written.length ? ', ' + written.join(', ') : ''}`,
-    );
+    output.line(`wrote ${out}: ${[...runFiles(run), ...written].join(', ')}`);
+    failed = false;
     return 0;
   } finally {
-    folder?.close();
+    unwatch();
+    const restored = folder?.close(failed);
+    if (restored) io.stderr(`note: ${restored}\n`);
   }
+}
+
+/** The run's files that exist, for the final line: `train.log, metrics.json, checkpoints/{best,last}`. */
+function runFiles(run: RunFolder): string[] {
+  const checkpoints = [run.bestDir, run.lastDir].filter((d) => fs.existsSync(d)).map((d) => path.basename(d));
+  return [
+    'train.log',
+    'metrics.json',
+    ...(checkpoints.length === 2 ? ['checkpoints/{best,last}'] : checkpoints.map((c) => `checkpoints/${c}`)),
+  ];
 }
 
 /** Saves a checkpoint; a file-system failure becomes a user error naming the checkpoint (the old one stays). */
@@ -654,7 +702,9 @@ function describePoint(p: TrainProgress): string {
 /** How many times the run was resumed before this session (from its metrics.json, if any). */
 function previousResumes(folder: RunFolder): number {
   try {
-    const raw = JSON.parse(fs.readFileSync(folder.metricsFile, 'utf8')) as { resumes?: unknown };
+    const raw = JSON.parse(readRegularText(folder.metricsFile, 'metrics file', READ_LIMITS.metadata)) as {
+      resumes?: unknown;
+    };
     return typeof raw.resumes === 'number' ? raw.resumes : 0;
   } catch {
     return 0;

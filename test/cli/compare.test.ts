@@ -91,6 +91,7 @@ describe('netspec compare', () => {
 
     const files = fs.readdirSync(out).sort();
     expect(files).toEqual([
+      '.netspec.json',
       'compare-accuracy.png',
       'compare-accuracy.svg',
       'compare-loss.png',
@@ -115,8 +116,17 @@ describe('netspec compare', () => {
     const out = path.join(tmp, 'cmp'); // exists from the test above
     const again = await cli('compare', narrow, wide, '--seeds', '2', '--out', out, ...SMALL);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/narrow[/\\]seed-0 exists and is not empty; pass --resume .* or --force/);
+    expect(again.stderr).toBe(
+      `error: ${out} holds an earlier comparison; pass --resume to continue it or --force to replace its runs and report\n`,
+    );
     expect(again.stdout).not.toContain('== compare');
+    // A comparison stopped before its report: each run folder is checked before anything trains.
+    const partial = path.join(tmp, 'partial');
+    fs.cpSync(path.join(out, 'narrow'), path.join(partial, 'narrow'), { recursive: true });
+    const stopped = await cli('compare', narrow, wide, '--seeds', '2', '--out', partial, ...SMALL);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/narrow[/\\]seed-0 exists and is not empty; pass --resume .* or --force/);
+    expect(stopped.stdout).not.toContain('== compare');
 
     const fresh = path.join(tmp, 'never');
     const broken = path.join(tmp, 'broken.yaml');

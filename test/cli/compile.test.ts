@@ -5,26 +5,32 @@ import { describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.js';
 
 describe('netspec compile', () => {
-  it('writes the target files and the IR into the output folder', async () => {
+  it('writes the target files, the IR and the folder marker into the output folder', async () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'netspec-compile-')), 'out');
     const run = await cli('compile', 'specs/lenet5.net', '--target', 'pytorch', '-o', dir);
     expect(run.code).toBe(0);
-    expect(fs.readdirSync(dir).sort()).toEqual(['ir.json', 'model.py']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['.netspec.json', 'ir.json', 'model.py']);
     expect(fs.readFileSync(path.join(dir, 'model.py'), 'utf8')).toBe(
       fs.readFileSync('generated/lenet5/pytorch/model.py', 'utf8'),
     );
   });
 
-  it('refuses a non-empty output folder without --force, and changes nothing', async () => {
+  it('refuses a folder it did not write, even with --force, and changes nothing; replaces its own with --force', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netspec-compile-'));
     fs.writeFileSync(path.join(dir, 'keep.txt'), 'mine');
-    const run = await cli('compile', 'specs/lenet5.yaml', '-o', dir);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`error: ${dir} exists and is not empty; pass --force to replace it\n`);
-    expect(fs.readdirSync(dir)).toEqual(['keep.txt']);
-    const forced = await cli('compile', 'specs/lenet5.yaml', '-o', dir, '--force');
+    for (const force of [[], ['--force']]) {
+      const run = await cli('compile', 'specs/lenet5.yaml', '-o', dir, ...force);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        `error: ${dir} exists and is not compile output netspec wrote (it holds keep.txt); netspec writes only into a new or empty folder or its own output\n`,
+      );
+      expect(fs.readdirSync(dir)).toEqual(['keep.txt']);
+    }
+    fs.rmSync(path.join(dir, 'keep.txt'));
+    expect((await cli('compile', 'specs/lenet5.yaml', '-o', dir)).code).toBe(0);
+    const forced = await cli('compile', 'specs/lenet5.yaml', '--target', 'pytorch', '-o', dir, '--force');
     expect(forced.code).toBe(0);
-    expect(fs.readdirSync(dir).sort()).toEqual(['ir.json', 'model.ts', 'torch-layers.ts']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['.netspec.json', 'ir.json', 'model.py']);
     expect(
       fs.readdirSync(path.dirname(dir)).filter((f) => f.includes(path.basename(dir)) && f.startsWith('.')),
     ).toEqual([]);

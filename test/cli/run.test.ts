@@ -66,6 +66,7 @@ describe('netspec run', () => {
     expect(fs.readFileSync(path.join(out, 'train.log'), 'utf8')).toBe(run.stdout);
     expect(fs.readdirSync(out).sort()).toEqual(
       [
+        '.netspec.json',
         'accuracy.png',
         'accuracy.svg',
         'checkpoints',

@@ -305,7 +305,7 @@ describe('through the CLI', () => {
     const forced = await cli('run', spec, '--out', mine, '--force', ...SMALL_RUN);
     expect(forced).toMatchObject({
       code: 1,
-      stderr: `error: ${mine} does not look like a netspec run folder (no train.log, metrics.json or checkpoints); not replacing it\n`,
+      stderr: `error: ${mine} is not a netspec run folder (it holds notes.txt); not replacing it\n`,
     });
     expect(fs.readdirSync(mine)).toEqual(['notes.txt']);
     const compiled = await cli('compile', 'specs/lenet5.yaml', '-o', mine);

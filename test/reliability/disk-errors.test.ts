@@ -100,7 +100,8 @@ describe('netspec run', () => {
     restore = injectFault({
       point: 'open',
       code: 'EROFS',
-      matches: (f) => f.startsWith(path.join(out1, 'metrics.json')),
+      // metrics.json and the temporary file it is written to first (.metrics.json.tmp-*).
+      matches: (f) => path.dirname(f) === out1 && path.basename(f).includes('metrics.json'),
     });
     const metrics = await cli('run', spec, '--epochs', '1', '--out', out1, ...SMALL_RUN);
     restore();
@@ -165,7 +166,7 @@ describe('netspec export-weights and predict', () => {
     });
     expect(fs.readdirSync(tmp).filter((f) => f.startsWith('w.safetensors'))).toEqual([]);
 
-    // A failure no command expects (here: reading the checkpoint) is still exit 1 naming the file, no stack trace.
+    // A failure reading the checkpoint is exit 1 naming the checkpoint and the file, no stack trace.
     const unreadable = path.join(checkpoint, 'weights.safetensors');
     restore = injectFault({ point: 'open', code: 'EACCES', matches: (f) => f === path.resolve(unreadable) });
     const cannotRead = await cli('export-weights', spec, '--checkpoint', checkpoint, '-o', weights);
@@ -173,7 +174,7 @@ describe('netspec export-weights and predict', () => {
     expect(cannotRead).toEqual({
       code: 1,
       stdout: '',
-      stderr: `error: open ${path.resolve(unreadable)}: permission denied\n`,
+      stderr: `error: ${checkpoint}: file 'weights.safetensors': permission denied\n`,
     });
 
     const ok = await cli('export-weights', spec, '--checkpoint', checkpoint, '-o', weights);

@@ -34,7 +34,10 @@ export function errnoError(code: string, syscall: string, file: string): NodeJS.
   return e;
 }
 
-/** Where a fault strikes: creating a file or folder, in the middle of writing a file's bytes, or renaming. */
+/**
+ * Where a fault strikes: creating a file or folder, in the middle of writing a file's bytes, opening a file to
+ * append to it, or renaming.
+ */
 export type FaultPoint = 'open' | 'write' | 'mkdir' | 'append' | 'rename';
 
 /** One injected fault: the first call at `point` whose path passes `matches` throws `code` (after `skip` matches). */
@@ -78,6 +81,8 @@ export function injectFault(fault: Fault): () => number {
     vi.spyOn(fs, 'openSync').mockImplementation(((...args: unknown[]) => {
       const file = String(args[0]);
       if (fault.point === 'open' && strikes(file)) throw errnoError(fault.code, 'open', file);
+      if (fault.point === 'append' && opensForAppend(args[1]) && strikes(file))
+        throw errnoError(fault.code, 'open', file);
       const fd = call(real.openSync, args) as number;
       fdPaths.set(fd, file);
       return fd;
@@ -125,6 +130,12 @@ export function injectFault(fault: Fault): () => number {
     for (const s of spies) s.mockRestore();
     return failed;
   };
+}
+
+/** True for `fs.open` flags that append (`'a'`, `'a+'`, or numeric flags with O_APPEND). */
+function opensForAppend(flags: unknown): boolean {
+  if (typeof flags === 'string') return flags.startsWith('a');
+  return typeof flags === 'number' && (flags & fs.constants.O_APPEND) !== 0;
 }
 
 /** Entries of `dir` left by an unfinished atomic write (`.NAME.tmp-*`, `.NAME.old-*`, write-file-atomic's `NAME.123`). */

@@ -10,6 +10,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { FileError, hashRegularFile, READ_LIMITS, readRegularFile } from '../files/read.js';
+import { ensureFolder, syncFolder } from '../files/write.js';
 
 /** A checkpoint that cannot be read as written: the message names the folder, the file and the mismatch. */
 export class CheckpointError extends Error {
@@ -66,20 +68,6 @@ function writeFileSynced(file: string, bytes: Uint8Array | string): void {
   }
 }
 
-/** fsyncs a folder so that renames and new entries in it survive a power loss (not possible on Windows). */
-function syncFolder(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw e;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
 function randomSuffix(): string {
   return crypto.randomBytes(6).toString('hex');
 }
@@ -120,14 +108,14 @@ export function replaceFolderAtomic(dir: string, files: ReadonlyMap<string, Uint
   const target = path.resolve(dir);
   const parent = path.dirname(target);
   const base = path.basename(target);
-  fs.mkdirSync(parent, { recursive: true });
+  ensureFolder(parent);
   const temp = path.join(parent, `.${base}${TEMP_MARK}${randomSuffix()}`);
   fs.mkdirSync(temp);
   try {
     for (const [p, bytes] of files) {
       const file = path.join(temp, p);
       if (!file.startsWith(temp + path.sep)) throw new Error(`internal: file name '${p}' leaves its folder`);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      ensureFolder(path.dirname(file));
       writeFileSynced(file, bytes);
     }
     syncFolder(temp);
@@ -221,6 +209,19 @@ function parseManifest(text: string, where: string): Manifest {
   return m as Manifest;
 }
 
+/** Files above this size are hashed in chunks before they are read whole (256 MiB). */
+const HASH_FIRST_BYTES = 256 * 1024 * 1024;
+
+/** Reads one file of a checkpoint (a regular file within `limit`), with failures as a CheckpointError naming it. */
+function readVerified(file: string, dir: string, name: string, limit: number): Buffer {
+  try {
+    return readRegularFile(file, 'checkpoint file', limit);
+  } catch (e) {
+    if (e instanceof FileError) throw new CheckpointError(`${dir}: file '${name}': ${e.reason}`);
+    throw e;
+  }
+}
+
 /**
  * Reads the checkpoint folder `dir`: every file its manifest lists, each checked for existence, being a
  * regular file reached without symlinks, size and SHA-256. Throws {@link CheckpointError} on any problem.
@@ -236,7 +237,10 @@ export function readFolderVerified(dir: string): Map<string, Uint8Array> {
     );
   if (fs.lstatSync(manifestFile).isSymbolicLink())
     throw new CheckpointError(`${dir}: ${MANIFEST} is a symbolic link; refusing it`);
-  const manifest = parseManifest(fs.readFileSync(manifestFile, 'utf8'), dir);
+  const manifest = parseManifest(
+    readVerified(manifestFile, dir, MANIFEST, READ_LIMITS.metadata).toString('utf8'),
+    dir,
+  );
   const files = new Map<string, Uint8Array>();
   for (const entry of manifest.files) {
     const label = `${dir}: file '${entry.path}'`;
@@ -259,12 +263,24 @@ export function readFolderVerified(dir: string): Map<string, Uint8Array> {
       throw new CheckpointError(
         `${label} is ${stat.size} bytes, the manifest says ${entry.size} (${stat.size < entry.size ? 'truncated' : 'longer than written'})`,
       );
-    const bytes = new Uint8Array(fs.readFileSync(at));
-    const digest = sha256(bytes);
-    if (digest !== entry.sha256)
-      throw new CheckpointError(
+    const altered = (digest: string): CheckpointError =>
+      new CheckpointError(
         `${label} has SHA-256 ${digest.slice(0, 12)}…, the manifest says ${entry.sha256.slice(0, 12)}… (its content was altered)`,
       );
+    // A large file is hashed in chunks before it is held in memory: an altered one never is.
+    if (entry.size > HASH_FIRST_BYTES) {
+      let digest: string;
+      try {
+        digest = hashRegularFile(at, 'checkpoint file', READ_LIMITS.tensors);
+      } catch (e) {
+        if (e instanceof FileError) throw new CheckpointError(`${dir}: file '${entry.path}': ${e.reason}`);
+        throw e;
+      }
+      if (digest !== entry.sha256) throw altered(digest);
+    }
+    const bytes = new Uint8Array(readVerified(at, dir, entry.path, READ_LIMITS.tensors));
+    const digest = sha256(bytes);
+    if (digest !== entry.sha256) throw altered(digest);
     files.set(entry.path, bytes);
   }
   return files;

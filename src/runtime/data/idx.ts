@@ -5,16 +5,19 @@
  * allocated, and each error names the file and the byte offset where expectation and content part.
  */
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { READ_LIMITS, readRegularFile } from '../files/read.js';
 import { DataError } from './data-error.js';
 import type { RawImages, RawSet } from './types.js';
 
 /** Largest image side accepted; real IDX image sets are 28x28, anything this big is a corrupt header. */
 export const MAX_IDX_SIDE = 4096;
-/** Largest decompressed file accepted (1 GiB), so that a corrupt or hostile .gz cannot exhaust memory. */
-export const MAX_IDX_BYTES = 1 << 30;
+/**
+ * Largest IDX file accepted (1 GiB), read or decompressed, so that a corrupt or hostile file cannot exhaust memory
+ * (MNIST's largest is 47 MB).
+ */
+export const MAX_IDX_BYTES = READ_LIMITS.idx;
 
 const UNSIGNED_BYTE = 0x08;
 const TYPE_NAMES: Record<number, string> = {
@@ -214,8 +217,9 @@ async function readSet(
     const present = imagesPath ?? labelsPath;
     throw new DataError(`${dir}: ${present} is there but ${missing} (or ${missing}.gz) is missing`, dir);
   }
-  const images = parseIdxImages(decodeIdxFile(await readFile(imagesPath), imagesPath));
-  const labels = parseIdxLabels(decodeIdxFile(await readFile(labelsPath), labelsPath), classes);
+  const read = (file: string): Uint8Array => readRegularFile(file, 'IDX file', MAX_IDX_BYTES);
+  const images = parseIdxImages(decodeIdxFile(read(imagesPath), imagesPath));
+  const labels = parseIdxLabels(decodeIdxFile(read(labelsPath), labelsPath), classes);
   return pairIdx(images, labels, imagesPath, labelsPath);
 }
 

@@ -5,8 +5,8 @@
  * recovers the original byte exactly, since 3-decimal rounding moves a value by at most 0.0005 * 255 < 0.5.
  */
 import { createRequire } from 'node:module';
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { READ_LIMITS, readRegularText } from '../files/read.js';
 import { DataError } from './data-error.js';
 import type { RawSet } from './types.js';
 
@@ -112,7 +112,7 @@ async function readDigits(dir: string): Promise<RawSet> {
     const file = join(dir, `${digit}.json`);
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = readRegularText(file, 'JSON data file', READ_LIMITS.json);
     } catch (e) {
       throw new DataError(`${file}: cannot read the mnist package's digits (${(e as Error).message})`, file);
     }

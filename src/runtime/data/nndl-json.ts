@@ -4,8 +4,8 @@
  * rounds to float32 and truncates toward zero; the same is done here. Only the samples that are used are checked
  * value by value; the structure and the image/label counts of all three parts are always checked.
  */
-import { readFile } from 'node:fs/promises';
 import { LineMap } from '../../diagnostics.js';
+import { FileError, READ_LIMITS, readRegularText } from '../files/read.js';
 import { DataError } from './data-error.js';
 import { findJsonProblem, formatPath } from './json-locate.js';
 import type { RawSet } from './types.js';
@@ -179,14 +179,12 @@ export async function readNndlJson(
 ): Promise<[RawSet, RawSet, RawSet]> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readRegularText(file, 'JSON data file', READ_LIMITS.json);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ENOENT') throw new DataError(`${file}: no such file`, file);
-    if (code === 'EISDIR') throw new DataError(`${file}: is a directory, expected a JSON file`, file);
-    if (code === 'ERR_STRING_TOO_LONG')
+    if (e instanceof FileError) throw new DataError(`${file}: ${e.reason}`, file);
+    if ((e as { code?: string }).code === 'ERR_STRING_TOO_LONG')
       throw new DataError(`${file}: too large to read as one JSON text`, file);
-    throw new DataError(`${file}: cannot read (${(e as Error).message})`, file);
+    throw e;
   }
   return parseNndlJson(text, file, counts, classes);
 }

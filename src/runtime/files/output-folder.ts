@@ -1,0 +1,77 @@
+/**
+ * Output folders with a fixed set of files (`netspec compile -o DIR`): written all at once with a marker, and
+ * replaced only when they are netspec's own output, hold nothing else, and `--force` is given.
+ */
+import type fs from 'node:fs';
+import { FileError, describeFileType, describeErrno } from './read.js';
+import { folderEntries, listNames, MARKER, markerText, readMarker, type FolderKind } from './marker.js';
+import { holdsCurrentFolder, lstatOrUndefined } from './write.js';
+
+/** `files` plus the marker that lists them, as written into an output folder of `kind`. */
+export function withMarker(
+  files: ReadonlyMap<string, string | Uint8Array>,
+  kind: FolderKind,
+): Map<string, string | Uint8Array> {
+  return new Map([...files, [MARKER, markerText(kind, [...files.keys()])]]);
+}
+
+/** Options of {@link checkOutputFolder}. */
+export interface OutputFolderOptions {
+  readonly kind: FolderKind;
+  readonly force: boolean;
+  /** The option that named the folder, for messages (`-o`). */
+  readonly option: string;
+  /**
+   * Recognises netspec's output written before folders carried markers: true when `entries` of `dir` are all
+   * files netspec wrote. Without it, a folder without a marker is never netspec's.
+   */
+  readonly recogniseUnmarked?: (dir: string, entries: readonly string[]) => boolean;
+}
+
+/**
+ * Checks, changing nothing, that the folder `dir` may be written as output of `kind`: it does not exist, is
+ * empty, or is netspec's earlier output of that kind holding only the files its marker lists, and `force` is
+ * given. Never a symbolic link, a file, or the current folder or one above it. Throws {@link FileError}.
+ */
+export function checkOutputFolder(dir: string, options: OutputFolderOptions): void {
+  if (dir.trim() === '') throw new FileError(`${options.option}: the path is empty`, dir);
+  let stat: fs.Stats | undefined;
+  try {
+    stat = lstatOrUndefined(dir);
+  } catch (e) {
+    throw new FileError(`cannot write ${dir}: ${describeErrno(e)}`, dir);
+  }
+  if (!stat) return;
+  if (stat.isSymbolicLink())
+    throw new FileError(
+      `${dir} is a symbolic link; netspec does not write through links (name the folder itself)`,
+      dir,
+    );
+  if (!stat.isDirectory())
+    throw new FileError(`${dir} exists and is ${describeFileType(stat)}, not a folder`, dir);
+  if (holdsCurrentFolder(dir))
+    throw new FileError(`refusing to replace ${dir}: it is or contains the current folder`, dir);
+  const entries = folderEntries(dir);
+  if (entries.length === 0) return;
+  const marker =
+    readMarker(dir) ??
+    (options.recogniseUnmarked?.(dir, entries)
+      ? { format: 'netspec-folder', version: 1, kind: options.kind, files: entries }
+      : undefined);
+  if (!marker || marker.kind !== options.kind)
+    throw new FileError(
+      `${dir} exists and is not ${options.kind === 'compile' ? 'compile output' : `a ${options.kind} folder`} netspec wrote ` +
+        `(it holds ${listNames(entries)}); netspec writes only into a new or empty folder or its own output`,
+      dir,
+    );
+  const own = new Set([MARKER, ...(marker.files ?? [])]);
+  const foreign = entries.filter((e) => !own.has(e));
+  if (foreign.length > 0)
+    throw new FileError(
+      `${dir} holds netspec's earlier output but also ${listNames(foreign)}, which netspec did not write; ` +
+        `not replacing it (move those away first)`,
+      dir,
+    );
+  if (!options.force)
+    throw new FileError(`${dir} holds netspec's earlier output; pass --force to replace it`, dir);
+}
