@@ -17,6 +17,7 @@ import {
   writeFileAtomically,
 } from '../runtime/files/write.js';
 import type { RunMetrics } from '../runtime/train/metrics.js';
+import { untrainableReasons } from '../runtime/train/trainability.js';
 import type { CompareVariant } from '../reports/compare.js';
 import { compileOrReport, parsePositiveInt, type SpecOptions } from './common.js';
 import { fileSystemError, UserError, type CliIo } from './io.js';
@@ -124,6 +125,8 @@ async function compareCommand(
     if (ir) irs.push(ir);
   }
   if (irs.length !== specs.length) return 1;
+  const untrainable = irs.flatMap((ir, i) => untrainableReasons(ir).map((r) => `${specs[i]}: ${r}`));
+  if (untrainable.length) throw new UserError(untrainable.join('\n'));
 
   // The report module loads vega and resvg: only now, not whenever the CLI starts.
   const reports = await import('../reports/compare.js');

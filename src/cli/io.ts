@@ -15,6 +15,7 @@ export interface CliIo {
 
 const stdoutClosed = new AbortController();
 let stderrClosed = false;
+let watchingPipes = false;
 
 /** True for the errors of writing to a pipe or socket whose reader has gone. */
 function isClosedPipe(e: unknown): boolean {
@@ -28,16 +29,16 @@ function isClosedPipe(e: unknown): boolean {
  * Called once by {@link runCli} when it writes to the process's streams.
  */
 export function watchProcessPipes(): void {
-  if (process.stdout.listenerCount('error') === 0)
-    process.stdout.on('error', (e) => {
-      if (!isClosedPipe(e)) throw e;
-      stdoutClosed.abort();
-    });
-  if (process.stderr.listenerCount('error') === 0)
-    process.stderr.on('error', (e) => {
-      if (!isClosedPipe(e)) throw e;
-      stderrClosed = true;
-    });
+  if (watchingPipes) return;
+  watchingPipes = true;
+  process.stdout.on('error', (e) => {
+    if (!isClosedPipe(e)) throw e;
+    stdoutClosed.abort();
+  });
+  process.stderr.on('error', (e) => {
+    if (!isClosedPipe(e)) throw e;
+    stderrClosed = true;
+  });
 }
 
 /** Writes to the process's stdout and stderr; nothing once their reader has gone. */

@@ -2,15 +2,16 @@
  * `netspec predict` (inference on a safetensors input with PyTorch-style weights, optionally renamed by a map)
  * and `netspec export-weights` (a checkpoint's weights as a state dict the generated PyTorch module loads).
  */
-import fs from 'node:fs';
 import { Option, type Command } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
 import type * as Tf from '@tensorflow/tfjs';
 import type { IrNetwork } from '../compiler/ir.js';
 import type { StateDict } from '../compiler/targets/tfjs/state-dict.js';
 import { hasErrors, type Diagnostic } from '../diagnostics.js';
 import { BACKEND_NAMES, type BackendName } from '../runtime/backends/names.js';
+import { FileError, READ_LIMITS, readRegularFile } from '../runtime/files/read.js';
+import { checkOutputFile, writeOutputFile, type OutputFileOptions } from '../runtime/files/write.js';
 import { decodeSafetensors, encodeSafetensors } from '../runtime/weights/safetensors.js';
+import { isNetspecSafetensors, PRODUCER_KEY } from '../runtime/weights/safetensors-file.js';
 import {
   exportStateDict,
   importStateDict,
@@ -28,22 +29,23 @@ interface PredictOptions extends SpecOptions {
   readonly input: string;
   readonly output?: string;
   readonly backend: BackendName;
+  readonly force?: boolean;
 }
 
 interface ExportOptions extends SpecOptions {
   readonly checkpoint: string;
   readonly output: string;
+  readonly force?: boolean;
 }
 
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-function readBytes(file: string, what: string): Uint8Array {
+/** Reads an input file (a regular file within `limit`), or throws a UserError naming it and why. */
+function readBytes(file: string, what: string, limit: number): Uint8Array {
   try {
-    return fs.readFileSync(file);
+    return readRegularFile(file, what, limit);
   } catch (e) {
-    throw new UserError(
-      `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    throw e instanceof FileError ? new UserError(e.message) : e;
   }
 }
 
@@ -66,12 +68,12 @@ export function loadWeights(
 ): StateDict {
   let map: WeightMap = { rules: [], ignore: [] };
   if (mapFile !== undefined) {
-    const text = new TextDecoder().decode(readBytes(mapFile, 'map'));
+    const text = new TextDecoder().decode(readBytes(mapFile, 'map file', READ_LIMITS.map));
     const parsed = parseWeightMap(text, mapFile);
     stopOn(parsed.diagnostics, new Map([[mapFile, text]]), io);
     map = parsed;
   }
-  const decoded = decodeSafetensors(readBytes(weightsFile, 'weights'), weightsFile);
+  const decoded = decodeSafetensors(readBytes(weightsFile, 'weights file', READ_LIMITS.tensors), weightsFile);
   const { dict, diagnostics } = importStateDict(decoded, map, ir, weightsFile);
   stopOn(diagnostics, new Map(), io);
   return dict;
@@ -124,13 +126,21 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
         "where to write the logits as tensor 'output' (default: print {shape, output} as JSON, where NaN and " +
           'infinite logits are the strings "NaN", "Infinity", "-Infinity"; a warning on stderr names them)',
       )
-      .addOption(new Option('--backend <name>', 'where tfjs runs').choices(BACKEND_NAMES).default('auto')),
+      .addOption(new Option('--backend <name>', 'where tfjs runs').choices(BACKEND_NAMES).default('auto'))
+      .option('--force', 'replace an --output file that netspec wrote earlier'),
   ).action(async (spec: string, options: PredictOptions) => {
     const ir = compileOrReport(spec, options, io);
     if (!ir) return setExit(1);
+    const output =
+      options.output === undefined
+        ? undefined
+        : outputFile(options.output, '--output', 'predictions file', options);
     try {
       const dict = loadWeights(ir, options.weights, options.map, io);
-      const inputs = decodeSafetensors(readBytes(options.input, 'input'), options.input);
+      const inputs = decodeSafetensors(
+        readBytes(options.input, 'input file', READ_LIMITS.tensors),
+        options.input,
+      );
       const x = inputs.tensors.get('input');
       if (!x)
         throw new UserError(
@@ -164,14 +174,20 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
       logits.dispose();
       model.dispose();
       const warning = nonFiniteWarning(data, shape);
-      if (options.output === undefined) {
+      if (options.output === undefined || output === undefined) {
         if (warning) io.stderr(`warning: ${warning}; the JSON gives them as strings\n`);
         io.stdout(JSON.stringify({ shape, output: logitsJson(data) }) + '\n');
         return;
       }
       writeOutput(
         options.output,
-        asBuffer(encodeSafetensors(new Map([['output', { dtype: 'F32', shape, data }]]))),
+        asBuffer(
+          encodeSafetensors(new Map([['output', { dtype: 'F32', shape, data }]]), {
+            [PRODUCER_KEY]: 'predict',
+            network: ir.name,
+          }),
+        ),
+        output,
       );
       if (warning) io.stderr(`warning: ${warning}; ${options.output} holds them as they are\n`);
       io.stdout(`wrote ${options.output}: output [${shape.join(', ')}] (logits, float32)\n`);
@@ -188,16 +204,24 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
       )
       .argument('<spec>', 'spec file (.yaml or .net)')
       .requiredOption('--checkpoint <dir>', 'a checkpoint folder (runs/NAME/checkpoints/best)')
-      .requiredOption('-o, --output <file>', 'the .safetensors file to write'),
+      .requiredOption('-o, --output <file>', 'the .safetensors file to write')
+      .option('--force', 'replace a weights file that netspec wrote earlier'),
   ).action(async (spec: string, options: ExportOptions) => {
     const ir = compileOrReport(spec, options, io);
     if (!ir) return setExit(1);
+    const output = outputFile(options.output, '-o', 'weights file', options);
     try {
       const { checkCheckpointFits, loadCheckpoint } = await import('../runtime/checkpoint/index.js');
       const checkpoint = loadCheckpoint(options.checkpoint);
       checkCheckpointFits(checkpoint, ir, spec);
       const tensors = exportStateDict(checkpoint.weights, ir, checkpoint.meta.optimizer?.iterations ?? 0);
-      writeOutput(options.output, asBuffer(encodeSafetensors(tensors, { format: 'pt', network: ir.name })));
+      writeOutput(
+        options.output,
+        asBuffer(
+          encodeSafetensors(tensors, { format: 'pt', network: ir.name, [PRODUCER_KEY]: 'export-weights' }),
+        ),
+        output,
+      );
       io.stdout(
         `wrote ${options.output}: ${tensors.size} tensors of '${ir.name}' (PyTorch layout and names)\n`,
       );
@@ -207,11 +231,35 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
   });
 }
 
-/** Writes one output file atomically; a file-system failure is a user error naming the file (none is left). */
-function writeOutput(file: string, bytes: Buffer): void {
+/**
+ * The write policy of a safetensors output (see checkOutputFile: a new file, or with --force one netspec wrote;
+ * never a link, device or FIFO), checked before any work so that a refused path costs nothing.
+ */
+function outputFile(
+  file: string,
+  option: string,
+  what: string,
+  options: { readonly force?: boolean },
+): OutputFileOptions {
+  const policy: OutputFileOptions = {
+    force: options.force === true,
+    isOwn: isNetspecSafetensors,
+    what,
+    option,
+  };
   try {
-    writeFileAtomic.sync(file, bytes);
+    checkOutputFile(file, policy);
   } catch (e) {
-    throw fileSystemError(e, file) ?? e;
+    throw e instanceof FileError ? new UserError(e.message) : e;
+  }
+  return policy;
+}
+
+/** Writes one output file atomically; a file-system failure is a user error naming the file (none is left). */
+function writeOutput(file: string, bytes: Buffer, policy: OutputFileOptions): void {
+  try {
+    writeOutputFile(file, bytes, policy);
+  } catch (e) {
+    throw e instanceof FileError ? new UserError(e.message) : (fileSystemError(e, file) ?? e);
   }
 }

@@ -43,6 +43,7 @@ import {
 } from '../runtime/train/config.js';
 import type { TrainHistory, TrainProgress } from '../runtime/train/history.js';
 import { testLine } from '../runtime/train/log-lines.js';
+import { untrainableReasons } from '../runtime/train/trainability.js';
 import {
   bestOf,
   loggedSteps,
@@ -393,6 +394,8 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
     throw new UserError('--resume and --force contradict each other; pass one');
   const ir = compileOrReport(spec, options, io);
   if (!ir) return 1;
+  const untrainable = untrainableReasons(ir);
+  if (untrainable.length) throw new UserError(`${spec}: ${untrainable.join('; ')}`);
   const out = options.out ?? path.join('runs', ir.name);
   const useBar = options.progress && io === processIo && process.stdout.isTTY === true && !process.env.CI;
   const output = new RunOutput(io, useBar);
@@ -631,10 +634,11 @@ async function runCommand(spec: string, options: RunOptions, command: Command, i
       run.writeMetrics(
         metricsOf('interrupted', outcome.history, shape, outcome.progress.elapsedMs, null, null),
       );
-      output.line(
+      const stopped =
         `[Train] stopped at epoch ${outcome.progress.epoch}/${t.epochs}, step ${outcome.progress.globalStep}/${shape.totalSteps}; ` +
-          `continue with: netspec run ${spec} --out ${out} --resume`,
-      );
+        `continue with: netspec run ${spec} --out ${out} --resume`;
+      output.line(stopped);
+      if (io.outputClosed?.aborted) io.stderr(`${stopped}\n`);
       return EXIT_INTERRUPTED;
     }
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, openRunFolder } from '../../src/runtime/checkpoint/index.js';
 import { currentOwner } from '../../src/runtime/files/lock.js';
+import { encodeSafetensors } from '../../src/runtime/weights/safetensors.js';
 import type { RunMetrics } from '../../src/runtime/train/metrics.js';
 import { cli } from '../support/cli.js';
 import { injectFault, SMALL_RUN, STACK_LINE, TINY_SPEC } from './support.js';
@@ -249,6 +250,94 @@ describe('compile writes only into a new or empty folder or its own output (item
     });
     const run = await cli('run', spec, '--out', '', ...SMALL_RUN);
     expect(run).toMatchObject({ code: 1, stderr: 'error: --out: the path is empty\n' });
+  });
+});
+
+describe('export-weights -o and predict --output write only new files or their own (item 3)', () => {
+  it('never a device, a symbolic link or a file netspec did not write, even with --force; their own with --force', async () => {
+    const checkpoint = path.join(finished, 'checkpoints', 'best');
+    const exportTo = (file: string, ...more: string[]) =>
+      cli('export-weights', spec, '--checkpoint', checkpoint, '-o', file, ...more);
+    const devNull = await exportTo('/dev/null', '--force');
+    expect(devNull).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: /dev/null is a character device; netspec writes only regular files\n',
+    });
+    expect(fs.statSync('/dev/null').isCharacterDevice()).toBe(true);
+
+    const specBefore = fs.readFileSync(spec, 'utf8');
+    expect(await exportTo(spec, '--force')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: ${spec} exists and is not a weights file netspec wrote; not replacing it (choose another path, or remove it yourself)\n`,
+    });
+    expect(fs.readFileSync(spec, 'utf8')).toBe(specBefore);
+
+    const mine = path.join(tmp, 'mine.txt');
+    fs.writeFileSync(mine, 'mine');
+    const link = path.join(tmp, 'link.safetensors');
+    fs.symlinkSync(mine, link);
+    expect(await exportTo(link, '--force')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: ${link} is a symbolic link; netspec does not write through links (name the file itself)\n`,
+    });
+    expect(fs.readFileSync(mine, 'utf8')).toBe('mine');
+
+    // A safetensors file of PyTorch's (format: pt, no netspec marker) is the user's too.
+    const torch = path.join(tmp, 'torch.safetensors');
+    fs.writeFileSync(torch, encodeSafetensors(new Map(), { format: 'pt' }));
+    const torchBefore = fs.readFileSync(torch);
+    expect((await exportTo(torch, '--force')).code).toBe(1);
+    expect(fs.readFileSync(torch)).toEqual(torchBefore);
+
+    const weights = path.join(tmp, 'exported', 'w.safetensors');
+    expect(await exportTo(weights)).toMatchObject({ code: 0, stderr: '' });
+    expect(await exportTo(weights)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: ${weights} exists (a weights file netspec wrote); pass --force to replace it\n`,
+    });
+    expect((await exportTo(weights, '--force')).code).toBe(0);
+    // What export-weights wrote before it marked its files (format: pt and the network's name) is netspec's too.
+    const legacy = path.join(tmp, 'legacy.safetensors');
+    fs.writeFileSync(legacy, encodeSafetensors(new Map(), { format: 'pt', network: 'tiny8' }));
+    expect((await exportTo(legacy, '--force')).code).toBe(0);
+
+    const input = path.join(tmp, 'x.safetensors');
+    fs.writeFileSync(
+      input,
+      encodeSafetensors(
+        new Map([['input', { dtype: 'F32', shape: [2, 1, 8, 8], data: new Float32Array(128) }]]),
+      ),
+    );
+    const predictTo = (file: string, ...more: string[]) =>
+      cli(
+        'predict',
+        spec,
+        '--weights',
+        weights,
+        '--input',
+        input,
+        '--output',
+        file,
+        '--backend',
+        'cpu',
+        ...more,
+      );
+    expect(await predictTo('/dev/null')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: /dev/null is a character device; netspec writes only regular files\n',
+    });
+    expect((await predictTo(input, '--force')).code).toBe(1);
+    const y = path.join(tmp, 'y.safetensors');
+    expect((await predictTo(y)).code).toBe(0);
+    expect((await predictTo(y)).stderr).toBe(
+      `error: ${y} exists (a predictions file netspec wrote); pass --force to replace it\n`,
+    );
+    expect((await predictTo(y, '--force')).code).toBe(0);
   });
 });
 

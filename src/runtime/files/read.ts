@@ -181,6 +181,26 @@ export function readRegularFile(file: string, what: string, limit: number): Buff
   }
 }
 
+/**
+ * The first `length` bytes of the regular file `file` at `position` (fewer at its end), without reading the rest:
+ * for recognising a file by its header. Throws {@link FileError}.
+ */
+export function readRegularFileRange(file: string, what: string, position: number, length: number): Buffer {
+  const { fd, size } = openRegular(file, what, Number.MAX_SAFE_INTEGER);
+  try {
+    const bytes = Buffer.alloc(Math.max(0, Math.min(length, size - position)));
+    let offset = 0;
+    while (offset < bytes.length) {
+      const n = readAt(fd, bytes, offset, bytes.length - offset, position + offset, what, file);
+      if (n === 0) break;
+      offset += n;
+    }
+    return bytes.subarray(0, offset);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** {@link readRegularFile} as UTF-8 text. */
 export function readRegularText(file: string, what: string, limit: number): string {
   return readRegularFile(file, what, limit).toString('utf8');

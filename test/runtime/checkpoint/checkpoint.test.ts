@@ -24,6 +24,7 @@ import {
   type TrainConfig,
   type TrainSnapshot,
 } from '../../../src/runtime/train/index.js';
+import { markerText } from '../../../src/runtime/files/marker.js';
 import { TINY_SPEC, tinyData, tinyIr, useCpu } from '../train/tiny-network.js';
 
 const ir = tinyIr();
@@ -501,22 +502,32 @@ describe('run folders', () => {
     expect(() => openRunFolder(dir, 'new')).toThrow(
       `${dir} exists and is not empty; pass --resume to continue that run or --force to replace it`,
     );
-    expect(() => openRunFolder(dir, 'force')).toThrow('does not look like a netspec run folder');
+    expect(() => openRunFolder(dir, 'force')).toThrow(
+      `${dir} is not a netspec run folder (it holds notes.txt); not replacing it`,
+    );
+    expect(() => openRunFolder(dir, 'resume')).toThrow(
+      `nothing to resume in ${dir}: it is not a netspec run folder (it holds notes.txt)`,
+    );
+    expect(fs.readdirSync(dir)).toEqual(['notes.txt']);
+    // A train.log alone does not make a run folder: the marker (or netspec's metrics or checkpoints) does.
+    fs.rmSync(path.join(dir, 'notes.txt'));
+    fs.writeFileSync(path.join(dir, 'train.log'), 'old');
+    expect(() => openRunFolder(dir, 'force')).toThrow(`${dir} is not a netspec run folder`);
+    fs.writeFileSync(path.join(dir, '.netspec.json'), markerText('run'));
+    const folder = openRunFolder(dir, 'force');
+    expect(fs.readdirSync(dir).sort()).toEqual(['.lock', '.netspec.json']);
+    folder.close();
+    expect(fs.readdirSync(dir)).toEqual(['.netspec.json']);
     expect(() => openRunFolder(dir, 'resume')).toThrow(
       `nothing to resume in ${dir}: it has no checkpoints/last`,
     );
-    fs.writeFileSync(path.join(dir, 'train.log'), 'old');
-    const folder = openRunFolder(dir, 'force');
-    expect(fs.readdirSync(dir)).toEqual(['.lock']);
-    folder.close();
-    expect(fs.readdirSync(dir)).toEqual([]);
   });
 
   it('locks the folder while a run uses it, and cleans leftovers when opening', () => {
     const dir = path.join(tmp, 'run2');
     const a = openRunFolder(dir, 'new');
     expect(() => openRunFolder(dir, 'force')).toThrow(
-      `${dir} is in use by another netspec run (process ${process.pid})`,
+      `${dir} is in use by another netspec run (this process); if that is not a netspec run, remove ${path.join(dir, '.lock')}`,
     );
     saveCheckpoint(a.lastDir, contents());
     a.close();
