@@ -138,7 +138,7 @@ function opensForAppend(flags: unknown): boolean {
   return typeof flags === 'number' && (flags & fs.constants.O_APPEND) !== 0;
 }
 
-/** Entries of `dir` left by an unfinished atomic write (`.NAME.tmp-*`, `.NAME.old-*`, write-file-atomic's `NAME.123`). */
+/** Entries of `dir` left by an unfinished atomic write (`.NAME.tmp-*`, `.NAME.old-*`, and older netspec's `NAME.123`). */
 export function leftovers(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((n) => /^\..+\.(tmp|old)-[0-9a-f]+$/.test(n) || /\.\d+$/.test(n));
