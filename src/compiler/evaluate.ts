@@ -1,6 +1,6 @@
 /** Expression evaluation over typed values: integer arithmetic, booleans, lists. Pure; errors are diagnostics. */
 import type { Expr, ParamType } from '../parser/ast.js';
-import { didYouMean, error, type Diagnostic, type Span } from '../diagnostics.js';
+import { clip, didYouMean, error, type Diagnostic, type Span } from '../diagnostics.js';
 
 /** A value of the spec language. Ints and floats are kept apart so `out: 64.5` can be rejected. */
 export type Value =
@@ -16,11 +16,29 @@ export interface Binding {
   readonly span?: Span;
 }
 
+/**
+ * Most expression nodes one compilation evaluates. Every block instance evaluates its arguments again, so a
+ * 100,000-term default in a block repeated 100,000 times would take hours; real specs take under 100,000 steps,
+ * and 10 million take about two seconds.
+ */
+export const MAX_EVALUATION_STEPS = 10_000_000;
+
+/** The evaluation steps a compilation may still take; shared by all scopes of one lowering. */
+export interface EvaluationBudget {
+  left: number;
+  /** Set once the budget ran out and that was reported. */
+  exhausted: boolean;
+}
+
 /** Names visible to an expression; inner scopes shadow outer ones. */
 export class Scope {
   private readonly names = new Map<string, Binding>();
+  /** The evaluation budget, shared with the enclosing scopes (a new one for a root scope). */
+  readonly budget: EvaluationBudget;
 
-  constructor(private readonly parent?: Scope) {}
+  constructor(private readonly parent?: Scope) {
+    this.budget = parent?.budget ?? { left: MAX_EVALUATION_STEPS, exhausted: false };
+  }
 
   /** Binds `name` in this scope. */
   set(name: string, binding: Binding): void {
@@ -55,6 +73,30 @@ export function showValue(value: Value): string {
     case 'list':
       return `[${value.v.map(showValue).join(', ')}]`;
   }
+}
+
+/**
+ * A value for a message: as `showValue`, but a whole float keeps a decimal point (`4.0`, so that "expects an
+ * integer, found number 4.0" does not contradict itself) and a long value is cut (see `clip`).
+ */
+export function formatValue(value: Value): string {
+  return clip(formatFull(value));
+}
+
+function formatFull(value: Value): string {
+  switch (value.t) {
+    case 'float':
+      return Number.isInteger(value.v) && Math.abs(value.v) < 1e21 ? value.v.toFixed(1) : String(value.v);
+    case 'list':
+      return `[${value.v.map(formatFull).join(', ')}]`;
+    default:
+      return showValue(value);
+  }
+}
+
+/** `integer 3`, `number 4.0`, `string "x"`: a value's type and value, for messages. */
+export function describeValue(value: Value): string {
+  return `${typeName(value)} ${formatValue(value)}`;
 }
 
 /** The name of a value's type, for messages. */
@@ -94,16 +136,17 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Evaluates `expr` in `scope`; pushes diagnostics and returns undefined on failure. */
 export function evaluate(expr: Expr, scope: Scope, diagnostics: Diagnostic[]): Value | undefined {
+  if (!takeStep(expr, scope, diagnostics)) return undefined;
   switch (expr.kind) {
     case 'int':
       if (!Number.isSafeInteger(expr.value)) {
-        diagnostics.push(error('BAD_VALUE', `integer ${expr.value} is too large`, expr.span));
+        diagnostics.push(error('BAD_VALUE', `integer ${clip(String(expr.value))} is too large`, expr.span));
         return undefined;
       }
       return { t: 'int', v: expr.value };
     case 'float':
       if (!Number.isFinite(expr.value)) {
-        diagnostics.push(error('BAD_VALUE', `number ${expr.value} is not finite`, expr.span));
+        diagnostics.push(error('BAD_VALUE', `number ${clip(String(expr.value))} is not finite`, expr.span));
         return undefined;
       }
       return { t: 'float', v: expr.value };
@@ -117,7 +160,7 @@ export function evaluate(expr: Expr, scope: Scope, diagnostics: Diagnostic[]): V
         diagnostics.push(
           error(
             'UNKNOWN_PARAMETER',
-            `unknown parameter '${expr.name}'`,
+            `unknown parameter '${clip(expr.name)}'`,
             expr.span,
             didYouMean(expr.name, scope.allNames()),
           ),
@@ -150,19 +193,67 @@ export function evaluate(expr: Expr, scope: Scope, diagnostics: Diagnostic[]): V
   }
 }
 
+/** Takes one step of the scope's budget; false (with one TOO_LARGE for the whole compilation) when it ran out. */
+function takeStep(expr: Expr, scope: Scope, diagnostics: Diagnostic[]): boolean {
+  const budget = scope.budget;
+  if (budget.left > 0) {
+    budget.left--;
+    return true;
+  }
+  if (!budget.exhausted) {
+    budget.exhausted = true;
+    diagnostics.push(
+      error(
+        'TOO_LARGE',
+        `evaluating the spec's expressions takes more than ${MAX_EVALUATION_STEPS.toLocaleString('en-US')} steps`,
+        expr.span,
+        'every repeat and block instance evaluates its arguments again; compute long expressions once, in a network parameter',
+      ),
+    );
+  }
+  return false;
+}
+
 function typeError(span: Span, what: string, found: Value, diagnostics: Diagnostic[]): undefined {
-  diagnostics.push(error('WRONG_TYPE', `${what}, found ${typeName(found)} ${showValue(found)}`, span));
+  diagnostics.push(error('WRONG_TYPE', `${what}, found ${describeValue(found)}`, span));
   return undefined;
 }
 
+/**
+ * Evaluates a binary expression without recursing down its left operands: `1 + 1 + ... + 1` nests to the left as
+ * deep as the chain is long (thousands of terms), while right operands and every other nesting are bounded by the
+ * parser (MAX_NESTING). Operands are evaluated in the order the recursive definition would (left, then right,
+ * both even when one fails), so the diagnostics are the same.
+ */
 function evaluateBinary(
   expr: Extract<Expr, { kind: 'binary' }>,
   scope: Scope,
   diagnostics: Diagnostic[],
 ): Value | undefined {
-  const l = evaluate(expr.left, scope, diagnostics);
-  const r = evaluate(expr.right, scope, diagnostics);
-  if (!l || !r) return undefined;
+  const spine: Extract<Expr, { kind: 'binary' }>[] = [];
+  let leftmost: Expr = expr;
+  while (leftmost.kind === 'binary') {
+    if (!takeStep(leftmost, scope, diagnostics)) return undefined;
+    spine.push(leftmost);
+    leftmost = leftmost.left;
+  }
+  let value = evaluate(leftmost, scope, diagnostics);
+  for (let i = spine.length - 1; i >= 0; i--) {
+    const node = spine[i];
+    if (!node) continue;
+    const right = evaluate(node.right, scope, diagnostics);
+    value = value && right ? applyBinary(node, value, right, diagnostics) : undefined;
+  }
+  return value;
+}
+
+/** `l op r` for the operator of `expr`, whose operands evaluated to `l` and `r`. */
+function applyBinary(
+  expr: Extract<Expr, { kind: 'binary' }>,
+  l: Value,
+  r: Value,
+  diagnostics: Diagnostic[],
+): Value | undefined {
   const op = expr.op;
   if (op === 'and' || op === 'or') {
     if (l.t !== 'bool') return typeError(expr.left.span, `'${op}' needs booleans`, l, diagnostics);
@@ -212,7 +303,7 @@ function evaluateBinary(
       break;
   }
   if (bothInt && Math.abs(v) > MAX_SAFE) {
-    diagnostics.push(error('BAD_VALUE', `integer result ${v} is too large`, expr.span));
+    diagnostics.push(error('BAD_VALUE', `integer result ${clip(String(v))} is too large`, expr.span));
     return undefined;
   }
   return { t: bothInt ? 'int' : 'float', v };

@@ -2,18 +2,24 @@
  * The compiler's entry point: spec file → resolved AST → IR, with every diagnostic found on the way.
  * Reads files only through the given host.
  */
-import { hasErrors, type Diagnostic } from '../diagnostics.js';
+import { hasErrors, limitDiagnostics, type Diagnostic } from '../diagnostics.js';
 import type { IrNetwork } from './ir.js';
 import { lower } from './lower.js';
 import { parseOverrides, resolveSpec, type SpecHost } from './resolve.js';
 
 export type { SpecHost, SpecReadFailure } from './resolve.js';
 export { DEFAULT_MAX_PARAMS } from './lower.js';
+export { activationProblem, DEFAULT_BATCH_SIZE, MAX_ACTIVATION_ELEMENTS } from './activation-limit.js';
 
-/** Options of a compilation: `--set` assignments and the parameter limit. */
+/** Options of a compilation: `--set` assignments, the parameter limit and the batch activations are sized at. */
 export interface CompileOptions {
   readonly set?: readonly string[];
   readonly maxParams?: number;
+  /**
+   * The batch size every activation must fit at (2^30 float32 elements); DEFAULT_BATCH_SIZE (64, the default
+   * training batch) when absent, which is what `check`, `summary`, `stat` and `compile` assume.
+   */
+  readonly batchSize?: number;
 }
 
 /** What a compilation returns; `ir` is present only when there is no error. */
@@ -35,8 +41,10 @@ export function compileSpec(file: string, host: SpecHost, options: CompileOption
   const diagnostics = [...resolved.diagnostics, ...setDiagnostics];
   const lowered = lower(resolved.ast, {
     overrides,
+    sources,
     ...(options.maxParams !== undefined ? { maxParams: options.maxParams } : {}),
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
   });
   const all = [...diagnostics, ...lowered.diagnostics];
-  return { ir: hasErrors(all) ? undefined : lowered.ir, diagnostics: all, sources };
+  return { ir: hasErrors(all) ? undefined : lowered.ir, diagnostics: limitDiagnostics(all), sources };
 }

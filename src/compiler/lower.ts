@@ -4,7 +4,8 @@
  * Pure: returns `{ir, diagnostics}`; the IR is present only when there is no error.
  */
 import type { BlockDecl, Call, Expr, NetworkAst, ParamDecl } from '../parser/ast.js';
-import { didYouMean, error, hasErrors, type Diagnostic, type Span } from '../diagnostics.js';
+import { clip, didYouMean, error, hasErrors, type Diagnostic, type Span } from '../diagnostics.js';
+import { activationSizeProblem, DEFAULT_BATCH_SIZE, formatBytes } from './activation-limit.js';
 import { ACTIVATIONS, LAYERS, isLayerName, type ArgSpec } from './layers.js';
 import {
   addShape,
@@ -16,7 +17,15 @@ import {
   poolShape,
   type ShapeResult,
 } from './shapes.js';
-import { coerce, evaluate, inferParamType, Scope, showValue, typeName, type Value } from './evaluate.js';
+import {
+  coerce,
+  describeValue,
+  evaluate,
+  formatValue,
+  inferParamType,
+  Scope,
+  type Value,
+} from './evaluate.js';
 import { numel, type IrGroup, type IrNetwork, type IrNode, type IrParam, type Shape } from './ir.js';
 
 /** Options of the lowering. */
@@ -25,12 +34,17 @@ export interface LowerOptions {
   readonly overrides?: ReadonlyMap<string, { value: Value; span?: Span }>;
   /** Reject networks with more trainable parameters than this (before any tensor exists). */
   readonly maxParams?: number;
+  /**
+   * The batch size activations are checked at (see activation-limit.ts); DEFAULT_BATCH_SIZE (64) unless given:
+   * `check`, `summary`, `stat` and `compile` assume it, `run` passes its `--batch-size`.
+   */
+  readonly batchSize?: number;
+  /** The spec texts by file name, so messages can quote a literal as written (`4.0`, `1e3`). */
+  readonly sources?: ReadonlyMap<string, string>;
 }
 
 /** Default `maxParams`: 500 million parameters (2 GB of float32). */
 export const DEFAULT_MAX_PARAMS = 500_000_000;
-/** The largest activation (elements per sample) a layer may produce. */
-const MAX_ACTIVATION = 2 ** 31 - 1;
 /** What a module or block name must look like (the YAML schema's `identifier`). */
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Names that could reach an object prototype; YAML's loader refuses them as keys, the DSL reaches this check. */
@@ -64,7 +78,18 @@ class Lowering {
   private expanded = 0;
   private readonly blocks = new Map<string, BlockDecl>();
 
-  constructor(private readonly ast: NetworkAst) {}
+  private readonly batch: number;
+  private readonly batchAssumed: boolean;
+  private readonly sources: ReadonlyMap<string, string>;
+
+  constructor(
+    private readonly ast: NetworkAst,
+    options: LowerOptions,
+  ) {
+    this.batch = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.batchAssumed = options.batchSize === undefined;
+    this.sources = options.sources ?? new Map();
+  }
 
   run(options: LowerOptions): IrNetwork | undefined {
     const ast = this.ast;
@@ -74,7 +99,7 @@ class Lowering {
       this.diagnostics.push(
         error(
           'BAD_VALUE',
-          `network name ${JSON.stringify(ast.name)} must start with a letter and hold only letters, digits, '_', '-' and single '.' (at most 100)`,
+          `network name ${JSON.stringify(clip(ast.name))} must start with a letter and hold only letters, digits, '_', '-' and single '.' (at most 100)`,
           ast.nameSpan,
         ),
       );
@@ -87,20 +112,22 @@ class Lowering {
           error(
             'DUPLICATE_NAME',
             isLayerName(block.name)
-              ? `block '${block.name}' has the name of a layer`
-              : `block '${block.name}' is defined twice`,
+              ? `block '${clip(block.name)}' has the name of a layer`
+              : `block '${clip(block.name)}' is defined twice`,
             block.nameSpan,
           ),
         );
       else this.blocks.set(block.name, block);
     }
     if (ast.modules.length === 0)
-      this.diagnostics.push(error('MISSING_KEY', `network '${ast.name}' has no modules`, ast.nameSpan));
+      this.diagnostics.push(error('MISSING_KEY', `network '${clip(ast.name)}' has no modules`, ast.nameSpan));
     let cursor: Cursor = { ref: 'input', shape: inputShape };
     const moduleNames = new Set<string>();
     for (const mod of ast.modules) {
       if (moduleNames.has(mod.name)) {
-        this.diagnostics.push(error('DUPLICATE_NAME', `module '${mod.name}' is defined twice`, mod.nameSpan));
+        this.diagnostics.push(
+          error('DUPLICATE_NAME', `module '${clip(mod.name)}' is defined twice`, mod.nameSpan),
+        );
         continue;
       }
       moduleNames.add(mod.name);
@@ -117,7 +144,7 @@ class Lowering {
       this.diagnostics.push(
         error(
           'TOO_LARGE',
-          `network '${ast.name}' has ${trainable.toLocaleString('en-US')} parameters ` +
+          `network '${clip(ast.name)}' has ${trainable.toLocaleString('en-US')} parameters ` +
             `(${formatBytes(trainable * 4)} as float32), more than the limit of ${maxParams.toLocaleString('en-US')}`,
           ast.nameSpan,
           'raise the limit with --max-params if this is intended',
@@ -149,7 +176,7 @@ class Lowering {
         this.diagnostics.push(
           error(
             'BAD_VALUE',
-            `the name '${name}' is reserved (it could reach JavaScript object prototypes)`,
+            `the name '${clip(name)}' is reserved (it could reach JavaScript object prototypes)`,
             span,
           ),
         );
@@ -159,7 +186,7 @@ class Lowering {
         this.diagnostics.push(
           error(
             'BAD_VALUE',
-            `invalid name ${JSON.stringify(name)}: use letters, digits and _, not starting with a digit`,
+            `invalid name ${JSON.stringify(clip(name))}: use letters, digits and _, not starting with a digit`,
             span,
           ),
         );
@@ -192,7 +219,7 @@ class Lowering {
     for (const decl of decls) {
       if (seen.has(decl.name)) {
         this.diagnostics.push(
-          error('DUPLICATE_NAME', `parameter '${decl.name}' is declared twice`, decl.nameSpan),
+          error('DUPLICATE_NAME', `parameter '${clip(decl.name)}' is declared twice`, decl.nameSpan),
         );
         continue;
       }
@@ -206,9 +233,9 @@ class Lowering {
         this.diagnostics.push(
           error(
             'MISSING_ARGUMENT',
-            `network parameter '${decl.name}' has no value`,
+            `network parameter '${clip(decl.name)}' has no value`,
             decl.nameSpan,
-            `set it with --set ${decl.name}=...`,
+            `set it with --set ${clip(decl.name)}=...`,
           ),
         );
         continue;
@@ -218,7 +245,7 @@ class Lowering {
         this.diagnostics.push(
           error(
             'WRONG_TYPE',
-            `parameter '${decl.name}' expects ${type}, found ${typeName(raw)} ${showValue(raw)}`,
+            `parameter '${clip(decl.name)}' expects ${type}, found ${describeValue(raw)}`,
             override?.span ?? decl.default?.span ?? decl.nameSpan,
           ),
         );
@@ -236,7 +263,7 @@ class Lowering {
     const input = this.ast.input;
     if (!input) {
       this.diagnostics.push(
-        error('MISSING_KEY', `network '${this.ast.name}' has no input shape`, this.ast.nameSpan),
+        error('MISSING_KEY', `network '${clip(this.ast.name)}' has no input shape`, this.ast.nameSpan),
       );
       return undefined;
     }
@@ -256,12 +283,7 @@ class Lowering {
       if (v === undefined) return undefined;
       dims.push(v);
     }
-    if (numel(dims) > MAX_ACTIVATION) {
-      this.diagnostics.push(
-        error('TOO_LARGE', `input [${dims.join(', ')}] has more than 2^31 elements`, input.span),
-      );
-      return undefined;
-    }
+    if (!this.fits('input', dims, input.span)) return undefined;
     return dims;
   }
 
@@ -270,13 +292,18 @@ class Lowering {
     if (!v) return undefined;
     if (v.t === 'float') {
       this.diagnostics.push(
-        error('NOT_INTEGER', `${what} must be a whole number, found ${showValue(v)}`, expr.span),
+        error(
+          'NOT_INTEGER',
+          `${what} must be an integer, found ${this.found(expr, v)}`,
+          expr.span,
+          this.floatHint(expr, v.v),
+        ),
       );
       return undefined;
     }
     if (v.t !== 'int') {
       this.diagnostics.push(
-        error('WRONG_TYPE', `${what} must be an integer, found ${typeName(v)} ${showValue(v)}`, expr.span),
+        error('WRONG_TYPE', `${what} must be an integer, found ${this.found(expr, v)}`, expr.span),
       );
       return undefined;
     }
@@ -285,6 +312,32 @@ class Lowering {
       return undefined;
     }
     return v.v;
+  }
+
+  /**
+   * What a message says was found for `expr`, which evaluated to `value`: a float literal as written (`the float
+   * literal 4.0`: the value alone, `4`, would not say why it is no integer), else its type and value.
+   */
+  private found(expr: Expr, value: Value): string {
+    if (value.t === 'float' && expr.kind === 'float') return `the float literal ${this.written(expr)}`;
+    return describeValue(value);
+  }
+
+  /** A float literal's source text (`4.0`, `1e3`), or its value when the text is not at hand. */
+  private written(expr: Extract<Expr, { kind: 'float' }>): string {
+    const text = this.sources.get(expr.span.file)?.slice(expr.span.offset, expr.span.endOffset);
+    // A YAML expression whose text differs from its source (escapes) has spans covering the whole value.
+    return clip(
+      text !== undefined && Number(text) === expr.value ? text : formatValue({ t: 'float', v: expr.value }),
+    );
+  }
+
+  /** Why a whole float is still no integer, as a hint (undefined for a fractional value: that says it all). */
+  private floatHint(expr: Expr, value: number): string | undefined {
+    if (!Number.isInteger(value)) return undefined;
+    return expr.kind === 'float'
+      ? `write ${clip(String(value))}: a number written with '.' or an exponent is a float, even when it is whole`
+      : 'the value is a float because a float took part in computing it; compute it from integers';
   }
 
   /** Lowers a sequence of calls. In a module (`indexed`), unnamed items are named by position. */
@@ -305,7 +358,7 @@ class Lowering {
         this.diagnostics.push(
           error(
             'BAD_VALUE',
-            `a named layer cannot be repeated ('${call.name}' * ${count})`,
+            `a named layer cannot be repeated ('${clip(call.name)}' * ${count})`,
             call.repeat?.span ?? call.span,
           ),
         );
@@ -339,7 +392,7 @@ class Lowering {
       const where = `${span.file}:${span.offset}`;
       if (!this.clashesReported.has(where)) {
         this.clashesReported.add(where);
-        this.diagnostics.push(error('DUPLICATE_NAME', `two layers are named '${path}'`, span));
+        this.diagnostics.push(error('DUPLICATE_NAME', `two layers are named '${clip(path)}'`, span));
       }
       return false;
     }
@@ -356,7 +409,7 @@ class Lowering {
     this.diagnostics.push(
       error(
         isBlockLike ? 'UNKNOWN_BLOCK' : 'UNKNOWN_LAYER',
-        `unknown ${isBlockLike ? 'block' : 'layer'} '${call.callee}'`,
+        `unknown ${isBlockLike ? 'block' : 'layer'} '${clip(call.callee)}'`,
         call.calleeSpan,
         didYouMean(call.callee, candidates),
       ),
@@ -392,10 +445,10 @@ class Lowering {
         this.diagnostics.push(
           error(
             'UNKNOWN_ARGUMENT',
-            `${what} has no argument '${name}'`,
+            `${what} has no argument '${clip(name)}'`,
             arg.nameSpan ?? arg.span,
             didYouMean(name, names) ??
-              (names.length ? `its arguments are: ${names.join(', ')}` : `it takes no arguments`),
+              (names.length ? `its arguments are: ${clip(names.join(', '), 200)}` : `it takes no arguments`),
           ),
         );
         ok = false;
@@ -403,7 +456,7 @@ class Lowering {
       }
       if (bound.has(name)) {
         this.diagnostics.push(
-          error('DUPLICATE_ARGUMENT', `argument '${name}' is given twice`, arg.nameSpan ?? arg.span),
+          error('DUPLICATE_ARGUMENT', `argument '${clip(name)}' is given twice`, arg.nameSpan ?? arg.span),
         );
         ok = false;
         continue;
@@ -465,12 +518,18 @@ class Lowering {
   ): number | boolean | readonly [number, number] | undefined {
     const value = evaluate(expr, scope, this.diagnostics);
     if (!value) return undefined;
-    const fail = (code: 'WRONG_TYPE' | 'NOT_INTEGER', expected: string): undefined => {
+    const fail = (
+      code: 'WRONG_TYPE' | 'NOT_INTEGER',
+      expected: string,
+      at: Expr = expr,
+      found: Value = value,
+    ): undefined => {
       this.diagnostics.push(
         error(
           code,
-          `${layer} argument '${spec.name}' expects ${expected}, found ${typeName(value)} ${showValue(value)}`,
-          expr.span,
+          `${layer} argument '${spec.name}' expects ${expected}, found ${this.found(at, found)}`,
+          at.span,
+          code === 'NOT_INTEGER' && found.t === 'float' ? this.floatHint(at, found.v) : undefined,
         ),
       );
       return undefined;
@@ -482,15 +541,17 @@ class Lowering {
         if (value.t !== 'int' && value.t !== 'float') return fail('WRONG_TYPE', 'a number');
         return this.checkRange(spec, value.v, expr.span, layer);
       case 'int':
-        if (value.t === 'float') return fail('NOT_INTEGER', 'a whole number');
+        if (value.t === 'float') return fail('NOT_INTEGER', 'an integer');
         if (value.t !== 'int') return fail('WRONG_TYPE', 'an integer');
         return this.checkRange(spec, value.v, expr.span, layer);
       case 'pair': {
         const items = value.t === 'list' ? value.v : [value, value];
         if (items.length !== 2) return fail('WRONG_TYPE', 'an integer or a list of two integers [h, w]');
         const pair: number[] = [];
-        for (const item of items) {
-          if (item.t === 'float') return fail('NOT_INTEGER', 'whole numbers');
+        for (const [i, item] of items.entries()) {
+          // In a written list `[3, 3.0]`, the item is what to point at and quote.
+          const at = value.t === 'list' && expr.kind === 'list' ? (expr.items[i] ?? expr) : expr;
+          if (item.t === 'float') return fail('NOT_INTEGER', 'integers', at, item);
           if (item.t !== 'int') return fail('WRONG_TYPE', 'an integer or a list of two integers [h, w]');
           if (this.checkRange(spec, item.v, expr.span, layer) === undefined) return undefined;
           pair.push(item.v);
@@ -727,7 +788,7 @@ class Lowering {
           : result.code === 'KERNEL_TOO_LARGE'
             ? 'use a smaller kernel, more padding, or a larger input'
             : undefined;
-      this.diagnostics.push(error(result.code, `${path}: ${result.message}`, call.span, hint));
+      this.diagnostics.push(error(result.code, `${clip(path)}: ${result.message}`, call.span, hint));
       return { ref: path, shape: undefined };
     }
     return this.push(node, call.span);
@@ -735,23 +796,28 @@ class Lowering {
 
   private push(node: IrNode | undefined, span: Span): Cursor {
     if (!node) return { ref: 'input', shape: undefined };
-    if (numel(node.outputShape) > MAX_ACTIVATION) {
-      this.diagnostics.push(
-        error(
-          'TOO_LARGE',
-          `${node.path}: output [${node.outputShape.join(', ')}] has more than 2^31 elements per sample ` +
-            `(${describeSize(numel(node.outputShape), 'elements')}; the layer has ` +
-            `${describeSize(
-              node.params.reduce((n, p) => n + numel(p.shape), 0),
-              'parameters',
-            )})`,
-          span,
-        ),
-      );
+    const parameters = node.params.reduce((n, p) => n + numel(p.shape), 0);
+    if (!this.fits(node.path, node.outputShape, span, parameters))
       return { ref: node.path, shape: undefined };
-    }
     this.nodes.push(node);
     return { ref: node.path, shape: node.outputShape };
+  }
+
+  /** True when an activation of `shape` fits at the batch size; else a TOO_LARGE at `span`. */
+  private fits(what: string, shape: Shape, span: Span, parameters?: number): boolean {
+    const problem = activationSizeProblem(what, shape, this.batch, parameters);
+    if (problem === undefined) return true;
+    this.diagnostics.push(
+      error(
+        'TOO_LARGE',
+        problem,
+        span,
+        this.batchAssumed
+          ? `check, summary, stat and compile size activations at batch ${DEFAULT_BATCH_SIZE} (the default training batch); one tensor holds at most 2^30 float32 values (4 GiB)`
+          : 'one tensor holds at most 2^30 float32 values (4 GiB): use a smaller batch or a smaller layer',
+      ),
+    );
+    return false;
   }
 
   /** Expands one block instance at `path`. */
@@ -760,7 +826,7 @@ class Lowering {
       this.diagnostics.push(
         error(
           'BAD_VALUE',
-          `blocks nest deeper than ${MAX_BLOCK_DEPTH} levels at '${block.name}' (does a block call itself?)`,
+          `blocks nest deeper than ${MAX_BLOCK_DEPTH} levels at '${clip(block.name)}' (does a block call itself?)`,
           call.calleeSpan,
         ),
       );
@@ -783,7 +849,7 @@ class Lowering {
           this.diagnostics.push(
             error(
               'WRONG_TYPE',
-              `merge condition must be a boolean, found ${typeName(cond)} ${showValue(cond)}`,
+              `merge condition must be a boolean, found ${describeValue(cond)}`,
               merge.condition.span,
             ),
           );
@@ -795,7 +861,7 @@ class Lowering {
       this.diagnostics.push(
         error(
           'BAD_VALUE',
-          `block '${block.name}' has a shortcut but no merge`,
+          `block '${clip(block.name)}' has a shortcut but no merge`,
           block.shortcut.span,
           "add 'merge add'",
         ),
@@ -814,7 +880,7 @@ class Lowering {
         this.diagnostics.push(
           error(
             'SHAPE_MISMATCH',
-            `${addPath}: ${result.message}`,
+            `${clip(addPath)}: ${result.message}`,
             merge.span,
             sc ? undefined : 'the body changes the shape; add a shortcut that maps the input to it',
           ),
@@ -855,7 +921,7 @@ class Lowering {
     const bound = this.bindArgs(
       call,
       block.params.map((p) => p.name),
-      `block ${block.name}`,
+      `block ${clip(block.name)}`,
     );
     if (!bound) return undefined;
     // Block parameters see the network parameters, never the caller's block parameters.
@@ -873,9 +939,9 @@ class Lowering {
           this.diagnostics.push(
             error(
               'MISSING_ARGUMENT',
-              `block ${block.name} needs argument '${decl.name}'`,
+              `block ${clip(block.name)} needs argument '${clip(decl.name)}'`,
               call.calleeSpan,
-              `write ${block.name}(${decl.name} = ...)`,
+              `write ${clip(block.name)}(${clip(decl.name)} = ...)`,
             ),
           );
         ok = false;
@@ -884,11 +950,14 @@ class Lowering {
       const type = inferParamType(decl.type, decl.default ? raw : undefined);
       const value = coerce(raw, type);
       if (!value) {
+        const source = given?.expr ?? decl.default;
+        const notInteger = raw.t === 'float' && type === 'int';
         this.diagnostics.push(
           error(
-            raw.t === 'float' && type === 'int' ? 'NOT_INTEGER' : 'WRONG_TYPE',
-            `block ${block.name} argument '${decl.name}' expects ${type}, found ${typeName(raw)} ${showValue(raw)}`,
+            notInteger ? 'NOT_INTEGER' : 'WRONG_TYPE',
+            `block ${clip(block.name)} argument '${clip(decl.name)}' expects ${type}, found ${source ? this.found(source, raw) : describeValue(raw)}`,
             given?.span ?? decl.default?.span ?? decl.nameSpan,
+            notInteger && source ? this.floatHint(source, raw.v as number) : undefined,
           ),
         );
         ok = false;
@@ -912,8 +981,13 @@ function autoNameBlockLayers(block: BlockDecl): Map<Call, string> {
   const taken = new Set(calls.flatMap((c) => (c.name !== undefined ? [c.name] : [])));
   const unnamed = calls.filter((c) => c.name === undefined);
   const byKind = new Map<string, Call[]>();
-  for (const c of unnamed) byKind.set(c.callee, [...(byKind.get(c.callee) ?? []), c]);
-  if (block.merge) byKind.set('add', [...(byKind.get('add') ?? []), MERGE_KEY]);
+  const add = (kind: string, c: Call): void => {
+    const list = byKind.get(kind);
+    if (list) list.push(c);
+    else byKind.set(kind, [c]);
+  };
+  for (const c of unnamed) add(c.callee, c);
+  if (block.merge) add('add', MERGE_KEY);
   const names = new Map<Call, string>();
   for (const [kind, list] of byKind) {
     let k = 0;
@@ -931,29 +1005,12 @@ function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** Bytes in binary units (KiB, MiB, GiB), for messages. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
-}
-
-/** `1,234 parameters, 4.8 KiB as float32`: a count and what it would take in memory, for messages. */
-function describeSize(count: number, what: string): string {
-  return `${count.toLocaleString('en-US')} ${what}, ${formatBytes(count * 4)} as float32`;
-}
-
 /** Lowers a resolved network AST to IR. */
 export function lower(
   ast: NetworkAst,
   options: LowerOptions = {},
 ): { ir: IrNetwork | undefined; diagnostics: Diagnostic[] } {
-  const lowering = new Lowering(ast);
+  const lowering = new Lowering(ast, options);
   const ir = lowering.run(options);
   return { ir: hasErrors(lowering.diagnostics) ? undefined : ir, diagnostics: lowering.diagnostics };
 }

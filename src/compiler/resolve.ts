@@ -4,8 +4,8 @@
  */
 import path from 'node:path';
 import type { BlockDecl, NetworkAst, ParamDecl } from '../parser/ast.js';
-import { parseSpec } from '../parser/index.js';
-import { didYouMean, error, hasErrors, LineMap, type Diagnostic, type Span } from '../diagnostics.js';
+import { isSpecFile, parseSpec, SPEC_EXTENSIONS } from '../parser/index.js';
+import { clip, didYouMean, error, hasErrors, LineMap, type Diagnostic, type Span } from '../diagnostics.js';
 import type { Value } from './evaluate.js';
 
 /** Why a spec file could not be read, in words (`not a regular file (a FIFO)`, `larger than the 4 MiB limit`). */
@@ -28,7 +28,12 @@ export interface ResolvedSpec {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-const MAX_EXTENDS_DEPTH = 32;
+/**
+ * Most files in one `extends` chain (the spec itself included). Real chains are two or three files; the bound
+ * keeps a generated chain from reading without end, and is refused as what it is (EXTENDS_TOO_DEEP), not as a
+ * cycle.
+ */
+export const MAX_EXTENDS_DEPTH = 64;
 
 /** Loads `file` and everything it extends; the result's AST is the merged network. */
 export function resolveSpec(file: string, host: SpecHost): ResolvedSpec {
@@ -36,6 +41,14 @@ export function resolveSpec(file: string, host: SpecHost): ResolvedSpec {
   const diagnostics: Diagnostic[] = [];
   const ast = load(file, host, sources, diagnostics, [], undefined);
   return { ast: hasErrors(diagnostics) ? undefined : ast, sources, diagnostics };
+}
+
+/**
+ * The file an `extends` path names: relative to the folder of the extending spec, or as written when absolute
+ * (`extends: /specs/base.yaml` is that file, not one under the spec's folder).
+ */
+export function extendsTarget(from: string, target: string): string {
+  return path.normalize(path.isAbsolute(target) ? target : path.join(path.dirname(from), target));
 }
 
 function load(
@@ -46,13 +59,25 @@ function load(
   chain: readonly string[],
   from: Span | undefined,
 ): NetworkAst | undefined {
+  // What an extends target is checked for is checked before it is read, and reported at the `extends` line.
+  if (from && !isSpecFile(file)) {
+    diagnostics.push(
+      error(
+        'UNKNOWN_FORMAT',
+        `cannot extend '${clip(file, 200)}': it is not a spec file`,
+        from,
+        `a spec extends another spec, named *${SPEC_EXTENSIONS.join(', *')}`,
+      ),
+    );
+    return undefined;
+  }
   const text = host.readFile(file);
   if (typeof text !== 'string') {
     const why = text === undefined ? '' : `: ${text.problem}`;
     diagnostics.push(
       from
-        ? error('EXTENDS_NOT_FOUND', `cannot read '${file}', which this spec extends${why}`, from)
-        : error('FILE_NOT_FOUND', `cannot read '${file}'${why}`),
+        ? error('EXTENDS_NOT_FOUND', `cannot read '${clip(file, 200)}', which this spec extends${why}`, from)
+        : error('FILE_NOT_FOUND', `cannot read '${clip(file, 200)}'${why}`),
     );
     return undefined;
   }
@@ -62,23 +87,34 @@ function load(
   const ast = parsed.ast;
   if (!ast || hasErrors(parsed.diagnostics) || !ast.extends)
     return hasErrors(parsed.diagnostics) ? undefined : ast;
-  const parentFile = path.normalize(path.join(path.dirname(file), ast.extends.path));
-  const cycleAt = chain.indexOf(path.resolve(parentFile));
-  if (cycleAt >= 0 || path.resolve(parentFile) === path.resolve(file) || chain.length >= MAX_EXTENDS_DEPTH) {
-    const names = [...chain.slice(Math.max(cycleAt, 0)), path.resolve(file), path.resolve(parentFile)].map(
-      (f) => path.relative(process.cwd(), f),
+  const parentFile = extendsTarget(file, ast.extends.path);
+  const here = path.resolve(file);
+  const cycleAt = [...chain, here].indexOf(path.resolve(parentFile));
+  const shown = (files: readonly string[]): string =>
+    files.map((f) => clip(path.relative(process.cwd(), f), 200)).join(' -> ');
+  if (cycleAt >= 0) {
+    const names = [...chain, here].slice(cycleAt);
+    diagnostics.push(
+      error(
+        'EXTENDS_CYCLE',
+        `extends cycle: ${shown([...names, path.resolve(parentFile)])}`,
+        ast.extends.span,
+      ),
     );
-    diagnostics.push(error('EXTENDS_CYCLE', `extends cycle: ${names.join(' -> ')}`, ast.extends.span));
     return undefined;
   }
-  const parent = load(
-    parentFile,
-    host,
-    sources,
-    diagnostics,
-    [...chain, path.resolve(file)],
-    ast.extends.span,
-  );
+  if (chain.length + 1 >= MAX_EXTENDS_DEPTH) {
+    diagnostics.push(
+      error(
+        'EXTENDS_TOO_DEEP',
+        `extends chains deeper than ${MAX_EXTENDS_DEPTH} files are not supported ('${clip(path.relative(process.cwd(), parentFile), 200)}' would be file ${chain.length + 2})`,
+        ast.extends.span,
+        'a variant can extend the spec its parent extends, or restate what it changes',
+      ),
+    );
+    return undefined;
+  }
+  const parent = load(parentFile, host, sources, diagnostics, [...chain, here], ast.extends.span);
   if (!parent) return undefined;
   return mergeVariant(parent, ast, diagnostics);
 }
@@ -102,12 +138,12 @@ function mergeVariant(
       diagnostics.push(
         error(
           'UNKNOWN_PARAMETER',
-          `'${override.name}' is not a parameter of '${parent.name}'`,
+          `'${clip(override.name)}' is not a parameter of '${clip(parent.name)}'`,
           override.nameSpan,
           didYouMean(
             override.name,
             params.map((p) => p.name),
-          ) ?? `its parameters are: ${params.map((p) => p.name).join(', ')}`,
+          ) ?? `its parameters are: ${clip(params.map((p) => p.name).join(', '), 200)}`,
         ),
       );
       ok = false;
@@ -151,18 +187,20 @@ export function parseOverrides(
     const raw = eq >= 0 ? assignment.slice(eq + 1).trim() : '';
     const span = map.span(offset, offset + assignment.length);
     if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || raw === '') {
-      diagnostics.push(error('SET_SYNTAX', `--set expects name=value, found '${assignment}'`, span));
+      diagnostics.push(error('SET_SYNTAX', `--set expects name=value, found '${clip(assignment)}'`, span));
     } else if (!declared.some((p) => p.name === name)) {
       diagnostics.push(
         error(
           'SET_UNKNOWN_PARAMETER',
-          `--set: the network has no parameter '${name}'`,
+          `--set: the network has no parameter '${clip(name)}'`,
           map.span(offset, offset + eq),
           didYouMean(
             name,
             declared.map((p) => p.name),
           ) ??
-            (declared.length ? `its parameters are: ${declared.map((p) => p.name).join(', ')}` : undefined),
+            (declared.length
+              ? `its parameters are: ${clip(declared.map((p) => p.name).join(', '), 200)}`
+              : undefined),
         ),
       );
     } else {

@@ -22,8 +22,14 @@ describe('parseYaml: YAML-level diagnostics', () => {
     expect(diags('netspec: 1\nname: "a\\qb"\n')).toEqual(['YAML_SYNTAX 2:9']);
   });
 
-  it('reports a second document as a syntax error', () => {
-    expect(diags(`${HEAD}modules: []\n---\nname: m\n`)).toEqual(['YAML_SYNTAX 5:1']);
+  it('reports a second document at its start, and checks the first one', () => {
+    expect(diags(`${HEAD}modules: []\nmodels: []\n---\nname: m\n`, true)).toEqual([
+      "UNKNOWN_KEY 5:1 unknown key 'models' (expected 'netspec', 'name', 'extends', 'params', 'input', 'blocks', 'modules')",
+      'YAML_MULTIPLE_DOCUMENTS 6:1 a spec is one YAML document; a second document starts at 6:1',
+    ]);
+    // After `...`, whatever follows is a second document too.
+    expect(diags(`${HEAD}modules: []\n...\nname: m\n`)).toEqual(['YAML_MULTIPLE_DOCUMENTS 6:1']);
+    expect(diags(`---\n${HEAD}modules: []\n...\n# only a comment\n`)).toEqual([]);
   });
 
   it('reports duplicate keys at the second key', () => {
@@ -191,7 +197,9 @@ describe('parseYaml: schema diagnostics', () => {
     expect(diags(`${HEAD}modules:\n  - m: [bad-name]\n`, true)).toEqual([
       'BAD_VALUE 5:9 expected a name (letters, digits and _, not starting with a digit), found string "bad-name"',
     ]);
-    expect(diags(`${HEAD}modules:\n  - m: [conv: {<<: 1}]\n`)).toEqual(['BAD_VALUE 5:16']);
+    expect(diags(`${HEAD}modules:\n  - m: [conv: {<<: 1}]\n`)).toEqual(['YAML_MERGE_KEY 5:16']);
+    // Quoted, "<<" is an ordinary key, and no argument name.
+    expect(diags(`${HEAD}modules:\n  - m: [conv: {"<<": 1}]\n`)).toEqual(['BAD_VALUE 5:16']);
   });
 
   it('reports modules that are not single-key maps', () => {

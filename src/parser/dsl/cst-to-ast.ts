@@ -4,7 +4,7 @@
  * pieces are skipped (their syntax errors are already reported), never dereferenced.
  */
 import type { CstNode, IToken } from 'chevrotain';
-import { didYouMean, error, type Diagnostic, type DiagnosticCode } from '../../diagnostics.js';
+import { clip, didYouMean, error, type Diagnostic, type DiagnosticCode } from '../../diagnostics.js';
 import type {
   Arg,
   BinaryOp,
@@ -178,7 +178,7 @@ export class AstBuilder {
       type = PARAM_TYPES.find((t) => t === typeToken.image);
       if (!type) {
         this.report(
-          `unknown type '${typeToken.image}' (expected int, float, bool or string)`,
+          `unknown type '${clip(typeToken.image)}' (expected int, float, bool or string)`,
           this.spans.token(typeToken),
           didYouMean(typeToken.image, PARAM_TYPES),
         );
@@ -263,7 +263,7 @@ export class AstBuilder {
       if (known) when = known;
       else {
         this.report(
-          `unknown shortcut condition '${whenToken.image}' (expected shape_changes or always)`,
+          `unknown shortcut condition '${clip(whenToken.image)}' (expected shape_changes or always)`,
           this.spans.token(whenToken),
           didYouMean(whenToken.image, SHORTCUT_WHENS),
         );
@@ -386,13 +386,13 @@ export class AstBuilder {
     if ((token = realToken(node, 'IntLiteral'))) {
       const value = Number(token.image);
       const span = this.spans.token(token);
-      if (!Number.isSafeInteger(value)) this.report(`integer ${token.image} is too large`, span);
+      if (!Number.isSafeInteger(value)) this.report(`integer ${clip(token.image)} is too large`, span);
       return { kind: 'int', value, span };
     }
     if ((token = realToken(node, 'FloatLiteral'))) {
       const value = Number(token.image);
       const span = this.spans.token(token);
-      if (!Number.isFinite(value)) this.report(`number ${token.image} is too large`, span);
+      if (!Number.isFinite(value)) this.report(`number ${clip(token.image)} is too large`, span);
       return { kind: 'float', value, span };
     }
     if ((token = realToken(node, 'KwTrue') ?? realToken(node, 'KwFalse'))) {

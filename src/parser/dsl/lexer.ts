@@ -1,5 +1,6 @@
 /** Lexing with readable errors: `unexpected character '@'`, `unterminated string`, `unterminated comment`. */
 import type { IToken } from 'chevrotain';
+import { clip, MAX_DIAGNOSTICS } from '../../diagnostics.js';
 import { BadString, dslLexer, expressionLexer, StringLiteral } from './tokens.js';
 
 /** A lexing problem, in offsets relative to the lexed text. */
@@ -21,7 +22,7 @@ function showCharacters(chars: string): string {
   const code = chars.codePointAt(0) ?? 0;
   if (chars.length === 1 && (code < 32 || code === 127))
     return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-  return `'${chars}'`;
+  return `'${clip(chars)}'`;
 }
 
 const VALID_ESCAPE = /^\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/;
@@ -52,7 +53,8 @@ function badStringProblem(token: IToken): LexProblem {
 /** Lexes a whole `.net` file (`mode` 'dsl') or one expression (`mode` 'expression', where `//` divides). */
 export function tokenize(text: string, mode: 'dsl' | 'expression'): LexResult {
   const result = (mode === 'dsl' ? dslLexer : expressionLexer).tokenize(text);
-  const problems: LexProblem[] = result.errors.map((e) => {
+  // More than the diagnostics a spec reports are never shown (see limitDiagnostics); one more says so.
+  const problems: LexProblem[] = result.errors.slice(0, MAX_DIAGNOSTICS + 1).map((e) => {
     const chars = text.slice(e.offset, e.offset + e.length);
     const plural = [...chars].length > 1 ? 'characters' : 'character';
     return {

@@ -10,18 +10,42 @@ import {
   Identifier,
   IntLiteral,
   KwFalse,
+  KwNot,
   KwTrue,
   LBracket,
   LCurly,
   LParen,
+  Minus,
   RBracket,
   RCurly,
   RParen,
   StringLiteral,
 } from './tokens.js';
 
-/** Deeper nesting than this is refused before parsing, so recursion in the parser cannot overflow the stack. */
+/**
+ * Deeper nesting than this is refused before parsing, so recursion in the parser cannot overflow the stack:
+ * brackets, plus prefix operators in a row (`- - x`, `not not x` recurse as brackets do).
+ */
 export const MAX_NESTING = 64;
+
+/**
+ * Most tokens one spec may hold: a whole `.net` file, or all `$` expressions of one YAML file together (real
+ * specs have a few thousand). Parsing costs about 1 KB and 10 µs per token, so this bounds a hostile file's parse
+ * to a few hundred MB and a few seconds; a longer file is refused after lexing, before the parser runs.
+ */
+export const MAX_TOKENS = 200_000;
+
+/** The tokens a spec may still use; one budget is shared by every parse of the same spec. */
+export interface TokenBudget {
+  left: number;
+  /** Set once the budget ran out and that was reported (later parses stay silent). */
+  exhausted?: boolean;
+}
+
+/** A fresh budget of MAX_TOKENS tokens. */
+export function createTokenBudget(): TokenBudget {
+  return { left: MAX_TOKENS };
+}
 
 const ENDS_OPERAND = new Set([
   IntLiteral,
@@ -48,11 +72,23 @@ function afterSuspiciousComment(
   comments: readonly IToken[],
   at: number,
 ): boolean {
-  const comment = comments.findLast((c) => c.startOffset < at);
-  const before = tokens.findLast((t) => t.startOffset < at);
+  const comment = lastBefore(comments, at);
+  const before = lastBefore(tokens, at);
   if (!comment || !before || before.startOffset > comment.startOffset) return false;
   if (!ENDS_OPERAND.has(before.tokenType)) return false;
-  return !text.slice(tokenEnd(before), comment.startOffset).includes('\n');
+  return !/[\n\r]/.test(text.slice(tokenEnd(before), comment.startOffset));
+}
+
+/** The last token that starts before `at` (tokens are in text order), by binary search. */
+function lastBefore(tokens: readonly IToken[], at: number): IToken | undefined {
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((tokens[mid]?.startOffset ?? Infinity) < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return tokens[lo - 1];
 }
 
 /** The CST (absent when the text could not be parsed at all), spans for building the AST, and diagnostics. */
@@ -68,16 +104,29 @@ export interface RunCodes {
   readonly syntax: DiagnosticCode;
 }
 
-function tooDeep(tokens: readonly IToken[]): IToken | undefined {
+/** The first token past MAX_NESTING levels of brackets and prefix operators, and what it nests too deeply. */
+function tooDeep(tokens: readonly IToken[]): { token: IToken; message: string } | undefined {
   let depth = 0;
+  let prefixes = 0;
+  let previous: IToken | undefined;
   for (const token of tokens) {
     const type = token.tokenType;
     if (type === LParen || type === LBracket || type === LCurly) {
       depth++;
-      if (depth > MAX_NESTING) return token;
+      if (depth > MAX_NESTING)
+        return { token, message: `nesting is too deep (more than ${MAX_NESTING} levels)` };
     } else if (type === RParen || type === RBracket || type === RCurly) {
       depth = Math.max(0, depth - 1);
     }
+    // `a - -b`: the first '-' after an operand is binary; every prefix operator after it nests one level.
+    const prefix = type === KwNot || (type === Minus && !(previous && ENDS_OPERAND.has(previous.tokenType)));
+    prefixes = prefix ? prefixes + 1 : 0;
+    if (depth + prefixes > MAX_NESTING)
+      return {
+        token,
+        message: `expression is nested too deeply (more than ${MAX_NESTING} levels of brackets and prefix operators)`,
+      };
+    previous = token;
   }
   return undefined;
 }
@@ -92,6 +141,7 @@ export function runParser(
   map: LineMap,
   base: number,
   codes: RunCodes,
+  budget: TokenBudget = createTokenBudget(),
 ): ParserRun {
   const { tokens, problems, lineComments } = tokenize(text, entry === 'file' ? 'dsl' : 'expression');
   const last = tokens[tokens.length - 1];
@@ -100,36 +150,51 @@ export function runParser(
     error(codes.lex, p.message, spans.at(p.offset, p.endOffset)),
   );
 
+  // Both checks are linear, before the parser (whose cost per token and per level is what they bound) runs.
   const deep = tooDeep(tokens);
   if (deep) {
-    diagnostics.push(
-      error(codes.syntax, `nesting is too deep (more than ${MAX_NESTING} levels)`, spans.token(deep)),
-    );
+    diagnostics.push(error(codes.syntax, deep.message, spans.token(deep.token)));
     return { cst: undefined, spans, diagnostics };
   }
+  if (budget.exhausted) return { cst: undefined, spans, diagnostics: [] };
+  if (tokens.length > budget.left) {
+    budget.exhausted = true;
+    const first = tokens[budget.left];
+    const where = entry === 'file' ? 'one spec' : "one spec's expressions";
+    const message = `${map.file}: more than ${MAX_TOKENS.toLocaleString('en-US')} tokens in ${where}`;
+    return { cst: undefined, spans, diagnostics: [error('TOO_LARGE', message, spans.token(first))] };
+  }
+  budget.left -= tokens.length;
 
   let cst: CstNode | undefined;
   try {
     dslParser.input = tokens;
     cst = entry === 'file' ? dslParser.file() : dslParser.expression();
   } catch (e) {
-    // Long chains of prefix operators (`- - - ... x`) recurse without brackets; refuse them rather than crash.
+    // A backstop: tooDeep keeps the recursion shallow, so the stack should never run out here.
     if (!(e instanceof RangeError)) throw e;
-    diagnostics.push(error(codes.syntax, 'expression is nested too deeply', spans.at(0)));
+    diagnostics.push(error(codes.syntax, 'expression is nested too deeply', spans.at(spans.fallback)));
     return { cst: undefined, spans, diagnostics };
   }
 
+  // After an error, recovery guesses; what it then trips over on the same line is an echo of the first error
+  // (`conv(64 kernel = 3)` would also report `3` as a bad layer name), so keep one error per line.
+  const firstOnLine = new Map<number, number>();
+  const note = (d: Diagnostic): void => {
+    if (!d.span) return;
+    const known = firstOnLine.get(d.span.line);
+    if (known === undefined || d.span.offset < known) firstOnLine.set(d.span.line, d.span.offset);
+  };
+  diagnostics.forEach(note);
   for (const e of dslParser.errors) {
     const span = isRealToken(e.token) ? spans.token(e.token) : spans.at(spans.fallback);
-    // After an error, recovery guesses; what it then trips over on the same line is an echo of the first error
-    // (`conv(64 kernel = 3)` would also report `3` as a bad layer name), so keep one error per line.
-    const echo = diagnostics.some(
-      (d) => d.span !== undefined && d.span.line === span.line && d.span.offset <= span.offset,
-    );
-    if (echo) continue;
+    const first = firstOnLine.get(span.line);
+    if (first !== undefined && first <= span.offset) continue;
     const at = isRealToken(e.token) ? e.token.startOffset : Infinity;
     const hint = afterSuspiciousComment(text, tokens, lineComments, at) ? FLOOR_DIVISION_HINT : undefined;
-    diagnostics.push(error(codes.syntax, e.message, span, hint));
+    const d = error(codes.syntax, e.message, span, hint);
+    diagnostics.push(d);
+    note(d);
   }
   return { cst, spans, diagnostics };
 }

@@ -138,10 +138,13 @@ export const UnterminatedComment = createToken({
   pattern: /\/\*[\s\S]*/,
   group: 'errors',
 });
-/** `// ...`; kept in a group (not skipped) so a syntax error right after one can hint that `//` is not division. */
-export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n]*/, group: 'comments' });
-/** `# ...` */
-export const HashComment = createToken({ name: 'HashComment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
+/**
+ * `// ...` up to the end of the line (LF, CRLF or a lone CR, as LineMap counts lines); kept in a group (not
+ * skipped) so a syntax error right after one can hint that `//` is not division.
+ */
+export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n\r]*/, group: 'comments' });
+/** `# ...` up to the end of the line. */
+export const HashComment = createToken({ name: 'HashComment', pattern: /#[^\n\r]*/, group: Lexer.SKIPPED });
 
 const keywords = [
   KwNetwork,

@@ -5,7 +5,7 @@
  */
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { didYouMean } from '../../diagnostics.js';
+import { clip, didYouMean } from '../../diagnostics.js';
 import type { DiagnosticCode } from '../../diagnostics.js';
 import schema from './netspec.schema.json' with { type: 'json' };
 
@@ -44,8 +44,12 @@ function getValidator(): ValidateFunction {
   return validator;
 }
 
-/** Checks `data` (plain data: null-prototype maps, arrays, scalars) against the schema; [] when it conforms. */
-export function checkSchema(data: unknown): SchemaIssue[] {
+/**
+ * Checks `data` (plain data: null-prototype maps, arrays, scalars) against the schema; [] when it conforms. At most
+ * `maxIssues` issues are returned (a hostile map of 100,000 unknown keys has as many; wording each costs more than
+ * the whole validation, and only the first few are ever shown).
+ */
+export function checkSchema(data: unknown, maxIssues: number = Infinity): SchemaIssue[] {
   const validate = getValidator();
   if (validate(data)) return [];
   const errors = validate.errors ?? [];
@@ -59,22 +63,41 @@ export function checkSchema(data: unknown): SchemaIssue[] {
   };
   // A value of the wrong type also fails its const/enum/pattern; the type error says it best.
   const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  // Indexes of the errors that others refer to, so each error is translated in constant time.
+  const context: ErrorIndex = {
+    propertyNames: new Set(errors.filter((e) => e.keyword === 'propertyNames').map((e) => e.instancePath)),
+    expectedByPath: new Map(),
+  };
   for (const e of errors) {
+    const what = e.keyword === 'if' ? expectedOf(e) : undefined;
+    if (what !== undefined && !context.expectedByPath.has(e.instancePath))
+      context.expectedByPath.set(e.instancePath, what);
+  }
+  for (const e of errors) {
+    if (issues.length >= maxIssues) break;
     if (e.keyword !== 'type' && wrongType.has(e.instancePath)) continue;
-    const issue = translate(e, errors, data);
+    const issue = translate(e, context, data);
     if (issue) add(issue);
   }
   return issues;
 }
 
-function translate(e: ErrorObject, all: readonly ErrorObject[], root: unknown): SchemaIssue | undefined {
+/** What translating one error needs to know about the others. */
+interface ErrorIndex {
+  /** Instance paths that have a propertyNames error (its other errors are about a key, not the value). */
+  readonly propertyNames: ReadonlySet<string>;
+  /** For each instance path, what the first `if` error there says was expected. */
+  readonly expectedByPath: Map<string, string>;
+}
+
+function translate(e: ErrorObject, index: ErrorIndex, root: unknown): SchemaIssue | undefined {
   const path = pointerToPath(e.instancePath);
   const parent = (e.parentSchema ?? {}) as Record<string, unknown>;
   const expected = typeof parent['x-expected'] === 'string' ? parent['x-expected'] : undefined;
   const params = e.params as Record<string, unknown>;
   // Errors raised while checking a property *name* (propertyNames) report the map's path but the key's data;
   // they are covered by the propertyNames error itself.
-  if (e.keyword !== 'propertyNames' && isAboutPropertyName(e, all, root, path)) return undefined;
+  if (e.keyword !== 'propertyNames' && isAboutPropertyName(e, index, root, path)) return undefined;
 
   switch (e.keyword) {
     case 'type': {
@@ -89,8 +112,7 @@ function translate(e: ErrorObject, all: readonly ErrorObject[], root: unknown): 
       if (expected !== undefined)
         return { code: 'BAD_VALUE', message: `expected ${expected}, found ${describe(e.data)}`, path };
       // The pattern of an expression: the value was a plain string where a number or flag belongs.
-      const outer = all.find((o) => o.keyword === 'if' && o.instancePath === e.instancePath && expectedOf(o));
-      const what = outer ? expectedOf(outer) : 'an expression';
+      const what = index.expectedByPath.get(e.instancePath) ?? 'an expression';
       return {
         code: 'WRONG_TYPE',
         message: `expected ${what}, found ${describe(e.data)}`,
@@ -139,7 +161,7 @@ function translate(e: ErrorObject, all: readonly ErrorObject[], root: unknown): 
       const hint = didYouMean(key, known);
       return {
         code: 'UNKNOWN_KEY',
-        message: `unknown key '${key}'${known.length > 0 ? ` (expected ${known.map((k) => `'${k}'`).join(', ')})` : ''}`,
+        message: `unknown key '${clip(key)}'${known.length > 0 ? ` (expected ${known.map((k) => `'${k}'`).join(', ')})` : ''}`,
         path,
         key,
         ...(hint !== undefined ? { hint } : {}),
@@ -149,7 +171,7 @@ function translate(e: ErrorObject, all: readonly ErrorObject[], root: unknown): 
       const key = String(params['propertyName']);
       return {
         code: 'BAD_VALUE',
-        message: `invalid name '${key}': use letters, digits and _, not starting with a digit`,
+        message: `invalid name '${clip(key)}': use letters, digits and _, not starting with a digit`,
         path,
         key,
         ...(key === '<<' ? { hint: 'YAML merge keys (<<) are not supported; write the entries out' } : {}),
@@ -159,10 +181,11 @@ function translate(e: ErrorObject, all: readonly ErrorObject[], root: unknown): 
     case 'maxProperties': {
       const shape = typeof parent['x-shape'] === 'string' ? parent['x-shape'] : 'wrong number of keys';
       const keys = isRecord(e.data) ? Object.keys(e.data) : [];
-      const found = keys.length === 0 ? 'an empty map' : `${keys.length} keys (${keys.join(', ')})`;
+      const found =
+        keys.length === 0 ? 'an empty map' : `${keys.length} keys (${clip(keys.join(', '), 200)})`;
       const hint =
         keys.length > 1 && isRecord(e.data) && e.data[keys[0] ?? ''] === null
-          ? `indent the other keys under '${keys[0] ?? ''}' to make them its arguments`
+          ? `indent the other keys under '${clip(keys[0] ?? '')}' to make them its arguments`
           : undefined;
       return {
         code: 'SCHEMA',
@@ -190,14 +213,9 @@ function expectedOf(e: ErrorObject): string | undefined {
 }
 
 /** True when `e` was raised for a property name: ajv gives it the map's path but the name as its data. */
-function isAboutPropertyName(
-  e: ErrorObject,
-  all: readonly ErrorObject[],
-  root: unknown,
-  path: string[],
-): boolean {
+function isAboutPropertyName(e: ErrorObject, index: ErrorIndex, root: unknown, path: string[]): boolean {
   if (typeof e.data !== 'string') return false;
-  if (!all.some((o) => o.keyword === 'propertyNames' && o.instancePath === e.instancePath)) return false;
+  if (!index.propertyNames.has(e.instancePath)) return false;
   return typeof valueAt(root, path) !== 'string';
 }
 
@@ -237,7 +255,8 @@ function describe(data: unknown): string {
     const s = data.length > 40 ? `${data.slice(0, 37)}...` : data;
     return `string ${JSON.stringify(s)}`;
   }
-  if (typeof data === 'number') return `${Number.isInteger(data) ? 'integer' : 'number'} ${String(data)}`;
+  if (typeof data === 'number')
+    return `${Number.isInteger(data) ? 'integer' : 'number'} ${clip(String(data))}`;
   if (typeof data === 'boolean') return `boolean ${String(data)}`;
   if (Array.isArray(data)) return 'a list';
   return 'a map';

@@ -1,6 +1,7 @@
 /**
- * YAML node tree → NetworkAst. Runs only after the schema check passed, so it can trust the structure; it
- * still never throws: anything unexpected is skipped (and the schema check has already reported it).
+ * YAML node tree → NetworkAst. Runs after the schema check, also when it found errors (to report the problems of
+ * `$` expressions elsewhere too), so it trusts no structure: anything unexpected is skipped (and the schema check
+ * has already reported it), and it never throws.
  */
 import { isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Node as YamlNode, ParsedNode, Scalar, YAMLMap } from 'yaml';
@@ -20,6 +21,7 @@ import type {
   ShortcutDecl,
 } from '../ast.js';
 import { parseExpression } from '../dsl/expression.js';
+import { createTokenBudget } from '../dsl/run-parser.js';
 import { deref, isIntegerLiteral } from './load.js';
 import { isEmptyScalar, nodeEnd } from './locate.js';
 
@@ -36,11 +38,16 @@ interface Entry {
 
 /** Builds the AST of one YAML spec; expression errors go to `diagnostics`. */
 export class AstBuilder {
+  /** All `$` expressions of the spec share one token budget (see MAX_TOKENS). */
+  private readonly budget = createTokenBudget();
+
   constructor(
     private readonly text: string,
     private readonly map: LineMap,
     private readonly aliases: ReadonlyMap<YamlNode, YamlNode>,
     private readonly diagnostics: Diagnostic[],
+    /** Offsets where an error was already reported: an expression starting there is not parsed again. */
+    private readonly reported: ReadonlySet<number> = new Set(),
   ) {}
 
   /** The network of the document whose root node is `root` (a map, per the schema). */
@@ -254,12 +261,18 @@ export class AstBuilder {
   /** Parses a `$...` string with the DSL's expression parser, keeping positions exact where the text allows. */
   private expression(node: Scalar, value: string, nodeSpan: Span): Expr | undefined {
     const start = node.range?.[0] ?? 0;
+    if (this.reported.has(start)) return undefined;
     const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
     const base = quoted ? start + 1 : start;
     // Escapes, folded lines and block scalars make the value differ from the source text; then offsets inside
     // the value do not map to the file, and every position falls back to the whole scalar.
     const exact = this.text.slice(base, base + value.length) === value;
-    const { expr, diagnostics } = parseExpression(value, this.map, exact ? base : nodeSpan.offset);
+    const { expr, diagnostics } = parseExpression(
+      value,
+      this.map,
+      exact ? base : nodeSpan.offset,
+      this.budget,
+    );
     if (exact) {
       this.diagnostics.push(...diagnostics);
       return expr;
@@ -297,13 +310,30 @@ export class AstBuilder {
   }
 }
 
-/** The same expression with every span replaced by `span` (for values whose text is not the source text). */
+/**
+ * The same expression with every span replaced by `span` (for values whose text is not the source text). Left
+ * operands are followed in a loop: `1 + 1 + ...` nests to the left as deep as the chain is long, while every other
+ * way of nesting is bounded by the parser (MAX_NESTING).
+ */
 function respan(e: Expr, span: Span): Expr {
+  const spine: Extract<Expr, { kind: 'binary' }>[] = [];
+  let leftmost = e;
+  while (leftmost.kind === 'binary') {
+    spine.push(leftmost);
+    leftmost = leftmost.left;
+  }
+  let out = respanOne(leftmost, span);
+  for (let i = spine.length - 1; i >= 0; i--) {
+    const b = spine[i];
+    if (b) out = { ...b, left: out, right: respan(b.right, span), span };
+  }
+  return out;
+}
+
+function respanOne(e: Exclude<Expr, { kind: 'binary' }>, span: Span): Expr {
   switch (e.kind) {
     case 'unary':
       return { ...e, operand: respan(e.operand, span), span };
-    case 'binary':
-      return { ...e, left: respan(e.left, span), right: respan(e.right, span), span };
     case 'list':
       return { ...e, items: e.items.map((i) => respan(i, span)), span };
     default:

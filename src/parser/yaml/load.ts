@@ -1,50 +1,78 @@
 /**
  * Loads YAML text into a node tree with source ranges and into plain data for the schema check. The data is
  * built by hand (never with yaml's toJS) so that forbidden keys, alias bombs and non-finite numbers are caught
- * here, with positions, and so that no user key ever reaches an object prototype.
+ * here, with positions, and so that no user key ever reaches an object prototype. The text is pre-scanned first
+ * (prescan.ts), so hostile nesting and value counts are refused before any node exists.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Node as YamlNode, ParsedNode, Scalar } from 'yaml';
-import { error } from '../../diagnostics.js';
+import { clip, error, MAX_DIAGNOSTICS } from '../../diagnostics.js';
 import type { Diagnostic, LineMap } from '../../diagnostics.js';
+import { MAX_ALIAS_COUNT, MAX_DEPTH, MAX_EXPANDED_NODES } from './limits.js';
+import { prescanYaml } from './prescan.js';
+
+export { MAX_ALIAS_COUNT, MAX_DEPTH, MAX_EXPANDED_NODES } from './limits.js';
 
 /** Keys that could reach Object.prototype if data were ever built naively; refused anywhere in a spec. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Most alias resolutions allowed while expanding a document (a real spec uses a handful). */
-export const MAX_ALIAS_COUNT = 1000;
-
-/** Most data nodes an expanded document may have; bounds time and memory whatever the aliases do. */
-export const MAX_EXPANDED_NODES = 200_000;
-
-/** Deepest nesting of collections accepted; real specs use under 10, and the checks after this recurse. */
-export const MAX_DEPTH = 100;
-
 /** A spec's YAML after loading: the document, its alias table, and the data the schema checks. */
 export interface LoadedYaml {
-  readonly doc: Document.Parsed;
+  /** The parsed document; undefined when the pre-scan refused the text (nothing was parsed). */
+  readonly doc: Document.Parsed | undefined;
   /** Each alias node → the anchored node it stands for (the last one of that name before it). */
   readonly aliases: ReadonlyMap<YamlNode, YamlNode>;
-  /** The document as plain data, or undefined when loading stopped early. */
+  /**
+   * The document as plain data, or undefined when it cannot be read as a whole (a syntax error, an alias bomb, a
+   * limit). Problems that leave the document readable (a duplicate key, a refused key or number, a directive)
+   * are reported and the data is still built, so the checks after loading find everything else too.
+   */
   readonly data: unknown;
   readonly diagnostics: Diagnostic[];
 }
 
+/** Shown with the first YAML syntax error: after one, the document's structure is a guess, so nothing else is checked. */
+const SYNTAX_HINT = 'nothing else in this file is checked until the YAML reads';
+
 /** Parses `text`; returns `data` only when the document is readable (no syntax error, no alias bomb). */
 export function loadYaml(text: string, map: LineMap): LoadedYaml {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2' });
-  const diagnostics: Diagnostic[] = [];
-  for (const e of doc.errors) {
-    const code = e.code === 'DUPLICATE_KEY' ? 'YAML_DUPLICATE_KEY' : 'YAML_SYNTAX';
-    const message =
-      e.code === 'DUPLICATE_KEY'
-        ? duplicateMessage(doc, e.pos[0], text)
-        : e.message.includes('call stack')
-          ? 'the document is nested too deeply'
-          : e.message;
-    diagnostics.push(error(code, message, map.span(e.pos[0], e.pos[1])));
+  const scan = prescanYaml(text, map);
+  const diagnostics = scan.diagnostics;
+  if (scan.text === undefined) return { doc: undefined, aliases: new Map(), data: undefined, diagnostics };
+  // Keys are checked for uniqueness while building the data (linear); yaml's own check compares every pair.
+  const doc = parseDocument(scan.text, {
+    uniqueKeys: false,
+    prettyErrors: false,
+    strict: true,
+    version: '1.2',
+  });
+  let tooDeep = false;
+  let syntaxErrors = 0;
+  // More than the diagnostics a spec reports are never shown (see limitDiagnostics); one more says so.
+  for (const e of doc.errors.slice(0, MAX_DIAGNOSTICS + 1)) {
+    if (e.message.includes('call stack')) {
+      // The pre-scan keeps nesting shallow, so this is a backstop: one report, not one per level.
+      if (!tooDeep)
+        diagnostics.push(
+          error(
+            'TOO_LARGE',
+            `collections nested more than ${MAX_DEPTH} levels deep`,
+            map.span(e.pos[0], e.pos[1]),
+          ),
+        );
+      tooDeep = true;
+      continue;
+    }
+    diagnostics.push(
+      error(
+        'YAML_SYNTAX',
+        e.message,
+        map.span(e.pos[0], e.pos[1]),
+        syntaxErrors++ === 0 ? SYNTAX_HINT : undefined,
+      ),
+    );
   }
-  for (const w of doc.warnings) {
+  for (const w of doc.warnings.slice(0, MAX_DIAGNOSTICS + 1)) {
     diagnostics.push({
       code: 'YAML_SYNTAX',
       severity: 'warning',
@@ -52,28 +80,13 @@ export function loadYaml(text: string, map: LineMap): LoadedYaml {
       span: map.span(w.pos[0], w.pos[1]),
     });
   }
+  if (doc.errors.length > 0) return { doc, aliases: new Map(), data: undefined, diagnostics };
   const aliases = resolveAliases(doc, map, diagnostics);
-  if (diagnostics.some((d) => d.severity === 'error')) return { doc, aliases, data: undefined, diagnostics };
+  if (aliases.unknown) return { doc, aliases: aliases.map, data: undefined, diagnostics };
 
-  const expander = new Expander(aliases, map, diagnostics);
+  const expander = new Expander(aliases.map, map, diagnostics);
   const data = expander.run(doc.contents);
-  return { doc, aliases, data: expander.aborted ? undefined : data, diagnostics };
-}
-
-function duplicateMessage(doc: Document.Parsed, offset: number, text: string): string {
-  let key: string | undefined;
-  visit(doc, {
-    Pair(_k, pair) {
-      const k = pair.key;
-      if (isScalar(k) && k.range?.[0] === offset) {
-        key = String(k.value);
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  const shown = key ?? text.slice(offset, offset + 40).split(/[:\n]/)[0] ?? '';
-  return `duplicate key '${shown}'`;
+  return { doc, aliases: aliases.map, data: expander.aborted ? undefined : data, diagnostics };
 }
 
 /** Maps every alias to its anchor once, so expansion never rescans the document. */
@@ -81,9 +94,10 @@ function resolveAliases(
   doc: Document.Parsed,
   map: LineMap,
   diagnostics: Diagnostic[],
-): Map<YamlNode, YamlNode> {
+): { map: Map<YamlNode, YamlNode>; unknown: boolean } {
   const anchors = new Map<string, YamlNode>();
   const result = new Map<YamlNode, YamlNode>();
+  let unknown = false;
   // visit walks in document order, which is YAML's rule: an alias names the last anchor before it.
   visit(doc, {
     Node(_k, node) {
@@ -92,10 +106,11 @@ function resolveAliases(
         if (target) result.set(node, target);
         else {
           const r = node.range ?? [0, 0];
+          unknown = true;
           diagnostics.push(
             error(
               'YAML_SYNTAX',
-              `unknown anchor '${node.source}' in alias *${node.source}`,
+              `unknown anchor '${clip(node.source)}' in alias *${clip(node.source)}`,
               map.span(r[0], r[1]),
             ),
           );
@@ -103,7 +118,7 @@ function resolveAliases(
       } else if (node.anchor) anchors.set(node.anchor, node);
     },
   });
-  return result;
+  return { map: result, unknown };
 }
 
 /** Builds plain data from the node tree with a budget: aliases are expanded, but never without bound. */
@@ -162,12 +177,16 @@ class Expander {
       if (++this.aliasCount > MAX_ALIAS_COUNT) {
         return this.abort(
           'YAML_ALIAS_LIMIT',
-          `${this.map.file}: more than ${MAX_ALIAS_COUNT} alias expansions (*${node.source}); this looks like an alias bomb`,
+          `${this.map.file}: more than ${MAX_ALIAS_COUNT} alias expansions (*${clip(node.source)}); this looks like an alias bomb`,
           node,
         );
       }
       if (this.expanding.has(target)) {
-        return this.abort('YAML_SYNTAX', `alias *${node.source} refers to a node that contains it`, node);
+        return this.abort(
+          'YAML_SYNTAX',
+          `alias *${clip(node.source)} refers to a node that contains it`,
+          node,
+        );
       }
       this.expanding.add(target);
       const value = this.convert(target, depth);
@@ -182,6 +201,14 @@ class Expander {
         if (!isPair(pair)) continue;
         const key = this.key(pair.key);
         if (key === undefined) continue;
+        if (Object.prototype.hasOwnProperty.call(out, key)) {
+          // The first entry counts (as it does for the checks that read the node tree); the second is reported.
+          const r = (pair.key as YamlNode | null)?.range ?? [0, 0];
+          this.diagnostics.push(
+            error('YAML_DUPLICATE_KEY', `duplicate key '${clip(key)}'`, this.map.span(r[0], r[0] + 1)),
+          );
+          continue;
+        }
         out[key] = this.convert(pair.value, depth + 1);
       }
       return out;
@@ -189,33 +216,39 @@ class Expander {
     return null;
   }
 
-  /** A map key as a string, or undefined (with a diagnostic) when it cannot be one. */
+  /** A map key as a string, or undefined (with a diagnostic) when it cannot be one or is refused. */
   private key(node: unknown): string | undefined {
     const keyNode = isAlias(node) ? this.aliases.get(node) : node;
     const at = (isAlias(node) || isScalar(node) || isMap(node) || isSeq(node) ? node.range : undefined) ?? [
       0, 0,
     ];
+    const span = this.map.span(at[0], at[1]);
+    if (isMergeKey(node)) {
+      this.diagnostics.push(
+        error(
+          'YAML_MERGE_KEY',
+          'YAML merge keys (<<) are not supported: netspec reads YAML 1.2, where << is an ordinary key',
+          span,
+          'write the entries out; an alias (*name) can stand for a whole value, not for some entries of a map',
+        ),
+      );
+      return undefined;
+    }
     if (isScalar(keyNode) && typeof keyNode.value === 'string') {
       if (FORBIDDEN_KEYS.has(keyNode.value)) {
         this.diagnostics.push(
-          error(
-            'YAML_FORBIDDEN_KEY',
-            `the key '${keyNode.value}' is not allowed`,
-            this.map.span(at[0], at[1]),
-          ),
+          error('YAML_FORBIDDEN_KEY', `the key '${clip(keyNode.value)}' is not allowed`, span),
         );
         return undefined;
       }
       return keyNode.value;
     }
     const found = isScalar(keyNode)
-      ? `${typeof keyNode.value} ${String(keyNode.value)}`
+      ? `${typeof keyNode.value} ${clip(String(keyNode.value))}`
       : keyNode
         ? 'a collection'
         : 'an empty key';
-    this.diagnostics.push(
-      error('WRONG_TYPE', `expected a string key, found ${found}`, this.map.span(at[0], at[1])),
-    );
+    this.diagnostics.push(error('WRONG_TYPE', `expected a string key, found ${found}`, span));
     return undefined;
   }
 
@@ -236,10 +269,26 @@ class Expander {
   }
 }
 
+/**
+ * True for a merge key: a plain `<<` (quoted, `"<<"` is an ordinary string key; the schema refuses it as a name).
+ * YAML 1.2's core schema has no merge keys (they are a YAML 1.1 type), and netspec reads YAML 1.2 (see prescan.ts).
+ * They are refused, not supported: a merged entry would have two sources (the anchor and the map), so a
+ * diagnostic about it could point at neither honestly, and a spec should say what each layer gets where it is.
+ * One error at the key, and the entry is left out, so nothing else reports it (not its value at the anchor).
+ */
+export function isMergeKey(node: unknown): boolean {
+  return isScalar(node) && node.type === 'PLAIN' && node.value === '<<';
+}
+
+/** True for a key the loader refuses and leaves out of the data (a forbidden key or a merge key). */
+export function isRefusedKey(node: unknown): boolean {
+  return isMergeKey(node) || (isScalar(node) && FORBIDDEN_KEYS.has(String(node.value)));
+}
+
 /** Why a numeric scalar cannot be used (`.nan`, `.inf`, 1e309, an integer beyond 2^53), or undefined. */
 export function numberProblem(node: Scalar): string | undefined {
   const v = node.value as number;
-  const src = node.source ?? String(v);
+  const src = clip(node.source ?? String(v));
   if (Number.isNaN(v)) return `not a number: ${src}`;
   if (!Number.isFinite(v)) return `number out of range: ${src}`;
   if (isIntegerLiteral(node) && !Number.isSafeInteger(v)) return `integer too large: ${src}`;

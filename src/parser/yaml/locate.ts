@@ -35,17 +35,27 @@ export function locateKey(
   return pair ? (pair.key as ParsedNode) : undefined;
 }
 
+type Pair = { key: unknown; value: unknown };
+
+/** Each map's first pair per key, built on first use: a map of many keys with an issue at each stays linear. */
+const pairIndexes = new WeakMap<readonly unknown[], Map<unknown, Pair>>();
+
 function findPair(
   items: readonly unknown[],
   key: string,
   aliases: ReadonlyMap<YamlNode, YamlNode>,
-): { key: unknown; value: unknown } | undefined {
-  for (const item of items) {
-    if (!isPair(item)) continue;
-    const k = deref(item.key, aliases);
-    if (isScalar(k) && k.value === key) return item;
+): Pair | undefined {
+  let index = pairIndexes.get(items);
+  if (!index) {
+    index = new Map();
+    for (const item of items) {
+      if (!isPair(item)) continue;
+      const k = deref(item.key, aliases);
+      if (isScalar(k) && !index.has(k.value)) index.set(k.value, item);
+    }
+    pairIndexes.set(items, index);
   }
-  return undefined;
+  return index.get(key);
 }
 
 /** Where a node's own text ends: block collections' ranges run on over trailing newlines and comments. */

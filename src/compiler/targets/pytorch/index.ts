@@ -116,7 +116,7 @@ const local = (path: string): string => path.slice(path.lastIndexOf('.') + 1);
 interface BlockView {
   className: string;
   block: string;
-  instances: string;
+  instances: string[];
   submodules: { key: string; constructor: string }[];
   statements: string[];
   signature: string;
@@ -129,12 +129,16 @@ function className(name: string): string {
   return /^[A-Za-z]/.test(joined) ? joined : `Net${joined}`;
 }
 
-/** Generates the PyTorch module for `ir`: file name → contents. Deterministic. */
+/**
+ * Generates the PyTorch module for `ir`: file name → contents. Deterministic, and linear in the size of the IR
+ * (times the nesting depth of blocks, which the lowering bounds): every lookup goes through an index built once.
+ */
 export function generatePyTorch(ir: IrNetwork): Map<string, string> {
   const groupByPath = new Map(ir.groups.map((g) => [g.path, g]));
+  const nodeByPath = new Map(ir.nodes.map((n) => [n.path, n]));
   // The member of a group (or module) through which `path` is reached: itself, or its outermost child group.
   const memberOf = (path: string, container: string | null): string => {
-    const node = ir.nodes.find((n) => n.path === path);
+    const node = nodeByPath.get(path);
     let g = node ? node.group : (groupByPath.get(path)?.parent ?? null);
     let member = path;
     while (g !== null && g !== container) {
@@ -143,28 +147,44 @@ export function generatePyTorch(ir: IrNetwork): Map<string, string> {
     }
     return member;
   };
+  // Each group's nodes (its own and those of the groups inside it), in IR order.
+  const nodesInGroup = new Map<string, IrNode[]>();
+  for (const node of ir.nodes) {
+    for (let g = node.group; g !== null; g = groupByPath.get(g)?.parent ?? null) {
+      const list = nodesInGroup.get(g);
+      if (list) list.push(node);
+      else nodesInGroup.set(g, [node]);
+    }
+  }
+  const context: ViewContext = { memberOf, groupByPath, nodesInGroup };
   const classes = new Map<string, BlockView>();
+  const classBySignature = new Map<string, BlockView>();
   const classOfGroup = new Map<string, string>();
   const usedNames = new Set<string>();
   // Groups are in completion order, so inner groups get their class before the groups that contain them.
   for (const group of ir.groups) {
-    const view = blockView(ir, group, memberOf, classOfGroup);
-    let existing = [...classes.values()].find((c) => c.signature === view.signature);
+    const view = blockView(group, context, classOfGroup);
+    let existing = classBySignature.get(view.signature);
     if (!existing) {
       let name = className(group.block);
       for (let k = 2; usedNames.has(name); k++) name = `${className(group.block)}_${k}`;
       usedNames.add(name);
-      existing = { ...view, className: name };
+      existing = { ...view, className: name, instances: [group.path] };
       classes.set(name, existing);
-    } else existing.instances += `, ${group.path}`;
+      classBySignature.set(view.signature, existing);
+    } else existing.instances.push(group.path);
     classOfGroup.set(group.path, existing.className);
   }
   const modules = ir.modules.map((m) => {
     const members: string[] = [];
+    const seen = new Set<string>();
     for (const node of ir.nodes)
       if (node.module === m) {
         const member = memberOf(node.path, null);
-        if (!members.includes(member)) members.push(member);
+        if (!seen.has(member)) {
+          seen.add(member);
+          members.push(member);
+        }
       }
     return {
       key: py(m),
@@ -172,7 +192,7 @@ export function generatePyTorch(ir: IrNetwork): Map<string, string> {
         key: py(local(member)),
         constructor: groupByPath.has(member)
           ? `${classOfGroup.get(member)}()`
-          : torchConstructor(nodeAt(ir, member)),
+          : torchConstructor(nodeAt(nodeByPath, member)),
       })),
     };
   });
@@ -193,23 +213,29 @@ export function generatePyTorch(ir: IrNetwork): Map<string, string> {
     blocks: [...classes.values()].map((c) => ({
       ...c,
       block: c.block.replace(/[^\w-]/g, '?'),
-      instances: c.instances,
+      instances: c.instances.join(', '),
     })),
     modules,
   });
   return new Map([['model.py', text]]);
 }
 
-function nodeAt(ir: IrNetwork, path: string): IrNode {
-  const node = ir.nodes.find((n) => n.path === path);
+function nodeAt(nodeByPath: ReadonlyMap<string, IrNode>, path: string): IrNode {
+  const node = nodeByPath.get(path);
   if (!node) throw new Error(`internal: no node ${path}`);
   return node;
 }
 
+/** The indexes block views are built from (see generatePyTorch). */
+interface ViewContext {
+  readonly memberOf: (path: string, container: string | null) => string;
+  readonly groupByPath: ReadonlyMap<string, IrGroup>;
+  readonly nodesInGroup: ReadonlyMap<string, readonly IrNode[]>;
+}
+
 function blockView(
-  ir: IrNetwork,
   group: IrGroup,
-  memberOf: (path: string, container: string | null) => string,
+  { memberOf, groupByPath, nodesInGroup }: ViewContext,
   classOfGroup: ReadonlyMap<string, string>,
 ): BlockView {
   const submodules: { key: string; constructor: string }[] = [];
@@ -220,8 +246,7 @@ function blockView(
     variable.get(memberOf(ref, group.path)) ?? variable.get(ref) ?? 'x';
   const seen = new Set<string>();
   let counter = 0;
-  for (const node of ir.nodes) {
-    if (!node.path.startsWith(prefix)) continue;
+  for (const node of nodesInGroup.get(group.path) ?? []) {
     const member = memberOf(node.path, group.path);
     if (seen.has(member)) {
       // A node inside a child group: the child's call already produced its value; track the last one.
@@ -234,7 +259,7 @@ function blockView(
     if (child) {
       submodules.push({ key, constructor: `${classOfGroup.get(child)}()` });
       statements.push(`${v} = self._modules[${key}](${valueOf(node.inputs[0] ?? 'input')})`);
-      const childGroup = ir.groups.find((g) => g.path === child);
+      const childGroup = groupByPath.get(child);
       if (childGroup) variable.set(childGroup.output, v);
     } else if (node.functional) {
       statements.push(
@@ -255,5 +280,5 @@ function blockView(
   statements.push(`return ${variable.get(memberOf(group.output, group.path)) ?? 'x'}`);
   // Two instances share a class when their generated code is identical.
   const signature = JSON.stringify([group.block, submodules, statements]);
-  return { className: '', block: group.block, instances: group.path, submodules, statements, signature };
+  return { className: '', block: group.block, instances: [group.path], submodules, statements, signature };
 }
