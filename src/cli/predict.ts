@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import type * as Tf from '@tensorflow/tfjs';
+import { activationProblem } from '../compiler/activation-limit.js';
 import type { IrNetwork } from '../compiler/ir.js';
 import type { StateDict } from '../compiler/targets/tfjs/state-dict.js';
 import { hasErrors, type Diagnostic } from '../diagnostics.js';
@@ -129,7 +130,8 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
       .addOption(new Option('--backend <name>', 'where tfjs runs').choices(BACKEND_NAMES).default('auto'))
       .option('--force', 'replace an --output file that netspec wrote earlier'),
   ).action(async (spec: string, options: PredictOptions) => {
-    const ir = compileOrReport(spec, options, io);
+    // Activation sizes are checked below at the batch the input holds, not at the training batch.
+    const ir = compileOrReport(spec, { ...options, batchSize: 1 }, io);
     if (!ir) return setExit(1);
     const output =
       options.output === undefined
@@ -159,6 +161,11 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
       if (x.shape[0] === 0)
         throw new UserError(
           `${options.input}: tensor 'input' has shape [${x.shape.join(', ')}]: the batch N must be at least 1`,
+        );
+      const tooLarge = activationProblem(ir, x.shape[0] ?? 1);
+      if (tooLarge)
+        throw new UserError(
+          `${options.input}: a batch of ${x.shape[0]} is too large for '${ir.name}': ${tooLarge}`,
         );
       // tfjs loads only for commands that run a model, so `check` and the reports start fast.
       const tf = await import('@tensorflow/tfjs');

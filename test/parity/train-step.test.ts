@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import writeFileAtomic from 'write-file-atomic';
 import { buildModel, getStateDict, setStateDict } from '../../src/compiler/targets/tfjs/index.js';
 import { selectBackend } from '../../src/runtime/backends/index.js';
 import { loadNativeAddon } from '../../src/runtime/backends/native-backend.js';
@@ -118,7 +117,7 @@ describe.skipIf(!torchAvailable)('one SGD step equals PyTorch', () => {
 
       // The trained weights, exported as netspec does, load strictly into the generated PyTorch module.
       const exported = exportStateDict(ours, ir, 1);
-      writeFileAtomic.sync(path.join(work, 'weights.safetensors'), Buffer.from(encodeSafetensors(exported)));
+      fs.writeFileSync(path.join(work, 'weights.safetensors'), encodeSafetensors(exported));
       const run = await cli(
         'predict',
         'specs/resnet18.yaml',

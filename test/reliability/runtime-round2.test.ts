@@ -215,6 +215,47 @@ describe('11: predict with an empty batch', () => {
   });
 });
 
+describe('7: predict checks activation sizes at the batch its input holds', () => {
+  it('a network that fits at batch 1 but not at batch 3 is refused for 3, naming the layer, before any tensor exists', async () => {
+    const wide = path.join(tmp, 'wide-padding.yaml');
+    fs.writeFileSync(
+      wide,
+      [
+        'netspec: 1',
+        'name: wide',
+        'input: [1, 32, 32]',
+        'modules:',
+        '  - body: [conv: {out: 256, kernel: 1, padding: 700}]',
+        '  - head: [global_avgpool, flatten, linear: {out: 2}]',
+        '',
+      ].join('\n'),
+    );
+    // check assumes the training batch (64) and refuses it; predict checks at its input's batch.
+    const check = await cli('check', wide);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain('at batch 64');
+    const weights = tensorsFile(
+      'wide-weights.safetensors',
+      new Map<string, TensorInput>([
+        ['body.0.weight', { dtype: 'F32', shape: [256, 1, 1, 1], data: new Float32Array(256) }],
+        ['body.0.bias', { dtype: 'F32', shape: [256], data: new Float32Array(256) }],
+        ['head.2.weight', { dtype: 'F32', shape: [2, 256], data: new Float32Array(512) }],
+        ['head.2.bias', { dtype: 'F32', shape: [2], data: new Float32Array(2) }],
+      ]),
+    );
+    const input = tensorsFile(
+      'wide-input.safetensors',
+      new Map([['input', { dtype: 'F32', shape: [3, 1, 32, 32], data: new Float32Array(3 * 1024) }]]),
+    );
+    const run = await cli('predict', wide, '--weights', weights, '--input', input, '--backend', 'cpu');
+    expectUserError(run);
+    expect(run.stderr).toBe(
+      `error: ${input}: a batch of 3 is too large for 'wide': body.0: output [256, 1432, 1432] has more than 2^30 ` +
+        'elements at batch 3 (1,574,879,232 elements, 5.9 GiB as float32; the layer has 512 parameters, 2.0 KiB as float32)\n',
+    );
+  });
+});
+
 describe('13: --resume with a malformed history (consistent manifest)', () => {
   it.each<[string, (history: { steps: unknown[]; logged: unknown[] }) => void, string]>([
     [
