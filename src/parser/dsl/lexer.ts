@@ -53,8 +53,8 @@ function badStringProblem(token: IToken): LexProblem {
 /** Lexes a whole `.net` file (`mode` 'dsl') or one expression (`mode` 'expression', where `//` divides). */
 export function tokenize(text: string, mode: 'dsl' | 'expression'): LexResult {
   const result = (mode === 'dsl' ? dslLexer : expressionLexer).tokenize(text);
-  // More than the diagnostics a spec reports are never shown (see limitDiagnostics); one more says so.
-  const problems: LexProblem[] = result.errors.slice(0, MAX_DIAGNOSTICS + 1).map((e) => {
+  // Past MAX_DIAGNOSTICS nothing is shown (see limitDiagnostics); keeping two more lets it tell there were more.
+  const problems: LexProblem[] = result.errors.slice(0, MAX_DIAGNOSTICS + 2).map((e) => {
     const chars = text.slice(e.offset, e.offset + e.length);
     const plural = [...chars].length > 1 ? 'characters' : 'character';
     return {

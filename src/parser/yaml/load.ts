@@ -48,8 +48,8 @@ export function loadYaml(text: string, map: LineMap): LoadedYaml {
   });
   let tooDeep = false;
   let syntaxErrors = 0;
-  // More than the diagnostics a spec reports are never shown (see limitDiagnostics); one more says so.
-  for (const e of doc.errors.slice(0, MAX_DIAGNOSTICS + 1)) {
+  // Past MAX_DIAGNOSTICS nothing is shown (see limitDiagnostics); keeping two more lets it tell there were more.
+  for (const e of doc.errors.slice(0, MAX_DIAGNOSTICS + 2)) {
     if (e.message.includes('call stack')) {
       // The pre-scan keeps nesting shallow, so this is a backstop: one report, not one per level.
       if (!tooDeep)
@@ -72,7 +72,7 @@ export function loadYaml(text: string, map: LineMap): LoadedYaml {
       ),
     );
   }
-  for (const w of doc.warnings.slice(0, MAX_DIAGNOSTICS + 1)) {
+  for (const w of doc.warnings.slice(0, MAX_DIAGNOSTICS + 2)) {
     diagnostics.push({
       code: 'YAML_SYNTAX',
       severity: 'warning',

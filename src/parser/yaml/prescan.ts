@@ -51,7 +51,8 @@ export function prescanYaml(text: string, map: LineMap): YamlPrescan {
   // fills it, null included); a scalar outside a slot is a value unless a `:` follows it (then it was a key).
   let values = 0;
   let slot = false;
-  let pending = false;
+  // A scalar that is a value unless a `:` follows; where it is, for the report when it is one too many.
+  let pending: { at: number; length: number } | undefined;
   let explicitKey = false;
   // Documents: only the first is a spec.
   let docStarted = false;
@@ -62,6 +63,7 @@ export function prescanYaml(text: string, map: LineMap): YamlPrescan {
     if (scalarSource) {
       // The text of a plain or block scalar, announced by a marker: whatever it starts with, it is one value.
       scalarSource = false;
+      if (pending?.at === offset) pending = { at: offset, length: token.length };
       offset += token.length;
       continue;
     }
@@ -138,8 +140,14 @@ export function prescanYaml(text: string, map: LineMap): YamlPrescan {
 
     // Values.
     if (pending) {
-      pending = false;
-      if (type !== 'map-value-ind') values++;
+      const value = pending;
+      pending = undefined;
+      if (type !== 'map-value-ind' && ++values > MAX_EXPANDED_NODES)
+        return tooLarge(
+          `${map.file}: more than ${MAX_EXPANDED_NODES} values in one spec`,
+          value.at,
+          value.length,
+        );
     }
     switch (type) {
       case 'map-value-ind':
@@ -166,7 +174,7 @@ export function prescanYaml(text: string, map: LineMap): YamlPrescan {
         if (type === 'scalar') scalarSource = true;
         if (slot) slot = false;
         else if (type === 'flow-seq-start' || type === 'flow-map-start') values++;
-        else pending = true;
+        else pending = { at, length: token.length };
         break;
       case 'block-scalar-header':
         // Its text follows as a scalar token, which counts it.
