@@ -73,11 +73,19 @@ function load(
   }
   const text = host.readFile(file);
   if (typeof text !== 'string') {
+    // A missing file is NOT_FOUND; one that exists but cannot be read (a FIFO, a device, too large) is UNREADABLE.
     const why = text === undefined ? '' : `: ${text.problem}`;
     diagnostics.push(
       from
-        ? error('EXTENDS_NOT_FOUND', `cannot read '${clip(file, 200)}', which this spec extends${why}`, from)
-        : error('FILE_NOT_FOUND', `cannot read '${clip(file, 200)}'${why}`),
+        ? error(
+            text === undefined ? 'EXTENDS_NOT_FOUND' : 'EXTENDS_UNREADABLE',
+            `cannot read '${clip(file, 200)}', which this spec extends${why}`,
+            from,
+          )
+        : error(
+            text === undefined ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE',
+            `cannot read '${clip(file, 200)}'${why}`,
+          ),
     );
     return undefined;
   }

@@ -349,14 +349,14 @@ describe('inputs are regular files within stated limits (items 10, 15, 16)', () 
     expect(await cli('check', zero)).toEqual({
       code: 1,
       stdout: '',
-      stderr: `error FILE_NOT_FOUND: cannot read '${zero}': it is a character device, not a regular file\n`,
+      stderr: `error FILE_UNREADABLE: cannot read '${zero}': it is a character device, not a regular file\n`,
     });
     const child = path.join(tmp, 'extends-zero.yaml');
     fs.writeFileSync(child, 'netspec: 1\nname: child\nextends: ./zero.yaml\n');
     const extended = await cli('check', child);
     expect(extended.code).toBe(1);
     expect(extended.stderr).toContain(
-      `${child}:3:10: error EXTENDS_NOT_FOUND: cannot read '${zero}', which this spec extends: it is a character device, not a regular file\n`,
+      `${child}:3:10: error EXTENDS_UNREADABLE: cannot read '${zero}', which this spec extends: it is a character device, not a regular file\n`,
     );
     expect(Date.now() - started).toBeLessThan(10_000);
   });
@@ -369,7 +369,7 @@ describe('inputs are regular files within stated limits (items 10, 15, 16)', () 
     expect(check).toEqual({
       code: 1,
       stdout: '',
-      stderr: `error FILE_NOT_FOUND: cannot read '${fifo}': it is a FIFO (named pipe), not a regular file\n`,
+      stderr: `error FILE_UNREADABLE: cannot read '${fifo}': it is a FIFO (named pipe), not a regular file\n`,
     });
     const child = path.join(tmp, 'extends-fifo.net');
     fs.writeFileSync(child, 'network child extends "./fifo.yaml" () {}\n');
@@ -421,7 +421,7 @@ describe('inputs are regular files within stated limits (items 10, 15, 16)', () 
     fs.writeFileSync(big, `# ${'x'.repeat(5 * 1024 * 1024)}\n`);
     const check = await cli('check', big);
     expect(check.stderr).toBe(
-      `error FILE_NOT_FOUND: cannot read '${big}': it is 5 MiB (5,242,883 bytes); netspec reads at most 4 MiB from one spec\n`,
+      `error FILE_UNREADABLE: cannot read '${big}': it is 5 MiB (5,242,883 bytes); netspec reads at most 4 MiB from one spec\n`,
     );
   });
 

@@ -223,8 +223,10 @@ describe('networks too large to allocate', () => {
     );
     const run = await cli('check', linear);
     expect(run.code).toBe(1);
+    // The activation at the assumed batch (64) is refused, with the layer's parameters.
     expect(run.stderr.split('\n')[0]).toBe(
-      `${linear}:1:9: error TOO_LARGE: network 'wide' has 11,000,000,000 parameters (41.0 GiB as float32), more than the limit of 500,000,000`,
+      `${linear}:3:17: error TOO_LARGE: head.0: output [1000000000] has more than 2^30 elements at batch 64 ` +
+        '(64,000,000,000 elements, 238.4 GiB as float32; the layer has 11,000,000,000 parameters, 41.0 GiB as float32)',
     );
     const conv = specFile(
       'wide.yaml',
@@ -233,8 +235,8 @@ describe('networks too large to allocate', () => {
     const convRun = await cli('check', conv);
     expect(convRun.code).toBe(1);
     expect(convRun.stderr.split('\n')[0]).toBe(
-      `${conv}:5:9: error TOO_LARGE: m.0: output [1000000000, 30, 30] has more than 2^31 elements per sample ` +
-        '(900,000,000,000 elements, 3.3 TiB as float32; the layer has 28,000,000,000 parameters, 104.3 GiB as float32)',
+      `${conv}:5:9: error TOO_LARGE: m.0: output [1000000000, 30, 30] has more than 2^30 elements at batch 64 ` +
+        '(57,600,000,000,000 elements, 209.5 TiB as float32; the layer has 28,000,000,000 parameters, 104.3 GiB as float32)',
     );
   });
 
