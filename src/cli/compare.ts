@@ -14,6 +14,7 @@ import {
   ensureFolder,
   holdsCurrentFolder,
   lstatOrUndefined,
+  statOutputPath,
   writeFileAtomically,
 } from '../runtime/files/write.js';
 import type { RunMetrics } from '../runtime/train/metrics.js';
@@ -217,13 +218,13 @@ function checkCompareFolder(
   reportFiles: readonly string[],
   options: { readonly resume?: boolean; readonly force?: boolean },
 ): void {
-  if (out.trim() === '') throw new UserError('--out: the path is empty');
-  const stat = lstatOrUndefined(out);
+  let stat: fs.Stats | undefined;
+  try {
+    stat = statOutputPath(out, '--out', 'folder');
+  } catch (e) {
+    throw e instanceof FileError ? new UserError(e.message) : e;
+  }
   if (!stat) return;
-  if (stat.isSymbolicLink())
-    throw new UserError(
-      `${out} is a symbolic link; netspec does not write through links (name the folder itself)`,
-    );
   if (!stat.isDirectory()) throw new UserError(`${out} exists and is not a folder`);
   const entries = folderEntries(out);
   if (entries.length === 0) return;

@@ -13,7 +13,7 @@ import { loadCheckpoint, openRunFolder } from '../../src/runtime/checkpoint/inde
 import { currentOwner } from '../../src/runtime/files/lock.js';
 import { encodeSafetensors } from '../../src/runtime/weights/safetensors.js';
 import type { RunMetrics } from '../../src/runtime/train/metrics.js';
-import { cli } from '../support/cli.js';
+import { cli, predictOnCpu } from '../support/cli.js';
 import { injectFault, SMALL_RUN, STACK_LINE, TINY_SPEC } from './support.js';
 
 let tmp: string;
@@ -85,6 +85,11 @@ async function inFolder<T>(dir: string, f: () => Promise<T>): Promise<T> {
 function deadPid(): number {
   const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
   return Number(String(child.stdout));
+}
+
+/** `netspec run` of the tiny spec on the IDX folder `idx`, into `tmp/<out>`. */
+function runOnIdx(idx: string, out: string): ReturnType<typeof cli> {
+  return cli('run', spec, '--data', `idx:${idx}`, '--out', path.join(tmp, out), ...SMALL_RUN);
 }
 
 function metricsOf(dir: string): RunMetrics {
@@ -313,19 +318,7 @@ describe('export-weights -o and predict --output write only new files or their o
       ),
     );
     const predictTo = (file: string, ...more: string[]) =>
-      cli(
-        'predict',
-        spec,
-        '--weights',
-        weights,
-        '--input',
-        input,
-        '--output',
-        file,
-        '--backend',
-        'cpu',
-        ...more,
-      );
+      predictOnCpu(spec, weights, input, '--output', file, ...more);
     expect(await predictTo('/dev/null')).toEqual({
       code: 1,
       stdout: '',
@@ -380,15 +373,7 @@ describe('inputs are regular files within stated limits (items 10, 15, 16)', () 
     fs.mkdirSync(idx);
     expect(spawnSync('mkfifo', [path.join(idx, 'train-images-idx3-ubyte')]).status).toBe(0);
     fs.writeFileSync(path.join(idx, 'train-labels-idx1-ubyte'), Buffer.from([0, 0, 8, 1, 0, 0, 0, 0]));
-    const run = await cli(
-      'run',
-      spec,
-      '--data',
-      `idx:${idx}`,
-      '--out',
-      path.join(tmp, 'no-run'),
-      ...SMALL_RUN,
-    );
+    const run = await runOnIdx(idx, 'no-run');
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
       `error: cannot read IDX file ${path.join(idx, 'train-images-idx3-ubyte')}: it is a FIFO (named pipe), not a regular file\n`,
@@ -404,15 +389,7 @@ describe('inputs are regular files within stated limits (items 10, 15, 16)', () 
     fs.writeFileSync(images, Buffer.from([0, 0, 8, 3]));
     fs.truncateSync(images, 2 ** 31 + 16); // sparse: 2 GiB that take no disk space
     fs.writeFileSync(path.join(idx, 'train-labels-idx1-ubyte'), Buffer.from([0, 0, 8, 1, 0, 0, 0, 0]));
-    const run = await cli(
-      'run',
-      spec,
-      '--data',
-      `idx:${idx}`,
-      '--out',
-      path.join(tmp, 'no-run-2'),
-      ...SMALL_RUN,
-    );
+    const run = await runOnIdx(idx, 'no-run-2');
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
       `error: cannot read IDX file ${images}: it is 2 GiB (2,147,483,664 bytes); netspec reads at most 1 GiB from one IDX file\n`,

@@ -12,7 +12,7 @@ import {
   encodeSafetensors,
   type TensorInput,
 } from '../../src/runtime/weights/safetensors.js';
-import { cli, type CliRun } from '../support/cli.js';
+import { cli, predictOnCpu, type CliRun } from '../support/cli.js';
 import { SMALL_RUN, STACK_LINE, TINY_SPEC } from './support.js';
 
 let tmp: string;
@@ -195,18 +195,7 @@ describe('11: predict with an empty batch', () => {
       new Map([['input', { dtype: 'F32', shape: [0, 1, 8, 8], data: new Float32Array(0) }]]),
     );
     const file = path.join(tmp, 'empty-out.safetensors');
-    const run = await cli(
-      'predict',
-      spec,
-      '--weights',
-      weights,
-      '--input',
-      input,
-      '--output',
-      file,
-      '--backend',
-      'cpu',
-    );
+    const run = await predictOnCpu(spec, weights, input, '--output', file);
     expectUserError(run);
     expect(run.stderr).toBe(
       `error: ${input}: tensor 'input' has shape [0, 1, 8, 8]: the batch N must be at least 1\n`,
@@ -247,7 +236,7 @@ describe('7: predict checks activation sizes at the batch its input holds', () =
       'wide-input.safetensors',
       new Map([['input', { dtype: 'F32', shape: [3, 1, 32, 32], data: new Float32Array(3 * 1024) }]]),
     );
-    const run = await cli('predict', wide, '--weights', weights, '--input', input, '--backend', 'cpu');
+    const run = await predictOnCpu(wide, weights, input);
     expectUserError(run);
     expect(run.stderr).toBe(
       `error: ${input}: a batch of 3 is too large for 'wide': body.0: output [256, 1432, 1432] has more than 2^30 ` +
@@ -399,7 +388,7 @@ modules:
   });
 
   it('the JSON gives them as the strings "NaN", "Infinity", "-Infinity", with a warning naming the first', async () => {
-    const run = await cli('predict', lin, '--weights', weights, '--input', input, '--backend', 'cpu');
+    const run = await predictOnCpu(lin, weights, input);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe(
       'warning: 5 of 9 logits are not finite (NaN or infinite), the first Infinity at [0, 0]; ' +
@@ -424,18 +413,7 @@ modules:
 
   it('--output keeps them as IEEE values, with the warning', async () => {
     const file = path.join(tmp, 'lin-out.safetensors');
-    const run = await cli(
-      'predict',
-      lin,
-      '--weights',
-      weights,
-      '--input',
-      input,
-      '--output',
-      file,
-      '--backend',
-      'cpu',
-    );
+    const run = await predictOnCpu(lin, weights, input, '--output', file);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain(`the first Infinity at [0, 0]; ${file} holds them as they are\n`);
     const output = decodeSafetensors(fs.readFileSync(file), file).tensors.get('output');

@@ -33,3 +33,13 @@ export const SMALL_RUN = [
   '--eval-steps',
   '1',
 ];
+
+/** `netspec predict <spec> --weights W --input X --backend cpu ...more`, in this process. */
+export function predictOnCpu(
+  spec: string,
+  weights: string,
+  input: string,
+  ...more: string[]
+): Promise<CliRun> {
+  return cli('predict', spec, '--weights', weights, '--input', input, '--backend', 'cpu', ...more);
+}

@@ -2,10 +2,9 @@
  * Output folders with a fixed set of files (`netspec compile -o DIR`): written all at once with a marker, and
  * replaced only when they are netspec's own output, hold nothing else, and `--force` is given.
  */
-import type fs from 'node:fs';
-import { FileError, describeFileType, describeErrno } from './read.js';
+import { FileError, describeFileType } from './read.js';
 import { folderEntries, listNames, MARKER, markerText, readMarker, type FolderKind } from './marker.js';
-import { holdsCurrentFolder, lstatOrUndefined } from './write.js';
+import { holdsCurrentFolder, statOutputPath } from './write.js';
 
 /** `files` plus the marker that lists them, as written into an output folder of `kind`. */
 export function withMarker(
@@ -34,19 +33,8 @@ export interface OutputFolderOptions {
  * given. Never a symbolic link, a file, or the current folder or one above it. Throws {@link FileError}.
  */
 export function checkOutputFolder(dir: string, options: OutputFolderOptions): void {
-  if (dir.trim() === '') throw new FileError(`${options.option}: the path is empty`, dir);
-  let stat: fs.Stats | undefined;
-  try {
-    stat = lstatOrUndefined(dir);
-  } catch (e) {
-    throw new FileError(`cannot write ${dir}: ${describeErrno(e)}`, dir);
-  }
+  const stat = statOutputPath(dir, options.option, 'folder');
   if (!stat) return;
-  if (stat.isSymbolicLink())
-    throw new FileError(
-      `${dir} is a symbolic link; netspec does not write through links (name the folder itself)`,
-      dir,
-    );
   if (!stat.isDirectory())
     throw new FileError(`${dir} exists and is ${describeFileType(stat)}, not a folder`, dir);
   if (holdsCurrentFolder(dir))

@@ -167,6 +167,27 @@ export function appendToFile(file: string, text: string): void {
   }
 }
 
+/**
+ * What is at the output path `p` (undefined: nothing), refusing an empty path and a symbolic link; `option` names
+ * the option that gave the path and `what` whether a file or a folder is meant, for messages. Throws
+ * {@link FileError}.
+ */
+export function statOutputPath(p: string, option: string, what: 'file' | 'folder'): fs.Stats | undefined {
+  if (p.trim() === '') throw new FileError(`${option}: the path is empty`, p);
+  let stat: fs.Stats | undefined;
+  try {
+    stat = lstatOrUndefined(p);
+  } catch (e) {
+    throw new FileError(`cannot write ${p}: ${describeErrno(e)}`, p);
+  }
+  if (stat?.isSymbolicLink())
+    throw new FileError(
+      `${p} is a symbolic link; netspec does not write through links (name the ${what} itself)`,
+      p,
+    );
+  return stat;
+}
+
 /** Options of {@link checkOutputFile}. */
 export interface OutputFileOptions {
   /** Replace an existing file (only one that {@link OutputFileOptions.isOwn} recognises). */
@@ -186,19 +207,8 @@ export interface OutputFileOptions {
  * {@link FileError}.
  */
 export function checkOutputFile(file: string, options: OutputFileOptions): void {
-  if (file.trim() === '') throw new FileError(`${options.option}: the path is empty`, file);
-  let stat: fs.Stats | undefined;
-  try {
-    stat = lstatOrUndefined(file);
-  } catch (e) {
-    throw new FileError(`cannot write ${file}: ${describeErrno(e)}`, file);
-  }
+  const stat = statOutputPath(file, options.option, 'file');
   if (!stat) return;
-  if (stat.isSymbolicLink())
-    throw new FileError(
-      `${file} is a symbolic link; netspec does not write through links (name the file itself)`,
-      file,
-    );
   if (!stat.isFile())
     throw new FileError(`${file} is ${describeFileType(stat)}; netspec writes only regular files`, file);
   if (!options.isOwn(file))
