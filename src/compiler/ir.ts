@@ -7,6 +7,8 @@
  * feature maps, [F] for flat features). Parameter shapes are PyTorch's (conv weight OIHW, linear [out, in]).
  */
 
+import type { ActivationKind } from './ops/activations/index.js';
+
 /** A shape without the batch dimension: [C, H, W] or [F]. */
 export type Shape = readonly number[];
 
@@ -27,9 +29,8 @@ export interface IrParam {
   readonly init: Init;
 }
 
-/** Activation functions, by their spec names. */
-export type ActivationKind =
-  'relu' | 'relu6' | 'leaky_relu' | 'elu' | 'selu' | 'gelu' | 'sigmoid' | 'tanh' | 'softplus' | 'silu';
+/** Activation functions, by their spec names (declared in ops/activations/). */
+export type { ActivationKind } from './ops/activations/index.js';
 
 /** Fields every node has. */
 interface NodeBase {

@@ -6,17 +6,19 @@
 import type { BlockDecl, Call, Expr, NetworkAst, ParamDecl } from '../parser/ast.js';
 import { clip, didYouMean, error, hasErrors, type Diagnostic, type Span } from '../diagnostics.js';
 import { activationSizeProblem, DEFAULT_BATCH_SIZE, formatBytes } from './activation-limit.js';
-import { ACTIVATIONS, LAYERS, isLayerName, type ArgSpec } from './layers.js';
 import {
-  addShape,
-  batchNormShape,
-  convShape,
-  flattenShape,
-  globalPoolShape,
-  linearShape,
-  poolShape,
-  type ShapeResult,
-} from './shapes.js';
+  assembleMerge,
+  assembleNode,
+  isLayerKind,
+  LayerArgs,
+  LAYERS,
+  MERGES,
+  type ArgSpec,
+  type ArgValue,
+  type LayerDefinition,
+  type LayerKind,
+  type Lowered,
+} from './ops/index.js';
 import {
   coerce,
   describeValue,
@@ -26,7 +28,7 @@ import {
   Scope,
   type Value,
 } from './evaluate.js';
-import { numel, type IrGroup, type IrNetwork, type IrNode, type IrParam, type Shape } from './ir.js';
+import { numel, type IrGroup, type IrNetwork, type IrNode, type Shape } from './ir.js';
 
 /** Options of the lowering. */
 export interface LowerOptions {
@@ -107,11 +109,11 @@ class Lowering {
     const params = this.bindNetworkParams(ast.params, globals, options.overrides ?? new Map());
     const inputShape = this.inputShape(globals);
     for (const block of ast.blocks) {
-      if (this.blocks.has(block.name) || isLayerName(block.name))
+      if (this.blocks.has(block.name) || isLayerKind(block.name))
         this.diagnostics.push(
           error(
             'DUPLICATE_NAME',
-            isLayerName(block.name)
+            isLayerKind(block.name)
               ? `block '${clip(block.name)}' has the name of a layer`
               : `block '${clip(block.name)}' is defined twice`,
             block.nameSpan,
@@ -401,7 +403,7 @@ class Lowering {
   }
 
   private item(call: Call, path: string, place: Place, cursor: Cursor): Cursor {
-    if (isLayerName(call.callee)) return this.layer(call, path, place, cursor);
+    if (isLayerKind(call.callee)) return this.layer(call, call.callee, path, place, cursor);
     const block = this.blocks.get(call.callee);
     if (block) return this.instantiate(block, call, path, place, cursor);
     const candidates = [...Object.keys(LAYERS), ...this.blocks.keys()];
@@ -466,15 +468,16 @@ class Lowering {
     return ok ? bound : undefined;
   }
 
-  private layer(call: Call, path: string, place: Place, cursor: Cursor): Cursor {
-    const specs = LAYERS[call.callee] ?? [];
+  private layer(call: Call, kind: LayerKind, path: string, place: Place, cursor: Cursor): Cursor {
+    const definition: LayerDefinition = LAYERS[kind];
+    const specs = definition.args;
     const bound = this.bindArgs(
       call,
       specs.map((s) => s.name),
       `${call.callee}`,
     );
     if (!bound) return { ref: path, shape: undefined };
-    const args = new Map<string, number | boolean | readonly [number, number]>();
+    const args = new Map<string, ArgValue>();
     let ok = true;
     for (const spec of specs) {
       const given = bound.get(spec.name);
@@ -497,25 +500,38 @@ class Lowering {
       args.set(spec.name, value);
     }
     if (!this.claimPath(path, call.nameSpan ?? call.span) || !ok) return { ref: path, shape: undefined };
-    return this.emit(call, path, place, cursor, args);
+    const input = cursor.shape;
+    if (!input) return { ref: path, shape: undefined };
+    const frame = {
+      path,
+      inputs: [cursor.ref],
+      inputShapes: [input],
+      module: place.module,
+      group: place.group,
+      functional: definition.functionalInBlocks && place.group !== null,
+    };
+    const lowered: Lowered = definition.lower(input, new LayerArgs(args));
+    if (!lowered.ok) {
+      const hint =
+        lowered.code === 'NOT_FLAT'
+          ? 'add flatten() before it'
+          : lowered.code === 'KERNEL_TOO_LARGE'
+            ? 'use a smaller kernel, more padding, or a larger input'
+            : undefined;
+      this.diagnostics.push(error(lowered.code, `${clip(path)}: ${lowered.message}`, call.span, hint));
+      return { ref: path, shape: undefined };
+    }
+    return this.push(assembleNode<IrNode>(frame, lowered.body), call.span);
   }
 
-  private defaultValue(
-    spec: ArgSpec,
-    args: ReadonlyMap<string, number | boolean | readonly [number, number]>,
-  ): number | boolean | readonly [number, number] | undefined {
+  private defaultValue(spec: ArgSpec, args: ReadonlyMap<string, ArgValue>): ArgValue | undefined {
     if (spec.default === undefined) return undefined;
     if (spec.default === 'kernel') return args.get('kernel');
     if (spec.type === 'pair' && typeof spec.default === 'number') return [spec.default, spec.default];
     return spec.default;
   }
 
-  private argValue(
-    spec: ArgSpec,
-    expr: Expr,
-    scope: Scope,
-    layer: string,
-  ): number | boolean | readonly [number, number] | undefined {
+  private argValue(spec: ArgSpec, expr: Expr, scope: Scope, layer: string): ArgValue | undefined {
     const value = evaluate(expr, scope, this.diagnostics);
     if (!value) return undefined;
     const fail = (
@@ -583,215 +599,6 @@ class Lowering {
       return undefined;
     }
     return v;
-  }
-
-  /** Builds the IR node for a bound layer call, checking its shape. */
-  private emit(
-    call: Call,
-    path: string,
-    place: Place,
-    cursor: Cursor,
-    args: ReadonlyMap<string, number | boolean | readonly [number, number]>,
-  ): Cursor {
-    const input = cursor.shape;
-    if (!input) return { ref: path, shape: undefined };
-    const pair = (name: string): readonly [number, number] =>
-      (args.get(name) as readonly [number, number] | undefined) ?? [1, 1];
-    const num = (name: string): number => args.get(name) as number;
-    const flag = (name: string): boolean => args.get(name) as boolean;
-    const base = {
-      path,
-      inputs: [cursor.ref],
-      inputShapes: [input],
-      module: place.module,
-      group: place.group,
-    };
-    let result: ShapeResult;
-    let node: IrNode | undefined;
-    const callee = call.callee;
-    const fn = ACTIVATIONS[callee];
-    if (fn) {
-      result = { ok: true, shape: input };
-      const alpha = callee === 'leaky_relu' ? num('slope') : callee === 'elu' ? num('alpha') : undefined;
-      if (result.ok)
-        node = {
-          kind: 'activation',
-          ...base,
-          outputShape: result.shape,
-          params: [],
-          functional: place.group !== null,
-          fn,
-          ...(alpha !== undefined ? { alpha } : {}),
-        };
-    } else
-      switch (callee) {
-        case 'conv': {
-          const inChannels = input[0] ?? 0;
-          const outChannels = num('out');
-          const groups = num('groups');
-          const kernel = pair('kernel');
-          result = convShape(input, inChannels % groups === 0 && outChannels % groups === 0, outChannels, {
-            kernel,
-            stride: pair('stride'),
-            padding: pair('padding'),
-            dilation: pair('dilation'),
-          });
-          if (result.ok) {
-            const fanIn = (inChannels / groups) * kernel[0] * kernel[1];
-            const params: IrParam[] = [
-              {
-                name: 'weight',
-                shape: [outChannels, inChannels / groups, kernel[0], kernel[1]],
-                trainable: true,
-                init: { kind: 'kaiming_uniform_a_sqrt5', fanIn },
-              },
-            ];
-            if (flag('bias'))
-              params.push({
-                name: 'bias',
-                shape: [outChannels],
-                trainable: true,
-                init: { kind: 'bias_uniform', fanIn },
-              });
-            node = {
-              kind: 'conv',
-              ...base,
-              outputShape: result.shape,
-              params,
-              functional: false,
-              inChannels,
-              outChannels,
-              kernel,
-              stride: pair('stride'),
-              padding: pair('padding'),
-              dilation: pair('dilation'),
-              groups,
-              bias: flag('bias'),
-            };
-          }
-          break;
-        }
-        case 'batchnorm': {
-          result = batchNormShape(input);
-          if (result.ok) {
-            const c = input[0] ?? 0;
-            const affine = flag('affine');
-            const params: IrParam[] = affine
-              ? [
-                  { name: 'weight', shape: [c], trainable: true, init: { kind: 'ones' } },
-                  { name: 'bias', shape: [c], trainable: true, init: { kind: 'zeros' } },
-                ]
-              : [];
-            params.push(
-              { name: 'running_mean', shape: [c], trainable: false, init: { kind: 'zeros' } },
-              { name: 'running_var', shape: [c], trainable: false, init: { kind: 'ones' } },
-            );
-            node = {
-              kind: 'batchnorm',
-              ...base,
-              outputShape: result.shape,
-              params,
-              functional: false,
-              features: c,
-              eps: num('eps'),
-              momentum: num('momentum'),
-              affine,
-            };
-          }
-          break;
-        }
-        case 'maxpool':
-        case 'avgpool': {
-          const attrs = { kernel: pair('kernel'), stride: pair('stride'), padding: pair('padding') };
-          result = poolShape(input, { ...attrs, dilation: [1, 1] }, callee);
-          if (result.ok)
-            node = {
-              kind: callee,
-              ...base,
-              outputShape: result.shape,
-              params: [],
-              functional: false,
-              ...attrs,
-            };
-          break;
-        }
-        case 'global_avgpool':
-          result = globalPoolShape(input);
-          if (result.ok)
-            node = {
-              kind: 'global_avgpool',
-              ...base,
-              outputShape: result.shape,
-              params: [],
-              functional: false,
-            };
-          break;
-        case 'flatten':
-          result = flattenShape(input);
-          if (result.ok)
-            node = { kind: 'flatten', ...base, outputShape: result.shape, params: [], functional: false };
-          break;
-        case 'linear': {
-          const outFeatures = num('out');
-          result = linearShape(input, outFeatures);
-          if (result.ok) {
-            const inFeatures = input[0] ?? 0;
-            const params: IrParam[] = [
-              {
-                name: 'weight',
-                shape: [outFeatures, inFeatures],
-                trainable: true,
-                init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: inFeatures },
-              },
-            ];
-            if (flag('bias'))
-              params.push({
-                name: 'bias',
-                shape: [outFeatures],
-                trainable: true,
-                init: { kind: 'bias_uniform', fanIn: inFeatures },
-              });
-            node = {
-              kind: 'linear',
-              ...base,
-              outputShape: result.shape,
-              params,
-              functional: false,
-              inFeatures,
-              outFeatures,
-              bias: flag('bias'),
-            };
-          }
-          break;
-        }
-        case 'dropout':
-          result = { ok: true, shape: input };
-          node = { kind: 'dropout', ...base, outputShape: input, params: [], functional: false, p: num('p') };
-          break;
-        case 'identity':
-          result = { ok: true, shape: input };
-          node = {
-            kind: 'identity',
-            ...base,
-            outputShape: input,
-            params: [],
-            functional: place.group !== null,
-          };
-          break;
-        default:
-          throw new Error(`internal: layer '${callee}' has no lowering`);
-      }
-    if (!result.ok) {
-      const hint =
-        result.code === 'NOT_FLAT'
-          ? 'add flatten() before it'
-          : result.code === 'KERNEL_TOO_LARGE'
-            ? 'use a smaller kernel, more padding, or a larger input'
-            : undefined;
-      this.diagnostics.push(error(result.code, `${clip(path)}: ${result.message}`, call.span, hint));
-      return { ref: path, shape: undefined };
-    }
-    return this.push(node, call.span);
   }
 
   private push(node: IrNode | undefined, span: Span): Cursor {
@@ -874,7 +681,7 @@ class Lowering {
       const useLayers = sc !== undefined && sc.layers.length > 0 && (sc.when === 'always' || shapeChanges);
       const shortcut = useLayers ? this.sequence(sc.layers, path, place, input, false, autoNames) : input;
       if (!shortcut.shape) return { ref: path, shape: undefined };
-      const result = addShape([body.shape, shortcut.shape]);
+      const result = MERGES.add.lower([body.shape, shortcut.shape]);
       const addPath = `${path}.${autoNames.get(MERGE_KEY) ?? 'add'}`;
       if (!result.ok) {
         this.diagnostics.push(
@@ -888,20 +695,15 @@ class Lowering {
         return { ref: path, shape: undefined };
       }
       if (!this.claimPath(addPath, merge.span)) return { ref: path, shape: undefined };
-      merged = this.push(
-        {
-          kind: 'add',
-          path: addPath,
-          inputs: [body.ref, shortcut.ref],
-          inputShapes: [body.shape, shortcut.shape],
-          outputShape: result.shape,
-          params: [],
-          module: place.module,
-          group: path,
-          functional: true,
-        },
-        merge.span,
-      );
+      const frame = {
+        path: addPath,
+        inputs: [body.ref, shortcut.ref],
+        inputShapes: [body.shape, shortcut.shape],
+        module: place.module,
+        group: path,
+        functional: true,
+      };
+      merged = this.push(assembleMerge<IrNode>(frame, result.body), merge.span);
     }
     const out = this.sequence(block.after, path, place, merged, false, autoNames);
     if (input.shape && out.shape)

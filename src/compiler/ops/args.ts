@@ -1,0 +1,76 @@
+/**
+ * Layer arguments: how a definition declares them (type, default, range, one line of documentation) and how its
+ * lowering reads them once the lowering has bound and checked them.
+ */
+
+/** The type an argument accepts; `pair` is an int or a list of two ints ([h, w]). */
+export type ArgType = 'int' | 'pair' | 'bool' | 'float';
+
+/** One argument of a layer. `min` is an inclusive lower bound; `required` args have no default. */
+export interface ArgSpec {
+  readonly name: string;
+  readonly type: ArgType;
+  /** The value when the call leaves it out; `'kernel'`: the value of the `kernel` argument (pooling strides). */
+  readonly default?: number | boolean | 'kernel';
+  readonly min?: number;
+  readonly max?: number;
+  /** Strictly greater than `min` (for probabilities and epsilons). */
+  readonly exclusiveMin?: boolean;
+  /** One line for people (help, editors, the JSON Schema). */
+  readonly doc: string;
+}
+
+/** A bound argument value. */
+export type ArgValue = number | boolean | readonly [number, number];
+
+/**
+ * The checked arguments of one layer call, by name. Every argument a definition declares is present (given or
+ * defaulted) by the time its lowering runs; asking for another is a program error.
+ */
+export class LayerArgs {
+  constructor(private readonly values: ReadonlyMap<string, ArgValue>) {}
+
+  private get(name: string): ArgValue {
+    const v = this.values.get(name);
+    if (v === undefined) throw new Error(`internal: layer argument '${name}' is not bound`);
+    return v;
+  }
+
+  /** An `int` or `float` argument. */
+  number(name: string): number {
+    const v = this.get(name);
+    if (typeof v !== 'number') throw new Error(`internal: layer argument '${name}' is not a number`);
+    return v;
+  }
+
+  /** A `bool` argument. */
+  bool(name: string): boolean {
+    const v = this.get(name);
+    if (typeof v !== 'boolean') throw new Error(`internal: layer argument '${name}' is not a boolean`);
+    return v;
+  }
+
+  /** A `pair` argument, as [h, w]. */
+  pair(name: string): readonly [number, number] {
+    const v = this.get(name);
+    if (!Array.isArray(v)) throw new Error(`internal: layer argument '${name}' is not a pair`);
+    return v as readonly [number, number];
+  }
+}
+
+/** The kernel, stride and padding of a sliding window; pooling strides default to the kernel. */
+export function windowArgs(strideDefaultsToKernel: boolean): readonly ArgSpec[] {
+  return [
+    { name: 'kernel', type: 'pair', min: 1, doc: 'window size, an int or [h, w]' },
+    strideDefaultsToKernel
+      ? {
+          name: 'stride',
+          type: 'pair',
+          default: 'kernel',
+          min: 1,
+          doc: 'step of the window (default: kernel)',
+        }
+      : { name: 'stride', type: 'pair', default: 1, min: 1, doc: 'step of the window' },
+    { name: 'padding', type: 'pair', default: 0, min: 0, doc: 'zeros added on each side' },
+  ];
+}
