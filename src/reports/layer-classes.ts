@@ -2,50 +2,50 @@
  * What each IR node is called by the tools whose conventions the reports follow: the PyTorch module class
  * (torchsummary, torchstat) and the tfjs/Keras layer class.
  */
-import type { ActivationKind, IrNode } from '../compiler/ir.js';
+import type { IrNode } from '../compiler/ir.js';
+import { rowOf, type NodeOfOp, type OpKind } from '../compiler/ops/index.js';
 
-const TORCH_ACTIVATIONS: Readonly<Record<ActivationKind, string>> = {
-  relu: 'ReLU',
-  relu6: 'ReLU6',
-  leaky_relu: 'LeakyReLU',
-  elu: 'ELU',
-  selu: 'SELU',
-  gelu: 'GELU',
-  sigmoid: 'Sigmoid',
-  tanh: 'Tanh',
-  softplus: 'Softplus',
-  silu: 'SiLU',
+/** A node's class names: PyTorch's module class (undefined when PyTorch uses no module), and tfjs/Keras's. */
+interface ClassRow<N> {
+  readonly torch: (node: N) => string | undefined;
+  readonly keras: string;
+}
+
+const named = (torch: string | undefined, keras: string): ClassRow<IrNode> => ({ torch: () => torch, keras });
+
+/** Every op kind's classes; `tsc` names a kind missing here (a missing row would drop the layer from reports). */
+const CLASSES: { readonly [K in OpKind]: ClassRow<NodeOfOp<K>> } = {
+  conv: named('Conv2d', 'Conv2D'),
+  batchnorm: {
+    torch: (n) => (n.inputShapes[0]?.length === 3 ? 'BatchNorm2d' : 'BatchNorm1d'),
+    keras: 'BatchNormalization',
+  },
+  // tfjs has dedicated layers for ReLU, LeakyReLU and ELU; every other function is an Activation layer.
+  relu: named('ReLU', 'ReLU'),
+  relu6: named('ReLU6', 'ReLU'),
+  leaky_relu: named('LeakyReLU', 'LeakyReLU'),
+  elu: named('ELU', 'ELU'),
+  selu: named('SELU', 'Activation'),
+  gelu: named('GELU', 'Activation'),
+  sigmoid: named('Sigmoid', 'Activation'),
+  tanh: named('Tanh', 'Activation'),
+  softplus: named('Softplus', 'Activation'),
+  silu: named('SiLU', 'Activation'),
+  maxpool: named('MaxPool2d', 'MaxPooling2D'),
+  avgpool: named('AvgPool2d', 'AveragePooling2D'),
+  global_avgpool: named('AdaptiveAvgPool2d', 'GlobalAveragePooling2D'),
+  flatten: named('Flatten', 'Flatten'),
+  linear: named('Linear', 'Dense'),
+  dropout: named('Dropout', 'Dropout'),
+  // tfjs has no Identity layer; a linear Activation is the identity.
+  identity: named('Identity', 'Activation'),
+  // A merge is `torch.add` (`x + y`), never a module.
+  add: named(undefined, 'Add'),
 };
 
-/**
- * The torch.nn module class PyTorch would use for the node, or undefined when there is none (a merge is
- * `torch.add`, never a module).
- */
+/** The torch.nn module class PyTorch would use for the node, or undefined when there is none (a merge). */
 export function torchClass(node: IrNode): string | undefined {
-  switch (node.kind) {
-    case 'conv':
-      return 'Conv2d';
-    case 'batchnorm':
-      return node.inputShapes[0]?.length === 3 ? 'BatchNorm2d' : 'BatchNorm1d';
-    case 'activation':
-      return TORCH_ACTIVATIONS[node.fn];
-    case 'maxpool':
-      return 'MaxPool2d';
-    case 'avgpool':
-      return 'AvgPool2d';
-    case 'global_avgpool':
-      return 'AdaptiveAvgPool2d';
-    case 'flatten':
-      return 'Flatten';
-    case 'linear':
-      return 'Linear';
-    case 'dropout':
-      return 'Dropout';
-    case 'identity':
-      return 'Identity';
-    case 'add':
-      return undefined;
-  }
+  return (rowOf(CLASSES, node) as ClassRow<IrNode>).torch(node);
 }
 
 /**
@@ -58,36 +58,5 @@ export function isHooked(node: IrNode): boolean {
 
 /** The tfjs (Keras) layer class for the node. */
 export function kerasClass(node: IrNode): string {
-  switch (node.kind) {
-    case 'conv':
-      return 'Conv2D';
-    case 'batchnorm':
-      return 'BatchNormalization';
-    case 'activation':
-      // tfjs has dedicated layers for these; every other function is an Activation layer.
-      return node.fn === 'relu' || node.fn === 'relu6'
-        ? 'ReLU'
-        : node.fn === 'leaky_relu'
-          ? 'LeakyReLU'
-          : node.fn === 'elu'
-            ? 'ELU'
-            : 'Activation';
-    case 'maxpool':
-      return 'MaxPooling2D';
-    case 'avgpool':
-      return 'AveragePooling2D';
-    case 'global_avgpool':
-      return 'GlobalAveragePooling2D';
-    case 'flatten':
-      return 'Flatten';
-    case 'linear':
-      return 'Dense';
-    case 'dropout':
-      return 'Dropout';
-    case 'identity':
-      // tfjs has no Identity layer; a linear Activation is the identity.
-      return 'Activation';
-    case 'add':
-      return 'Add';
-  }
+  return rowOf(CLASSES, node).keras;
 }

@@ -3,7 +3,8 @@
  * (its formulas, including its quirks, and pandas' layout) or as JSON with honestly labelled conventions.
  * Reads only the IR and returns text; it never prints.
  */
-import { numel, type IrNetwork, type IrNode, type IrNodeKind, type Shape } from '../compiler/ir.js';
+import { numel, type IrNetwork, type IrNode, type Shape } from '../compiler/ir.js';
+import { byOp, type NodeOfOp, type OpKind } from '../compiler/ops/index.js';
 import {
   formatFixed,
   groupFloat,
@@ -25,22 +26,6 @@ export const STAT_FORMATS: readonly StatFormat[] = ['torchstat', 'json'];
 const MIB = 1024 ** 2;
 const FLOAT32 = 4;
 
-/** The node type of kind `K` (PoolNode serves two kinds, so `Extract` alone would give never for them). */
-type NodeOf<K extends IrNodeKind> = IrNode extends infer N
-  ? N extends IrNode
-    ? K extends N['kind']
-      ? N & { readonly kind: K }
-      : never
-    : never
-  : never;
-
-/** A function per IR kind, each receiving its own node type. */
-type PerKind<R> = { readonly [K in IrNodeKind]: (node: NodeOf<K>) => R };
-
-function dispatch<R>(table: PerKind<R>, node: IrNode): R {
-  return (table[node.kind] as (n: IrNode) => R)(node);
-}
-
 const inputOf = (node: IrNode): Shape => node.inputShapes[0] ?? [];
 const trainable = (node: IrNode): number =>
   node.params.reduce((n, p) => n + (p.trainable ? numel(p.shape) : 0), 0);
@@ -59,8 +44,51 @@ interface TorchstatMeasures {
 
 const UNSUPPORTED: TorchstatMeasures = { madd: undefined, flops: undefined, memory: undefined };
 
-/** torchstat 0.0.7's formulas (compute_madd.py, compute_flops.py, compute_memory.py) at batch size 1. */
-const TORCHSTAT: PerKind<TorchstatMeasures> = {
+/** Conventional compute of one layer per sample: multiply-accumulates and floating-point operations. */
+interface Compute {
+  readonly macs: number;
+  readonly flops: number;
+}
+
+/** A layer's measures: torchstat's (its formulas, quirks included) and netspec's own (see CONVENTIONS). */
+interface Measures {
+  readonly torchstat: TorchstatMeasures;
+  readonly compute: Compute;
+}
+
+const elementwise = (count: number): Compute => ({ macs: 0, flops: count });
+
+/** An op torchstat does not support, with netspec's element-wise count of `count(node)` operations. */
+const unsupported =
+  (count: (node: IrNode) => number) =>
+  (node: IrNode): Measures => ({ torchstat: UNSUPPORTED, compute: elementwise(count(node)) });
+
+/**
+ * An activation: one operation per element. torchstat 0.0.7 counts MAdd for ReLU (and ReLU6), Flops and memory
+ * for ReLU, ReLU6, ELU and LeakyReLU, and supports nothing else.
+ */
+const activation =
+  (torchstat: { madd: boolean; flopsAndMemory: boolean }) =>
+  (node: IrNode): Measures => {
+    const count = numel(inputOf(node));
+    return {
+      torchstat: {
+        madd: torchstat.madd ? count : undefined,
+        flops: torchstat.flopsAndMemory ? count : undefined,
+        memory: torchstat.flopsAndMemory ? [count, count] : undefined,
+      },
+      compute: elementwise(numel(node.outputShape)),
+    };
+  };
+const countedByTorchstat = activation({ madd: true, flopsAndMemory: true });
+const flopsOnlyInTorchstat = activation({ madd: false, flopsAndMemory: true });
+const unknownToTorchstat = activation({ madd: false, flopsAndMemory: false });
+
+/**
+ * Every op kind's measures: torchstat 0.0.7's formulas (compute_madd.py, compute_flops.py, compute_memory.py) at
+ * batch size 1, and netspec's counts. `tsc` names a kind missing here.
+ */
+const MEASURES: { readonly [K in OpKind]: (node: NodeOfOp<K>) => Measures } = {
   conv: (n) => {
     const [outC = 0, outH = 0, outW = 0] = n.outputShape;
     const inC = n.inChannels;
@@ -71,77 +99,73 @@ const TORCHSTAT: PerKind<TorchstatMeasures> = {
     // compute_flops uses all input channels per filter whatever `groups` is; torchstat overcounts grouped convs.
     const flops =
       kh * kw * inC * Math.floor(outC / n.groups) * outH * outW + (n.bias ? outC * outH * outW : 0);
+    const macs = numel(n.outputShape) * (n.inChannels / n.groups) * n.kernel[0] * n.kernel[1];
     return {
-      madd: (kernelMul + kernelAdd) * perGroup * n.groups,
-      flops,
-      memory: [numel(inputOf(n)) + trainable(n), numel(n.outputShape)],
+      torchstat: {
+        madd: (kernelMul + kernelAdd) * perGroup * n.groups,
+        flops,
+        memory: [numel(inputOf(n)) + trainable(n), numel(n.outputShape)],
+      },
+      compute: { macs, flops: 2 * macs },
     };
   },
   batchnorm: (n) => {
     const input = inputOf(n);
-    // torchstat knows BatchNorm2d only; BatchNorm1d (flat features) is "not supported".
-    if (input.length !== 3) return UNSUPPORTED;
     return {
-      madd: 4 * numel(input),
-      flops: numel(input) * (n.affine ? 2 : 1),
-      memory: [numel(input) + 2 * n.features, numel(input)],
+      // torchstat knows BatchNorm2d only; BatchNorm1d (flat features) is "not supported".
+      torchstat:
+        input.length !== 3
+          ? UNSUPPORTED
+          : {
+              madd: 4 * numel(input),
+              flops: numel(input) * (n.affine ? 2 : 1),
+              memory: [numel(input) + 2 * n.features, numel(input)],
+            },
+      compute: { macs: numel(n.outputShape), flops: 2 * numel(n.outputShape) },
     };
   },
-  activation: (n) => {
-    const count = numel(inputOf(n));
-    return {
-      madd: n.fn === 'relu' || n.fn === 'relu6' ? count : undefined,
-      flops: ['relu', 'relu6', 'elu', 'leaky_relu'].includes(n.fn) ? count : undefined,
-      memory: ['relu', 'relu6', 'elu', 'leaky_relu'].includes(n.fn) ? [count, count] : undefined,
-    };
-  },
+  relu: countedByTorchstat,
+  relu6: countedByTorchstat,
+  leaky_relu: flopsOnlyInTorchstat,
+  elu: flopsOnlyInTorchstat,
+  selu: unknownToTorchstat,
+  gelu: unknownToTorchstat,
+  sigmoid: unknownToTorchstat,
+  tanh: unknownToTorchstat,
+  softplus: unknownToTorchstat,
+  silu: unknownToTorchstat,
   maxpool: (n) => ({
-    madd: (n.kernel[0] * n.kernel[1] - 1) * numel(n.outputShape),
-    flops: numel(inputOf(n)),
-    memory: [numel(inputOf(n)), numel(n.outputShape)],
+    torchstat: {
+      madd: (n.kernel[0] * n.kernel[1] - 1) * numel(n.outputShape),
+      flops: numel(inputOf(n)),
+      memory: [numel(inputOf(n)), numel(n.outputShape)],
+    },
+    compute: elementwise((n.kernel[0] * n.kernel[1] - 1) * numel(n.outputShape)),
   }),
   avgpool: (n) => ({
-    madd: n.kernel[0] * n.kernel[1] * numel(n.outputShape),
-    flops: numel(inputOf(n)),
-    memory: [numel(inputOf(n)), numel(n.outputShape)],
+    torchstat: {
+      madd: n.kernel[0] * n.kernel[1] * numel(n.outputShape),
+      flops: numel(inputOf(n)),
+      memory: [numel(inputOf(n)), numel(n.outputShape)],
+    },
+    compute: elementwise(n.kernel[0] * n.kernel[1] * numel(n.outputShape)),
   }),
-  global_avgpool: () => UNSUPPORTED,
-  flatten: () => UNSUPPORTED,
+  global_avgpool: unsupported((n) => numel(inputOf(n))),
+  flatten: unsupported(() => 0),
   linear: (n) => ({
-    madd: n.outFeatures * (2 * n.inFeatures - 1),
-    flops: n.inFeatures * n.outFeatures,
-    memory: [n.inFeatures + trainable(n), n.outFeatures],
+    torchstat: {
+      madd: n.outFeatures * (2 * n.inFeatures - 1),
+      flops: n.inFeatures * n.outFeatures,
+      memory: [n.inFeatures + trainable(n), n.outFeatures],
+    },
+    compute: { macs: n.inFeatures * n.outFeatures, flops: 2 * n.inFeatures * n.outFeatures },
   }),
-  dropout: () => UNSUPPORTED,
-  identity: () => UNSUPPORTED,
-  add: () => UNSUPPORTED,
+  dropout: unsupported(() => 0),
+  identity: unsupported(() => 0),
+  add: unsupported((n) => (n.inputs.length - 1) * numel(n.outputShape)),
 };
 
-/** Conventional compute of one layer per sample: multiply-accumulates and floating-point operations. */
-interface Compute {
-  readonly macs: number;
-  readonly flops: number;
-}
-
-const elementwise = (count: number): Compute => ({ macs: 0, flops: count });
-
-/** netspec's own counts; the conventions are stated in the JSON report (see CONVENTIONS). */
-const COMPUTE: PerKind<Compute> = {
-  conv: (n) => {
-    const macs = numel(n.outputShape) * (n.inChannels / n.groups) * n.kernel[0] * n.kernel[1];
-    return { macs, flops: 2 * macs };
-  },
-  batchnorm: (n) => ({ macs: numel(n.outputShape), flops: 2 * numel(n.outputShape) }),
-  activation: (n) => elementwise(numel(n.outputShape)),
-  maxpool: (n) => elementwise((n.kernel[0] * n.kernel[1] - 1) * numel(n.outputShape)),
-  avgpool: (n) => elementwise(n.kernel[0] * n.kernel[1] * numel(n.outputShape)),
-  global_avgpool: (n) => elementwise(numel(inputOf(n))),
-  flatten: () => elementwise(0),
-  linear: (n) => ({ macs: n.inFeatures * n.outFeatures, flops: 2 * n.inFeatures * n.outFeatures }),
-  dropout: () => elementwise(0),
-  identity: () => elementwise(0),
-  add: (n) => elementwise((n.inputs.length - 1) * numel(n.outputShape)),
-};
+const measuresOf = (node: IrNode): Measures => byOp(MEASURES, node, undefined);
 
 /** One row of torchstat's table: a module its hooks see, with its columns (memory in bytes, as printed). */
 export interface TorchstatRow {
@@ -161,7 +185,7 @@ export interface TorchstatRow {
 }
 
 function torchstatRow(node: IrNode, cls: string): TorchstatRow {
-  const m = dispatch(TORCHSTAT, node);
+  const m = measuresOf(node).torchstat;
   const notSupported: ('MAdd' | 'Flops' | 'Memory')[] = [];
   if (m.madd === undefined) notSupported.push('MAdd');
   if (m.flops === undefined) notSupported.push('Flops');
@@ -395,7 +419,7 @@ export function statJson(ir: IrNetwork): unknown {
   const tsRows = torchstatRows(ir);
   const tsByPath = new Map(tsRows.map((r) => [r.path, r]));
   const layers = ir.nodes.map((node) => {
-    const c = dispatch(COMPUTE, node);
+    const c = measuresOf(node).compute;
     const ts = tsByPath.get(node.path);
     const outputBytes = numel(node.outputShape) * FLOAT32;
     return {

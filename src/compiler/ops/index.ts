@@ -75,12 +75,20 @@ export function opKindOf(node: IrNode): OpKind {
   return node.kind === 'activation' ? node.fn : node.kind;
 }
 
-/** A table with one entry per op kind, each receiving its own node type: `tsc` names every missing row. */
-export type OpTable<R> = { readonly [K in OpKind]: (node: NodeOfOp<K>) => R };
+/**
+ * A table of functions with one entry per op kind, each receiving its own node type (and a `context` the table's
+ * owner passes): `tsc` names every missing row.
+ */
+export type OpTable<R, C = void> = { readonly [K in OpKind]: (node: NodeOfOp<K>, context: C) => R };
 
 /** Looks up `node`'s row of `table` and applies it. */
-export function byOp<R>(table: OpTable<R>, node: IrNode): R {
-  return (table[opKindOf(node)] as (n: IrNode) => R)(node);
+export function byOp<R, C>(table: OpTable<R, C>, node: IrNode, context: C): R {
+  return (table[opKindOf(node)] as (n: IrNode, c: C) => R)(node, context);
+}
+
+/** `node`'s row of a table keyed by op kind (`{ [K in OpKind]: Row<NodeOfOp<K>> }`). */
+export function rowOf<T extends { readonly [K in OpKind]: unknown }>(rows: T, node: IrNode): T[OpKind] {
+  return rows[opKindOf(node)];
 }
 
 export { ACTIVATIONS, type ActivationKind } from './activations/index.js';

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import Handlebars from 'handlebars';
 import type { IrGroup, IrNetwork, IrNode } from '../../ir.js';
+import { opKindOf, type LayerKind, type MergeKind, type NodeOfOp } from '../../ops/index.js';
 
 /** Python keywords and nn.Module attributes a layer name must not shadow as an attribute. */
 const py = (s: string): string => JSON.stringify(s);
@@ -26,88 +27,84 @@ function num(value: number): string {
 
 const pair = (p: readonly [number, number]): string => `(${num(p[0])}, ${num(p[1])})`;
 
-/** The `nn.*(...)` constructor of a node that is a submodule. */
-export function torchConstructor(node: IrNode): string {
-  switch (node.kind) {
-    case 'conv':
-      return (
-        `nn.Conv2d(${node.inChannels}, ${node.outChannels}, kernel_size=${pair(node.kernel)}, stride=${pair(node.stride)}, ` +
-        `padding=${pair(node.padding)}, dilation=${pair(node.dilation)}, groups=${node.groups}, bias=${node.bias ? 'True' : 'False'})`
-      );
-    case 'batchnorm':
-      return `nn.BatchNorm${node.outputShape.length === 1 ? '1d' : '2d'}(${node.features}, eps=${num(node.eps)}, momentum=${num(node.momentum)}, affine=${node.affine ? 'True' : 'False'})`;
-    case 'activation':
-      switch (node.fn) {
-        case 'relu':
-          return 'nn.ReLU()';
-        case 'relu6':
-          return 'nn.ReLU6()';
-        case 'leaky_relu':
-          return `nn.LeakyReLU(negative_slope=${num(node.alpha ?? 0.01)})`;
-        case 'elu':
-          return `nn.ELU(alpha=${num(node.alpha ?? 1)})`;
-        case 'selu':
-          return 'nn.SELU()';
-        case 'gelu':
-          return 'nn.GELU()';
-        case 'sigmoid':
-          return 'nn.Sigmoid()';
-        case 'tanh':
-          return 'nn.Tanh()';
-        case 'softplus':
-          return 'nn.Softplus()';
-        case 'silu':
-          return 'nn.SiLU()';
-      }
-      break;
-    case 'maxpool':
-      return `nn.MaxPool2d(kernel_size=${pair(node.kernel)}, stride=${pair(node.stride)}, padding=${pair(node.padding)})`;
-    case 'avgpool':
-      return `nn.AvgPool2d(kernel_size=${pair(node.kernel)}, stride=${pair(node.stride)}, padding=${pair(node.padding)})`;
-    case 'global_avgpool':
-      return 'nn.AdaptiveAvgPool2d(1)';
-    case 'flatten':
-      return 'nn.Flatten()';
-    case 'linear':
-      return `nn.Linear(${node.inFeatures}, ${node.outFeatures}, bias=${node.bias ? 'True' : 'False'})`;
-    case 'dropout':
-      return `nn.Dropout(p=${num(node.p)})`;
-    case 'identity':
-      return 'nn.Identity()';
-    case 'add':
-      break;
-  }
-  throw new Error(`internal: ${node.kind} is not a submodule`);
+const bool = (b: boolean): string => (b ? 'True' : 'False');
+
+/** How PyTorch spells a layer: its nn.Module constructor, and its call inside a block's forward when functional. */
+interface TorchRow<N> {
+  /** The `nn.*(...)` expression of the node as a submodule. */
+  readonly module: (node: N) => string;
+  /** The functional expression of the node on `args` (only for kinds that are functional inside blocks). */
+  readonly functional?: (node: N, args: readonly string[]) => string;
 }
 
-/** The functional expression of a node inside a block's forward (activations, identity, add). */
+/** How PyTorch spells a merge: an expression of its inputs, never a submodule. */
+interface TorchMergeRow<N> {
+  readonly functional: (node: N, args: readonly string[]) => string;
+}
+
+/** An activation that is the same in both forms: `nn.Name()` and `fn(x)`. */
+const plainActivation = (module: string, fn: string): TorchRow<IrNode> => ({
+  module: () => `nn.${module}()`,
+  functional: (_n, [a = 'x']) => `${fn}(${a})`,
+});
+
+/** Every op kind in PyTorch; `tsc` names a kind missing here. */
+const TORCH: { readonly [K in LayerKind]: TorchRow<NodeOfOp<K>> } & {
+  readonly [K in MergeKind]: TorchMergeRow<NodeOfOp<K>>;
+} = {
+  conv: {
+    module: (n) =>
+      `nn.Conv2d(${n.inChannels}, ${n.outChannels}, kernel_size=${pair(n.kernel)}, stride=${pair(n.stride)}, ` +
+      `padding=${pair(n.padding)}, dilation=${pair(n.dilation)}, groups=${n.groups}, bias=${bool(n.bias)})`,
+  },
+  batchnorm: {
+    module: (n) =>
+      `nn.BatchNorm${n.outputShape.length === 1 ? '1d' : '2d'}(${n.features}, eps=${num(n.eps)}, momentum=${num(n.momentum)}, affine=${bool(n.affine)})`,
+  },
+  relu: plainActivation('ReLU', 'F.relu'),
+  relu6: plainActivation('ReLU6', 'F.relu6'),
+  leaky_relu: {
+    module: (n) => `nn.LeakyReLU(negative_slope=${num(n.alpha ?? 0.01)})`,
+    functional: (n, [a = 'x']) => `F.leaky_relu(${a}, ${num(n.alpha ?? 0.01)})`,
+  },
+  elu: {
+    module: (n) => `nn.ELU(alpha=${num(n.alpha ?? 1)})`,
+    functional: (n, [a = 'x']) => `F.elu(${a}, ${num(n.alpha ?? 1)})`,
+  },
+  selu: plainActivation('SELU', 'F.selu'),
+  gelu: plainActivation('GELU', 'F.gelu'),
+  sigmoid: plainActivation('Sigmoid', 'torch.sigmoid'),
+  tanh: plainActivation('Tanh', 'torch.tanh'),
+  softplus: plainActivation('Softplus', 'F.softplus'),
+  silu: plainActivation('SiLU', 'F.silu'),
+  maxpool: {
+    module: (n) =>
+      `nn.MaxPool2d(kernel_size=${pair(n.kernel)}, stride=${pair(n.stride)}, padding=${pair(n.padding)})`,
+  },
+  avgpool: {
+    module: (n) =>
+      `nn.AvgPool2d(kernel_size=${pair(n.kernel)}, stride=${pair(n.stride)}, padding=${pair(n.padding)})`,
+  },
+  global_avgpool: { module: () => 'nn.AdaptiveAvgPool2d(1)' },
+  flatten: { module: () => 'nn.Flatten()' },
+  linear: { module: (n) => `nn.Linear(${n.inFeatures}, ${n.outFeatures}, bias=${bool(n.bias)})` },
+  dropout: { module: (n) => `nn.Dropout(p=${num(n.p)})` },
+  identity: { module: () => 'nn.Identity()', functional: (_n, [a = 'x']) => a },
+  add: { functional: (_n, args) => args.join(' + ') },
+};
+
+/** The `nn.*(...)` constructor of a node that is a submodule (never a merge: the lowering makes those functional). */
+export function torchConstructor(node: IrNode): string {
+  const row = TORCH[opKindOf(node)] as Partial<TorchRow<IrNode>>;
+  if (!row.module) throw new Error(`internal: ${opKindOf(node)} is not a submodule`);
+  return row.module(node);
+}
+
+/** The functional expression of a node inside a block's forward (activations, identity, merges). */
 function functionalCall(node: IrNode, args: readonly string[]): string {
-  const [a = 'x'] = args;
-  if (node.kind === 'add') return args.join(' + ');
-  if (node.kind === 'identity') return a;
-  if (node.kind !== 'activation') throw new Error(`internal: ${node.kind} cannot be functional`);
-  switch (node.fn) {
-    case 'relu':
-      return `F.relu(${a})`;
-    case 'relu6':
-      return `F.relu6(${a})`;
-    case 'leaky_relu':
-      return `F.leaky_relu(${a}, ${num(node.alpha ?? 0.01)})`;
-    case 'elu':
-      return `F.elu(${a}, ${num(node.alpha ?? 1)})`;
-    case 'selu':
-      return `F.selu(${a})`;
-    case 'gelu':
-      return `F.gelu(${a})`;
-    case 'sigmoid':
-      return `torch.sigmoid(${a})`;
-    case 'tanh':
-      return `torch.tanh(${a})`;
-    case 'softplus':
-      return `F.softplus(${a})`;
-    case 'silu':
-      return `F.silu(${a})`;
-  }
+  const row = TORCH[opKindOf(node)] as Partial<TorchRow<IrNode>>;
+  if (!row.functional) throw new Error(`internal: ${opKindOf(node)} cannot be functional`);
+  return row.functional(node, args);
 }
 
 /** The last part of a path (its name within the parent). */

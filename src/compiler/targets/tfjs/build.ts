@@ -1,7 +1,7 @@
 /** Builds an in-memory tf.LayersModel from the IR, by instantiating the layer plan. */
 import * as tf from '@tensorflow/tfjs';
 import type { IrNetwork } from '../../ir.js';
-import { planModel, type InitSpec, type OpConfigs, type PlanStep } from './plan.js';
+import { planModel, type InitSpec, type OpConfigs, type PlanOp, type PlanStep } from './plan.js';
 import {
   TorchBatchNorm,
   TorchConv2d,
@@ -74,40 +74,34 @@ export function createInitializer(spec: InitSpec, seed: number | undefined): Ini
   }
 }
 
+/** The plan step of op `Op`. */
+type StepOf<Op extends PlanOp> = Extract<PlanStep, { op: Op }>;
+
+/** How each plan op becomes a tfjs layer; `tsc` names an op missing here. */
+const LAYER_FACTORIES: {
+  readonly [Op in Exclude<PlanOp, 'input'>]: (step: StepOf<Op>, seed: number | undefined) => tf.layers.Layer;
+} = {
+  permute: (s) => tf.layers.permute({ name: s.name, ...s.config }),
+  zeroPadding2d: (s) => tf.layers.zeroPadding2d({ name: s.name, ...s.config }),
+  conv2d: (s, seed) => tf.layers.conv2d({ name: s.name, ...realize<OpConfigs['conv2d']>(s.config, seed) }),
+  depthwiseConv2d: (s, seed) =>
+    tf.layers.depthwiseConv2d({ name: s.name, ...realize<OpConfigs['depthwiseConv2d']>(s.config, seed) }),
+  torchConv2d: (s, seed) =>
+    new TorchConv2d({ name: s.name, ...realize<OpConfigs['torchConv2d']>(s.config, seed) }),
+  torchBatchNorm: (s, seed) =>
+    new TorchBatchNorm({ name: s.name, ...realize<OpConfigs['torchBatchNorm']>(s.config, seed) }),
+  activation: (s) => tf.layers.activation({ name: s.name, ...s.config }),
+  leakyReLU: (s) => tf.layers.leakyReLU({ name: s.name, ...s.config }),
+  torchElu: (s) => new TorchElu({ name: s.name, ...s.config }),
+  maxPooling2d: (s) => tf.layers.maxPooling2d({ name: s.name, ...s.config }),
+  torchMaxPool2d: (s) => new TorchMaxPool2d({ name: s.name, ...s.config }),
+  averagePooling2d: (s) => tf.layers.averagePooling2d({ name: s.name, ...s.config }),
+  flatten: (s) => tf.layers.flatten({ name: s.name }),
+  dense: (s, seed) => tf.layers.dense({ name: s.name, ...realize<OpConfigs['dense']>(s.config, seed) }),
+  dropout: (s) => tf.layers.dropout({ name: s.name, ...s.config }),
+  add: (s) => tf.layers.add({ name: s.name }),
+};
+
 function createLayer(step: Exclude<PlanStep, { op: 'input' }>, seed: number | undefined): tf.layers.Layer {
-  const name = step.name;
-  switch (step.op) {
-    case 'permute':
-      return tf.layers.permute({ name, ...step.config });
-    case 'zeroPadding2d':
-      return tf.layers.zeroPadding2d({ name, ...step.config });
-    case 'conv2d':
-      return tf.layers.conv2d({ name, ...realize<OpConfigs['conv2d']>(step.config, seed) });
-    case 'depthwiseConv2d':
-      return tf.layers.depthwiseConv2d({ name, ...realize<OpConfigs['depthwiseConv2d']>(step.config, seed) });
-    case 'torchConv2d':
-      return new TorchConv2d({ name, ...realize<OpConfigs['torchConv2d']>(step.config, seed) });
-    case 'torchBatchNorm':
-      return new TorchBatchNorm({ name, ...realize<OpConfigs['torchBatchNorm']>(step.config, seed) });
-    case 'activation':
-      return tf.layers.activation({ name, ...step.config });
-    case 'leakyReLU':
-      return tf.layers.leakyReLU({ name, ...step.config });
-    case 'torchElu':
-      return new TorchElu({ name, ...step.config });
-    case 'maxPooling2d':
-      return tf.layers.maxPooling2d({ name, ...step.config });
-    case 'torchMaxPool2d':
-      return new TorchMaxPool2d({ name, ...step.config });
-    case 'averagePooling2d':
-      return tf.layers.averagePooling2d({ name, ...step.config });
-    case 'flatten':
-      return tf.layers.flatten({ name });
-    case 'dense':
-      return tf.layers.dense({ name, ...realize<OpConfigs['dense']>(step.config, seed) });
-    case 'dropout':
-      return tf.layers.dropout({ name, ...step.config });
-    case 'add':
-      return tf.layers.add({ name });
-  }
+  return (LAYER_FACTORIES[step.op] as (s: PlanStep, seed: number | undefined) => tf.layers.Layer)(step, seed);
 }

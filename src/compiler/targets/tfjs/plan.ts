@@ -3,7 +3,8 @@
  * the equivalent PyTorch model computes. Both the in-memory builder and the TypeScript generator consume this
  * one plan, so the two can only differ in how they spell it.
  */
-import type { ActivationKind, Init, IrNetwork, IrNode, Shape } from '../../ir.js';
+import type { Init, IrNetwork, IrNode, Shape } from '../../ir.js';
+import { byOp, type NodeOfOp, type OpKind } from '../../ops/index.js';
 import { helperLayerName, tfjsLayerName, tfjsModelName } from './names.js';
 
 /** How a weight starts: PyTorch's uniform (drawn from a stream keyed by the state-dict name), or a constant. */
@@ -101,17 +102,6 @@ export interface LayerPlan {
 /** Name of the model's input layer (the IR reserves `input` for the network input). */
 export const INPUT_LAYER_NAME = 'input';
 
-const ACTIVATIONS: Readonly<Record<Exclude<ActivationKind, 'leaky_relu' | 'elu'>, TfjsActivation>> = {
-  relu: 'relu',
-  relu6: 'relu6',
-  selu: 'selu',
-  gelu: 'gelu',
-  sigmoid: 'sigmoid',
-  tanh: 'tanh',
-  softplus: 'softplus',
-  silu: 'swish',
-};
-
 /** Where a node's value lives: the producing layer, and whether it is a channels-last map or flat features. */
 interface Value {
   readonly step: string;
@@ -190,6 +180,229 @@ export function planModel(ir: IrNetwork): LayerPlan {
   };
 }
 
+/** What a planner needs besides its node: the values it reads and how to add layers. */
+interface PlanContext {
+  /** The node's tfjs layer name. */
+  readonly name: string;
+  readonly path: string;
+  /** The value of the node's first input, and of all of them. */
+  readonly first: Value;
+  readonly inputs: readonly Value[];
+  /** The first input's step, as a layer's input list. */
+  readonly from: string[];
+  /** Adds a layer; returns its name. */
+  push(step: PlanStep): string;
+  /** Throws unless the first input is a [C, H, W] map. */
+  requireMap(kind: string): void;
+  /** The inputs behind an explicit zero padding layer (none for zero padding). */
+  padded(padding: readonly [number, number]): string[];
+}
+
+/** How one op kind becomes tfjs layers: returns the name of the layer holding the node's value. */
+type Planner<K extends OpKind> = (node: NodeOfOp<K>, c: PlanContext) => string;
+
+/** A tfjs built-in activation layer. */
+const builtIn =
+  (activation: TfjsActivation) =>
+  (_node: IrNode, c: PlanContext): string =>
+    c.push({ op: 'activation', name: c.name, path: c.path, inputs: c.from, config: { activation } });
+
+/** The plan of every op kind; `tsc` names a kind missing here. */
+const PLANNERS: { readonly [K in OpKind]: Planner<K> } = {
+  conv: planConv,
+  batchnorm: (node, c) => {
+    const affine = node.affine
+      ? { weightInitializer: initOf(node, 'weight'), biasInitializer: initOf(node, 'bias') }
+      : {};
+    return c.push({
+      op: 'torchBatchNorm',
+      name: c.name,
+      path: c.path,
+      inputs: c.from,
+      config: {
+        eps: node.eps,
+        momentum: node.momentum,
+        affine: node.affine,
+        ...affine,
+        runningMeanInitializer: initOf(node, 'running_mean'),
+        runningVarInitializer: initOf(node, 'running_var'),
+      },
+    });
+  },
+  relu: builtIn('relu'),
+  relu6: builtIn('relu6'),
+  leaky_relu: (node, c) =>
+    c.push({
+      op: 'leakyReLU',
+      name: c.name,
+      path: c.path,
+      inputs: c.from,
+      config: { alpha: node.alpha ?? 0.01 },
+    }),
+  elu: (node, c) => {
+    const alpha = node.alpha ?? 1;
+    return alpha === 1
+      ? builtIn('elu')(node, c)
+      : c.push({ op: 'torchElu', name: c.name, path: c.path, inputs: c.from, config: { alpha } });
+  },
+  selu: builtIn('selu'),
+  gelu: builtIn('gelu'),
+  sigmoid: builtIn('sigmoid'),
+  tanh: builtIn('tanh'),
+  softplus: builtIn('softplus'),
+  silu: builtIn('swish'),
+  maxpool: (node, c) => {
+    c.requireMap('maxpool');
+    const poolSize = pair(node.kernel);
+    const strides = pair(node.stride);
+    if (node.padding[0] === 0 && node.padding[1] === 0)
+      return c.push({
+        op: 'maxPooling2d',
+        name: c.name,
+        path: c.path,
+        inputs: c.from,
+        config: { poolSize, strides, padding: 'valid' },
+      });
+    return c.push({
+      op: 'torchMaxPool2d',
+      name: c.name,
+      path: c.path,
+      inputs: c.from,
+      config: { poolSize, strides, padding: pair(node.padding) },
+    });
+  },
+  avgpool: (node, c) => {
+    c.requireMap('avgpool');
+    // Zero padding then a valid average counts the padded zeros: PyTorch's count_include_pad=True.
+    return c.push({
+      op: 'averagePooling2d',
+      name: c.name,
+      path: c.path,
+      inputs: c.padded(node.padding),
+      config: { poolSize: pair(node.kernel), strides: pair(node.stride), padding: 'valid' },
+    });
+  },
+  global_avgpool: (node, c) => {
+    c.requireMap('global_avgpool');
+    const [, h, w] = mapShape(node.inputShapes[0], c.path);
+    return c.push({
+      op: 'averagePooling2d',
+      name: c.name,
+      path: c.path,
+      inputs: c.from,
+      config: { poolSize: [h, w], strides: [h, w], padding: 'valid' },
+    });
+  },
+  flatten: (node, c) => {
+    if (c.first.layout === 'flat') return builtIn('linear')(node, c);
+    const [, h, w] = mapShape(node.inputShapes[0], c.path);
+    // PyTorch flattens in (C, H, W) order; NHWC must go back to NCHW first unless the map is 1x1.
+    const source =
+      h * w === 1
+        ? c.from
+        : [
+            c.push({
+              op: 'permute',
+              name: helperLayerName(c.name, 'nchw'),
+              path: null,
+              inputs: c.from,
+              config: { dims: [3, 1, 2] },
+            }),
+          ];
+    return c.push({ op: 'flatten', name: c.name, path: c.path, inputs: source, config: {} });
+  },
+  linear: (node, c) => {
+    if (c.first.layout !== 'flat') throw new Error(`tfjs target: '${c.path}' (linear) needs flat [F] input`);
+    const biasInitializer = node.bias ? { biasInitializer: initOf(node, 'bias') } : {};
+    return c.push({
+      op: 'dense',
+      name: c.name,
+      path: c.path,
+      inputs: c.from,
+      config: {
+        units: node.outFeatures,
+        useBias: node.bias,
+        kernelInitializer: initOf(node, 'weight'),
+        ...biasInitializer,
+      },
+    });
+  },
+  dropout: (node, c) =>
+    c.push({ op: 'dropout', name: c.name, path: c.path, inputs: c.from, config: { rate: node.p } }),
+  identity: builtIn('linear'),
+  add: (_node, c) => {
+    if (c.inputs.some((v) => v.layout !== c.first.layout))
+      throw new Error(`tfjs target: '${c.path}' adds values of different ranks`);
+    return c.push({ op: 'add', name: c.name, path: c.path, inputs: c.inputs.map((v) => v.step), config: {} });
+  },
+};
+
+/** tfjs's Conv2D and DepthwiseConv2D where they compute PyTorch's convolution, else netspec's TorchConv2d. */
+function planConv(node: NodeOfOp<'conv'>, c: PlanContext): string {
+  c.requireMap('conv');
+  const { name, path, from } = c;
+  const kernelInitializer = initOf(node, 'weight');
+  const biasInitializer = node.bias ? { biasInitializer: initOf(node, 'bias') } : {};
+  const kernelSize = pair(node.kernel);
+  const strides = pair(node.stride);
+  const dilated = node.dilation[0] !== 1 || node.dilation[1] !== 1;
+  const unpadded = node.padding[0] === 0 && node.padding[1] === 0;
+  // Padded convolutions take their padding themselves (TorchConv2d): tfjs's Conv2D layer only knows 'same'
+  // and 'valid', and a separate padding layer makes backends convolve the padded zeros.
+  if (!dilated && node.groups === 1 && unpadded) {
+    return c.push({
+      op: 'conv2d',
+      name,
+      path,
+      inputs: from,
+      config: {
+        filters: node.outChannels,
+        kernelSize,
+        strides,
+        padding: 'valid',
+        useBias: node.bias,
+        kernelInitializer,
+        ...biasInitializer,
+      },
+    });
+  }
+  if (unpadded && !dilated && node.groups === node.inChannels && node.outChannels % node.inChannels === 0) {
+    return c.push({
+      op: 'depthwiseConv2d',
+      name,
+      path,
+      inputs: from,
+      config: {
+        kernelSize,
+        depthMultiplier: node.outChannels / node.inChannels,
+        strides,
+        padding: 'valid',
+        useBias: node.bias,
+        depthwiseInitializer: kernelInitializer,
+        ...biasInitializer,
+      },
+    });
+  }
+  return c.push({
+    op: 'torchConv2d',
+    name,
+    path,
+    inputs: from,
+    config: {
+      filters: node.outChannels,
+      kernelSize,
+      strides,
+      dilationRate: pair(node.dilation),
+      groups: node.groups,
+      padding: pair(node.padding),
+      useBias: node.bias,
+      kernelInitializer,
+      ...biasInitializer,
+    },
+  });
+}
+
+/** Plans `node`'s layers after its inputs (`first` and `inputs`); returns the layer holding its value. */
 function planNode(
   node: IrNode,
   first: Value,
@@ -199,219 +412,36 @@ function planNode(
   const name = tfjsLayerName(node.path);
   const path = node.path;
   const from = [first.step];
-  const requireMap = (): void => {
-    if (first.layout !== 'nhwc')
-      throw new Error(`tfjs target: '${path}' (${node.kind}) needs a [C, H, W] input`);
+  const context: PlanContext = {
+    name,
+    path,
+    first,
+    inputs,
+    from,
+    push,
+    requireMap: (kind) => {
+      if (first.layout !== 'nhwc')
+        throw new Error(`tfjs target: '${path}' (${kind}) needs a [C, H, W] input`);
+    },
+    padded: (padding) => {
+      const [ph, pw] = padding;
+      if (ph === 0 && pw === 0) return from;
+      const pad = push({
+        op: 'zeroPadding2d',
+        name: helperLayerName(name, 'pad'),
+        path: null,
+        inputs: from,
+        config: {
+          padding: [
+            [ph, ph],
+            [pw, pw],
+          ],
+        },
+      });
+      return [pad];
+    },
   };
-  const padded = (padding: readonly [number, number]): string[] => {
-    const [ph, pw] = padding;
-    if (ph === 0 && pw === 0) return from;
-    const pad = push({
-      op: 'zeroPadding2d',
-      name: helperLayerName(name, 'pad'),
-      path: null,
-      inputs: from,
-      config: {
-        padding: [
-          [ph, ph],
-          [pw, pw],
-        ],
-      },
-    });
-    return [pad];
-  };
-
-  switch (node.kind) {
-    case 'conv': {
-      requireMap();
-      const kernelInitializer = initOf(node, 'weight');
-      const biasInitializer = node.bias ? { biasInitializer: initOf(node, 'bias') } : {};
-      const kernelSize = pair(node.kernel);
-      const strides = pair(node.stride);
-      const dilated = node.dilation[0] !== 1 || node.dilation[1] !== 1;
-      const unpadded = node.padding[0] === 0 && node.padding[1] === 0;
-      // Padded convolutions take their padding themselves (TorchConv2d): tfjs's Conv2D layer only knows 'same'
-      // and 'valid', and a separate padding layer makes backends convolve the padded zeros.
-      if (!dilated && node.groups === 1 && unpadded) {
-        return push({
-          op: 'conv2d',
-          name,
-          path,
-          inputs: from,
-          config: {
-            filters: node.outChannels,
-            kernelSize,
-            strides,
-            padding: 'valid',
-            useBias: node.bias,
-            kernelInitializer,
-            ...biasInitializer,
-          },
-        });
-      }
-      if (
-        unpadded &&
-        !dilated &&
-        node.groups === node.inChannels &&
-        node.outChannels % node.inChannels === 0
-      ) {
-        return push({
-          op: 'depthwiseConv2d',
-          name,
-          path,
-          inputs: from,
-          config: {
-            kernelSize,
-            depthMultiplier: node.outChannels / node.inChannels,
-            strides,
-            padding: 'valid',
-            useBias: node.bias,
-            depthwiseInitializer: kernelInitializer,
-            ...biasInitializer,
-          },
-        });
-      }
-      return push({
-        op: 'torchConv2d',
-        name,
-        path,
-        inputs: from,
-        config: {
-          filters: node.outChannels,
-          kernelSize,
-          strides,
-          dilationRate: pair(node.dilation),
-          groups: node.groups,
-          padding: pair(node.padding),
-          useBias: node.bias,
-          kernelInitializer,
-          ...biasInitializer,
-        },
-      });
-    }
-    case 'batchnorm': {
-      const affine = node.affine
-        ? { weightInitializer: initOf(node, 'weight'), biasInitializer: initOf(node, 'bias') }
-        : {};
-      return push({
-        op: 'torchBatchNorm',
-        name,
-        path,
-        inputs: from,
-        config: {
-          eps: node.eps,
-          momentum: node.momentum,
-          affine: node.affine,
-          ...affine,
-          runningMeanInitializer: initOf(node, 'running_mean'),
-          runningVarInitializer: initOf(node, 'running_var'),
-        },
-      });
-    }
-    case 'activation': {
-      if (node.fn === 'leaky_relu')
-        return push({ op: 'leakyReLU', name, path, inputs: from, config: { alpha: node.alpha ?? 0.01 } });
-      if (node.fn === 'elu') {
-        const alpha = node.alpha ?? 1;
-        return alpha === 1
-          ? push({ op: 'activation', name, path, inputs: from, config: { activation: 'elu' } })
-          : push({ op: 'torchElu', name, path, inputs: from, config: { alpha } });
-      }
-      return push({
-        op: 'activation',
-        name,
-        path,
-        inputs: from,
-        config: { activation: ACTIVATIONS[node.fn] },
-      });
-    }
-    case 'maxpool': {
-      requireMap();
-      const poolSize = pair(node.kernel);
-      const strides = pair(node.stride);
-      if (node.padding[0] === 0 && node.padding[1] === 0)
-        return push({
-          op: 'maxPooling2d',
-          name,
-          path,
-          inputs: from,
-          config: { poolSize, strides, padding: 'valid' },
-        });
-      return push({
-        op: 'torchMaxPool2d',
-        name,
-        path,
-        inputs: from,
-        config: { poolSize, strides, padding: pair(node.padding) },
-      });
-    }
-    case 'avgpool': {
-      requireMap();
-      // Zero padding then a valid average counts the padded zeros: PyTorch's count_include_pad=True.
-      return push({
-        op: 'averagePooling2d',
-        name,
-        path,
-        inputs: padded(node.padding),
-        config: { poolSize: pair(node.kernel), strides: pair(node.stride), padding: 'valid' },
-      });
-    }
-    case 'global_avgpool': {
-      requireMap();
-      const [, h, w] = mapShape(node.inputShapes[0], path);
-      return push({
-        op: 'averagePooling2d',
-        name,
-        path,
-        inputs: from,
-        config: { poolSize: [h, w], strides: [h, w], padding: 'valid' },
-      });
-    }
-    case 'flatten': {
-      if (first.layout === 'flat')
-        return push({ op: 'activation', name, path, inputs: from, config: { activation: 'linear' } });
-      const [, h, w] = mapShape(node.inputShapes[0], path);
-      // PyTorch flattens in (C, H, W) order; NHWC must go back to NCHW first unless the map is 1x1.
-      const source =
-        h * w === 1
-          ? from
-          : [
-              push({
-                op: 'permute',
-                name: helperLayerName(name, 'nchw'),
-                path: null,
-                inputs: from,
-                config: { dims: [3, 1, 2] },
-              }),
-            ];
-      return push({ op: 'flatten', name, path, inputs: source, config: {} });
-    }
-    case 'linear': {
-      if (first.layout !== 'flat') throw new Error(`tfjs target: '${path}' (linear) needs flat [F] input`);
-      const biasInitializer = node.bias ? { biasInitializer: initOf(node, 'bias') } : {};
-      return push({
-        op: 'dense',
-        name,
-        path,
-        inputs: from,
-        config: {
-          units: node.outFeatures,
-          useBias: node.bias,
-          kernelInitializer: initOf(node, 'weight'),
-          ...biasInitializer,
-        },
-      });
-    }
-    case 'dropout':
-      return push({ op: 'dropout', name, path, inputs: from, config: { rate: node.p } });
-    case 'identity':
-      return push({ op: 'activation', name, path, inputs: from, config: { activation: 'linear' } });
-    case 'add': {
-      if (inputs.some((v) => v.layout !== first.layout))
-        throw new Error(`tfjs target: '${path}' adds values of different ranks`);
-      return push({ op: 'add', name, path, inputs: inputs.map((v) => v.step), config: {} });
-    }
-  }
+  return byOp(PLANNERS, node, context);
 }
 
 function layoutOf(shape: Shape, what: string): Value['layout'] {

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { didYouMean, error, type Diagnostic } from '../../../diagnostics.js';
 import { numel, type IrNetwork, type IrParam } from '../../ir.js';
-import { planModel, type PlanStep } from './plan.js';
+import { planModel, type PlanOp, type PlanStep } from './plan.js';
 
 /** One tensor of a state dict: PyTorch shape and row-major float32 data. */
 export interface StateTensor {
@@ -27,24 +27,45 @@ interface Binding {
   readonly perm: readonly number[] | null;
 }
 
+/** Where a plan op keeps an IR parameter: the tfjs weight's name and the permutation from its layout to PyTorch's. */
+interface Conversion {
+  readonly weight: string;
+  readonly perm: readonly number[] | null;
+}
+
+/** A parameter kept under its own name in its own layout. */
+const plain = (param: IrParam): Conversion => ({ weight: param.name, perm: null });
+
+/** How each plan op holds the IR's parameters; null for ops without any. `tsc` names an op missing here. */
+const CONVERSIONS: { readonly [Op in PlanOp]: ((param: IrParam) => Conversion) | null } = {
+  input: null,
+  permute: null,
+  zeroPadding2d: null,
+  // tfjs HWIO (per group for torchConv2d) vs PyTorch OIHW.
+  conv2d: (p) => (p.name === 'weight' ? { weight: 'kernel', perm: [3, 2, 0, 1] } : plain(p)),
+  torchConv2d: (p) => (p.name === 'weight' ? { weight: 'kernel', perm: [3, 2, 0, 1] } : plain(p)),
+  // tfjs [kh, kw, in, mult] puts output channel c * mult + m where PyTorch's [in * mult, 1, kh, kw] does.
+  depthwiseConv2d: (p) =>
+    p.name === 'weight' ? { weight: 'depthwise_kernel', perm: [2, 3, 0, 1] } : plain(p),
+  dense: (p) => (p.name === 'weight' ? { weight: 'kernel', perm: [1, 0] } : plain(p)),
+  torchBatchNorm: plain,
+  activation: null,
+  leakyReLU: null,
+  torchElu: null,
+  maxPooling2d: null,
+  torchMaxPool2d: null,
+  averagePooling2d: null,
+  flatten: null,
+  dropout: null,
+  add: null,
+};
+
 /** The tfjs weight holding `param` in the layer of `step`, and the permutation from its layout to PyTorch's. */
-function conversionFor(step: PlanStep, param: IrParam): { weight: string; perm: readonly number[] | null } {
-  const plain = { weight: param.name, perm: null };
-  switch (step.op) {
-    case 'conv2d':
-    case 'torchConv2d':
-      // tfjs HWIO (per group for torchConv2d) vs PyTorch OIHW.
-      return param.name === 'weight' ? { weight: 'kernel', perm: [3, 2, 0, 1] } : plain;
-    case 'depthwiseConv2d':
-      // tfjs [kh, kw, in, mult] puts output channel c * mult + m where PyTorch's [in * mult, 1, kh, kw] does.
-      return param.name === 'weight' ? { weight: 'depthwise_kernel', perm: [2, 3, 0, 1] } : plain;
-    case 'dense':
-      return param.name === 'weight' ? { weight: 'kernel', perm: [1, 0] } : plain;
-    case 'torchBatchNorm':
-      return plain;
-    default:
-      throw new Error(`tfjs target: layer '${step.name}' (${step.op}) holds no parameter '${param.name}'`);
-  }
+function conversionFor(step: PlanStep, param: IrParam): Conversion {
+  const convert = CONVERSIONS[step.op];
+  if (!convert)
+    throw new Error(`tfjs target: layer '${step.name}' (${step.op}) holds no parameter '${param.name}'`);
+  return convert(param);
 }
 
 /**
