@@ -38,7 +38,13 @@ export function registerCompile(program: Command, io: CliIo, setExit: (code: num
 }
 
 /** Every file name `netspec compile` writes, over all targets. */
-const COMPILE_FILES: ReadonlySet<string> = new Set(['ir.json', 'model.ts', 'torch-layers.ts', 'model.py']);
+const COMPILE_FILES: ReadonlySet<string> = new Set([
+  'ir.json',
+  'model.ts',
+  'torch-layers.ts',
+  'torch-activations.ts',
+  'model.py',
+]);
 
 /**
  * True when a folder without a marker holds only what an earlier netspec compile wrote (before output folders

@@ -134,6 +134,7 @@ const MEASURES: { readonly [K in OpKind]: (node: NodeOfOp<K>) => Measures } = {
   tanh: unknownToTorchstat,
   softplus: unknownToTorchstat,
   silu: unknownToTorchstat,
+  hardswish: unknownToTorchstat,
   maxpool: (n) => ({
     torchstat: {
       madd: (n.kernel[0] * n.kernel[1] - 1) * numel(n.outputShape),

@@ -5,6 +5,7 @@
 import type { ActivationDefinition } from './define.js';
 import { elu } from './elu.js';
 import { gelu } from './gelu.js';
+import { hardswish } from './hardswish.js';
 import { leaky_relu } from './leaky-relu.js';
 import { relu } from './relu.js';
 import { relu6 } from './relu6.js';
@@ -26,6 +27,7 @@ export const ACTIVATIONS = {
   tanh,
   softplus,
   silu,
+  hardswish,
 } as const satisfies Readonly<Record<string, ActivationDefinition>>;
 
 /** An activation function's name, as specs write it and as the IR's `activation` nodes record it. */

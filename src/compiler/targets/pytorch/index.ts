@@ -77,6 +77,7 @@ const TORCH: { readonly [K in LayerKind]: TorchRow<NodeOfOp<K>> } & {
   tanh: plainActivation('Tanh', 'torch.tanh'),
   softplus: plainActivation('Softplus', 'F.softplus'),
   silu: plainActivation('SiLU', 'F.silu'),
+  hardswish: plainActivation('Hardswish', 'F.hardswish'),
   maxpool: {
     module: (n) =>
       `nn.MaxPool2d(kernel_size=${pair(n.kernel)}, stride=${pair(n.stride)}, padding=${pair(n.padding)})`,

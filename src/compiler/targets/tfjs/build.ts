@@ -10,6 +10,7 @@ import {
   torchUniform,
   type Initializer,
 } from './torch-layers.js';
+import { TorchActivation } from './torch-activations.js';
 
 /** Options of {@link buildModel}. */
 export interface BuildModelOptions {
@@ -91,6 +92,7 @@ const LAYER_FACTORIES: {
   torchBatchNorm: (s, seed) =>
     new TorchBatchNorm({ name: s.name, ...realize<OpConfigs['torchBatchNorm']>(s.config, seed) }),
   activation: (s) => tf.layers.activation({ name: s.name, ...s.config }),
+  torchActivation: (s) => new TorchActivation({ name: s.name, ...s.config }),
   leakyReLU: (s) => tf.layers.leakyReLU({ name: s.name, ...s.config }),
   torchElu: (s) => new TorchElu({ name: s.name, ...s.config }),
   maxPooling2d: (s) => tf.layers.maxPooling2d({ name: s.name, ...s.config }),

@@ -5,6 +5,7 @@
  */
 import type { Init, IrNetwork, IrNode, Shape } from '../../ir.js';
 import { byOp, type NodeOfOp, type OpKind } from '../../ops/index.js';
+import type { TorchActivationFn } from './torch-activations.js';
 import { helperLayerName, tfjsLayerName, tfjsModelName } from './names.js';
 
 /** How a weight starts: PyTorch's uniform (drawn from a stream keyed by the state-dict name), or a constant. */
@@ -63,6 +64,7 @@ export interface OpConfigs {
     runningVarInitializer: InitSpec;
   };
   activation: { activation: TfjsActivation };
+  torchActivation: { fn: TorchActivationFn };
   leakyReLU: { alpha: number };
   torchElu: { alpha: number };
   maxPooling2d: { poolSize: Pair; strides: Pair; padding: 'valid' };
@@ -207,6 +209,12 @@ const builtIn =
   (_node: IrNode, c: PlanContext): string =>
     c.push({ op: 'activation', name: c.name, path: c.path, inputs: c.from, config: { activation } });
 
+/** One of netspec's own activations (TorchActivation, torch-activations.ts), for what tfjs lacks. */
+const torchActivation =
+  (fn: TorchActivationFn) =>
+  (_node: IrNode, c: PlanContext): string =>
+    c.push({ op: 'torchActivation', name: c.name, path: c.path, inputs: c.from, config: { fn } });
+
 /** The plan of every op kind; `tsc` names a kind missing here. */
 const PLANNERS: { readonly [K in OpKind]: Planner<K> } = {
   conv: planConv,
@@ -251,6 +259,7 @@ const PLANNERS: { readonly [K in OpKind]: Planner<K> } = {
   tanh: builtIn('tanh'),
   softplus: builtIn('softplus'),
   silu: builtIn('swish'),
+  hardswish: torchActivation('hardswish'),
   maxpool: (node, c) => {
     c.requireMap('maxpool');
     const poolSize = pair(node.kernel);

@@ -50,6 +50,7 @@ const CONVERSIONS: { readonly [Op in PlanOp]: ((param: IrParam) => Conversion) |
   dense: (p) => (p.name === 'weight' ? { weight: 'kernel', perm: [1, 0] } : plain(p)),
   torchBatchNorm: plain,
   activation: null,
+  torchActivation: null,
   leakyReLU: null,
   torchElu: null,
   maxPooling2d: null,

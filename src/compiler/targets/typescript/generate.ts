@@ -5,12 +5,14 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { IrNetwork } from '../../ir.js';
 import { tsString } from './code.js';
-import { modelView } from './view-model.js';
+import { modelView, usesActivationRuntime } from './view-model.js';
 
 /** Name of the generated model module. */
 export const MODEL_FILE = 'model.ts';
 /** Name of the copied runtime; the model module imports it as './torch-layers.js'. */
 export const RUNTIME_FILE = 'torch-layers.ts';
+/** Name of the copied activation runtime, written only for models that use it ('./torch-activations.js'). */
+export const ACTIVATION_RUNTIME_FILE = 'torch-activations.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -33,6 +35,7 @@ interface Templates {
   readonly model: HandlebarsTemplateDelegate;
   readonly runtime: HandlebarsTemplateDelegate;
   readonly runtimeSource: string;
+  readonly activationRuntimeSource: string;
 }
 
 let templates: Templates | undefined;
@@ -47,20 +50,27 @@ function loadTemplates(): Templates {
     model: hbs.compile(readSource('templates/model.ts.hbs'), options),
     runtime: hbs.compile(readSource('templates/runtime.ts.hbs'), options),
     runtimeSource: readSource('../tfjs/torch-layers.ts'),
+    activationRuntimeSource: readSource('../tfjs/torch-activations.ts'),
   };
   return templates;
 }
 
 /**
  * The generated files, by name: `model.ts` (exports `buildModel(opts?: {seed?: number})`, `NETWORK_NAME`,
- * `INPUT_NAME`, `INPUT_SHAPE`, `OUTPUT_SHAPE`) and `torch-layers.ts`. Depends on '@tensorflow/tfjs' only.
- * Identical IR gives byte-identical files.
+ * `INPUT_NAME`, `INPUT_SHAPE`, `OUTPUT_SHAPE`), `torch-layers.ts`, and `torch-activations.ts` for models with an
+ * activation only netspec's runtime has (hardswish). Depends on '@tensorflow/tfjs' only. Identical IR gives
+ * byte-identical files.
  */
 export function generateTypeScript(ir: IrNetwork): Map<string, string> {
   const t = loadTemplates();
   const view = modelView(ir);
+  const copy = (file: string, source: string): [string, string] => [
+    file,
+    t.runtime({ source: tsString(ir.name), file, body: source.trimEnd() }),
+  ];
   return new Map([
     [MODEL_FILE, t.model(view)],
-    [RUNTIME_FILE, t.runtime({ source: tsString(ir.name), body: t.runtimeSource.trimEnd() })],
+    copy(RUNTIME_FILE, t.runtimeSource),
+    ...(usesActivationRuntime(ir) ? [copy(ACTIVATION_RUNTIME_FILE, t.activationRuntimeSource)] : []),
   ]);
 }

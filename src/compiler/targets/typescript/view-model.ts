@@ -9,6 +9,8 @@ import { commentText, IdentifierPool, tsNumber, tsString } from './code.js';
 /** What templates/model.ts.hbs renders. */
 export interface ModelView {
   readonly source: string;
+  /** The module's import statements. */
+  readonly imports: readonly string[];
   readonly networkName: string;
   readonly inputName: string;
   readonly inputShape: string;
@@ -30,6 +32,7 @@ const FACTORIES: Readonly<Record<PlanOp, string>> = {
   torchConv2d: 'new nt.TorchConv2d',
   torchBatchNorm: 'new nt.TorchBatchNorm',
   activation: 'tf.layers.activation',
+  torchActivation: 'new na.TorchActivation',
   leakyReLU: 'tf.layers.leakyReLU',
   torchElu: 'new nt.TorchElu',
   maxPooling2d: 'tf.layers.maxPooling2d',
@@ -41,10 +44,19 @@ const FACTORIES: Readonly<Record<PlanOp, string>> = {
   add: 'tf.layers.add',
 };
 
+/** The plan ops whose layers come from netspec's activation runtime (torch-activations.ts, imported as `na`). */
+const ACTIVATION_RUNTIME_OPS: ReadonlySet<PlanOp> = new Set(['torchActivation']);
+
+/** True when a model of `ir` needs netspec's activation runtime (so the generated folder holds a copy of it). */
+export function usesActivationRuntime(ir: IrNetwork): boolean {
+  return planModel(ir).steps.some((s) => ACTIVATION_RUNTIME_OPS.has(s.op));
+}
+
 /** Names the generated module itself declares or imports; layer variables must not shadow them. */
 const TAKEN = [
   'tf',
   'nt',
+  'na',
   'opts',
   'seed',
   'buildModel',
@@ -95,8 +107,16 @@ export function modelView(ir: IrNetwork): ModelView {
     throw new Error('typescript target: plan without input/output');
   // A network without weights never reads the seed; `void` keeps noUnusedLocals/Parameters quiet about it.
   const prologue = usesSeed ? `${INDENT}const seed = opts.seed;` : `${INDENT}void opts;`;
+  const imports = [
+    "import * as tf from '@tensorflow/tfjs';",
+    "import * as nt from './torch-layers.js';",
+    ...(plan.steps.some((st) => ACTIVATION_RUNTIME_OPS.has(st.op))
+      ? ["import * as na from './torch-activations.js';"]
+      : []),
+  ];
   return {
     source: tsString(ir.name),
+    imports,
     networkName: tsString(ir.name),
     inputName: tsString(plan.inputName),
     inputShape: value([...ir.inputShape], initCode),
