@@ -32,6 +32,7 @@ const CLASSES: { readonly [K in OpKind]: ClassRow<NodeOfOp<K>> } = {
   softplus: named('Softplus', 'Activation'),
   silu: named('SiLU', 'Activation'),
   hardswish: named('Hardswish', 'Activation'),
+  hardsigmoid: named('Hardsigmoid', 'Activation'),
   maxpool: named('MaxPool2d', 'MaxPooling2D'),
   avgpool: named('AvgPool2d', 'AveragePooling2D'),
   global_avgpool: named('AdaptiveAvgPool2d', 'GlobalAveragePooling2D'),

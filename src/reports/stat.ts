@@ -135,6 +135,7 @@ const MEASURES: { readonly [K in OpKind]: (node: NodeOfOp<K>) => Measures } = {
   softplus: unknownToTorchstat,
   silu: unknownToTorchstat,
   hardswish: unknownToTorchstat,
+  hardsigmoid: unknownToTorchstat,
   maxpool: (n) => ({
     torchstat: {
       madd: (n.kernel[0] * n.kernel[1] - 1) * numel(n.outputShape),

@@ -5,6 +5,7 @@
 import type { ActivationDefinition } from './define.js';
 import { elu } from './elu.js';
 import { gelu } from './gelu.js';
+import { hardsigmoid } from './hardsigmoid.js';
 import { hardswish } from './hardswish.js';
 import { leaky_relu } from './leaky-relu.js';
 import { relu } from './relu.js';
@@ -28,6 +29,7 @@ export const ACTIVATIONS = {
   softplus,
   silu,
   hardswish,
+  hardsigmoid,
 } as const satisfies Readonly<Record<string, ActivationDefinition>>;
 
 /** An activation function's name, as specs write it and as the IR's `activation` nodes record it. */

@@ -78,6 +78,7 @@ const TORCH: { readonly [K in LayerKind]: TorchRow<NodeOfOp<K>> } & {
   softplus: plainActivation('Softplus', 'F.softplus'),
   silu: plainActivation('SiLU', 'F.silu'),
   hardswish: plainActivation('Hardswish', 'F.hardswish'),
+  hardsigmoid: plainActivation('Hardsigmoid', 'F.hardsigmoid'),
   maxpool: {
     module: (n) =>
       `nn.MaxPool2d(kernel_size=${pair(n.kernel)}, stride=${pair(n.stride)}, padding=${pair(n.padding)})`,

@@ -260,6 +260,7 @@ const PLANNERS: { readonly [K in OpKind]: Planner<K> } = {
   softplus: builtIn('softplus'),
   silu: builtIn('swish'),
   hardswish: torchActivation('hardswish'),
+  hardsigmoid: torchActivation('hardsigmoid'),
   maxpool: (node, c) => {
     c.requireMap('maxpool');
     const poolSize = pair(node.kernel);

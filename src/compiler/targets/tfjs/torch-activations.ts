@@ -41,6 +41,11 @@ const FUNCTIONS = {
         tf.where(tf.lessEqual(x, 3), tf.mul(dy, tf.add(tf.div(x, 3), 0.5)), dy),
       ),
   ),
+  /** min(max(x + 3, 0), 6) / 6; gradient 1/6 strictly between -3 and 3, else 0. */
+  hardsigmoid: unary(
+    (x) => tf.div(tf.clipByValue(tf.add(x, 3), 0, 6), 6),
+    (dy, x) => tf.where(tf.logicalAnd(tf.greater(x, -3), tf.less(x, 3)), tf.mul(dy, 1 / 6), tf.zerosLike(dy)),
+  ),
 } as const satisfies Readonly<Record<string, Unary>>;
 
 /** The functions `TorchActivation` computes. */
