@@ -7,6 +7,7 @@ import type { BlockDecl, Call, Expr, NetworkAst, ParamDecl } from '../parser/ast
 import { clip, didYouMean, error, hasErrors, type Diagnostic, type Span } from '../diagnostics.js';
 import { activationSizeProblem, DEFAULT_BATCH_SIZE, formatBytes } from './activation-limit.js';
 import {
+  argDefault,
   assembleMerge,
   assembleNode,
   isLayerKind,
@@ -483,7 +484,7 @@ class Lowering {
       const given = bound.get(spec.name);
       const value = given
         ? this.argValue(spec, given.expr, place.scope, call.callee)
-        : this.defaultValue(spec, args);
+        : argDefault(spec, args);
       if (value === undefined) {
         if (!given)
           this.diagnostics.push(
@@ -522,13 +523,6 @@ class Lowering {
       return { ref: path, shape: undefined };
     }
     return this.push(assembleNode<IrNode>(frame, lowered.body), call.span);
-  }
-
-  private defaultValue(spec: ArgSpec, args: ReadonlyMap<string, ArgValue>): ArgValue | undefined {
-    if (spec.default === undefined) return undefined;
-    if (spec.default === 'kernel') return args.get('kernel');
-    if (spec.type === 'pair' && typeof spec.default === 'number') return [spec.default, spec.default];
-    return spec.default;
   }
 
   private argValue(spec: ArgSpec, expr: Expr, scope: Scope, layer: string): ArgValue | undefined {

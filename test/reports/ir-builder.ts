@@ -1,13 +1,13 @@
 /**
- * A hand-built IR for report tests: a small builder that emits nodes the way src/compiler/lower.ts does
- * (paths, functional flags inside blocks, groups in completion order), so reports can be tested on networks
- * the spec files do not contain, and on ResNet18 without going through the parser.
+ * A hand-built IR for report tests: a small builder that emits nodes the way src/compiler/lower.ts does (paths,
+ * groups in completion order; every node made by the real layer definitions, test/support/ir-nodes.ts), so reports
+ * can be tested on networks the spec files do not contain, and on ResNet18 without going through the parser.
  */
-import type { ActivationKind, IrGroup, IrNetwork, IrNode, IrParam, Shape } from '../../src/compiler/ir.js';
+import type { ActivationKind, IrGroup, IrNetwork, IrNode, Shape } from '../../src/compiler/ir.js';
+import type { LayerKind } from '../../src/compiler/ops/index.js';
+import { layerNode, mergeNode, type TestArg } from '../support/ir-nodes.js';
 
 type Pair = readonly [number, number];
-const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
-const out = (size: number, k: number, s: number, p: number): number => Math.floor((size + 2 * p - k) / s) + 1;
 
 /** Builds an IR network layer by layer; `block` opens a group whose layers are placed inside it. */
 export class IrBuilder {
@@ -50,14 +50,15 @@ export class IrBuilder {
     return this;
   }
 
-  private base(path: string): {
-    path: string;
-    inputs: string[];
-    inputShapes: Shape[];
-    module: string;
-    group: string | null;
-  } {
-    return { path, inputs: [this.ref], inputShapes: [this.shape], module: this.module, group: this.group };
+  /** A layer of `kind` at the end of the chain, with `args` (the others default). */
+  layer(kind: LayerKind, path: string, args: Readonly<Record<string, TestArg>> = {}): this {
+    return this.push(
+      layerNode(
+        kind,
+        { path, inputs: [this.ref], inputShapes: [this.shape], module: this.module, group: this.group },
+        args,
+      ),
+    );
   }
 
   conv(
@@ -71,176 +72,51 @@ export class IrBuilder {
       bias?: boolean;
     },
   ): this {
-    const [c = 0, h = 0, w = 0] = this.shape;
-    const kernel = pair(o.kernel);
-    const stride = pair(o.stride ?? 1);
-    const padding = pair(o.padding ?? 0);
-    const groups = o.groups ?? 1;
-    const bias = o.bias ?? true;
-    const fanIn = (c / groups) * kernel[0] * kernel[1];
-    const params: IrParam[] = [
-      {
-        name: 'weight',
-        shape: [o.out, c / groups, kernel[0], kernel[1]],
-        trainable: true,
-        init: { kind: 'kaiming_uniform_a_sqrt5', fanIn },
-      },
-    ];
-    if (bias)
-      params.push({ name: 'bias', shape: [o.out], trainable: true, init: { kind: 'bias_uniform', fanIn } });
-    return this.push({
-      kind: 'conv',
-      ...this.base(path),
-      outputShape: [
-        o.out,
-        out(h, kernel[0], stride[0], padding[0]),
-        out(w, kernel[1], stride[1], padding[1]),
-      ],
-      params,
-      functional: false,
-      inChannels: c,
-      outChannels: o.out,
-      kernel,
-      stride,
-      padding,
-      dilation: [1, 1],
-      groups,
-      bias,
-    });
+    return this.layer('conv', path, o);
   }
 
   batchnorm(path: string, affine = true): this {
-    const c = this.shape[0] ?? 0;
-    const params: IrParam[] = affine
-      ? [
-          { name: 'weight', shape: [c], trainable: true, init: { kind: 'ones' } },
-          { name: 'bias', shape: [c], trainable: true, init: { kind: 'zeros' } },
-        ]
-      : [];
-    params.push(
-      { name: 'running_mean', shape: [c], trainable: false, init: { kind: 'zeros' } },
-      { name: 'running_var', shape: [c], trainable: false, init: { kind: 'ones' } },
-    );
-    return this.push({
-      kind: 'batchnorm',
-      ...this.base(path),
-      outputShape: this.shape,
-      params,
-      functional: false,
-      features: c,
-      eps: 1e-5,
-      momentum: 0.1,
-      affine,
-    });
+    return this.layer('batchnorm', path, { affine });
   }
 
   act(path: string, fn: ActivationKind = 'relu'): this {
-    return this.push({
-      kind: 'activation',
-      ...this.base(path),
-      outputShape: this.shape,
-      params: [],
-      functional: this.group !== null,
-      fn,
-    });
+    return this.layer(fn, path);
   }
 
   pool(path: string, kind: 'maxpool' | 'avgpool', kernel: number, stride = kernel, padding = 0): this {
-    const [c = 0, h = 0, w = 0] = this.shape;
-    return this.push({
-      kind,
-      ...this.base(path),
-      outputShape: [c, out(h, kernel, stride, padding), out(w, kernel, stride, padding)],
-      params: [],
-      functional: false,
-      kernel: [kernel, kernel],
-      stride: [stride, stride],
-      padding: [padding, padding],
-    });
+    return this.layer(kind, path, { kernel, stride, padding });
   }
 
   globalAvgPool(path: string): this {
-    return this.push({
-      kind: 'global_avgpool',
-      ...this.base(path),
-      outputShape: [this.shape[0] ?? 0, 1, 1],
-      params: [],
-      functional: false,
-    });
+    return this.layer('global_avgpool', path);
   }
 
   flatten(path: string): this {
-    return this.push({
-      kind: 'flatten',
-      ...this.base(path),
-      outputShape: [this.shape.reduce((a, b) => a * b, 1)],
-      params: [],
-      functional: false,
-    });
+    return this.layer('flatten', path);
   }
 
   linear(path: string, outFeatures: number, bias = true): this {
-    const inFeatures = this.shape[0] ?? 0;
-    const params: IrParam[] = [
-      {
-        name: 'weight',
-        shape: [outFeatures, inFeatures],
-        trainable: true,
-        init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: inFeatures },
-      },
-    ];
-    if (bias)
-      params.push({
-        name: 'bias',
-        shape: [outFeatures],
-        trainable: true,
-        init: { kind: 'bias_uniform', fanIn: inFeatures },
-      });
-    return this.push({
-      kind: 'linear',
-      ...this.base(path),
-      outputShape: [outFeatures],
-      params,
-      functional: false,
-      inFeatures,
-      outFeatures,
-      bias,
-    });
+    return this.layer('linear', path, { out: outFeatures, bias });
   }
 
   dropout(path: string, p = 0.5): this {
-    return this.push({
-      kind: 'dropout',
-      ...this.base(path),
-      outputShape: this.shape,
-      params: [],
-      functional: false,
-      p,
-    });
+    return this.layer('dropout', path, { p });
   }
 
   identity(path: string): this {
-    return this.push({
-      kind: 'identity',
-      ...this.base(path),
-      outputShape: this.shape,
-      params: [],
-      functional: this.group !== null,
-    });
+    return this.layer('identity', path);
   }
 
   add(path: string, other: { ref: string; shape: Shape }): this {
-    return this.push({
-      kind: 'add',
-      path,
-      inputs: [this.ref, other.ref],
-      inputShapes: [this.shape, other.shape],
-      outputShape: this.shape,
-      params: [],
-      module: this.module,
-      group: this.group,
-      functional: true,
-    });
+    return this.push(
+      mergeNode('add', {
+        path,
+        inputs: [this.ref, other.ref],
+        inputShapes: [this.shape, other.shape],
+        module: this.module,
+        group: this.group,
+      }),
+    );
   }
 
   /** Places the layers `body` adds inside a block instance at `path`, then records the group. */

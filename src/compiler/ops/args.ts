@@ -58,6 +58,17 @@ export class LayerArgs {
   }
 }
 
+/**
+ * The value of `spec` when a call leaves it out, given the arguments bound before it (a pooling stride defaults
+ * to the kernel); undefined for a required argument. A `pair` default `n` is `[n, n]`.
+ */
+export function argDefault(spec: ArgSpec, bound: ReadonlyMap<string, ArgValue>): ArgValue | undefined {
+  if (spec.default === undefined) return undefined;
+  if (spec.default === 'kernel') return bound.get('kernel');
+  if (spec.type === 'pair' && typeof spec.default === 'number') return [spec.default, spec.default];
+  return spec.default;
+}
+
 /** The kernel, stride and padding of a sliding window; pooling strides default to the kernel. */
 export function windowArgs(strideDefaultsToKernel: boolean): readonly ArgSpec[] {
   return [

@@ -1,22 +1,15 @@
 /**
- * Hand-built IRs for the target tests, shaped as the lowering builds them (PyTorch's parameter shapes, default
- * inits, output shapes by PyTorch's formulas). Tests switch to `compile` of specs/*.yaml once the lowering lands.
+ * Hand-built IRs for the target tests: networks the spec files do not contain, node by node. Every node is made by
+ * the real layer definitions (test/support/ir-nodes.ts), so shapes, parameters and initializers are the lowering's.
  */
-import type { ActivationKind, IrNetwork, IrNode, IrParam, Shape } from '../../../src/compiler/ir.js';
+import type { ActivationKind, IrNetwork, IrNode, Shape } from '../../../src/compiler/ir.js';
+import type { LayerKind } from '../../../src/compiler/ops/index.js';
+import { layerNode, mergeNode, type TestArg } from '../../support/ir-nodes.js';
 
 type Pair = readonly [number, number];
-const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
-
-/** An IR node without the fields the builder fills in (distributes over the node kinds). */
-type NodeSpec = IrNode extends infer N
-  ? N extends IrNode
-    ? Omit<N, 'module' | 'group' | 'functional' | 'inputShapes'>
-    : never
-  : never;
 
 interface Place {
   readonly group?: string | null;
-  readonly functional?: boolean;
 }
 
 /** Builds an IR node by node, computing output shapes and PyTorch's default parameters. */
@@ -38,18 +31,32 @@ export class IrBuilder {
     return s;
   }
 
-  private add(node: NodeSpec, place: Place): string {
-    const full = {
-      ...node,
-      inputShapes: node.inputs.map((p) => this.shape(p)),
-      module: node.path.split('.')[0] ?? node.path,
-      group: place.group ?? null,
-      functional: place.functional ?? false,
-    } as IrNode;
+  private add(node: IrNode): string {
     if (this.shapes.has(node.path)) throw new Error(`fixture: duplicate path ${node.path}`);
-    this.nodes.push(full);
+    this.nodes.push(node);
     this.shapes.set(node.path, node.outputShape);
     return node.path;
+  }
+
+  private where(path: string, inputs: readonly string[], place: Place) {
+    return {
+      path,
+      inputs,
+      inputShapes: inputs.map((p) => this.shape(p)),
+      module: path.split('.')[0] ?? path,
+      group: place.group ?? null,
+    };
+  }
+
+  /** A layer of `kind` reading `input`, with `args` (the others default). */
+  layer(
+    kind: LayerKind,
+    path: string,
+    input: string,
+    args: Readonly<Record<string, TestArg>> = {},
+    place: Place = {},
+  ): string {
+    return this.add(layerNode(kind, this.where(path, [input], place), args));
   }
 
   conv(
@@ -66,88 +73,16 @@ export class IrBuilder {
     },
     place: Place = {},
   ): string {
-    const [c, h, w] = this.shape(input) as [number, number, number];
-    const kernel = pair(o.kernel);
-    const stride = pair(o.stride ?? 1);
-    const padding = pair(o.padding ?? 0);
-    const dilation = pair(o.dilation ?? 1);
-    const groups = o.groups ?? 1;
-    const bias = o.bias ?? true;
-    const fanIn = (c / groups) * kernel[0] * kernel[1];
-    const len = (n: number, i: 0 | 1): number =>
-      Math.floor((n + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) / stride[i]) + 1;
-    const params: IrParam[] = [
-      {
-        name: 'weight',
-        shape: [o.out, c / groups, kernel[0], kernel[1]],
-        trainable: true,
-        init: { kind: 'kaiming_uniform_a_sqrt5', fanIn },
-      },
-    ];
-    if (bias)
-      params.push({ name: 'bias', shape: [o.out], trainable: true, init: { kind: 'bias_uniform', fanIn } });
-    return this.add(
-      {
-        kind: 'conv',
-        path,
-        inputs: [input],
-        outputShape: [o.out, len(h, 0), len(w, 1)],
-        params,
-        inChannels: c,
-        outChannels: o.out,
-        kernel,
-        stride,
-        padding,
-        dilation,
-        groups,
-        bias,
-      },
-      place,
-    );
+    return this.layer('conv', path, input, o, place);
   }
 
   bn(path: string, input: string, place: Place = {}, affine = true): string {
-    const s = this.shape(input);
-    const c = s[0] ?? 0;
-    const params: IrParam[] = [];
-    if (affine)
-      params.push(
-        { name: 'weight', shape: [c], trainable: true, init: { kind: 'ones' } },
-        { name: 'bias', shape: [c], trainable: true, init: { kind: 'zeros' } },
-      );
-    params.push(
-      { name: 'running_mean', shape: [c], trainable: false, init: { kind: 'zeros' } },
-      { name: 'running_var', shape: [c], trainable: false, init: { kind: 'ones' } },
-    );
-    return this.add(
-      {
-        kind: 'batchnorm',
-        path,
-        inputs: [input],
-        outputShape: s,
-        params,
-        features: c,
-        eps: 1e-5,
-        momentum: 0.1,
-        affine,
-      },
-      place,
-    );
+    return this.layer('batchnorm', path, input, { affine }, place);
   }
 
   act(path: string, input: string, fn: ActivationKind, place: Place = {}, alpha?: number): string {
-    return this.add(
-      {
-        kind: 'activation',
-        path,
-        inputs: [input],
-        outputShape: this.shape(input),
-        params: [],
-        fn,
-        ...(alpha !== undefined ? { alpha } : {}),
-      },
-      place,
-    );
+    const alphaArg = fn === 'leaky_relu' ? 'slope' : fn === 'elu' ? 'alpha' : undefined;
+    return this.layer(fn, path, input, alphaArg && alpha !== undefined ? { [alphaArg]: alpha } : {}, place);
   }
 
   pool(
@@ -157,84 +92,31 @@ export class IrBuilder {
     o: { kernel: number | Pair; stride?: number | Pair; padding?: number | Pair },
     place: Place = {},
   ): string {
-    const [c, h, w] = this.shape(input) as [number, number, number];
-    const kernel = pair(o.kernel);
-    const stride = pair(o.stride ?? o.kernel);
-    const padding = pair(o.padding ?? 0);
-    const len = (n: number, i: 0 | 1): number => Math.floor((n + 2 * padding[i] - kernel[i]) / stride[i]) + 1;
-    return this.add(
-      {
-        kind,
-        path,
-        inputs: [input],
-        outputShape: [c, len(h, 0), len(w, 1)],
-        params: [],
-        kernel,
-        stride,
-        padding,
-      },
-      place,
-    );
+    return this.layer(kind, path, input, o, place);
   }
 
   globalAvgPool(path: string, input: string): string {
-    const [c] = this.shape(input) as [number];
-    return this.add(
-      { kind: 'global_avgpool', path, inputs: [input], outputShape: [c, 1, 1], params: [] },
-      {},
-    );
+    return this.layer('global_avgpool', path, input);
   }
 
   flatten(path: string, input: string): string {
-    const n = this.shape(input).reduce((a, b) => a * b, 1);
-    return this.add({ kind: 'flatten', path, inputs: [input], outputShape: [n], params: [] }, {});
+    return this.layer('flatten', path, input);
   }
 
   linear(path: string, input: string, out: number, bias = true): string {
-    const [f] = this.shape(input) as [number];
-    const params: IrParam[] = [
-      {
-        name: 'weight',
-        shape: [out, f],
-        trainable: true,
-        init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: f },
-      },
-    ];
-    if (bias)
-      params.push({ name: 'bias', shape: [out], trainable: true, init: { kind: 'bias_uniform', fanIn: f } });
-    return this.add(
-      {
-        kind: 'linear',
-        path,
-        inputs: [input],
-        outputShape: [out],
-        params,
-        inFeatures: f,
-        outFeatures: out,
-        bias,
-      },
-      {},
-    );
+    return this.layer('linear', path, input, { out, bias });
   }
 
   dropout(path: string, input: string, p: number): string {
-    return this.add(
-      { kind: 'dropout', path, inputs: [input], outputShape: this.shape(input), params: [], p },
-      {},
-    );
+    return this.layer('dropout', path, input, { p });
   }
 
   identity(path: string, input: string): string {
-    return this.add(
-      { kind: 'identity', path, inputs: [input], outputShape: this.shape(input), params: [] },
-      {},
-    );
+    return this.layer('identity', path, input);
   }
 
   sum(path: string, inputs: readonly string[], place: Place = {}): string {
-    const first = inputs[0];
-    if (first === undefined) throw new Error('fixture: add needs inputs');
-    return this.add({ kind: 'add', path, inputs, outputShape: this.shape(first), params: [] }, place);
+    return this.add(mergeNode('add', this.where(path, inputs, place)));
   }
 
   /** The finished network; `output` defaults to the last node. */
@@ -270,13 +152,13 @@ export function tinyResNet(): IrNetwork {
   const g = { group: 'stage2.0' };
   b.conv('stage2.0.conv1', 'stem.3', { out: 16, kernel: 3, stride: 2, padding: 1, bias: false }, g);
   b.bn('stage2.0.bn1', 'stage2.0.conv1', g);
-  b.act('stage2.0.relu1', 'stage2.0.bn1', 'relu', { ...g, functional: true });
+  b.act('stage2.0.relu1', 'stage2.0.bn1', 'relu', g);
   b.conv('stage2.0.conv2', 'stage2.0.relu1', { out: 16, kernel: 3, padding: 1, bias: false }, g);
   b.bn('stage2.0.bn2', 'stage2.0.conv2', g);
   b.conv('stage2.0.shortcut', 'stem.3', { out: 16, kernel: 1, stride: 2, bias: false }, g);
   b.bn('stage2.0.bn3', 'stage2.0.shortcut', g);
-  b.sum('stage2.0.add', ['stage2.0.bn2', 'stage2.0.bn3'], { ...g, functional: true });
-  b.act('stage2.0.relu2', 'stage2.0.add', 'relu', { ...g, functional: true });
+  b.sum('stage2.0.add', ['stage2.0.bn2', 'stage2.0.bn3'], g);
+  b.act('stage2.0.relu2', 'stage2.0.add', 'relu', g);
   b.globalAvgPool('head.0', 'stage2.0.relu2');
   b.flatten('head.1', 'head.0');
   b.linear('head.2', 'head.1', 10);
