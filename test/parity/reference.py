@@ -6,6 +6,9 @@
   reference.py generated MODEL DIR      the generated module (MODEL = model.py) loads DIR/weights.safetensors
                                         strictly and writes its eval-mode output for DIR/input.safetensors
   reference.py sgd-step DIR RESIDUAL    one SGD step (lr 0.005, cross-entropy) of the seed model in train mode
+  reference.py generated-step MODEL DIR the generated module loads DIR/weights.safetensors strictly and takes one SGD
+                                        step (lr 0.005, cross-entropy) in train mode on DIR/input.safetensors and
+                                        DIR/labels.safetensors; writes the updated state dict and the loss
 Each writes DIR/weights.safetensors, DIR/input.safetensors (tensor `input`), DIR/expected.safetensors
 (tensor `output`, or the updated state dict) and prints NO_TORCH when torch is missing.
 """
@@ -77,7 +80,7 @@ def main():
             model.eval()
             with torch.no_grad():
                 save(os.path.join(out, "expected.safetensors"), {"output": model(x)})
-    elif cmd == "generated":
+    elif cmd in ("generated", "generated-step"):
         module_path, out = sys.argv[2], sys.argv[3]
         spec_ = importlib.util.spec_from_file_location("generated_model", module_path)
         gen = importlib.util.module_from_spec(spec_)
@@ -85,10 +88,20 @@ def main():
         model = gen.build_model()
         weights, _, _ = st.read(os.path.join(out, "weights.safetensors"))
         model.load_state_dict(weights, strict=True)
-        model.eval()
         x, _, _ = st.read(os.path.join(out, "input.safetensors"))
-        with torch.no_grad():
-            save(os.path.join(out, "expected.safetensors"), {"output": model(x["input"])})
+        if cmd == "generated":
+            model.eval()
+            with torch.no_grad():
+                save(os.path.join(out, "expected.safetensors"), {"output": model(x["input"])})
+        else:
+            y, _, _ = st.read(os.path.join(out, "labels.safetensors"))
+            model.train()
+            opt = torch.optim.SGD(model.parameters(), lr=0.005)
+            loss = torch.nn.functional.cross_entropy(model(x["input"]), y["labels"].long())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            save(os.path.join(out, "expected.safetensors"), model.state_dict(), {"loss": repr(loss.item())})
     else:
         raise SystemExit(f"unknown command {cmd}")
     print("OK")

@@ -1,6 +1,6 @@
 /**
- * Golden reports: every canonical spec (specs/*.yaml) has its summary and stat outputs in
- * test/fixtures/reports/<spec>/. `npm run test:update` (UPDATE_GOLDEN=1) rewrites them; review the diff.
+ * Golden reports: every canonical spec (specs/*.yaml) and every layer-kind fixture (test/fixtures/kinds/*.yaml: a
+ * row for every op kind) has its summary and stat outputs in test/fixtures/reports/<spec>/. `npm run test:update` (UPDATE_GOLDEN=1) rewrites them; review the diff.
  * A missing golden file is written outside CI and fails in CI. The .net twin of a spec must give the same reports.
  */
 import fs from 'node:fs';
@@ -21,19 +21,23 @@ const REPORTS: Readonly<Record<string, (ir: IrNetwork) => string>> = {
 
 const update = process.env['UPDATE_GOLDEN'] === '1';
 const ci = process.env['CI'] === 'true';
-const specs = fs
-  .readdirSync(path.join(ROOT, 'specs'))
-  .filter((f) => f.endsWith('.yaml'))
-  .map((f) => f.slice(0, -'.yaml'.length))
-  .sort();
+const specsIn = (folder: string): { name: string; file: string }[] =>
+  fs
+    .readdirSync(path.join(ROOT, folder))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => ({ name: f.slice(0, -'.yaml'.length), file: `${folder}/${f}` }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+const canonical = specsIn('specs');
+const specs = [...canonical, ...specsIn('test/fixtures/kinds')];
 
 describe('golden reports', () => {
   it('covers the canonical specs', () => {
-    expect(specs).toEqual(expect.arrayContaining(['resnet18', 'resnet18-plain']));
+    expect(canonical.map((s) => s.name)).toEqual(expect.arrayContaining(['resnet18', 'resnet18-plain']));
+    expect(specs.map((s) => s.name)).toContain('every-kind');
   });
 
-  describe.each(specs)('%s', (name) => {
-    const ir = compileFile(`specs/${name}.yaml`);
+  describe.each(specs)('$name', ({ name, file }) => {
+    const ir = compileFile(file);
     const dir = path.join(ROOT, 'test/fixtures/reports', name);
 
     it.each(Object.keys(REPORTS))('%s', (file) => {
@@ -50,7 +54,7 @@ describe('golden reports', () => {
       expect(actual).toBe(fs.readFileSync(golden, 'utf8'));
     });
 
-    const twin = `specs/${name}.net`;
+    const twin = file.replace(/\.yaml$/, '.net');
     it.runIf(fs.existsSync(path.join(ROOT, twin)))(`gives the same reports from ${twin}`, () => {
       const other = compileFile(twin);
       for (const render of Object.values(REPORTS)) expect(render(other)).toBe(render(ir));
