@@ -4,10 +4,9 @@
  * difference is within seed-to-seed noise. Markdown (curves as PNG files beside it) and self-contained HTML
  * (curves as inline SVG). The view model is computed here; the templates only place it.
  */
-import fs from 'node:fs';
-import Handlebars from 'handlebars';
 import { countParams, type IrNetwork } from '../compiler/ir.js';
 import type { RunMetrics } from '../runtime/train/metrics.js';
+import { loadTemplate } from '../templates.js';
 import { overlayCurves, type CurveOptions } from './curves.js';
 import { formatFixed, groupThousands } from './format.js';
 import { statJson } from './stat.js';
@@ -181,22 +180,12 @@ function settingsOf(m: RunMetrics): string {
   );
 }
 
-function templatePath(name: string): URL {
-  // The same relative path works from src/reports and from dist/reports: both are two levels below the root.
-  return new URL(`../../src/reports/templates/${name}`, import.meta.url);
-}
-
-let templates: { md: Handlebars.TemplateDelegate; html: Handlebars.TemplateDelegate } | undefined;
-
-function loadTemplates(): NonNullable<typeof templates> {
-  templates ??= {
-    md: Handlebars.compile(fs.readFileSync(templatePath('compare.md.hbs'), 'utf8'), {
-      noEscape: true,
-      strict: true,
-    }),
-    html: Handlebars.compile(fs.readFileSync(templatePath('compare.html.hbs'), 'utf8'), { strict: true }),
+/** The report's templates: Markdown (escaped by the view) and HTML (escaped by Handlebars). */
+function loadTemplates(): { md: HandlebarsTemplateDelegate; html: HandlebarsTemplateDelegate } {
+  return {
+    md: loadTemplate('reports/templates/compare.md.hbs'),
+    html: loadTemplate('reports/templates/compare.html.hbs', { escapeHtml: true }),
   };
-  return templates;
 }
 
 /** Everything the templates show, as strings; `md*` fields are Markdown-escaped, the rest are plain text. */
