@@ -26,20 +26,12 @@ import { DEFAULT_TRAIN_CONFIG, train } from '../../src/runtime/train/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/runtime/weights/safetensors.js';
 import { exportStateDict } from '../../src/runtime/weights/state-dict-io.js';
 import { compileIr } from '../support/compile.js';
+import { PYTHON, pythonHas } from '../support/torch.js';
 import { relativeError, values } from '../support/values.js';
 
-const PYTHON = '/usr/bin/python3';
 const SPEC = 'test/fixtures/kinds/every-kind.yaml';
 const BATCH = 6;
-const torchAvailable = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!torchAvailable) console.warn('every-kind parity skipped: /usr/bin/python3 cannot import torch');
+const torchAvailable = pythonHas('every-kind parity');
 const nativeBuilt = typeof loadNativeAddon() !== 'string';
 
 const read = (file: string) => decodeSafetensors(fs.readFileSync(file), file);

@@ -11,23 +11,11 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../src/runtime/weights/safetensors.js';
 import { cli } from '../support/cli.js';
+import { PYTHON, pythonHas } from '../support/torch.js';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = 'test/parity/reference.py';
 
-function hasTorch(): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const torchAvailable = hasTorch();
-if (!torchAvailable)
-  console.warn(
-    'parity tests skipped: /usr/bin/python3 cannot import torch and torchvision (apt-get install python3-torch python3-torchvision)',
-  );
+const torchAvailable = pythonHas('parity tests', ['torch', 'torchvision']);
 
 function reference(...args: string[]): void {
   const out = execFileSync(PYTHON, [SCRIPT, ...args], {

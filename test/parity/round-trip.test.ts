@@ -10,17 +10,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from '../../src/runtime/weights/safetensors.js';
 import { cli } from '../support/cli.js';
+import { PYTHON, pythonHas } from '../support/torch.js';
 
-const PYTHON = '/usr/bin/python3';
-const torchAvailable = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!torchAvailable) console.warn('round-trip test skipped: /usr/bin/python3 cannot import torch');
+const torchAvailable = pythonHas('the round-trip test');
 
 const floats = (file: string, name: string): Float32Array => {
   const t = decodeSafetensors(fs.readFileSync(file), file).tensors.get(name);

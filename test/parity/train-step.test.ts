@@ -22,18 +22,10 @@ import {
   renameTensor,
 } from '../../src/runtime/weights/state-dict-io.js';
 import { cli } from '../support/cli.js';
+import { PYTHON, pythonHas } from '../support/torch.js';
 import { compileIr } from '../support/compile.js';
 
-const PYTHON = '/usr/bin/python3';
-const torchAvailable = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!torchAvailable) console.warn('training-step parity skipped: /usr/bin/python3 cannot import torch');
+const torchAvailable = pythonHas('training-step parity');
 
 const read = (file: string) => decodeSafetensors(fs.readFileSync(file), file);
 
