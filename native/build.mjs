@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Builds netspec's optional native backend (native/build/netspec_native.node): one C++ file against Node-API
-// and oneDNN. Compiled directly with the system compiler because node-gyp would download Node's headers, while
+// Builds netspec's optional native backend (native/build/netspec_native.node): the C++ files in SOURCES, against
+// Node-API and oneDNN, in one compiler call. Compiled directly with the system compiler because node-gyp would download Node's headers, while
 // the Node installation already ships node_api.h. Optional: without a compiler, the Node headers or
 // libdnnl-dev it prints one line saying why and exits 0 (`--backend auto` then falls back to wasm); with
 // --require it exits 1 instead, for machines that must have it.
@@ -10,7 +10,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const source = path.join(here, 'src', 'netspec_native.cc');
+/** The addon's translation units (native/src; the headers they share sit beside them). */
+const SOURCES = [
+  'netspec_native.cc',
+  'support.cc',
+  'conv2d.cc',
+  'matmul.cc',
+  'elementwise.cc',
+  'pool.cc',
+  'transpose.cc',
+];
+const sources = SOURCES.map((file) => path.join(here, 'src', file));
 const output = path.join(here, 'build', 'netspec_native.node');
 const required = process.argv.includes('--require');
 
@@ -46,11 +56,13 @@ const args = [
   '-shared',
   '-fPIC',
   '-fopenmp',
+  // Only the module's entry points (NAPI_MODULE marks them) leave the library; what the files share stays inside.
+  '-fvisibility=hidden',
   '-Wall',
   '-DNODE_GYP_MODULE_NAME=netspec_native',
   '-DNAPI_VERSION=8',
   `-I${nodeInclude}`,
-  source,
+  ...sources,
   '-o',
   output,
   '-ldnnl',

@@ -1,0 +1,368 @@
+// Convolutions on oneDNN in tfjs's layouts (activations NHWC, filters HWIO): forward with bias and activation,
+// backward data, backward weights. Primitives are created once per shape and kept (creating one JIT-compiles its
+// kernel); filters are reordered to whatever layout the chosen implementation prefers on every call, since they
+// change every training step (run directly on HWIO, oneDNN picks its gemm convolutions, 1.5x slower on
+// ResNet18), except the filters kept for repeated forward passes (weightCache()).
+#include "netspec_native.h"
+#include "onednn.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <sstream>
+#include <unordered_map>
+
+namespace netspec {
+namespace {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+// dims: N, H, W, Ci, Co, kh, kw, Ho, Wo, strideH, strideW, dilationH, dilationW, padTop, padLeft (dilation as
+// tfjs counts it: 1 = dense). The far padding follows from the output size.
+constexpr size_t kConvDims = 15;
+
+// The taps of a filter axis that read the input for at least one output: [first, first + count). The others
+// read only padding, which contributes nothing, so they are left out of the convolution (e.g. a 3x3 convolution
+// of a 1x1 image with padding 1 is a 1x1 convolution with the centre tap: 9x less work for ResNet18's last
+// stage on 32x32 inputs). Taps read rows tap * dilation - pad + o * stride for outputs o in [0, out).
+struct LiveTaps {
+  int64_t first, count;
+};
+
+LiveTaps liveTaps(int64_t taps, int64_t in, int64_t out, int64_t stride, int64_t dilation, int64_t pad) {
+  auto reads = [&](int64_t tap) {
+    const int64_t row = tap * dilation - pad;                          // read by output 0
+    const int64_t o = row >= 0 ? 0 : (-row + stride - 1) / stride;  // the first output reading a row >= 0
+    return o < out && row + o * stride < in;
+  };
+  int64_t first = 0, last = taps - 1;
+  while (first < taps && !reads(first)) first++;
+  while (last > first && !reads(last)) last--;
+  // A filter that reads nothing but padding, or whose leading dead taps cover more than the padding (possible
+  // with dilation), is kept whole.
+  if (first == taps || first * dilation > pad) return {0, taps};
+  return {first, last - first + 1};
+}
+
+// The convolution oneDNN runs: the filter reduced to its live taps, and the input cropped to the rows and
+// columns that are read. oneDNN 2.6 corrupts the heap on strided convolutions whose input has rows or columns
+// that no output reads (e.g. a 1x1 stride-2 convolution of an 8x8 input), hence the crop: `h`, `w` are the
+// cropped size and `fullH`, `fullW` the tensor's; `kh`, `kw` are the live taps from `ky`, `kx` of the tensor's
+// `fullKh` x `fullKw` filter, and `pt`, `pl` the padding that is left.
+struct ConvShape {
+  int64_t n, fullH, fullW, ci, co, fullKh, fullKw, ho, wo, sh, sw, dh, dw;
+  int64_t ky, kx, kh, kw, pt, pl;
+  int64_t h, w, pb, pr;
+  explicit ConvShape(const std::vector<int64_t>& d)
+      : n(d[0]), fullH(d[1]), fullW(d[2]), ci(d[3]), co(d[4]), fullKh(d[5]), fullKw(d[6]), ho(d[7]), wo(d[8]),
+        sh(d[9]), sw(d[10]), dh(d[11]), dw(d[12]) {
+    const int64_t padTop = d[13], padLeft = d[14];
+    for (size_t i = 0; i < 13; i++)
+      if (d[i] <= 0) throw Fail{"conv2d: every size, stride and dilation must be positive"};
+    if (padTop < 0 || padLeft < 0) throw Fail{"conv2d: unsupported padding"};
+    const LiveTaps rows = liveTaps(fullKh, fullH, ho, sh, dh, padTop);
+    const LiveTaps cols = liveTaps(fullKw, fullW, wo, sw, dw, padLeft);
+    ky = rows.first;
+    kh = rows.count;
+    pt = padTop - ky * dh;
+    kx = cols.first;
+    kw = cols.count;
+    pl = padLeft - kx * dw;
+    // The rows the convolution reads end at (ho - 1) * sh + extent - pt; padding covers what lies past the input.
+    const int64_t lastRow = (ho - 1) * sh + (kh - 1) * dh + 1 - pt;
+    const int64_t lastCol = (wo - 1) * sw + (kw - 1) * dw + 1 - pl;
+    if (lastRow <= 0 || lastCol <= 0) throw Fail{"conv2d: unsupported padding"};
+    h = std::min(fullH, lastRow);
+    w = std::min(fullW, lastCol);
+    pb = lastRow - h;
+    pr = lastCol - w;
+  }
+  bool cropped() const { return h != fullH || w != fullW; }
+  bool someTapsDead() const { return kh != fullKh || kw != fullKw; }
+  size_t inputSize() const { return static_cast<size_t>(n * fullH * fullW * ci); }
+  size_t filterSize() const { return static_cast<size_t>(fullKh * fullKw * ci * co); }
+  size_t outputSize() const { return static_cast<size_t>(n * ho * wo * co); }
+  memory::desc src() const { return memory::desc({n, ci, h, w}, dt::f32, tag::nhwc); }
+  memory::desc dst() const { return memory::desc({n, co, ho, wo}, dt::f32, tag::nhwc); }
+  memory::desc bias() const { return memory::desc({co}, dt::f32, tag::a); }
+  memory::dims weightDims() const { return {co, ci, kh, kw}; }
+  // The live taps inside the caller's HWIO filter: OIHW dims with HWIO strides of the whole filter, starting
+  // at weightOffset().
+  memory::desc userWeights() const {
+    return memory::desc(weightDims(), dt::f32, memory::dims{1, co, fullKw * ci * co, ci * co});
+  }
+  size_t weightOffset() const { return static_cast<size_t>((ky * fullKw + kx) * ci * co); }
+  memory::desc anyWeights() const { return memory::desc(weightDims(), dt::f32, tag::any); }
+  memory::dims strides() const { return {sh, sw}; }
+  memory::dims dilation() const { return {dh - 1, dw - 1}; }
+  memory::dims padBefore() const { return {pt, pl}; }
+  memory::dims padAfter() const { return {pb, pr}; }
+};
+
+enum class ConvKind { Forward = 0, BackwardData = 1, BackwardWeights = 2 };
+
+// What a forward convolution applies to its output before storing it: tfjs's FusedConv2D bias and activation,
+// run by oneDNN as a bias argument and an eltwise post-op, in the same pass over the output.
+enum class Activation { Linear = 0, Relu = 1, Relu6 = 2, LeakyRelu = 3, Elu = 4, Sigmoid = 5 };
+
+struct ConvPlan {
+  dnnl::primitive primitive;
+  memory::desc weights;  // the layout the implementation wants (weights or diff_weights)
+  memory::desc scratchpad;
+  bool reorder = false;
+  // HWIO <-> the implementation's layout, when they differ. Reorders run on the calling thread: they are
+  // memory-bound, and a ResNet18 step's 60 took 9.5 ms so, 11.5 ms with two threads from 256K elements up and
+  // 19 ms with two threads for all.
+  dnnl::reorder toImpl, toUser;
+  std::string impl;
+};
+
+std::unordered_map<std::string, std::shared_ptr<ConvPlan>>& convPlans() {
+  static std::unordered_map<std::string, std::shared_ptr<ConvPlan>> plans;
+  return plans;
+}
+
+std::shared_ptr<ConvPlan> convPlan(ConvKind kind, const std::vector<int64_t>& dims, bool bias,
+                                   Activation activation, float alpha) {
+  std::ostringstream key;
+  // oneDNN splits the work for the thread count a primitive is created with, so that is part of the key.
+  key << omp_get_max_threads() << ',' << static_cast<int>(kind) << ',' << bias << ',' << static_cast<int>(activation)
+      << ',' << alpha;
+  for (auto d : dims) key << ',' << d;
+  auto& plans = convPlans();
+  auto found = plans.find(key.str());
+  if (found != plans.end()) return found->second;
+
+  const ConvShape s(dims);
+  auto& engine = cpuEngine();
+  auto forwardDesc = dnnl::convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct,
+                                                     s.src(), s.anyWeights(), s.dst(), s.strides(), s.dilation(),
+                                                     s.padBefore(), s.padAfter());
+  auto forwardHint = dnnl::convolution_forward::primitive_desc(forwardDesc, engine);
+  auto plan = std::make_shared<ConvPlan>();
+  if (kind == ConvKind::Forward) {
+    auto attr = userScratchpad();
+    if (activation != Activation::Linear) {
+      dnnl::post_ops ops;
+      switch (activation) {
+        case Activation::Relu: ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f); break;
+        case Activation::Relu6: ops.append_eltwise(1.0f, algorithm::eltwise_clip, 0.0f, 6.0f); break;
+        case Activation::LeakyRelu: ops.append_eltwise(1.0f, algorithm::eltwise_relu, alpha, 0.0f); break;
+        case Activation::Elu: ops.append_eltwise(1.0f, algorithm::eltwise_elu, 1.0f, 0.0f); break;
+        case Activation::Sigmoid: ops.append_eltwise(1.0f, algorithm::eltwise_logistic, 0.0f, 0.0f); break;
+        default: throw Fail{"conv2d: unknown activation"};
+      }
+      attr.set_post_ops(ops);
+    }
+    auto desc = bias ? dnnl::convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct,
+                                                       s.src(), s.anyWeights(), s.bias(), s.dst(), s.strides(),
+                                                       s.dilation(), s.padBefore(), s.padAfter())
+                     : forwardDesc;
+    auto pd = dnnl::convolution_forward::primitive_desc(desc, attr, engine);
+    plan->primitive = dnnl::convolution_forward(pd);
+    plan->weights = pd.weights_desc();
+    plan->scratchpad = pd.scratchpad_desc();
+    plan->impl = pd.impl_info_str();
+  } else if (kind == ConvKind::BackwardData) {
+    auto desc = dnnl::convolution_backward_data::desc(algorithm::convolution_direct, s.src(), s.anyWeights(),
+                                                      s.dst(), s.strides(), s.dilation(), s.padBefore(),
+                                                      s.padAfter());
+    auto pd = dnnl::convolution_backward_data::primitive_desc(desc, userScratchpad(), engine, forwardHint);
+    plan->primitive = dnnl::convolution_backward_data(pd);
+    plan->weights = pd.weights_desc();
+    plan->scratchpad = pd.scratchpad_desc();
+    plan->impl = pd.impl_info_str();
+  } else {
+    auto desc = dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, s.src(),
+                                                         s.anyWeights(), s.dst(), s.strides(), s.dilation(),
+                                                         s.padBefore(), s.padAfter());
+    auto pd = dnnl::convolution_backward_weights::primitive_desc(desc, userScratchpad(), engine, forwardHint);
+    plan->primitive = dnnl::convolution_backward_weights(pd);
+    plan->weights = pd.diff_weights_desc();
+    plan->scratchpad = pd.scratchpad_desc();
+    plan->impl = pd.impl_info_str();
+  }
+  plan->reorder = plan->weights != s.userWeights();
+  if (plan->reorder) {
+    ThreadScope scope(1);
+    if (kind == ConvKind::BackwardWeights)
+      plan->toUser = dnnl::reorder(dnnl::reorder::primitive_desc(engine, plan->weights, engine, s.userWeights()));
+    else
+      plan->toImpl = dnnl::reorder(dnnl::reorder::primitive_desc(engine, s.userWeights(), engine, plan->weights));
+  }
+  plans.emplace(key.str(), plan);
+  return plan;
+}
+
+// Copies the top-left h x w of each [fullH, fullW, c] image into a dense [h, w, c] buffer (or back, zeroing the
+// rest, when `back` is set).
+void cropCopy(const ConvShape& s, float* full, float* crop, bool back) {
+  const int64_t row = s.w * s.ci, fullRow = s.fullW * s.ci;
+  if (back) std::memset(full, 0, sizeof(float) * static_cast<size_t>(s.n * s.fullH * fullRow));
+  for (int64_t b = 0; b < s.n; b++)
+    for (int64_t y = 0; y < s.h; y++) {
+      float* f = full + (b * s.fullH + y) * fullRow;
+      float* c = crop + (b * s.h + y) * row;
+      if (back) std::memcpy(f, c, sizeof(float) * static_cast<size_t>(row));
+      else std::memcpy(c, f, sizeof(float) * static_cast<size_t>(row));
+    }
+}
+
+// Filters already in a forward implementation's layout, by the caller's key for the filter tensor (tfjs never
+// changes a tensor's values, and the caller drops the key when the tensor goes). A filter is kept from its second
+// forward convolution on, so that inference passes skip the reorder (4.4 ms of a 30 ms ResNet18 forward), while
+// training, which convolves each step's new filter once forward, keeps nothing.
+struct CachedWeights {
+  memory::desc from;  // the taps taken from the caller's filter (ConvShape::userWeights) ...
+  size_t offset;      // ... starting at this element
+  memory::desc layout;
+  void* data = nullptr;  // null until the filter is seen a second time
+};
+
+std::unordered_map<int64_t, CachedWeights>& weightCache() {
+  static std::unordered_map<int64_t, CachedWeights> cache;
+  return cache;
+}
+
+// The cached filter for `key` in the plan's layout, reordered from `user` (taps `s` selects) the first time it is
+// kept; null when it is not (yet) kept, then the caller reorders into the workspace.
+void* cachedWeights(int64_t key, const ConvShape& s, ConvPlan& plan, memory& user) {
+  auto& cache = weightCache();
+  auto found = cache.find(key);
+  if (found == cache.end()) {
+    cache.emplace(key, CachedWeights{s.userWeights(), s.weightOffset(), plan.weights, nullptr});
+    return nullptr;
+  }
+  CachedWeights& entry = found->second;
+  // The same filter convolved in another way (other taps or layout): not kept.
+  if (entry.from != s.userWeights() || entry.offset != s.weightOffset() || entry.layout != plan.weights)
+    return nullptr;
+  const memory::desc& layout = plan.weights;
+  if (entry.data == nullptr) {
+    if (posix_memalign(&entry.data, 64, layout.get_size()) != 0) throw Fail{"out of memory"};
+    memory kept(layout, cpuEngine(), entry.data);
+    ThreadScope scope(1);
+    plan.toImpl.execute(cpuStream(), user, kept);
+  }
+  return entry.data;
+}
+
+}  // namespace
+
+// keptWeights(): how many filters weightCache() holds in a forward layout (to check that they are dropped).
+napi_value KeptWeights(napi_env env, napi_callback_info) {
+  return guarded(env, [&]() -> napi_value {
+    uint32_t count = 0;
+    for (const auto& entry : weightCache())
+      if (entry.second.data != nullptr) count++;
+    napi_value result;
+    check(env, napi_create_uint32(env, count, &result), "uint32");
+    return result;
+  });
+}
+
+// forgetWeights(key): drops what conv2d keeps for the filter `key`.
+napi_value ForgetWeights(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = args(env, info, 1);
+    int64_t key = 0;
+    check(env, napi_get_value_int64(env, argv[0], &key), "key");
+    auto& cache = weightCache();
+    auto found = cache.find(key);
+    if (found != cache.end()) {
+      std::free(found->second.data);
+      cache.erase(found);
+    }
+    return nullptr;
+  });
+}
+
+// conv2d(kind, src, weights, dst, dims[, bias, activation, alpha, weightsKey]): kind 0 writes dst (forward), 1
+// writes src (input gradient from dst = dy), 2 writes weights (filter gradient from src = x and dst = dy). The
+// forward adds `bias` (Float32Array of Co values, or null) and applies `activation` (0 linear, 1 relu, 2 relu6, 3
+// leaky relu with slope `alpha`, 4 elu, 5 sigmoid) in oneDNN; a positive `weightsKey` names the filter tensor for
+// weightCache(). Returns the implementation's name.
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = args(env, info, 5, 9);
+    int32_t kindValue = 0;
+    check(env, napi_get_value_int32(env, argv[0], &kindValue), "kind");
+    if (kindValue < 0 || kindValue > 2) throw Fail{"conv2d: kind must be 0, 1 or 2"};
+    const auto kind = static_cast<ConvKind>(kindValue);
+    const auto dims = intArray(env, argv[4], kConvDims, "dims");
+    const ConvShape s(dims);
+    float* src = floatArray(env, argv[1], s.inputSize(), "src");
+    float* weights = floatArray(env, argv[2], s.filterSize(), "weights");
+    float* dst = floatArray(env, argv[3], s.outputSize(), "dst");
+    float* bias = isPresent(env, argv[5]) ? floatArray(env, argv[5], static_cast<size_t>(s.co), "bias") : nullptr;
+    int32_t activationValue = 0;
+    if (isPresent(env, argv[6])) check(env, napi_get_value_int32(env, argv[6], &activationValue), "activation");
+    double alpha = 0;
+    if (isPresent(env, argv[7])) check(env, napi_get_value_double(env, argv[7], &alpha), "alpha");
+    int64_t weightsKey = 0;
+    if (isPresent(env, argv[8])) check(env, napi_get_value_int64(env, argv[8], &weightsKey), "weightsKey");
+    if (activationValue < 0 || activationValue > 5) throw Fail{"conv2d: unknown activation"};
+    const auto activation = static_cast<Activation>(activationValue);
+    if (kind != ConvKind::Forward && (bias != nullptr || activation != Activation::Linear))
+      throw Fail{"conv2d: bias and activation apply to the forward convolution only"};
+    auto plan = convPlan(kind, dims, bias != nullptr, activation,
+                         activation == Activation::LeakyRelu ? static_cast<float>(alpha) : 0.0f);
+    auto& engine = cpuEngine();
+    auto& stream = cpuStream();
+    float* crop = nullptr;
+    if (s.cropped()) {
+      crop = static_cast<float*>(workspace(Slot::Crop, sizeof(float) * static_cast<size_t>(s.n * s.h * s.w * s.ci)));
+      if (kind != ConvKind::BackwardData) cropCopy(s, src, crop, false);
+    }
+    memory srcMem(s.src(), engine, s.cropped() ? crop : src);
+    memory dstMem(s.dst(), engine, dst);
+    // The filter gradient of taps that read only padding is 0; the primitive writes the others.
+    if (kind == ConvKind::BackwardWeights && s.someTapsDead()) std::memset(weights, 0, sizeof(float) * s.filterSize());
+    memory userWeights(s.userWeights(), engine, weights + s.weightOffset());
+    void* kept = kind == ConvKind::Forward && plan->reorder && weightsKey > 0
+                     ? cachedWeights(weightsKey, s, *plan, userWeights)
+                     : nullptr;
+    memory implWeights = !plan->reorder ? userWeights
+                         : kept != nullptr
+                             ? memory(plan->weights, engine, kept)
+                             : memory(plan->weights, engine, workspace(Slot::Weights, plan->weights.get_size()));
+    memory scratchpad(plan->scratchpad, engine, workspace(Slot::Scratchpad, plan->scratchpad.get_size()));
+    if (kind != ConvKind::BackwardWeights && plan->reorder && kept == nullptr) {
+      ThreadScope scope(1);
+      plan->toImpl.execute(stream, userWeights, implWeights);
+    }
+    if (kind == ConvKind::Forward) {
+      std::unordered_map<int, memory> argsMap{{DNNL_ARG_SRC, srcMem},
+                                              {DNNL_ARG_WEIGHTS, implWeights},
+                                              {DNNL_ARG_DST, dstMem},
+                                              {DNNL_ARG_SCRATCHPAD, scratchpad}};
+      if (bias != nullptr) argsMap.emplace(DNNL_ARG_BIAS, memory(s.bias(), engine, bias));
+      plan->primitive.execute(stream, argsMap);
+    } else if (kind == ConvKind::BackwardData) {
+      plan->primitive.execute(stream, {{DNNL_ARG_DIFF_DST, dstMem},
+                                       {DNNL_ARG_WEIGHTS, implWeights},
+                                       {DNNL_ARG_DIFF_SRC, srcMem},
+                                       {DNNL_ARG_SCRATCHPAD, scratchpad}});
+    } else {
+      plan->primitive.execute(stream, {{DNNL_ARG_SRC, srcMem},
+                                       {DNNL_ARG_DIFF_DST, dstMem},
+                                       {DNNL_ARG_DIFF_WEIGHTS, implWeights},
+                                       {DNNL_ARG_SCRATCHPAD, scratchpad}});
+      if (plan->reorder) {
+        ThreadScope scope(1);
+        plan->toUser.execute(stream, implWeights, userWeights);
+      }
+    }
+    stream.wait();
+    if (s.cropped() && kind == ConvKind::BackwardData) cropCopy(s, src, crop, true);
+    napi_value result;
+    check(env, napi_create_string_utf8(env, plan->impl.c_str(), plan->impl.size(), &result), "string");
+    return result;
+  });
+}
+
+}  // namespace netspec

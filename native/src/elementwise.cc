@@ -1,0 +1,214 @@
+// Elementwise loops the compiler vectorizes; they replace tfjs-backend-cpu's per-element JavaScript: binary and
+// unary arithmetic, the SGD update (scaledAdd), column sums and inference batch normalization. Large ones are split
+// into one contiguous range per OpenMP thread (parallelRanges); every element (and every column sum) is computed by
+// the same operations in the same order as on one thread, so results do not depend on the number of threads.
+#include "netspec_native.h"
+
+#include <cmath>
+
+namespace netspec {
+namespace {
+
+// The length of a Float32Array argument (the kernels here take operands of several lengths).
+size_t floatLength(napi_env env, napi_value value, const char* name) {
+  bool isTyped = false;
+  check(env, napi_is_typedarray(env, value, &isTyped), "is_typedarray");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (isTyped) check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr), "info");
+  if (!isTyped || type != napi_float32_array) throw Fail{std::string(name) + " must be a Float32Array"};
+  return length;
+}
+
+template <typename Op>
+void binaryLoop(const float* a, size_t la, const float* b, size_t lb, float* out, size_t n, Op op) {
+  if (la == n && lb == n) {
+    parallelRanges(n, kParallelMin, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; i++) out[i] = op(a[i], b[i]);
+    });
+  } else if (la == 1) {
+    const float s = a[0];
+    parallelRanges(n, kParallelMin, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; i++) out[i] = op(s, b[i]);
+    });
+  } else if (lb == 1) {
+    const float s = b[0];
+    parallelRanges(n, kParallelMin, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; i++) out[i] = op(a[i], s);
+    });
+  } else if (lb < n) {
+    parallelRanges(n / lb, grainOf(lb), [&](size_t begin, size_t end) {
+      for (size_t block = begin; block < end; block++) {
+        const size_t start = block * lb;
+        for (size_t j = 0; j < lb; j++) out[start + j] = op(a[start + j], b[j]);
+      }
+    });
+  } else {
+    parallelRanges(n / la, grainOf(la), [&](size_t begin, size_t end) {
+      for (size_t block = begin; block < end; block++) {
+        const size_t start = block * la;
+        for (size_t j = 0; j < la; j++) out[start + j] = op(a[j], b[start + j]);
+      }
+    });
+  }
+}
+
+}  // namespace
+
+// binary(op, a, b, out): op 0 add, 1 sub, 2 mul, 3 div. Each operand is out-sized or repeats as a block (a
+// scalar, or the trailing axes of the output); the caller checks the shapes. out may be a or b.
+napi_value Binary(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = args(env, info, 4);
+    int32_t op = 0;
+    check(env, napi_get_value_int32(env, argv[0], &op), "op");
+    const size_t la = floatLength(env, argv[1], "a"), lb = floatLength(env, argv[2], "b");
+    const size_t n = floatLength(env, argv[3], "out");
+    const float* a = floatArray(env, argv[1], la, "a");
+    const float* b = floatArray(env, argv[2], lb, "b");
+    float* out = floatArray(env, argv[3], n, "out");
+    if ((la != n && (la == 0 || n % la != 0)) || (lb != n && (lb == 0 || n % lb != 0)) || (la != n && lb != n))
+      throw Fail{"binary: operands must be out-sized or repeat evenly, and one must be out-sized"};
+    switch (op) {
+      case 0: binaryLoop(a, la, b, lb, out, n, [](float x, float y) { return x + y; }); break;
+      case 1: binaryLoop(a, la, b, lb, out, n, [](float x, float y) { return x - y; }); break;
+      case 2: binaryLoop(a, la, b, lb, out, n, [](float x, float y) { return x * y; }); break;
+      case 3: binaryLoop(a, la, b, lb, out, n, [](float x, float y) { return x / y; }); break;
+      default: throw Fail{"binary: unknown op"};
+    }
+    return nullptr;
+  });
+}
+
+// unary(op, x, out, alpha), out may be x: op 0 relu (x < 0 ? 0 : x, NaN kept), 1 step (NaN kept, x > 0 ? 1 :
+// alpha), 2 square, 3 negate, 4 1/sqrt(x) (in float64 and rounded, as tfjs-backend-cpu computes it).
+napi_value Unary(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = args(env, info, 4);
+    int32_t op = 0;
+    check(env, napi_get_value_int32(env, argv[0], &op), "op");
+    double alpha = 0;
+    check(env, napi_get_value_double(env, argv[3], &alpha), "alpha");
+    const size_t n = floatLength(env, argv[1], "x");
+    const float* x = floatArray(env, argv[1], n, "x");
+    float* out = floatArray(env, argv[2], n, "out");
+    const float a = static_cast<float>(alpha);
+    auto run = [&](auto f) {
+      parallelRanges(n, kParallelMin, [&](size_t begin, size_t end) {
+        // A local copy: a float captured by reference could change with each store to out, which stops the
+        // compiler from vectorizing. (x and out may be the same array.)
+        const auto op = f;
+        for (size_t i = begin; i < end; i++) out[i] = op(x[i]);
+      });
+    };
+    switch (op) {
+      case 0: run([](float v) { return v < 0.0f ? 0.0f : v; }); break;
+      case 1: run([a](float v) { return v != v ? v : (v > 0.0f ? 1.0f : a); }); break;
+      case 2: run([](float v) { return v * v; }); break;
+      case 3: run([](float v) { return -v; }); break;
+      case 4: run([](float v) { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(v))); }); break;
+      default: throw Fail{"unary: unknown op"};
+    }
+    return nullptr;
+  });
+}
+
+namespace {
+
+// scaledAdd(x, y, alpha, out): out = x + alpha * y in one pass (an SGD update: weights + (-lr) * gradient, which
+// tfjs's optimizer computes as a Mul then an Add, two passes over every weight). The product is rounded to float32
+// before the sum, as those two kernels do; no fused multiply-add may contract it.
+__attribute__((optimize("fp-contract=off"))) void scaledAddLoop(const float* x, const float* y, float alpha,
+                                                                  float* out, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; i++) {
+    const float product = alpha * y[i];
+    out[i] = x[i] + product;
+  }
+}
+
+}  // namespace
+
+napi_value ScaledAdd(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = args(env, info, 4);
+    const size_t n = floatLength(env, argv[0], "x");
+    const float* x = floatArray(env, argv[0], n, "x");
+    const float* y = floatArray(env, argv[1], n, "y");
+    double alpha = 0;
+    check(env, napi_get_value_double(env, argv[2], &alpha), "alpha");
+    float* out = floatArray(env, argv[3], n, "out");
+    const float a = static_cast<float>(alpha);
+    parallelRanges(n, kParallelMin, [&](size_t begin, size_t end) { scaledAddLoop(x, y, a, out, begin, end); });
+    return nullptr;
+  });
+}
+
+// sumRows(x, out, scale): x viewed as [rows, cols] with cols = out.length; out[c] = scale * sum over rows, each
+// column summed in row order in float64 (threads split the columns, so the order never changes).
+napi_value SumRows(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = args(env, info, 3);
+    const size_t n = floatLength(env, argv[0], "x"), cols = floatLength(env, argv[1], "out");
+    if (cols == 0 || n % cols != 0) throw Fail{"sumRows: x does not divide into rows of out.length"};
+    double scale = 1;
+    check(env, napi_get_value_double(env, argv[2], &scale), "scale");
+    const float* x = floatArray(env, argv[0], n, "x");
+    float* out = floatArray(env, argv[1], cols, "out");
+    const size_t rows = n / cols;
+    // Threads read parts of each row; narrower parts than 128 columns were slower than one thread.
+    const size_t grain = std::max<size_t>(128, grainOf(rows));
+    parallelRanges(cols, grain, [&](size_t begin, size_t end) {
+      std::vector<double> acc(end - begin, 0.0);
+      double* sums = acc.data();
+      const size_t width = end - begin;
+      for (size_t r = 0; r < rows; r++) {
+        const float* row = x + r * cols + begin;
+        for (size_t c = 0; c < width; c++) sums[c] += row[c];
+      }
+      for (size_t c = 0; c < width; c++) out[begin + c] = static_cast<float>(sums[c] * scale);
+    });
+    return nullptr;
+  });
+}
+
+// batchNorm(x, mean, variance, offset, scale, out, epsilon): channels-last; each parameter has 1 or C values
+// (C = out's channel count, the length of the longest parameter), repeated along x as tfjs's cpu kernel does.
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = args(env, info, 7);
+    const size_t n = floatLength(env, argv[0], "x");
+    const size_t lm = floatLength(env, argv[1], "mean"), lv = floatLength(env, argv[2], "variance");
+    const size_t lo = floatLength(env, argv[3], "offset"), ls = floatLength(env, argv[4], "scale");
+    const size_t c = std::max(std::max(lm, lv), std::max(lo, ls));
+    for (size_t l : {lm, lv, lo, ls})
+      if (l != 1 && l != c) throw Fail{"batchNorm: every parameter must have 1 or C values"};
+    if (c == 0 || n % c != 0) throw Fail{"batchNorm: x does not divide into C channels"};
+    double epsilon = 0;
+    check(env, napi_get_value_double(env, argv[6], &epsilon), "epsilon");
+    const float* x = floatArray(env, argv[0], n, "x");
+    const float* mean = floatArray(env, argv[1], lm, "mean");
+    const float* variance = floatArray(env, argv[2], lv, "variance");
+    const float* offset = floatArray(env, argv[3], lo, "offset");
+    const float* scale = floatArray(env, argv[4], ls, "scale");
+    float* out = floatArray(env, argv[5], n, "out");
+    std::vector<float> a(c), b(c);
+    for (size_t k = 0; k < c; k++) {
+      const double variance64 = variance[lv == 1 ? 0 : k];
+      const double factor = scale[ls == 1 ? 0 : k] / std::sqrt(variance64 + epsilon);
+      a[k] = static_cast<float>(factor);
+      b[k] = static_cast<float>(offset[lo == 1 ? 0 : k] - mean[lm == 1 ? 0 : k] * factor);
+    }
+    const float* pa = a.data();
+    const float* pb = b.data();
+    parallelRanges(n / c, grainOf(c), [&](size_t begin, size_t end) {
+      for (size_t row = begin; row < end; row++) {
+        const size_t start = row * c;
+        for (size_t k = 0; k < c; k++) out[start + k] = x[start + k] * pa[k] + pb[k];
+      }
+    });
+    return nullptr;
+  });
+}
+
+}  // namespace netspec
