@@ -9,7 +9,7 @@ import { Command, type Option } from 'commander';
 import type { IrNetwork } from '../compiler/ir.js';
 import { checkRunFolder, recoverRunFolder, type RunFolderMode } from '../runtime/checkpoint/index.js';
 import { folderEntries, listNames, MARKER, markerText, readMarker } from '../runtime/files/marker.js';
-import { FileError, READ_LIMITS, readRegularText } from '../runtime/files/read.js';
+import { READ_LIMITS, readRegularText } from '../runtime/files/read.js';
 import {
   ensureFolder,
   holdsCurrentFolder,
@@ -23,6 +23,7 @@ import type { CompareVariant } from '../reports/compare.js';
 import { compileOrReport, parsePositiveInt, type SpecOptions } from './common.js';
 import { fileSystemError, UserError, type CliIo } from './io.js';
 import { asUserError, EXIT_INTERRUPTED, registerRun } from './run.js';
+import { FileError } from '../runtime/errors.js';
 
 /** Options of `netspec run` that compare sets itself for each run instead of passing them through. */
 const OWN_OPTIONS = new Set(['seed', 'out', 'resume']);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { SpecHost } from '../compiler/index.js';
 import { replaceFolderAtomic } from '../runtime/checkpoint/folder.js';
 import { checkOutputFolder, withMarker, type OutputFolderOptions } from '../runtime/files/output-folder.js';
-import { FileError, READ_LIMITS, readRegularText } from '../runtime/files/read.js';
+import { READ_LIMITS, readRegularText } from '../runtime/files/read.js';
+import { FileError } from '../runtime/errors.js';
 
 /** Where the CLI writes; tests pass buffers, the launcher passes the process streams. */
 export interface CliIo {
@@ -62,7 +63,7 @@ export const fileHost: SpecHost = {
       return readRegularText(file, 'spec', READ_LIMITS.spec);
     } catch (e) {
       if (!(e instanceof FileError)) throw e;
-      if (e.code === 'ENOENT') return undefined;
+      if (e.systemCode === 'ENOENT') return undefined;
       return { problem: e.reason };
     }
   },

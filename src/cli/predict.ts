@@ -9,7 +9,7 @@ import type { IrNetwork } from '../compiler/ir.js';
 import type { StateDict } from '../compiler/targets/tfjs/state-dict.js';
 import { hasErrors, type Diagnostic } from '../diagnostics.js';
 import { BACKEND_NAMES, type BackendName } from '../runtime/backends/names.js';
-import { FileError, READ_LIMITS, readRegularFile } from '../runtime/files/read.js';
+import { READ_LIMITS, readRegularFile } from '../runtime/files/read.js';
 import { checkOutputFile, writeOutputFile, type OutputFileOptions } from '../runtime/files/write.js';
 import { decodeSafetensors, encodeSafetensors } from '../runtime/weights/safetensors.js';
 import { isNetspecSafetensors, PRODUCER_KEY } from '../runtime/weights/safetensors-file.js';
@@ -23,6 +23,7 @@ import { compileOrReport, withSpecOptions, type SpecOptions } from './common.js'
 import { fileSystemError, UserError, type CliIo } from './io.js';
 import { renderDiagnostics } from './render.js';
 import { asUserError } from './run.js';
+import { FileError } from '../runtime/errors.js';
 
 interface PredictOptions extends SpecOptions {
   readonly weights: string;

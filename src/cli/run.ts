@@ -13,24 +13,9 @@ import type * as TfjsTarget from '../compiler/targets/tfjs/index.js';
 import type * as Backends from '../runtime/backends/index.js';
 import type * as Data from '../runtime/data/index.js';
 import type * as Trainer from '../runtime/train/trainer.js';
-import {
-  CheckpointError,
-  describeConfigChange,
-  describeIrChange,
-  hashIr,
-  loadCheckpoint,
-  checkRunFolder,
-  openRunFolder,
-  recoverRunFolder,
-  RunFolderError,
-  resumePoint,
-  saveCheckpoint,
-  type CheckpointContents,
-  type LoadedCheckpoint,
-  type RunFolder,
-} from '../runtime/checkpoint/index.js';
+import { describeConfigChange, describeIrChange, hashIr, loadCheckpoint, checkRunFolder, openRunFolder, recoverRunFolder, resumePoint, saveCheckpoint, type CheckpointContents, type LoadedCheckpoint, type RunFolder } from '../runtime/checkpoint/index.js';
 import { BACKEND_NAMES, type BackendName } from '../runtime/backends/names.js';
-import { DataError } from '../runtime/data/data-error.js';
+import { CheckpointError, DataError, FileError, RunFolderError } from '../runtime/errors.js';
 import {
   DEFAULT_TRAIN_CONFIG,
   OPTIMIZER_KINDS,
@@ -52,7 +37,7 @@ import {
   type TestRecord,
 } from '../runtime/train/metrics.js';
 import type { LabeledImages, TrainOutcome } from '../runtime/train/trainer.js';
-import { FileError, READ_LIMITS, readRegularText } from '../runtime/files/read.js';
+import { READ_LIMITS, readRegularText } from '../runtime/files/read.js';
 import { compileOrReport, parsePositiveInt, withSpecOptions, type SpecOptions } from './common.js';
 import { fileSystemError, processIo, UserError, type CliIo } from './io.js';
 import { stopLine, watchStops } from './stops.js';

@@ -1,11 +1,11 @@
 /** Where tfjs runs: backend selection with reasons, and the kernels netspec adds to backends that lack them. */
 export {
   BACKEND_NAMES,
-  BackendError,
   registerNativeBackendHook,
   selectBackend,
   wasmBinaryDir,
 } from './select-backend.js';
+export { BackendError } from '../errors.js';
 export type { BackendName, BackendSelection, NativeBackendHook } from './select-backend.js';
 export {
   conv2dBackpropFilterWasm,

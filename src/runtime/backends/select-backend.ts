@@ -19,17 +19,14 @@ import { registerWasmMaxPoolGrad } from './max-pool-grad-wasm.js';
 import { registerWasmReductions } from './reduce-wasm.js';
 import { registerWasmSlice } from './slice-wasm.js';
 import { registerWasmTile } from './tile-wasm.js';
+import { BackendError } from '../errors.js';
+
 
 /** The backend that now runs tfjs, and one line per candidate saying why it was or was not used. */
 export interface BackendSelection {
   /** The tfjs backend name now active ('tensorflow', 'wasm', 'cpu', or the native hook's name). */
   readonly name: string;
   readonly reasons: readonly string[];
-}
-
-/** A backend that was asked for by name and cannot run; the message is ready for the user. */
-export class BackendError extends Error {
-  override readonly name = 'BackendError';
 }
 
 /** A native backend registered by code that builds one (e.g. a C++ addon); see {@link registerNativeBackendHook}. */

@@ -6,7 +6,7 @@ import os from 'node:os';
 import type { IrNetwork } from '../../compiler/ir.js';
 import { selectBackend, type BackendName } from '../backends/index.js';
 import { untrainableReasons } from '../train/trainability.js';
-import { TrainInputError } from '../train/trainer.js';
+import { TrainInputError } from '../errors.js';
 import { benchPytorch, type PytorchBenchOptions } from './pytorch-bench.js';
 import { BENCH_CONVENTIONS, epochEstimate, type BenchEntry, type BenchReport } from './report.js';
 import { profileTfjs } from './profile.js';

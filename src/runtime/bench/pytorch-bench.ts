@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { IrNetwork } from '../../compiler/ir.js';
 import { generateTarget } from '../../compiler/targets/index.js';
 import { summarize, type TimingStats } from './stats.js';
+import { BackendError } from '../errors.js';
 
 /** Debian's python3 (where python3-torch installs); PATH's python3 may be another one without torch. */
 export const DEFAULT_PYTHON = '/usr/bin/python3';
@@ -148,7 +149,6 @@ export async function benchPytorch(ir: IrNetwork, options: PytorchBenchOptions):
     const out = parseScriptOutput(result.stdout, options.repeats);
     if (typeof out === 'string') {
       // The program exited 0 but is not the benchmark: an error, not a skip, since it was asked for by name.
-      const { BackendError } = await import('../backends/select-backend.js');
       throw new BackendError(
         `PyTorch benchmark: ${options.python} ${path.basename(SCRIPT)} printed ${firstBytes(result.stdout)}; ` +
           `${out} (expected torch-bench.py's timings; is --python a Python with torch?)`,

@@ -4,7 +4,7 @@
  */
 import type { IrNetwork, IrNode } from '../../compiler/ir.js';
 import type { RunConfig } from '../train/config.js';
-import { CheckpointError } from './folder.js';
+import { CheckpointError } from '../errors.js';
 import { hashIr, weightProblems, type LoadedCheckpoint } from './training-checkpoint.js';
 
 function show(v: unknown): string {

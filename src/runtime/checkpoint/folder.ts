@@ -10,13 +10,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FileError, hashRegularFile, READ_LIMITS, readRegularFile } from '../files/read.js';
+import { hashRegularFile, READ_LIMITS, readRegularFile } from '../files/read.js';
 import { ensureFolder, syncFolder } from '../files/write.js';
+import { CheckpointError } from '../errors.js';
+import { FileError } from '../errors.js';
 
-/** A checkpoint that cannot be read as written: the message names the folder, the file and the mismatch. */
-export class CheckpointError extends Error {
-  override readonly name = 'CheckpointError';
-}
 
 /** The manifest's name inside a checkpoint folder. */
 export const MANIFEST = 'manifest.json';

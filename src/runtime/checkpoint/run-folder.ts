@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { folderEntries, listNames, MARKER, markerText, readMarker } from '../files/marker.js';
-import { checkLock, LockedError, readLock, ownerState, releaseLock, takeLock } from '../files/lock.js';
+import { checkLock, readLock, ownerState, releaseLock, takeLock } from '../files/lock.js';
 import { READ_LIMITS, readRegularText } from '../files/read.js';
 import {
   appendToFile,
@@ -23,11 +23,9 @@ import {
   writeFileAtomically,
 } from '../files/write.js';
 import { MANIFEST, recoverFolders } from './folder.js';
+import { RunFolderError } from '../errors.js';
+import { LockedError } from '../errors.js';
 
-/** A run folder that cannot be used as asked; the message says why and what to do. */
-export class RunFolderError extends Error {
-  override readonly name = 'RunFolderError';
-}
 
 /** How to treat an existing folder: refuse a non-empty one, continue it, or replace it. */
 export type RunFolderMode = 'new' | 'resume' | 'force';

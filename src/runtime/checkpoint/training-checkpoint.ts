@@ -25,7 +25,8 @@ import {
 } from '../train/schemas.js';
 import { decodeSafetensors, encodeSafetensors, type TensorInput } from '../weights/safetensors.js';
 import { expectedTensors } from '../weights/state-dict-io.js';
-import { CheckpointError, readFolderVerified, sha256, writeFolderAtomic } from './folder.js';
+import { readFolderVerified, sha256, writeFolderAtomic } from './folder.js';
+import { CheckpointError } from '../errors.js';
 
 /** checkpoint.json. */
 export interface CheckpointMeta {

@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { READ_LIMITS, readRegularFile } from '../files/read.js';
-import { DataError } from './data-error.js';
+import { DataError } from '../errors.js';
 import type { RawImages, RawSet } from './types.js';
 
 /** Largest image side accepted; real IDX image sets are 28x28, anything this big is a corrupt header. */

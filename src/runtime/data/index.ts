@@ -4,7 +4,7 @@
  * splits, bit for bit.
  */
 import { didYouMean } from '../../diagnostics.js';
-import { DataError } from './data-error.js';
+import { DataError } from '../errors.js';
 import { readIdxDir } from './idx.js';
 import { readMnistSample } from './mnist-sample.js';
 import { readNndlJson } from './nndl-json.js';
@@ -13,7 +13,7 @@ import type { PreprocessOptions } from './preprocess.js';
 import { seededPermutation } from './rng.js';
 import type { Dataset, LoadOptions, RawSet } from './types.js';
 
-export { DataError, isDataError } from './data-error.js';
+export { DataError } from '../errors.js';
 export type { Dataset, LoadOptions, RawImages, RawSet, Split } from './types.js';
 export { mulberry32, seededPermutation } from './rng.js';
 

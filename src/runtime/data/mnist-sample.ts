@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { READ_LIMITS, readRegularText } from '../files/read.js';
-import { DataError } from './data-error.js';
+import { DataError } from '../errors.js';
 import type { RawSet } from './types.js';
 
 const SIDE = 28;

@@ -5,8 +5,8 @@
  * value by value; the structure and the image/label counts of all three parts are always checked.
  */
 import { LineMap } from '../../diagnostics.js';
-import { FileError, READ_LIMITS, readRegularText } from '../files/read.js';
-import { DataError } from './data-error.js';
+import { READ_LIMITS, readRegularText } from '../files/read.js';
+import { DataError, FileError } from '../errors.js';
 import { findJsonProblem, formatPath } from './json-locate.js';
 import type { RawSet } from './types.js';
 

@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { READ_LIMITS, readRegularText } from './read.js';
+import { LockedError } from '../errors.js';
+
 
 /** Who holds a lock. Locks written by netspec before this format hold only the PID (`123\n`). */
 export interface LockOwner {
@@ -18,11 +20,6 @@ export interface LockOwner {
   /** `/proc/sys/kernel/random/boot_id`, where it exists. */
   readonly boot?: string;
   readonly host?: string;
-}
-
-/** A lock held by a live process (or one that cannot be checked); the message says by whom and what to do. */
-export class LockedError extends Error {
-  override readonly name = 'LockedError';
 }
 
 function readProc(file: string): string | undefined {

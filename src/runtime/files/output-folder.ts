@@ -2,9 +2,10 @@
  * Output folders with a fixed set of files (`netspec compile -o DIR`): written all at once with a marker, and
  * replaced only when they are netspec's own output, hold nothing else, and `--force` is given.
  */
-import { FileError, describeFileType } from './read.js';
+import { describeFileType } from './read.js';
 import { folderEntries, listNames, MARKER, markerText, readMarker, type FolderKind } from './marker.js';
 import { holdsCurrentFolder, statOutputPath } from './write.js';
+import { FileError } from '../errors.js';
 
 /** `files` plus the marker that lists them, as written into an output folder of `kind`. */
 export function withMarker(

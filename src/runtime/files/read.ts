@@ -6,22 +6,8 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { FileError } from '../errors.js';
 
-/** A file that cannot be read as asked; the message names the file and why, ready for users. */
-export class FileError extends Error {
-  override readonly name = 'FileError';
-
-  constructor(
-    message: string,
-    readonly file: string,
-    /** The system error code behind it (`ENOENT`), when there was one. */
-    readonly code?: string,
-    /** Why, without the file's name (`it is a FIFO (named pipe), not a regular file`), for callers that name it. */
-    readonly reason: string = message,
-  ) {
-    super(message);
-  }
-}
 
 /** The system error code of `e` (`ENOENT`), if it has one. */
 export function errnoCode(e: unknown): string | undefined {

@@ -7,7 +7,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describeErrno, describeFileType, FileError } from './read.js';
+import { describeErrno, describeFileType } from './read.js';
+import { FileError } from '../errors.js';
 
 /** The deepest folder chain {@link ensureFolder} creates or walks; real paths have a few dozen levels. */
 const MAX_PATH_DEPTH = 256;

@@ -9,11 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { SCALED_ADD_KERNEL } from '../backends/names.js';
 import { ADAM, type OptimizerKind, type TrainConfig } from './config.js';
+import { OptimizerStateError } from '../errors.js';
 
-/** Saved optimizer state that does not fit the run (another optimizer, other slots): a problem of the input. */
-export class OptimizerStateError extends Error {
-  override readonly name = 'OptimizerStateError';
-}
 
 /** One saved tensor: shape and row-major float32 values. */
 export interface SavedTensor {

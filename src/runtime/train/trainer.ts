@@ -27,25 +27,17 @@ import {
   type TrainProgress,
 } from './history.js';
 import { bestLine, evaluateLine, trainLine, TRAINING_DONE_LINE } from './log-lines.js';
-import {
-  createOptimizer,
-  OptimizerStateError,
-  restoreOptimizerState,
-  saveOptimizerState,
-  setLearningRate,
-  type OptimizerState,
-} from './optimizer.js';
+import { createOptimizer, restoreOptimizerState, saveOptimizerState, setLearningRate, type OptimizerState } from './optimizer.js';
 import { Prng } from './prng.js';
 import { untrainableReasons } from './trainability.js';
+import { TrainInputError } from '../errors.js';
+import { OptimizerStateError } from '../errors.js';
+
 
 /**
  * Training inputs that do not fit together (config, data, resume state): problems of the user's input, with a
  * message ready to print. Anything else the trainer throws is a bug.
  */
-export class TrainInputError extends Error {
-  override readonly name = 'TrainInputError';
-}
-
 /** Images and labels: NCHW float32 images (already normalized) and integer class labels. Data's `Split` fits. */
 export interface LabeledImages {
   readonly images: Float32Array;

@@ -8,7 +8,7 @@
  * Reading is strict: anything the reference would reject, and a few things it tolerates (duplicate names,
  * unknown fields), throw the data loaders' {@link DataError}, whose message names the file and the byte offset.
  */
-import { DataError } from '../data/data-error.js';
+import { DataError } from '../errors.js';
 
 /** The dtypes netspec reads and writes. F16 and BF16 are carried as raw 16-bit patterns (Uint16Array). */
 export type SafetensorsDtype = 'F32' | 'F64' | 'I64' | 'I32' | 'U8' | 'BOOL' | 'F16' | 'BF16';

@@ -3,19 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, getStateDict } from '../../../src/compiler/targets/tfjs/index.js';
-import {
-  checkCheckpointFits,
-  CheckpointError,
-  describeConfigChange,
-  describeIrChange,
-  loadCheckpoint,
-  openRunFolder,
-  readFolderVerified,
-  recoverFolders,
-  saveCheckpoint,
-  writeFolderAtomic,
-  type CheckpointContents,
-} from '../../../src/runtime/checkpoint/index.js';
+import { checkCheckpointFits, describeConfigChange, describeIrChange, loadCheckpoint, openRunFolder, readFolderVerified, recoverFolders, saveCheckpoint, writeFolderAtomic, type CheckpointContents } from '../../../src/runtime/checkpoint/index.js';
 import {
   DEFAULT_TRAIN_CONFIG,
   initialProgress,
@@ -26,6 +14,7 @@ import {
 } from '../../../src/runtime/train/index.js';
 import { markerText } from '../../../src/runtime/files/marker.js';
 import { TINY_SPEC, tinyData, tinyIr, useCpu } from '../train/tiny-network.js';
+import { CheckpointError } from '../../../src/runtime/errors.js';
 
 const ir = tinyIr();
 const trainSet = tinyData(100, 1);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../../src/runtime/data/data-error.js';
+import { DataError } from '../../../src/runtime/errors.js';
 import { decodeIdxFile, parseIdxImages, parseIdxLabels, readIdxDir } from '../../../src/runtime/data/idx.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netspec-idx-'));

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataError, loadDataset, parseDataSource } from '../../../src/runtime/data/index.js';
+import { loadDataset, parseDataSource } from '../../../src/runtime/data/index.js';
 import { readMnistSample } from '../../../src/runtime/data/mnist-sample.js';
 import { normalizationTable } from '../../../src/runtime/data/preprocess.js';
 import { resizeBilinear } from '../../../src/runtime/data/resize.js';
 import { seededPermutation } from '../../../src/runtime/data/rng.js';
+import { DataError } from '../../../src/runtime/errors.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'netspec-data-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

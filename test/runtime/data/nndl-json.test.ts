@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../../src/runtime/data/data-error.js';
+import { DataError } from '../../../src/runtime/errors.js';
 import { findJsonProblem } from '../../../src/runtime/data/json-locate.js';
 import { parseNndlJson, readNndlJson } from '../../../src/runtime/data/nndl-json.js';
 

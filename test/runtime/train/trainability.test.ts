@@ -1,13 +1,9 @@
 /** Networks that cannot be trained are named as such, from the IR alone, and the trainer refuses them before a step. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../../../src/compiler/targets/tfjs/index.js';
-import {
-  DEFAULT_TRAIN_CONFIG,
-  train,
-  TrainInputError,
-  untrainableReasons,
-} from '../../../src/runtime/train/index.js';
+import { DEFAULT_TRAIN_CONFIG, train, untrainableReasons } from '../../../src/runtime/train/index.js';
 import { LINEAR_SPEC, TINY_SPEC, tinyData, tinyIr, useCpu } from './tiny-network.js';
+import { TrainInputError } from '../../../src/runtime/errors.js';
 
 /** A spec on 1x8x8 inputs with the given head layers. */
 const headOnly = (name: string, head: string): string =>

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DataError } from '../../../src/runtime/data/data-error.js';
+import { DataError } from '../../../src/runtime/errors.js';
 import {
   decodeSafetensors,
   dtypeSize,

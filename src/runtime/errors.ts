@@ -1,0 +1,119 @@
+/**
+ * The runtime's errors, all in one place: each carries a stable code (like a diagnostic's), a message ready for
+ * the user that names the file, offset or option at fault, and whatever the caller may want as data. The CLI maps
+ * them by code (exit 1, no stack trace); tests assert the code, not the class. No tfjs import: this module is
+ * loaded by commands that never run a model.
+ */
+
+/** Every code a runtime error can carry, with what it means. */
+export const RUNTIME_ERROR_CODES = {
+  FILE: 'a file or folder cannot be read or written as asked (missing, not a regular file, too large, refused)',
+  DATA_INVALID: 'a dataset file is malformed or does not fit the network',
+  CHECKPOINT_INVALID: 'a checkpoint folder or weights file is missing, damaged or for another network',
+  RUN_FOLDER: 'a run folder cannot be used as asked (holds other files, a finished run, the current folder)',
+  LOCKED: 'another netspec process holds the folder',
+  OPTIMIZER_STATE: "a checkpoint's optimizer state does not fit the optimizer or the network",
+  TRAIN_INPUT: 'the training configuration cannot train this network (untrainable spec, bad option values)',
+  BACKEND_UNAVAILABLE: 'the asked-for backend cannot run on this machine',
+} as const;
+
+export type RuntimeErrorCode = keyof typeof RUNTIME_ERROR_CODES;
+
+/** The base of every runtime error. */
+export class RuntimeError extends Error {
+  constructor(
+    readonly code: RuntimeErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** True for any runtime error: its message is ready to print as it is. */
+export function isRuntimeError(e: unknown): e is RuntimeError {
+  return e instanceof RuntimeError && e.code in RUNTIME_ERROR_CODES;
+}
+
+/** A file that cannot be read or written as asked; the message names the file and why. */
+export class FileError extends RuntimeError {
+  override readonly name = 'FileError';
+
+  constructor(
+    message: string,
+    readonly file: string,
+    /** The system error code behind it (`ENOENT`), when there was one. */
+    readonly systemCode?: string,
+    /** Why, without the file's name (`it is a FIFO (named pipe), not a regular file`), for callers that name it. */
+    readonly reason: string = message,
+  ) {
+    super('FILE', message);
+  }
+}
+
+/** The data loaders' error: the message names the file and the byte offset. */
+export class DataError extends RuntimeError {
+  override readonly name = 'DataError';
+
+  /** `file` and `offset` repeat what the message says, for callers that want them as data. */
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly offset?: number,
+  ) {
+    super('DATA_INVALID', message);
+  }
+}
+
+/** A checkpoint folder or weights file that cannot be used; the message names the file. */
+export class CheckpointError extends RuntimeError {
+  override readonly name = 'CheckpointError';
+
+  constructor(message: string) {
+    super('CHECKPOINT_INVALID', message);
+  }
+}
+
+/** A run folder that cannot be used as asked. */
+export class RunFolderError extends RuntimeError {
+  override readonly name = 'RunFolderError';
+
+  constructor(message: string) {
+    super('RUN_FOLDER', message);
+  }
+}
+
+/** A lock held by a live process (or one that cannot be checked); the message says by whom and what to do. */
+export class LockedError extends RuntimeError {
+  override readonly name = 'LockedError';
+
+  constructor(message: string) {
+    super('LOCKED', message);
+  }
+}
+
+/** Optimizer state that does not fit the optimizer it is loaded into. */
+export class OptimizerStateError extends RuntimeError {
+  override readonly name = 'OptimizerStateError';
+
+  constructor(message: string) {
+    super('OPTIMIZER_STATE', message);
+  }
+}
+
+/** A training configuration or input the trainer cannot use. */
+export class TrainInputError extends RuntimeError {
+  override readonly name = 'TrainInputError';
+
+  constructor(message: string) {
+    super('TRAIN_INPUT', message);
+  }
+}
+
+/** A backend that cannot run here; the message says why and what to use instead. */
+export class BackendError extends RuntimeError {
+  override readonly name = 'BackendError';
+
+  constructor(message: string) {
+    super('BACKEND_UNAVAILABLE', message);
+  }
+}
