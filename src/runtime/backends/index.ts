@@ -1,12 +1,8 @@
 /** Where tfjs runs: backend selection with reasons, and the kernels netspec adds to backends that lack them. */
-export {
-  BACKEND_NAMES,
-  registerNativeBackendHook,
-  selectBackend,
-  wasmBinaryDir,
-} from './select-backend.js';
+export { BACKEND_NAMES, registerNativeBackendHook, selectBackend, wasmBinaryDir } from './select-backend.js';
 export { BackendError } from '../errors.js';
-export type { BackendName, BackendSelection, NativeBackendHook } from './select-backend.js';
+export type { BackendName, BackendSelection } from './select-backend.js';
+export type { NativeBackendHook } from './native-hook.js';
 export {
   conv2dBackpropFilterWasm,
   conv2dBackpropFilterWasmConfig,

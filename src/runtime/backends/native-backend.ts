@@ -83,7 +83,7 @@ import type {
 } from '@tensorflow/tfjs-core';
 import { broadcastKind, leadingAxes, padInto, sliceInto, tileInto, type BinaryOp } from './array-kernels.js';
 import { SCALED_ADD_KERNEL } from './names.js';
-import type { NativeBackendHook } from './select-backend.js';
+import type { NativeBackendHook } from './native-hook.js';
 
 /** The tfjs backend name. */
 export const NATIVE_BACKEND = 'native';

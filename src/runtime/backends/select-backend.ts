@@ -1,42 +1,34 @@
 /**
  * Chooses where tfjs runs the math and says why. `auto` takes the first backend that loads, fastest first:
  * tensorflow (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node: optional packages whose install downloads
- * libtensorflow, so they are usually absent here), a native backend registered through a hook (none is built yet),
- * wasm (ships inside npm, always there), cpu (pure JavaScript, reference only). Optional packages are loaded with
- * dynamic import, so their absence is a reason, not a crash.
+ * libtensorflow, so they are usually absent here), native (netspec's oneDNN addon from native/, or another
+ * backend registered through a hook; the addon is optional and says why when it is not built), wasm (ships inside
+ * npm, always there), cpu (pure JavaScript, reference only). Optional packages and the native backend are loaded
+ * with dynamic import, so their absence is a reason, not a crash.
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { env, findBackend, getBackend, ready, setBackend } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { didYouMean } from '../../diagnostics.js';
-import { BACKEND_NAMES, type BackendName } from './names.js';
-
-export { BACKEND_NAMES, type BackendName } from './names.js';
+import { BackendError } from '../errors.js';
 import { registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter-wasm.js';
 import { registerWasmConv2DBackpropInput } from './conv2d-backprop-input-wasm.js';
 import { registerWasmMaxPoolGrad } from './max-pool-grad-wasm.js';
+import { BACKEND_NAMES, type BackendName } from './names.js';
+import type { NativeBackendHook } from './native-hook.js';
 import { registerWasmReductions } from './reduce-wasm.js';
 import { registerWasmSlice } from './slice-wasm.js';
 import { registerWasmTile } from './tile-wasm.js';
-import { BackendError } from '../errors.js';
 
+export { BACKEND_NAMES, type BackendName } from './names.js';
+export type { NativeBackendHook } from './native-hook.js';
 
 /** The backend that now runs tfjs, and one line per candidate saying why it was or was not used. */
 export interface BackendSelection {
   /** The tfjs backend name now active ('tensorflow', 'wasm', 'cpu', or the native hook's name). */
   readonly name: string;
   readonly reasons: readonly string[];
-}
-
-/** A native backend registered by code that builds one (e.g. a C++ addon); see {@link registerNativeBackendHook}. */
-export interface NativeBackendHook {
-  /** The tfjs backend name it registers. */
-  readonly name: string;
-  /** Registers the backend with tfjs; resolves to undefined when it can run, else to the reason it cannot. */
-  load(): Promise<string | undefined>;
-  /** After a successful load: what it runs on, for the selection note. */
-  describe?(): string;
 }
 
 let nativeHook: NativeBackendHook | undefined;
