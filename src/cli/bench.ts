@@ -3,13 +3,13 @@
  * generated PyTorch module, side by side in one run; a table for people, one JSON document with --json.
  */
 import { fileURLToPath } from 'node:url';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../runtime/backends/names.js';
 import { DEFAULT_PYTHON } from '../runtime/bench/pytorch-bench.js';
 import { formatBenchTable } from '../runtime/bench/report.js';
-import { compileOrReport, parsePositiveInt, withSpecOptions, type SpecOptions } from './common.js';
+import { compileOrReport, type SpecOptions } from './common.js';
 import type { CliIo } from './io.js';
-import { asUserError } from './run.js';
+import { parseNonNegativeInt, parsePositiveInt, parsePositiveNumber, withSpecOptions } from './options.js';
 
 interface BenchCliOptions extends SpecOptions {
   readonly backend?: string[];
@@ -30,20 +30,6 @@ interface BenchCliOptions extends SpecOptions {
 const DEFAULT_SPEC = fileURLToPath(new URL('../../specs/resnet18.yaml', import.meta.url));
 
 type TimedBackend = Exclude<BackendName, 'auto'>;
-
-function parseNonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new InvalidArgumentError(`expected a non-negative integer, found '${value}'`);
-  return n;
-}
-
-function parsePositiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new InvalidArgumentError(`expected a positive number, found '${value}'`);
-  return n;
-}
 
 /** Registers `netspec bench`; `setExit` records the exit code. */
 export function registerBench(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -80,25 +66,21 @@ export function registerBench(program: Command, io: CliIo, setExit: (code: numbe
     const ir = compileOrReport(spec ?? DEFAULT_SPEC, options, io);
     if (!ir) return setExit(1);
     const requested = options.backend as TimedBackend[] | undefined;
-    try {
-      // tfjs loads only for commands that run a model, so `check` and the reports start fast.
-      const { runBench } = await import('../runtime/bench/bench.js');
-      const report = await runBench(ir, {
-        backends: requested ?? ['native', 'wasm'],
-        optional: requested ? [] : ['native'],
-        batchSize: options.batchSize,
-        warmup: options.warmup,
-        repeats: options.repeats,
-        epochImages: options.epochImages,
-        lr: options.lr,
-        seed: options.seed,
-        ...(options.pytorch ? { pytorch: { python: options.python, threads: options.torchThreads } } : {}),
-        profile: options.profile === true,
-        progress: (line) => io.stderr(`bench: ${line}\n`),
-      });
-      io.stdout(options.json ? JSON.stringify(report, null, 2) + '\n' : formatBenchTable(report));
-    } catch (e) {
-      throw asUserError(e);
-    }
+    // tfjs loads only for commands that run a model, so `check` and the reports start fast.
+    const { runBench } = await import('../runtime/bench/bench.js');
+    const report = await runBench(ir, {
+      backends: requested ?? ['native', 'wasm'],
+      optional: requested ? [] : ['native'],
+      batchSize: options.batchSize,
+      warmup: options.warmup,
+      repeats: options.repeats,
+      epochImages: options.epochImages,
+      lr: options.lr,
+      seed: options.seed,
+      ...(options.pytorch ? { pytorch: { python: options.python, threads: options.torchThreads } } : {}),
+      profile: options.profile === true,
+      progress: (line) => io.stderr(`bench: ${line}\n`),
+    });
+    io.stdout(options.json ? JSON.stringify(report, null, 2) + '\n' : formatBenchTable(report));
   });
 }

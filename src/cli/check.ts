@@ -1,7 +1,8 @@
 /** `netspec check <spec>...`: validate only; prints one line per valid spec. */
 import type { Command } from 'commander';
 import { countParams } from '../compiler/ir.js';
-import { compileOrReport, withSpecOptions, type SpecOptions } from './common.js';
+import { compileOrReport, type SpecOptions } from './common.js';
+import { withSpecOptions } from './options.js';
 import type { CliIo } from './io.js';
 
 /** Registers the command; `setExit` records the exit code. */

@@ -1,5 +1,4 @@
-/** Shared pieces of the commands: compiling a spec with diagnostics printed, and the `--set` option. */
-import { InvalidArgumentError, type Command } from 'commander';
+/** Compiling a spec for a command, with its diagnostics printed (the option parsers are in options.ts). */
 import { compileSpec, type CompileOptions } from '../compiler/index.js';
 import type { IrNetwork } from '../compiler/ir.js';
 import { hasErrors } from '../diagnostics.js';
@@ -11,25 +10,6 @@ export interface SpecOptions {
   readonly set?: string[];
   readonly maxParams?: number;
   readonly batchSize?: number;
-}
-
-/** Adds `--set name=value` (repeatable) and `--max-params N` to a command. */
-export function withSpecOptions(command: Command): Command {
-  return command
-    .option('--set <name=value>', 'override a network parameter (repeatable)', collect, [])
-    .option('--max-params <n>', 'refuse networks with more trainable parameters than this', parsePositiveInt);
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-/** Parses a positive integer option, or throws commander's invalid-argument error. */
-export function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0)
-    throw new InvalidArgumentError(`expected a positive integer, found '${value}'`);
-  return n;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, type Option } from 'commander';
+import type { Command } from 'commander';
 import type { IrNetwork } from '../compiler/ir.js';
 import { checkRunFolder, recoverRunFolder, type RunFolderMode } from '../runtime/checkpoint/index.js';
 import { folderEntries, listNames, MARKER, markerText, readMarker } from '../runtime/files/marker.js';
@@ -19,30 +19,20 @@ import {
 } from '../runtime/files/write.js';
 import type { RunMetrics } from '../runtime/train/metrics.js';
 import { untrainableReasons } from '../runtime/train/trainability.js';
+import type * as Reports from '../reports/compare.js';
 import type { CompareVariant } from '../reports/compare.js';
-import { compileOrReport, parsePositiveInt, type SpecOptions } from './common.js';
+import { compileOrReport } from './common.js';
 import { fileSystemError, UserError, type CliIo } from './io.js';
-import { asUserError, EXIT_INTERRUPTED, registerRun } from './run.js';
+import { givenOptions, parsePositiveInt, runOptions } from './options.js';
+import { EXIT_INTERRUPTED, exitCodeOf, trainRun, type RunOptions } from './run.js';
 import { FileError } from '../runtime/errors.js';
 
 /** Options of `netspec run` that compare sets itself for each run instead of passing them through. */
 const OWN_OPTIONS = new Set(['seed', 'out', 'resume']);
 
-interface CompareOptions extends SpecOptions {
+interface CompareOptions extends Omit<RunOptions, 'seed' | 'out'> {
   readonly seeds: number;
   readonly out: string;
-  readonly resume?: boolean;
-  readonly force?: boolean;
-  readonly [runOption: string]: unknown;
-}
-
-/** The options of `netspec run`, taken from its own registration so the two commands cannot drift apart. */
-function runOptions(): readonly Option[] {
-  const scratch = new Command();
-  registerRun(scratch, { stdout: () => undefined, stderr: () => undefined }, () => undefined);
-  const run = scratch.commands.find((c) => c.name() === 'run');
-  if (!run) throw new Error('internal: registerRun registered no run command');
-  return run.options.filter((o) => !OWN_OPTIONS.has(o.attributeName()));
 }
 
 /** Registers the command; `setExit` records the exit code. */
@@ -54,25 +44,10 @@ export function registerCompare(program: Command, io: CliIo, setExit: (code: num
     .option('--seeds <n>', 'runs per spec, with seeds 0..n-1', parsePositiveInt, 3)
     .option('--out <dir>', 'folder for the report and the runs', path.join('runs', 'compare'))
     .option('--resume', 'continue the runs already in --out (finished ones are only tested again)');
-  const forwarded = runOptions();
-  for (const option of forwarded) command.addOption(option);
+  for (const option of runOptions()) if (!OWN_OPTIONS.has(option.attributeName())) command.addOption(option);
   command.action(async (specs: string[], options: CompareOptions, self: Command) => {
-    setExit(await compareCommand(specs, options, self, forwarded, io));
+    setExit(await compareCommand(specs, options, givenOptions(self), io));
   });
-}
-
-/** The `netspec run` arguments for the options given on the compare command line (run's defaults stay run's). */
-function passThrough(command: Command, options: CompareOptions, forwarded: readonly Option[]): string[] {
-  const args: string[] = [];
-  for (const option of forwarded) {
-    const key = option.attributeName();
-    if (command.getOptionValueSource(key) !== 'cli' || !option.long) continue;
-    const value = options[key];
-    if (option.negate || option.isBoolean()) {
-      if (value === !option.negate) args.push(option.long);
-    } else for (const v of Array.isArray(value) ? value : [value]) args.push(option.long, String(v));
-  }
-  return args;
 }
 
 /** A folder name made of the variant label's safe characters. */
@@ -94,7 +69,8 @@ function readMetrics(dir: string): RunMetrics {
   try {
     raw = JSON.parse(readRegularText(file, 'metrics file', READ_LIMITS.metadata));
   } catch (e) {
-    throw new UserError(e instanceof FileError ? e.message : `cannot read ${file}: ${(e as Error).message}`);
+    if (e instanceof FileError) throw e;
+    throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
   }
   const m = raw as Partial<RunMetrics> | null;
   if (
@@ -111,8 +87,7 @@ function readMetrics(dir: string): RunMetrics {
 async function compareCommand(
   specs: readonly string[],
   options: CompareOptions,
-  command: Command,
-  forwarded: readonly Option[],
+  given: ReadonlySet<string>,
   io: CliIo,
 ): Promise<number> {
   if (specs.length < 2)
@@ -132,17 +107,7 @@ async function compareCommand(
 
   // The report module loads vega and resvg: only now, not whenever the CLI starts.
   const reports = await import('../reports/compare.js');
-  const used = new Map<string, number>();
-  const plan: Planned[] = irs.map((ir, i) => {
-    const k = (used.get(ir.name) ?? 0) + 1;
-    used.set(ir.name, k);
-    const label = k === 1 ? ir.name : `${ir.name}-${k}`;
-    const runs = Array.from({ length: options.seeds }, (_, seed) => ({
-      seed,
-      dir: path.join(options.out, folderName(label), `seed-${seed}`),
-    }));
-    return { spec: specs[i] ?? '', ir, label, runs };
-  });
+  const plan = planRuns(specs, irs, options);
   const reportFiles = ['compare.md', 'compare.html', ...Object.values(reports.COMPARE_IMAGES)];
   checkCompareFolder(options.out, reportFiles, options);
   const modeOf = (dir: string): RunFolderMode =>
@@ -157,40 +122,80 @@ async function compareCommand(
     if (readMarker(options.out)?.kind !== 'compare')
       writeFileAtomically(path.join(options.out, MARKER), markerText('compare'));
   } catch (e) {
-    throw fileSystemError(e, options.out) ?? asUserError(e);
+    throw fileSystemError(e, options.out) ?? e;
   }
+  const trained = await trainAll(plan, options, given, modeOf, io);
+  if (trained.stop !== undefined) return trained.stop;
+  await writeReport(plan, options.out, reports, io);
+  return trained.failed > 0 ? 1 : 0;
+}
 
-  const common = passThrough(command, options, forwarded);
+/** Every spec's runs, labelled apart (a second network of the same name is NAME-2) and placed in `--out`. */
+function planRuns(specs: readonly string[], irs: readonly IrNetwork[], options: CompareOptions): Planned[] {
+  const used = new Map<string, number>();
+  return irs.map((ir, i) => {
+    const k = (used.get(ir.name) ?? 0) + 1;
+    used.set(ir.name, k);
+    const label = k === 1 ? ir.name : `${ir.name}-${k}`;
+    const runs = Array.from({ length: options.seeds }, (_, seed) => ({
+      seed,
+      dir: path.join(options.out, folderName(label), `seed-${seed}`),
+    }));
+    return { spec: specs[i] ?? '', ir, label, runs };
+  });
+}
+
+/**
+ * Trains the planned runs one after another through the session `netspec run` uses. A diverged run still has its
+ * metrics and counts as failed; a stopped run, or one that failed before writing metrics, stops the comparison.
+ */
+async function trainAll(
+  plan: readonly Planned[],
+  options: CompareOptions,
+  given: ReadonlySet<string>,
+  modeOf: (dir: string) => RunFolderMode,
+  io: CliIo,
+): Promise<{ failed: number; stop?: number }> {
   let failed = 0;
   const total = plan.length * options.seeds;
   let index = 0;
   for (const p of plan)
     for (const r of p.runs) {
       index += 1;
-      const mode = modeOf(r.dir);
       io.stdout(`== compare ${index}/${total}: ${p.label} (${p.spec}), seed ${r.seed} -> ${r.dir}\n`);
-      const argv = ['run', p.spec, '--seed', String(r.seed), '--out', r.dir, ...common];
-      if (mode === 'resume') argv.push('--resume');
-      const code = await runOnce(argv, io);
+      // The seed is stated for every run (so a resumed run checks it); the other options as given to compare.
+      const task = {
+        spec: p.spec,
+        ir: p.ir,
+        options: { ...options, seed: r.seed },
+        out: r.dir,
+        mode: modeOf(r.dir),
+      };
+      const code = exitCodeOf(await trainRun({ ...task, given: new Set([...given, 'seed']) }, io), io);
       if (code === EXIT_INTERRUPTED) {
         io.stderr(`compare stopped; continue with the same command and --resume\n`);
-        return EXIT_INTERRUPTED;
+        return { failed, stop: EXIT_INTERRUPTED };
       }
       if (code !== 0) {
-        if (!fs.existsSync(path.join(r.dir, 'metrics.json'))) return code;
-        failed += 1; // a diverged run still has metrics; the report shows it
+        if (!fs.existsSync(path.join(r.dir, 'metrics.json'))) return { failed, stop: code };
+        failed += 1;
       }
     }
+  return { failed };
+}
 
+/** Writes compare.md, compare.html and the overlaid curves from the runs' metrics, and prints the summary. */
+async function writeReport(
+  plan: readonly Planned[],
+  out: string,
+  reports: typeof Reports,
+  io: CliIo,
+): Promise<void> {
   const variants: CompareVariant[] = plan.map((p) => ({
     spec: p.spec,
     name: p.label,
     ...reports.variantCost(p.ir),
-    runs: p.runs.map((r) => ({
-      seed: r.seed,
-      dir: path.relative(options.out, r.dir),
-      metrics: readMetrics(r.dir),
-    })),
+    runs: p.runs.map((r) => ({ seed: r.seed, dir: path.relative(out, r.dir), metrics: readMetrics(r.dir) })),
   }));
   const report = await reports.compareReport({ variants });
   const files: [string, string | Uint8Array][] = [
@@ -199,14 +204,11 @@ async function compareCommand(
     ...report.images,
   ];
   try {
-    for (const [name, content] of files) writeFileAtomically(path.join(options.out, name), content);
+    for (const [name, content] of files) writeFileAtomically(path.join(out, name), content);
   } catch (e) {
-    throw (
-      fileSystemError(e, options.out, 'the runs are in place; rerun with --resume to write the report') ?? e
-    );
+    throw fileSystemError(e, out, 'the runs are in place; rerun with --resume to write the report') ?? e;
   }
-  io.stdout(`\n${report.summary.join('\n')}\n\nwrote ${options.out}: ${files.map(([n]) => n).join(', ')}\n`);
-  return failed > 0 ? 1 : 0;
+  io.stdout(`\n${report.summary.join('\n')}\n\nwrote ${out}: ${files.map(([n]) => n).join(', ')}\n`);
 }
 
 /**
@@ -219,12 +221,7 @@ function checkCompareFolder(
   reportFiles: readonly string[],
   options: { readonly resume?: boolean; readonly force?: boolean },
 ): void {
-  let stat: fs.Stats | undefined;
-  try {
-    stat = statOutputPath(out, '--out', 'folder');
-  } catch (e) {
-    throw e instanceof FileError ? new UserError(e.message) : e;
-  }
+  const stat = statOutputPath(out, '--out', 'folder');
   if (!stat) return;
   if (!stat.isDirectory()) throw new UserError(`${out} exists and is not a folder`);
   const entries = folderEntries(out);
@@ -261,18 +258,4 @@ function safeText(file: string): string {
   } catch {
     return '';
   }
-}
-
-/** Runs `netspec run` with `argv` on a fresh command tree and returns its exit code. */
-async function runOnce(argv: readonly string[], io: CliIo): Promise<number> {
-  let code = 0;
-  const program = new Command('netspec')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
-  registerRun(program, io, (c) => {
-    code = Math.max(code, c);
-  });
-  for (const c of program.commands) c.exitOverride();
-  await program.parseAsync([...argv], { from: 'user' });
-  return code;
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CODE_TARGETS, generateTarget, type CodeTarget } from '../compiler/targets/index.js';
 import { READ_LIMITS, readRegularText } from '../runtime/files/read.js';
-import { compileOrReport, withSpecOptions, type SpecOptions } from './common.js';
+import { compileOrReport, type SpecOptions } from './common.js';
+import { withSpecOptions } from './options.js';
 import { writeFolderAtomically, type CliIo } from './io.js';
 
 interface CompileCommandOptions extends SpecOptions {

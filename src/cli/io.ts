@@ -4,7 +4,7 @@ import type { SpecHost } from '../compiler/index.js';
 import { replaceFolderAtomic } from '../runtime/checkpoint/folder.js';
 import { checkOutputFolder, withMarker, type OutputFolderOptions } from '../runtime/files/output-folder.js';
 import { READ_LIMITS, readRegularText } from '../runtime/files/read.js';
-import { FileError } from '../runtime/errors.js';
+import { FileError, WRITE_FAILURE_REASONS, writeFailure } from '../runtime/errors.js';
 
 /** Where the CLI writes; tests pass buffers, the launcher passes the process streams. */
 export interface CliIo {
@@ -96,34 +96,8 @@ export function writeFolderAtomically(
   }
 }
 
-const REASONS: Readonly<Record<string, string>> = {
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  ENOTDIR: 'a part of the path is a file, not a folder',
-  EEXIST: 'a part of the path is a file, not a folder',
-  ENAMETOOLONG: 'the path is too long',
-  ENOENT: 'a folder on the path does not exist or cannot hold files',
-  ELOOP: 'too many levels of symbolic links',
-};
-
-/**
- * A file-system failure while writing the user's output, as a UserError naming the path and what it means
- * (`consequence`; null for none); else undefined.
- */
-export function fileSystemError(
-  e: unknown,
-  where: string,
-  consequence: string | null = 'nothing was written',
-): UserError | undefined {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return undefined;
-  return new UserError(
-    `cannot write ${where}: ${REASONS[code] ?? code}${consequence === null ? '' : `; ${consequence}`}`,
-  );
-}
+/** A file-system failure while writing the user's output (see writeFailure), or undefined. */
+export const fileSystemError = writeFailure;
 
 /** Failures of the machine rather than of netspec: a full disk, missing permissions, a read-only file system. */
 const ENVIRONMENT_CODES: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
@@ -136,5 +110,5 @@ export function environmentError(e: unknown): UserError | undefined {
   const err = e as NodeJS.ErrnoException | undefined;
   if (typeof err?.code !== 'string' || !ENVIRONMENT_CODES.has(err.code)) return undefined;
   const where = [err.syscall, err.path].filter((x) => typeof x === 'string').join(' ');
-  return new UserError(`${where ? `${where}: ` : ''}${REASONS[err.code] ?? err.code}`);
+  return new UserError(`${where ? `${where}: ` : ''}${WRITE_FAILURE_REASONS[err.code] ?? err.code}`);
 }

@@ -3,6 +3,7 @@
  * (0 success, 1 the user's input was wrong, 2 internal error). The only place that talks to the terminal.
  */
 import { Command, CommanderError } from 'commander';
+import { isRuntimeError, type RuntimeErrorCode } from '../runtime/errors.js';
 import { environmentError, processIo, UserError, watchProcessPipes, type CliIo } from './io.js';
 import { registerCheck } from './check.js';
 import { registerCompile } from './compile.js';
@@ -12,6 +13,23 @@ import { registerEvaluate } from './evaluate.js';
 import { registerPredict } from './predict.js';
 import { registerBench } from './bench.js';
 import { registerCompare } from './compare.js';
+
+/**
+ * The exit code of each runtime error, by code (a table keyed by every code, so tsc names a new one): all are the
+ * user's input or the machine, printed as `error: message` without a stack trace.
+ */
+const RUNTIME_EXIT_CODES: { readonly [C in RuntimeErrorCode]: number } = {
+  FILE: 1,
+  DATA_INVALID: 1,
+  CHECKPOINT_INVALID: 1,
+  RUN_FOLDER: 1,
+  LOCKED: 1,
+  OPTIMIZER_STATE: 1,
+  TRAIN_INPUT: 1,
+  BACKEND_UNAVAILABLE: 1,
+  RESUME_MISMATCH: 1,
+  WRITE_FAILED: 1,
+};
 
 /** Runs netspec with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -49,6 +67,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       )
         return 0;
       return 1;
+    }
+    if (isRuntimeError(e)) {
+      io.stderr(`error: ${e.message}\n`);
+      return RUNTIME_EXIT_CODES[e.code];
     }
     const user = e instanceof UserError ? e : environmentError(e);
     if (user) {

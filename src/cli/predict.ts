@@ -2,13 +2,11 @@
  * `netspec predict` (inference on a safetensors input with PyTorch-style weights, optionally renamed by a map)
  * and `netspec export-weights` (a checkpoint's weights as a state dict the generated PyTorch module loads).
  */
-import { Option, type Command } from 'commander';
-import type * as Tf from '@tensorflow/tfjs';
-import { activationProblem } from '../compiler/activation-limit.js';
+import type { Command } from 'commander';
 import type { IrNetwork } from '../compiler/ir.js';
 import type { StateDict } from '../compiler/targets/tfjs/state-dict.js';
 import { hasErrors, type Diagnostic } from '../diagnostics.js';
-import { BACKEND_NAMES, type BackendName } from '../runtime/backends/names.js';
+import type { BackendName } from '../runtime/backends/names.js';
 import { READ_LIMITS, readRegularFile } from '../runtime/files/read.js';
 import { checkOutputFile, writeOutputFile, type OutputFileOptions } from '../runtime/files/write.js';
 import { decodeSafetensors, encodeSafetensors } from '../runtime/weights/safetensors.js';
@@ -19,11 +17,10 @@ import {
   parseWeightMap,
   type WeightMap,
 } from '../runtime/weights/state-dict-io.js';
-import { compileOrReport, withSpecOptions, type SpecOptions } from './common.js';
+import { compileOrReport, type SpecOptions } from './common.js';
+import { backendOption, withSpecOptions } from './options.js';
 import { fileSystemError, UserError, type CliIo } from './io.js';
 import { renderDiagnostics } from './render.js';
-import { asUserError } from './run.js';
-import { FileError } from '../runtime/errors.js';
 
 interface PredictOptions extends SpecOptions {
   readonly weights: string;
@@ -41,15 +38,6 @@ interface ExportOptions extends SpecOptions {
 }
 
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-
-/** Reads an input file (a regular file within `limit`), or throws a UserError naming it and why. */
-function readBytes(file: string, what: string, limit: number): Uint8Array {
-  try {
-    return readRegularFile(file, what, limit);
-  } catch (e) {
-    throw e instanceof FileError ? new UserError(e.message) : e;
-  }
-}
 
 /** Prints diagnostics and throws when there is an error among them. */
 function stopOn(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, io: CliIo): void {
@@ -70,12 +58,15 @@ export function loadWeights(
 ): StateDict {
   let map: WeightMap = { rules: [], ignore: [] };
   if (mapFile !== undefined) {
-    const text = new TextDecoder().decode(readBytes(mapFile, 'map file', READ_LIMITS.map));
+    const text = new TextDecoder().decode(readRegularFile(mapFile, 'map file', READ_LIMITS.map));
     const parsed = parseWeightMap(text, mapFile);
     stopOn(parsed.diagnostics, new Map([[mapFile, text]]), io);
     map = parsed;
   }
-  const decoded = decodeSafetensors(readBytes(weightsFile, 'weights file', READ_LIMITS.tensors), weightsFile);
+  const decoded = decodeSafetensors(
+    readRegularFile(weightsFile, 'weights file', READ_LIMITS.tensors),
+    weightsFile,
+  );
   const { dict, diagnostics } = importStateDict(decoded, map, ir, weightsFile);
   stopOn(diagnostics, new Map(), io);
   return dict;
@@ -128,81 +119,9 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
         "where to write the logits as tensor 'output' (default: print {shape, output} as JSON, where NaN and " +
           'infinite logits are the strings "NaN", "Infinity", "-Infinity"; a warning on stderr names them)',
       )
-      .addOption(new Option('--backend <name>', 'where tfjs runs').choices(BACKEND_NAMES).default('auto'))
+      .addOption(backendOption())
       .option('--force', 'replace an --output file that netspec wrote earlier'),
-  ).action(async (spec: string, options: PredictOptions) => {
-    // Activation sizes are checked below at the batch the input holds, not at the training batch.
-    const ir = compileOrReport(spec, { ...options, batchSize: 1 }, io);
-    if (!ir) return setExit(1);
-    const output =
-      options.output === undefined
-        ? undefined
-        : outputFile(options.output, '--output', 'predictions file', options);
-    try {
-      const dict = loadWeights(ir, options.weights, options.map, io);
-      const inputs = decodeSafetensors(
-        readBytes(options.input, 'input file', READ_LIMITS.tensors),
-        options.input,
-      );
-      const x = inputs.tensors.get('input');
-      if (!x)
-        throw new UserError(
-          `${options.input}: no tensor named 'input' (found: ${[...inputs.tensors.keys()].join(', ') || 'none'})`,
-        );
-      const want = ir.inputShape;
-      if (
-        x.dtype !== 'F32' ||
-        x.shape.length !== want.length + 1 ||
-        want.some((d, i) => x.shape[i + 1] !== d)
-      )
-        throw new UserError(
-          `${options.input}: tensor 'input' is ${x.dtype} [${x.shape.join(', ')}], expected F32 [N, ${want.join(', ')}]`,
-        );
-      // An empty batch is refused rather than answered with empty logits: it is almost always a mistake upstream.
-      if (x.shape[0] === 0)
-        throw new UserError(
-          `${options.input}: tensor 'input' has shape [${x.shape.join(', ')}]: the batch N must be at least 1`,
-        );
-      const tooLarge = activationProblem(ir, x.shape[0] ?? 1);
-      if (tooLarge)
-        throw new UserError(
-          `${options.input}: a batch of ${x.shape[0]} is too large for '${ir.name}': ${tooLarge}`,
-        );
-      // tfjs loads only for commands that run a model, so `check` and the reports start fast.
-      const tf = await import('@tensorflow/tfjs');
-      const { buildModel, setStateDict } = await import('../compiler/targets/tfjs/index.js');
-      await (await import('../runtime/backends/index.js')).selectBackend(options.backend);
-      const model = buildModel(ir, { seed: 0 });
-      stopOn(setStateDict(model, ir, dict), new Map(), io);
-      const logits = tf.tidy(
-        () => model.predict(tf.tensor(x.data as Float32Array, x.shape, 'float32')) as Tf.Tensor,
-      );
-      const data = new Float32Array(await logits.data());
-      const shape = logits.shape;
-      logits.dispose();
-      model.dispose();
-      const warning = nonFiniteWarning(data, shape);
-      if (options.output === undefined || output === undefined) {
-        if (warning) io.stderr(`warning: ${warning}; the JSON gives them as strings\n`);
-        io.stdout(JSON.stringify({ shape, output: logitsJson(data) }) + '\n');
-        return;
-      }
-      writeOutput(
-        options.output,
-        asBuffer(
-          encodeSafetensors(new Map([['output', { dtype: 'F32', shape, data }]]), {
-            [PRODUCER_KEY]: 'predict',
-            network: ir.name,
-          }),
-        ),
-        output,
-      );
-      if (warning) io.stderr(`warning: ${warning}; ${options.output} holds them as they are\n`);
-      io.stdout(`wrote ${options.output}: output [${shape.join(', ')}] (logits, float32)\n`);
-    } catch (e) {
-      throw asUserError(e);
-    }
-  });
+  ).action(async (spec: string, options: PredictOptions) => setExit(await predictCommand(spec, options, io)));
 
   withSpecOptions(
     program
@@ -214,29 +133,63 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
       .requiredOption('--checkpoint <dir>', 'a checkpoint folder (runs/NAME/checkpoints/best)')
       .requiredOption('-o, --output <file>', 'the .safetensors file to write')
       .option('--force', 'replace a weights file that netspec wrote earlier'),
-  ).action(async (spec: string, options: ExportOptions) => {
-    const ir = compileOrReport(spec, options, io);
-    if (!ir) return setExit(1);
-    const output = outputFile(options.output, '-o', 'weights file', options);
-    try {
-      const { checkCheckpointFits, loadCheckpoint } = await import('../runtime/checkpoint/index.js');
-      const checkpoint = loadCheckpoint(options.checkpoint);
-      checkCheckpointFits(checkpoint, ir, spec);
-      const tensors = exportStateDict(checkpoint.weights, ir, checkpoint.meta.optimizer?.iterations ?? 0);
-      writeOutput(
-        options.output,
-        asBuffer(
-          encodeSafetensors(tensors, { format: 'pt', network: ir.name, [PRODUCER_KEY]: 'export-weights' }),
-        ),
-        output,
-      );
-      io.stdout(
-        `wrote ${options.output}: ${tensors.size} tensors of '${ir.name}' (PyTorch layout and names)\n`,
-      );
-    } catch (e) {
-      throw asUserError(e);
-    }
-  });
+  ).action(async (spec: string, options: ExportOptions) => setExit(await exportCommand(spec, options, io)));
+}
+
+/** Runs `netspec predict`; returns the exit code. */
+async function predictCommand(spec: string, options: PredictOptions, io: CliIo): Promise<number> {
+  // Activation sizes are checked below at the batch the input holds, not at the training batch.
+  const ir = compileOrReport(spec, { ...options, batchSize: 1 }, io);
+  if (!ir) return 1;
+  const output =
+    options.output === undefined
+      ? undefined
+      : outputFile(options.output, '--output', 'predictions file', options);
+  const dict = loadWeights(ir, options.weights, options.map, io);
+  const decoded = decodeSafetensors(
+    readRegularFile(options.input, 'input file', READ_LIMITS.tensors),
+    options.input,
+  );
+  // tfjs loads only for commands that run a model, so `check` and the reports start fast.
+  const session = await import('../runtime/session/index.js');
+  const prediction = await session.predict(
+    ir,
+    dict,
+    session.predictInput(ir, decoded, options.input),
+    options.backend,
+  );
+  if ('diagnostics' in prediction) {
+    stopOn(prediction.diagnostics, new Map(), io);
+    return 1;
+  }
+  const { shape, data } = prediction;
+  const warning = nonFiniteWarning(data, shape);
+  if (options.output === undefined || output === undefined) {
+    if (warning) io.stderr(`warning: ${warning}; the JSON gives them as strings\n`);
+    io.stdout(JSON.stringify({ shape, output: logitsJson(data) }) + '\n');
+    return 0;
+  }
+  const meta = { [PRODUCER_KEY]: 'predict', network: ir.name };
+  const bytes = encodeSafetensors(new Map([['output', { dtype: 'F32', shape, data }]]), meta);
+  writeOutput(options.output, asBuffer(bytes), output);
+  if (warning) io.stderr(`warning: ${warning}; ${options.output} holds them as they are\n`);
+  io.stdout(`wrote ${options.output}: output [${shape.join(', ')}] (logits, float32)\n`);
+  return 0;
+}
+
+/** Runs `netspec export-weights`; returns the exit code. */
+async function exportCommand(spec: string, options: ExportOptions, io: CliIo): Promise<number> {
+  const ir = compileOrReport(spec, options, io);
+  if (!ir) return 1;
+  const output = outputFile(options.output, '-o', 'weights file', options);
+  const { checkCheckpointFits, loadCheckpoint } = await import('../runtime/checkpoint/index.js');
+  const checkpoint = loadCheckpoint(options.checkpoint);
+  checkCheckpointFits(checkpoint, ir, spec);
+  const tensors = exportStateDict(checkpoint.weights, ir, checkpoint.meta.optimizer?.iterations ?? 0);
+  const meta = { format: 'pt', network: ir.name, [PRODUCER_KEY]: 'export-weights' };
+  writeOutput(options.output, asBuffer(encodeSafetensors(tensors, meta)), output);
+  io.stdout(`wrote ${options.output}: ${tensors.size} tensors of '${ir.name}' (PyTorch layout and names)\n`);
+  return 0;
 }
 
 /**
@@ -255,11 +208,7 @@ function outputFile(
     what,
     option,
   };
-  try {
-    checkOutputFile(file, policy);
-  } catch (e) {
-    throw e instanceof FileError ? new UserError(e.message) : e;
-  }
+  checkOutputFile(file, policy);
   return policy;
 }
 
@@ -268,6 +217,6 @@ function writeOutput(file: string, bytes: Buffer, policy: OutputFileOptions): vo
   try {
     writeOutputFile(file, bytes, policy);
   } catch (e) {
-    throw e instanceof FileError ? new UserError(e.message) : (fileSystemError(e, file) ?? e);
+    throw fileSystemError(e, file) ?? e;
   }
 }

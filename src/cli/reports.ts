@@ -1,6 +1,7 @@
 /** `netspec summary` and `netspec stat`: the layer table and the FLOPs/memory table of a spec. */
 import { Option, type Command } from 'commander';
-import { compileOrReport, withSpecOptions, type SpecOptions } from './common.js';
+import { compileOrReport, type SpecOptions } from './common.js';
+import { withSpecOptions } from './options.js';
 import type { CliIo } from './io.js';
 
 interface FormatOptions extends SpecOptions {

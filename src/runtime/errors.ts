@@ -15,6 +15,9 @@ export const RUNTIME_ERROR_CODES = {
   OPTIMIZER_STATE: "a checkpoint's optimizer state does not fit the optimizer or the network",
   TRAIN_INPUT: 'the training configuration cannot train this network (untrainable spec, bad option values)',
   BACKEND_UNAVAILABLE: 'the asked-for backend cannot run on this machine',
+  RESUME_MISMATCH: 'a resumed run is given another network or other options than it started with',
+  WRITE_FAILED:
+    'the machine refused a write (permission, read-only or full disk, bad path); the message names it',
 } as const;
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERROR_CODES;
@@ -116,4 +119,58 @@ export class BackendError extends RuntimeError {
   constructor(message: string) {
     super('BACKEND_UNAVAILABLE', message);
   }
+}
+
+/** A resumed run whose spec or options no longer match its checkpoint; the message lists the differences. */
+export class ResumeError extends RuntimeError {
+  override readonly name = 'ResumeError';
+
+  constructor(message: string) {
+    super('RESUME_MISMATCH', message);
+  }
+}
+
+/** A write the file system refused; the message names the path, the reason and what it means for the output. */
+export class WriteError extends RuntimeError {
+  override readonly name = 'WriteError';
+
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly systemCode: string,
+  ) {
+    super('WRITE_FAILED', message);
+  }
+}
+
+/** What the system error codes of failed writes mean, in words. */
+export const WRITE_FAILURE_REASONS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EEXIST: 'a part of the path is a file, not a folder',
+  ENAMETOOLONG: 'the path is too long',
+  ENOENT: 'a folder on the path does not exist or cannot hold files',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+/**
+ * A file-system failure while writing `where`, as a WriteError naming the path, the reason and what it means
+ * (`consequence`; null for none); undefined when `e` is not a system error.
+ */
+export function writeFailure(
+  e: unknown,
+  where: string,
+  consequence: string | null = 'nothing was written',
+): WriteError | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return undefined;
+  return new WriteError(
+    `cannot write ${where}: ${WRITE_FAILURE_REASONS[code] ?? code}${consequence === null ? '' : `; ${consequence}`}`,
+    where,
+    code,
+  );
 }

@@ -2,17 +2,17 @@
  * Times a network built by the tfjs target on the active tfjs backend: a forward pass in inference mode and one
  * full training step, both on a fixed random batch.
  *
- * The step is the trainer's (src/runtime/train/trainer.ts), replicated here because the trainer does not export
- * it: forward in training mode (BN normalizes with batch statistics and updates its running statistics),
- * softmax cross-entropy (mean over the batch), gradients of every trainable weight, plain SGD update.
- * Every timed run ends by awaiting data() of a tensor that depends on all the work (the loss, then an updated
- * weight), so backends that queue work asynchronously are timed to completion.
+ * The step is the trainer's own (src/runtime/train/step.ts) with the trainer's optimizer (plain SGD here):
+ * forward in training mode, softmax cross-entropy, gradients of every trainable weight, update. Every timed run
+ * ends by reading back a tensor that depends on all the work (the loss, then an updated weight), so backends
+ * that queue work asynchronously are timed to completion.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { IrNetwork } from '../../compiler/ir.js';
 import { buildModel } from '../../compiler/targets/tfjs/index.js';
 import { createOptimizer } from '../train/optimizer.js';
 import { Prng } from '../train/prng.js';
+import { forward, trainStep } from '../train/step.js';
 import { peakRssMiB, currentRssMiB, timeRepeated, type TimingStats } from './stats.js';
 
 /** Options of {@link benchTfjs}. */
@@ -66,13 +66,6 @@ export function randomBatch(
   return { images, labels };
 }
 
-function logitsOf(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {
-  const out = model.apply(x, { training });
-  if (Array.isArray(out) || !(out instanceof tf.Tensor))
-    throw new Error('the model did not return one tensor');
-  return out;
-}
-
 /** A model, a batch and an optimizer on the active backend, with the two timed operations. */
 export interface BenchSession {
   /** Inference-mode forward pass, logits read back. */
@@ -103,7 +96,7 @@ export function createBenchSession(
   );
   return {
     async forward() {
-      const out = tf.tidy(() => logitsOf(model, x, false));
+      const out = tf.tidy(() => forward(model, x, false));
       try {
         await out.data();
       } finally {
@@ -111,17 +104,7 @@ export function createBenchSession(
       }
     },
     async step() {
-      const { value, grads } = tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(y, logitsOf(model, x, true)) as tf.Scalar,
-        variables,
-      );
-      try {
-        await value.data();
-        tf.tidy(() => optimizer.applyGradients(grads));
-      } finally {
-        value.dispose();
-        tf.dispose(grads);
-      }
+      trainStep(model, variables, optimizer, x, y, 0);
       if (probe !== undefined) await probe.data();
     },
     dispose() {

@@ -11,7 +11,6 @@ import { SCALED_ADD_KERNEL } from '../backends/names.js';
 import { ADAM, type OptimizerKind, type TrainConfig } from './config.js';
 import { OptimizerStateError } from '../errors.js';
 
-
 /** One saved tensor: shape and row-major float32 values. */
 export interface SavedTensor {
   readonly shape: readonly number[];

@@ -27,12 +27,18 @@ import {
   type TrainProgress,
 } from './history.js';
 import { bestLine, evaluateLine, trainLine, TRAINING_DONE_LINE } from './log-lines.js';
-import { createOptimizer, restoreOptimizerState, saveOptimizerState, setLearningRate, type OptimizerState } from './optimizer.js';
+import {
+  createOptimizer,
+  restoreOptimizerState,
+  saveOptimizerState,
+  setLearningRate,
+  type OptimizerState,
+} from './optimizer.js';
+import { crossEntropy, forward, trainStep } from './step.js';
 import { Prng } from './prng.js';
 import { untrainableReasons } from './trainability.js';
 import { TrainInputError } from '../errors.js';
 import { OptimizerStateError } from '../errors.js';
-
 
 /**
  * Training inputs that do not fit together (config, data, resume state): problems of the user's input, with a
@@ -202,18 +208,6 @@ function batchOf(
   }));
 }
 
-function crossEntropy(y: tf.Tensor, logits: tf.Tensor): tf.Scalar {
-  return tf.losses.softmaxCrossEntropy(y, logits, undefined, undefined, tf.Reduction.MEAN) as tf.Scalar;
-}
-
-/** The model's output on `x` as one tensor (a model built by the tfjs target has exactly one). */
-function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {
-  const out = model.apply(x, { training });
-  if (Array.isArray(out) || !(out instanceof tf.Tensor))
-    throw new Error('the model did not return one tensor');
-  return out;
-}
-
 /**
  * Evaluates in inference mode, in order, `batchSize` examples at a time: accuracy over all examples, and the
  * mean of the per-batch mean losses (RunnerV3's convention: the short last batch counts as much as the others).
@@ -245,39 +239,6 @@ export function evaluate(
     loss: batches > 0 ? lossSum / batches : NaN,
     count: split.count,
   };
-}
-
-/**
- * One optimizer step on a batch; returns the batch's mean loss before the update. A non-finite loss leaves the
- * trainable weights untouched (the update is skipped) so the caller can stop with the last good model.
- */
-function trainStep(
-  model: tf.LayersModel,
-  variables: tf.Variable[],
-  optimizer: tf.Optimizer,
-  x: tf.Tensor,
-  y: tf.Tensor,
-  weightDecay: number,
-): number {
-  const { value, grads } = tf.variableGrads(() => crossEntropy(y, forward(model, x, true)), variables);
-  try {
-    const loss = value.dataSync()[0] ?? NaN;
-    if (!Number.isFinite(loss)) return loss;
-    tf.tidy(() => {
-      const list: { name: string; tensor: tf.Tensor }[] = [];
-      for (const v of variables) {
-        const g = grads[v.name];
-        if (!g) continue;
-        // PyTorch's weight_decay: the L2 term joins the gradient before the optimizer sees it.
-        list.push({ name: v.name, tensor: weightDecay > 0 ? tf.add(g, tf.mul(v, weightDecay)) : g });
-      }
-      optimizer.applyGradients(list);
-    });
-    return loss;
-  } finally {
-    value.dispose();
-    tf.dispose(grads);
-  }
 }
 
 /** The first non-finite value of a state dict, or undefined when all are finite. */

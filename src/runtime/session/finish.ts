@@ -1,0 +1,47 @@
+/** The end of a completed run: the best model loaded back and tested (RunnerV3's load_model + evaluate), curves. */
+import fs from 'node:fs';
+import type * as tf from '@tensorflow/tfjs';
+import type { IrNetwork } from '../../compiler/ir.js';
+import { setStateDict } from '../../compiler/targets/tfjs/index.js';
+import { loadCheckpoint, type RunFolder } from '../checkpoint/index.js';
+import { CheckpointError } from '../errors.js';
+import type { RunMetrics, TestRecord } from '../train/metrics.js';
+import { evaluate, type LabeledImages } from '../train/trainer.js';
+
+/**
+ * Loads the verified checkpoint in `bestDir` into `model` and evaluates `test`; without a best checkpoint (no dev
+ * evaluation improved on 0) the final model is tested, and the record says so.
+ */
+export function testBest(
+  model: tf.LayersModel,
+  ir: IrNetwork,
+  bestDir: string,
+  test: LabeledImages,
+  batchSize: number,
+): TestRecord {
+  let which: 'best' | 'final' = 'final';
+  if (fs.existsSync(bestDir)) {
+    const best = loadCheckpoint(bestDir);
+    const diagnostics = setStateDict(model, ir, best.weights);
+    if (diagnostics.length)
+      throw new CheckpointError(`${bestDir}: ${diagnostics.map((d) => d.message).join('; ')}`);
+    which = 'best';
+  }
+  const result = evaluate(model, ir, test, batchSize);
+  return { accuracy: result.accuracy, loss: result.loss, count: result.count, model: which };
+}
+
+/** Draws the loss and accuracy curves (SVG and PNG) into the run folder; returns the files written. */
+export async function writeCurves(folder: RunFolder, metrics: RunMetrics): Promise<string[]> {
+  // The renderer loads vega and resvg: only when a run has finished.
+  const { renderCurves } = await import('../../reports/curves.js');
+  const images = await renderCurves(metrics, { title: metrics.network });
+  const files: [string, string | Uint8Array][] = [
+    ['loss.svg', images.lossSvg],
+    ['loss.png', images.lossPng],
+    ['accuracy.svg', images.accuracySvg],
+    ['accuracy.png', images.accuracyPng],
+  ];
+  for (const [name, content] of files) folder.writeFile(name, content);
+  return files.map(([name]) => name);
+}
