@@ -15,7 +15,6 @@ import { ensureFolder, syncFolder } from '../files/write.js';
 import { CheckpointError } from '../errors.js';
 import { FileError } from '../errors.js';
 
-
 /** The manifest's name inside a checkpoint folder. */
 export const MANIFEST = 'manifest.json';
 

@@ -26,7 +26,6 @@ import { MANIFEST, recoverFolders } from './folder.js';
 import { RunFolderError } from '../errors.js';
 import { LockedError } from '../errors.js';
 
-
 /** How to treat an existing folder: refuse a non-empty one, continue it, or replace it. */
 export type RunFolderMode = 'new' | 'resume' | 'force';
 

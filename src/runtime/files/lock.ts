@@ -11,7 +11,6 @@ import path from 'node:path';
 import { READ_LIMITS, readRegularText } from './read.js';
 import { LockedError } from '../errors.js';
 
-
 /** Who holds a lock. Locks written by netspec before this format hold only the PID (`123\n`). */
 export interface LockOwner {
   readonly pid: number;

@@ -8,7 +8,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { FileError } from '../errors.js';
 
-
 /** The system error code of `e` (`ENOENT`), if it has one. */
 export function errnoCode(e: unknown): string | undefined {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;

@@ -3,7 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, getStateDict } from '../../../src/compiler/targets/tfjs/index.js';
-import { checkCheckpointFits, describeConfigChange, describeIrChange, loadCheckpoint, openRunFolder, readFolderVerified, recoverFolders, saveCheckpoint, writeFolderAtomic, type CheckpointContents } from '../../../src/runtime/checkpoint/index.js';
+import {
+  checkCheckpointFits,
+  describeConfigChange,
+  describeIrChange,
+  loadCheckpoint,
+  openRunFolder,
+  readFolderVerified,
+  recoverFolders,
+  saveCheckpoint,
+  writeFolderAtomic,
+  type CheckpointContents,
+} from '../../../src/runtime/checkpoint/index.js';
 import {
   DEFAULT_TRAIN_CONFIG,
   initialProgress,
