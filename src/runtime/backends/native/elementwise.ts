@@ -1,0 +1,120 @@
+/**
+ * Elementwise arithmetic, column sums and batch normalization in the addon's OpenMP loops
+ * (native/src/elementwise.cc), and netspec's own SCALED_ADD_KERNEL.
+ */
+import { backend_util, FusedBatchNorm, Mean, Step, util } from '@tensorflow/tfjs-core';
+import type { Neg, Relu, Rsqrt, Square, Sum } from '@tensorflow/tfjs-core';
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { broadcastKind, leadingAxes, type BinaryOp } from '../array-kernels.js';
+import { SCALED_ADD_KERNEL } from '../names.js';
+import { theAddon } from './addon.js';
+import type { NativeBackend } from './backend.js';
+import { cpuKernel, floatsOf, isFloat } from './support.js';
+
+const BINARY_CODES = { add: 0, sub: 1, mul: 2, div: 3 } as const;
+
+/** Relu, Step, Square, Neg or Rsqrt (the addon's unary `op`) on float32; other dtypes run the cpu kernel. */
+export function unaryKernel(
+  name: typeof Relu | typeof Step | typeof Square | typeof Neg | typeof Rsqrt,
+  op: 0 | 1 | 2 | 3 | 4,
+): KernelFunc {
+  return (args) => {
+    const x = args.inputs['x'] as TensorInfo | undefined;
+    const backend = args.backend as NativeBackend;
+    if (x === undefined) throw new Error(`${name} needs input x`);
+    if (!isFloat(x)) return cpuKernel(name)(args);
+    const out = backend.allocFloats(util.sizeFromShape(x.shape));
+    const alpha = name === Step ? ((args.attrs as { alpha?: number }).alpha ?? 0) : 0;
+    if (out.length > 0) theAddon().unary(op, floatsOf(backend, x), out, alpha);
+    return backend.makeTensorInfo([...x.shape], 'float32', out);
+  };
+}
+
+/** Add, Sub, Multiply or RealDiv with one full operand and the other full or repeating; else the cpu kernel. */
+export function binaryKernel(name: string, op: BinaryOp): KernelFunc {
+  return (args) => {
+    const a = args.inputs['a'] as TensorInfo | undefined;
+    const b = args.inputs['b'] as TensorInfo | undefined;
+    const backend = args.backend as NativeBackend;
+    if (a === undefined || b === undefined) throw new Error(`${name} needs inputs a and b`);
+    if (!isFloat(a, b)) return cpuKernel(name)(args);
+    const shape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const ka = broadcastKind(a.shape, shape);
+    const kb = broadcastKind(b.shape, shape);
+    // Both repeating (e.g. [C] op [1, C] into [N, C]) or a general broadcast: the cpu kernel's index mapping.
+    if (ka === undefined || kb === undefined || (ka === 'tail' && kb === 'tail'))
+      return cpuKernel(name)(args);
+    const out = backend.allocFloats(util.sizeFromShape(shape));
+    if (out.length > 0) theAddon().binary(BINARY_CODES[op], floatsOf(backend, a), floatsOf(backend, b), out);
+    return backend.makeTensorInfo(shape, 'float32', out);
+  };
+}
+
+/** Sum or Mean of float32 over leading axes as column sums; other reductions run the cpu kernel. */
+export function reduceKernel(name: typeof Sum | typeof Mean): KernelFunc {
+  return (args) => {
+    const x = args.inputs['x'] as TensorInfo | undefined;
+    const { axis, keepDims } = args.attrs as NamedAttrMap & { axis: number | number[]; keepDims: boolean };
+    const backend = args.backend as NativeBackend;
+    if (x === undefined) throw new Error(`${name} needs input x`);
+    const k = x.dtype === 'float32' ? leadingAxes(axis, x.shape.length) : undefined;
+    if (k === undefined || util.sizeFromShape(x.shape) === 0) return cpuKernel(name)(args);
+    const rows = util.sizeFromShape(x.shape.slice(0, k));
+    const colShape = x.shape.slice(k);
+    const out = backend.allocFloats(util.sizeFromShape(colShape));
+    theAddon().sumRows(floatsOf(backend, x), out, name === Mean ? 1 / rows : 1);
+    const shape = keepDims ? backend_util.expandShapeToKeepDim(colShape, [...Array(k).keys()]) : colShape;
+    return backend.makeTensorInfo(shape, 'float32', out);
+  };
+}
+
+/** FusedBatchNorm (inference form) channels-last, with parameters of 1 or C values; else the cpu kernel. */
+export const batchNorm: KernelFunc = (args) => {
+  const { x, mean, variance, offset, scale } = args.inputs as {
+    x?: TensorInfo;
+    mean?: TensorInfo;
+    variance?: TensorInfo;
+    offset?: TensorInfo | null;
+    scale?: TensorInfo | null;
+  };
+  const { varianceEpsilon } = args.attrs as { varianceEpsilon?: number };
+  const backend = args.backend as NativeBackend;
+  if (x === undefined || mean === undefined || variance === undefined)
+    throw new Error('FusedBatchNorm needs inputs x, mean and variance');
+  const params = [mean, variance, offset, scale].filter(
+    (t): t is TensorInfo => t !== undefined && t !== null,
+  );
+  const channels = x.shape[x.shape.length - 1] ?? 0;
+  const fits = params.every((t) => {
+    const size = util.sizeFromShape(t.shape);
+    return size === 1 || size === channels;
+  });
+  if (!isFloat(x, ...params) || !fits || util.sizeFromShape(x.shape) === 0)
+    return cpuKernel(FusedBatchNorm)(args);
+  const out = backend.allocFloats(util.sizeFromShape(x.shape));
+  theAddon().batchNorm(
+    floatsOf(backend, x),
+    floatsOf(backend, mean),
+    floatsOf(backend, variance),
+    offset ? floatsOf(backend, offset) : new Float32Array([0]),
+    scale ? floatsOf(backend, scale) : new Float32Array([1]),
+    out,
+    varianceEpsilon ?? 0.001,
+  );
+  return backend.makeTensorInfo([...x.shape], 'float32', out);
+};
+
+/** netspec's SCALED_ADD_KERNEL: x + alpha * y over float32 tensors of one size, the SGD update in one pass. */
+export const scaledAdd: KernelFunc = (args) => {
+  const { x, y } = args.inputs as { x?: TensorInfo; y?: TensorInfo };
+  const { alpha } = args.attrs as { alpha?: number };
+  const backend = args.backend as NativeBackend;
+  if (x === undefined || y === undefined || typeof alpha !== 'number')
+    throw new Error(`${SCALED_ADD_KERNEL} needs inputs x and y and a number alpha`);
+  const size = util.sizeFromShape(x.shape);
+  if (!isFloat(x, y) || util.sizeFromShape(y.shape) !== size)
+    throw new Error(`${SCALED_ADD_KERNEL} needs float32 x and y of one size`);
+  const out = backend.allocFloats(size);
+  if (size > 0) theAddon().scaledAdd(floatsOf(backend, x), floatsOf(backend, y), alpha, out);
+  return backend.makeTensorInfo([...x.shape], 'float32', out);
+};
