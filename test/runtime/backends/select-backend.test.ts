@@ -2,7 +2,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { registerNativeBackendHook, selectBackend, wasmBinaryDir } from '../../../src/runtime/backends/index.js';
+import {
+  registerNativeBackendHook,
+  selectBackend,
+  wasmBinaryDir,
+} from '../../../src/runtime/backends/index.js';
 import type { BackendName } from '../../../src/runtime/backends/index.js';
 import { BackendError } from '../../../src/runtime/errors.js';
 
