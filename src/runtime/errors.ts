@@ -22,14 +22,9 @@ export const RUNTIME_ERROR_CODES = {
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERROR_CODES;
 
-/** The base of every runtime error. */
-export class RuntimeError extends Error {
-  constructor(
-    readonly code: RuntimeErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
+/** The base of every runtime error: each subclass fixes its code. */
+export abstract class RuntimeError extends Error {
+  abstract readonly code: RuntimeErrorCode;
 }
 
 /** True for any runtime error: its message is ready to print as it is. */
@@ -40,6 +35,7 @@ export function isRuntimeError(e: unknown): e is RuntimeError {
 /** A file that cannot be read or written as asked; the message names the file and why. */
 export class FileError extends RuntimeError {
   override readonly name = 'FileError';
+  readonly code = 'FILE';
 
   constructor(
     message: string,
@@ -49,13 +45,14 @@ export class FileError extends RuntimeError {
     /** Why, without the file's name (`it is a FIFO (named pipe), not a regular file`), for callers that name it. */
     readonly reason: string = message,
   ) {
-    super('FILE', message);
+    super(message);
   }
 }
 
 /** The data loaders' error: the message names the file and the byte offset. */
 export class DataError extends RuntimeError {
   override readonly name = 'DataError';
+  readonly code = 'DATA_INVALID';
 
   /** `file` and `offset` repeat what the message says, for callers that want them as data. */
   constructor(
@@ -63,83 +60,63 @@ export class DataError extends RuntimeError {
     readonly file?: string,
     readonly offset?: number,
   ) {
-    super('DATA_INVALID', message);
+    super(message);
   }
 }
 
 /** A checkpoint folder or weights file that cannot be used; the message names the file. */
 export class CheckpointError extends RuntimeError {
   override readonly name = 'CheckpointError';
-
-  constructor(message: string) {
-    super('CHECKPOINT_INVALID', message);
-  }
+  readonly code = 'CHECKPOINT_INVALID';
 }
 
 /** A run folder that cannot be used as asked. */
 export class RunFolderError extends RuntimeError {
   override readonly name = 'RunFolderError';
-
-  constructor(message: string) {
-    super('RUN_FOLDER', message);
-  }
+  readonly code = 'RUN_FOLDER';
 }
 
 /** A lock held by a live process (or one that cannot be checked); the message says by whom and what to do. */
 export class LockedError extends RuntimeError {
   override readonly name = 'LockedError';
-
-  constructor(message: string) {
-    super('LOCKED', message);
-  }
+  readonly code = 'LOCKED';
 }
 
 /** Optimizer state that does not fit the optimizer it is loaded into. */
 export class OptimizerStateError extends RuntimeError {
   override readonly name = 'OptimizerStateError';
-
-  constructor(message: string) {
-    super('OPTIMIZER_STATE', message);
-  }
+  readonly code = 'OPTIMIZER_STATE';
 }
 
 /** A training configuration or input the trainer cannot use. */
 export class TrainInputError extends RuntimeError {
   override readonly name = 'TrainInputError';
-
-  constructor(message: string) {
-    super('TRAIN_INPUT', message);
-  }
+  readonly code = 'TRAIN_INPUT';
 }
 
 /** A backend that cannot run here; the message says why and what to use instead. */
 export class BackendError extends RuntimeError {
   override readonly name = 'BackendError';
-
-  constructor(message: string) {
-    super('BACKEND_UNAVAILABLE', message);
-  }
+  readonly code = 'BACKEND_UNAVAILABLE';
 }
 
 /** A resumed run whose spec or options no longer match its checkpoint; the message lists the differences. */
 export class ResumeError extends RuntimeError {
   override readonly name = 'ResumeError';
-
-  constructor(message: string) {
-    super('RESUME_MISMATCH', message);
-  }
+  readonly code = 'RESUME_MISMATCH';
 }
 
 /** A write the file system refused; the message names the path, the reason and what it means for the output. */
 export class WriteError extends RuntimeError {
   override readonly name = 'WriteError';
+  readonly code = 'WRITE_FAILED';
 
   constructor(
     message: string,
     readonly file: string,
     readonly systemCode: string,
   ) {
-    super('WRITE_FAILED', message);
+    super(message);
   }
 }
 
