@@ -104,7 +104,12 @@ export function createBenchSession(
       }
     },
     async step() {
-      trainStep(model, variables, optimizer, x, y, 0);
+      const loss = trainStep(model, variables, optimizer, x, y, 0);
+      try {
+        await loss.data();
+      } finally {
+        loss.dispose();
+      }
       if (probe !== undefined) await probe.data();
     },
     dispose() {

@@ -19,8 +19,10 @@ export function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean):
 }
 
 /**
- * One optimizer step on a batch; returns the batch's mean loss before the update. A non-finite loss leaves the
- * trainable weights untouched (the update is skipped) so the caller can stop with the last good model.
+ * One optimizer step on a batch; returns the batch's mean loss before the update, as a scalar tensor that the
+ * caller disposes. Nothing is read back here, so a GPU backend queues the step without waiting for the host; the
+ * caller reads losses when it needs them (the trainer in batches, the bench at once). The update is applied
+ * whatever the loss: a caller that finds a non-finite loss must treat the model as broken from that step on.
  */
 export function trainStep(
   model: tf.LayersModel,
@@ -29,11 +31,9 @@ export function trainStep(
   x: tf.Tensor,
   y: tf.Tensor,
   weightDecay: number,
-): number {
+): tf.Scalar {
   const { value, grads } = tf.variableGrads(() => crossEntropy(y, forward(model, x, true)), variables);
   try {
-    const loss = value.dataSync()[0] ?? NaN;
-    if (!Number.isFinite(loss)) return loss;
     tf.tidy(() => {
       const list: { name: string; tensor: tf.Tensor }[] = [];
       for (const v of variables) {
@@ -44,9 +44,11 @@ export function trainStep(
       }
       optimizer.applyGradients(list);
     });
-    return loss;
-  } finally {
+    return value;
+  } catch (e) {
     value.dispose();
+    throw e;
+  } finally {
     tf.dispose(grads);
   }
 }

@@ -371,12 +371,18 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
           Math.min((s + 1) * config.batchSize, args.train.count),
         );
         const { x, y } = batchOf(args.train, indices, ir, numClasses);
-        let loss: number;
+        let lossTensor: tf.Scalar;
         try {
-          loss = trainStep(model, variables, optimizer, x, y, config.weightDecay);
+          lossTensor = trainStep(model, variables, optimizer, x, y, config.weightDecay);
         } finally {
           x.dispose();
           y.dispose();
+        }
+        let loss: number;
+        try {
+          loss = (await lossTensor.data())[0] ?? NaN;
+        } finally {
+          lossTensor.dispose();
         }
         if (!Number.isFinite(loss)) {
           const divergence: Divergence = { cause: 'loss', epoch, stepInEpoch: s, globalStep, loss };
