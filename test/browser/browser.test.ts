@@ -192,3 +192,31 @@ describe.skipIf(!hasChromium())('the browser example in headless Chromium', () =
     );
   });
 });
+
+describe('the example server', () => {
+  it('serves its fixed files and the assets folder, and nothing else', async () => {
+    const assets = mkdtempSync(join(tmpdir(), 'netspec-browser-'));
+    writeFileSync(join(assets, 'digits.json'), '{}');
+    const server = await startExampleServer({ assetsDir: assets });
+    try {
+      const status = async (path: string): Promise<number> => (await fetch(server.url + path)).status;
+      expect(await status('')).toBe(200);
+      expect(await status('app.js')).toBe(200);
+      expect(await status('vendor/tfjs-backend-wasm/tfjs-backend-wasm-simd.wasm')).toBe(200);
+      expect(await status('assets/digits.json')).toBe(200);
+      expect((await fetch(server.url + 'vendor/tfjs/tf.min.js')).headers.get('content-type')).toMatch(
+        /^text\/javascript/,
+      );
+      for (const outside of [
+        'package.json',
+        'assets/%2e%2e/digits.json',
+        'assets/..%2fpackage.json',
+        'assets/',
+      ])
+        expect(await status(outside), outside).toBe(404);
+    } finally {
+      await server.close();
+      rmSync(assets, { recursive: true, force: true });
+    }
+  });
+});
