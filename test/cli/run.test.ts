@@ -224,7 +224,7 @@ describe('netspec run', () => {
     const backend = await cli('run', spec, '--backend', 'gpu', '--out', path.join(tmp, 'gpu'));
     expect(backend.code).toBe(1);
     expect(backend.stderr).toContain(
-      "argument 'gpu' is invalid. Allowed choices are auto, tensorflow, native, wasm, cpu.",
+      "argument 'gpu' is invalid. Allowed choices are auto, tensorflow, webgpu, native, wasm, cpu.",
     );
     const evalMissing = await cli(
       'evaluate',

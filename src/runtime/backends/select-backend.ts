@@ -1,7 +1,8 @@
 /**
  * Chooses where tfjs runs the math and says why. `auto` takes the first backend that loads, fastest first:
  * tensorflow (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node: optional packages whose install downloads
- * libtensorflow, so they are usually absent here), native (netspec's oneDNN addon from native/, or another
+ * libtensorflow, so they are usually absent here), webgpu on a hardware adapter (Dawn through the optional `webgpu`
+ * package; a software adapter such as SwiftShader only when asked for by name), native (netspec's oneDNN addon from native/, or another
  * backend registered through a hook; the addon is optional and says why when it is not built), wasm (ships inside
  * npm, always there), cpu (pure JavaScript, reference only). Optional packages and the native backend are loaded
  * with dynamic import, so their absence is a reason, not a crash.
@@ -20,15 +21,19 @@ import type { NativeBackendHook } from './native-hook.js';
 import { registerWasmReductions } from './reduce-wasm.js';
 import { registerWasmSlice } from './slice-wasm.js';
 import { registerWasmTile } from './tile-wasm.js';
+import { describeAdapter, loadWebGpu, type GpuAdapterReport } from './webgpu.js';
 
 export { BACKEND_NAMES, type BackendName } from './names.js';
 export type { NativeBackendHook } from './native-hook.js';
+export type { GpuAdapterReport } from './webgpu.js';
 
 /** The backend that now runs tfjs, and one line per candidate saying why it was or was not used. */
 export interface BackendSelection {
-  /** The tfjs backend name now active ('tensorflow', 'wasm', 'cpu', or the native hook's name). */
+  /** The tfjs backend name now active ('tensorflow', 'webgpu', 'wasm', 'cpu', or the native hook's name). */
   readonly name: string;
   readonly reasons: readonly string[];
+  /** webgpu only: the adapter it runs on, and whether that is a software one (its times are not GPU times). */
+  readonly adapter?: GpuAdapterReport;
 }
 
 let nativeHook: NativeBackendHook | undefined;
@@ -43,7 +48,7 @@ export function registerNativeBackendHook(hook: NativeBackendHook | undefined): 
 
 /** A candidate's outcome: ok with a line about it, or the reasons it cannot run. */
 type Attempt =
-  | { readonly ok: true; readonly name: string; readonly note: string }
+  | { readonly ok: true; readonly name: string; readonly note: string; readonly adapter?: GpuAdapterReport }
   | { readonly ok: false; readonly reasons: string[] };
 
 const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -87,6 +92,18 @@ async function tryTensorflow(): Promise<Attempt> {
     reasons.push(`tensorflow: ${pkg} loaded but its backend did not initialise`);
   }
   return { ok: false, reasons };
+}
+
+/** webgpu: by name a software adapter will do (and SwiftShader is looked for); for `auto` only a hardware one. */
+async function tryWebGpu(byName: boolean): Promise<Attempt> {
+  const load = await loadWebGpu({ allowSoftware: byName });
+  if (!load.ok) return { ok: false, reasons: [load.reason] };
+  if (!(await activate('webgpu')))
+    return {
+      ok: false,
+      reasons: [`webgpu: tfjs's backend did not initialise on ${describeAdapter(load.adapter)}`],
+    };
+  return { ok: true, name: 'webgpu', note: load.note, adapter: load.adapter };
 }
 
 async function tryNative(): Promise<Attempt> {
@@ -150,16 +167,18 @@ async function tryCpu(): Promise<Attempt> {
   };
 }
 
-const CANDIDATES: Record<Exclude<BackendName, 'auto'>, () => Promise<Attempt>> = {
+const CANDIDATES: Record<Exclude<BackendName, 'auto'>, (byName: boolean) => Promise<Attempt>> = {
   tensorflow: tryTensorflow,
+  webgpu: tryWebGpu,
   native: tryNative,
   wasm: tryWasm,
   cpu: tryCpu,
 };
 
 /**
- * Activates a tfjs backend: `auto` tries tensorflow, native, wasm, cpu in that order; a named one must load or a
- * {@link BackendError} says why. Resolves to the active backend and one reason per candidate considered.
+ * Activates a tfjs backend: `auto` tries tensorflow, webgpu (hardware adapters only), native, wasm, cpu in that
+ * order; a named one must load or a {@link BackendError} says why. Resolves to the active backend and one reason per
+ * candidate considered (and, for webgpu, its adapter).
  */
 export async function selectBackend(name: BackendName): Promise<BackendSelection> {
   if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
@@ -171,14 +190,14 @@ export async function selectBackend(name: BackendName): Promise<BackendSelection
   // tfjs prints an "install tfjs-node" banner to the console in Node unless PROD is set; netspec says which
   // backend runs and why itself, and stdout must stay clean for --json.
   env().set('PROD', true);
-  const order: Exclude<BackendName, 'auto'>[] =
-    name === 'auto' ? ['tensorflow', 'native', 'wasm', 'cpu'] : [name];
+  const order =
+    name === 'auto' ? BACKEND_NAMES.filter((n): n is Exclude<BackendName, 'auto'> => n !== 'auto') : [name];
   const reasons: string[] = [];
   for (const candidate of order) {
-    const attempt = await CANDIDATES[candidate]();
+    const attempt = await CANDIDATES[candidate](name !== 'auto');
     if (attempt.ok) {
       reasons.push(attempt.note);
-      return { name: attempt.name, reasons };
+      return { name: attempt.name, reasons, ...(attempt.adapter ? { adapter: attempt.adapter } : {}) };
     }
     reasons.push(...attempt.reasons);
   }

@@ -22,6 +22,10 @@ function installed(pkg: string): boolean {
 // This machine has neither optional tensorflow package (their install needs a download); if one ever is
 // installed the exact lists below no longer apply.
 const noTensorflow = !installed('@tensorflow/tfjs-node') && !installed('@tensorflow/tfjs-node-gpu');
+// No GPU for auto to find, whatever this machine has: the Vulkan loader reads only this (missing) manifest. The
+// webgpu backend's own tests (webgpu-*.test.ts) cover what it finds.
+process.env.VK_ICD_FILENAMES = '/nonexistent/netspec-test-no-vulkan-driver.json';
+const NO_GPU = expect.stringMatching(/^webgpu: /);
 const WASM_NOTE =
   'wasm: XNNPACK with SIMD, single-threaded (tfjs-backend-wasm disables its threaded build under Node); Conv2DBackpropFilter supplied by netspec';
 
@@ -34,21 +38,25 @@ describe('selectBackend', () => {
   // The real native addon may or may not be built on this machine; these tests pin a native hook that cannot run.
   const unbuilt = { name: 'native', load: async () => 'not built (test)' };
 
-  it.skipIf(!noTensorflow)('auto falls through tensorflow and native to wasm, saying why', async () => {
-    registerNativeBackendHook(unbuilt);
-    const s = await selectBackend('auto');
-    expect(s).toEqual({
-      name: 'wasm',
-      reasons: [
-        'tensorflow: @tensorflow/tfjs-node-gpu not installed',
-        'tensorflow: @tensorflow/tfjs-node not installed',
-        'native: native: not built (test)',
-        WASM_NOTE,
-      ],
-    });
-    expect(tf.getBackend()).toBe('wasm');
-    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
-  });
+  it.skipIf(!noTensorflow)(
+    'auto falls through tensorflow, webgpu and native to wasm, saying why',
+    async () => {
+      registerNativeBackendHook(unbuilt);
+      const s = await selectBackend('auto');
+      expect(s).toEqual({
+        name: 'wasm',
+        reasons: [
+          'tensorflow: @tensorflow/tfjs-node-gpu not installed',
+          'tensorflow: @tensorflow/tfjs-node not installed',
+          NO_GPU,
+          'native: native: not built (test)',
+          WASM_NOTE,
+        ],
+      });
+      expect(tf.getBackend()).toBe('wasm');
+      expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+    },
+  );
 
   it.skipIf(!noTensorflow)('refuses an explicit tensorflow that is not installed', async () => {
     await expect(selectBackend('tensorflow')).rejects.toThrow(
@@ -70,7 +78,7 @@ describe('selectBackend', () => {
 
   it('rejects unknown names with a hint', async () => {
     await expect(selectBackend('wsam' as BackendName)).rejects.toThrow(
-      "unknown backend 'wsam': expected auto, tensorflow, native, wasm, cpu (did you mean 'wasm'?)",
+      "unknown backend 'wsam': expected auto, tensorflow, webgpu, native, wasm, cpu (did you mean 'wasm'?)",
     );
     registerNativeBackendHook(unbuilt);
     await expect(selectBackend('native')).rejects.toThrow(
@@ -85,7 +93,7 @@ describe('selectBackend', () => {
     registerNativeBackendHook({ name: 'netspec-test-native', load: async () => undefined });
     const s = await selectBackend('auto');
     expect(s.name).toBe('netspec-test-native');
-    expect(s.reasons.slice(2)).toEqual(['native: netspec-test-native']);
+    expect(s.reasons.slice(2)).toEqual([NO_GPU, 'native: netspec-test-native']);
     expect(tf.getBackend()).toBe('netspec-test-native');
     tf.removeBackend('netspec-test-native');
   });
@@ -95,7 +103,7 @@ describe('selectBackend', () => {
       name: 'addon',
       load: async () => 'native/build/netspec.node not built (run npm run build:native)',
     });
-    expect((await selectBackend('auto')).reasons[2]).toBe(
+    expect((await selectBackend('auto')).reasons[3]).toBe(
       'native: addon: native/build/netspec.node not built (run npm run build:native)',
     );
     registerNativeBackendHook({
@@ -104,7 +112,7 @@ describe('selectBackend', () => {
     });
     const s = await selectBackend('auto');
     expect(s.name).toBe('wasm');
-    expect(s.reasons[2]).toBe('native: addon: failed to load: dlopen failed: undefined symbol');
+    expect(s.reasons[3]).toBe('native: addon: failed to load: dlopen failed: undefined symbol');
   });
 
   it('loads the wasm binaries from node_modules, not from the network', () => {
