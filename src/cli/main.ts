@@ -13,6 +13,7 @@ import { registerEvaluate } from './evaluate.js';
 import { registerPredict } from './predict.js';
 import { registerBench } from './bench.js';
 import { registerCompare } from './compare.js';
+import { registerExport } from './export.js';
 
 /**
  * The exit code of each runtime error, by code (a table keyed by every code, so tsc names a new one): all are the
@@ -53,6 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   registerPredict(program, io, setExit);
   registerBench(program, io, setExit);
   registerCompare(program, io, setExit);
+  registerExport(program, io, setExit);
   for (const command of program.commands)
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   try {

@@ -1,7 +1,7 @@
 /**
- * Folder markers: every folder netspec creates for its output (a run folder, a compile folder, a comparison)
- * holds `.netspec.json`, saying which kind of folder it is and, where netspec writes a fixed set of files, which
- * files. netspec replaces or deletes only folders that carry its marker and hold nothing but its own files, so
+ * Folder markers: every folder netspec creates for its output (a run folder, a compile folder, a comparison, an
+ * exported model) holds `.netspec.json`, saying which kind of folder it is and, where netspec writes a fixed set
+ * of files, which files. netspec replaces or deletes only folders that carry its marker and hold nothing but its own files, so
  * `--force` can never empty a project folder that merely contains a `checkpoints/` or a `train.log`.
  */
 import fs from 'node:fs';
@@ -13,14 +13,14 @@ import { lstatOrUndefined } from './write.js';
 export const MARKER = '.netspec.json';
 
 /** What netspec writes a folder for. */
-export type FolderKind = 'run' | 'compile' | 'compare';
+export type FolderKind = 'run' | 'compile' | 'compare' | 'export';
 
 /** The marker's content. */
 export interface FolderMarker {
   readonly format: 'netspec-folder';
   readonly version: 1;
   readonly kind: FolderKind;
-  /** For folders with a fixed set of files (compile output): every file netspec wrote there, marker excluded. */
+  /** For folders with a fixed set of files (compile, export): every file netspec wrote there, marker excluded. */
   readonly files?: readonly string[];
 }
 
@@ -48,7 +48,8 @@ export function readMarker(dir: string): FolderMarker | undefined {
   }
   const m = raw as Partial<FolderMarker> | null;
   if (!m || typeof m !== 'object' || m.format !== 'netspec-folder' || m.version !== 1) return undefined;
-  if (m.kind !== 'run' && m.kind !== 'compile' && m.kind !== 'compare') return undefined;
+  if (m.kind !== 'run' && m.kind !== 'compile' && m.kind !== 'compare' && m.kind !== 'export')
+    return undefined;
   if (m.files !== undefined && (!Array.isArray(m.files) || m.files.some((f) => typeof f !== 'string')))
     return undefined;
   return m as FolderMarker;

@@ -1,6 +1,7 @@
 /**
- * Output folders with a fixed set of files (`netspec compile -o DIR`): written all at once with a marker, and
- * replaced only when they are netspec's own output, hold nothing else, and `--force` is given.
+ * Output folders with a fixed set of files (`netspec compile -o DIR`, `netspec export -o DIR`): written all at
+ * once with a marker, and replaced only when they are netspec's own output, hold nothing else, and `--force` is
+ * given.
  */
 import { describeFileType } from './read.js';
 import { folderEntries, listNames, MARKER, markerText, readMarker, type FolderKind } from './marker.js';
@@ -13,6 +14,11 @@ export function withMarker(
   kind: FolderKind,
 ): Map<string, string | Uint8Array> {
   return new Map([...files, [MARKER, markerText(kind, [...files.keys()])]]);
+}
+
+/** A folder kind in messages: `compile output`, `export output`, `a run folder`. */
+function describeKind(kind: FolderKind): string {
+  return kind === 'compile' || kind === 'export' ? `${kind} output` : `a ${kind} folder`;
 }
 
 /** Options of {@link checkOutputFolder}. */
@@ -49,7 +55,7 @@ export function checkOutputFolder(dir: string, options: OutputFolderOptions): vo
       : undefined);
   if (!marker || marker.kind !== options.kind)
     throw new FileError(
-      `${dir} exists and is not ${options.kind === 'compile' ? 'compile output' : `a ${options.kind} folder`} netspec wrote ` +
+      `${dir} exists and is not ${describeKind(options.kind)} netspec wrote ` +
         `(it holds ${listNames(entries)}); netspec writes only into a new or empty folder or its own output`,
       dir,
     );
