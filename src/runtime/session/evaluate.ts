@@ -64,7 +64,7 @@ export async function evaluateCheckpoint(request: EvaluateRequest): Promise<Eval
     if (diagnostics.length)
       throw new CheckpointError(`${checkpoint.dir}: ${diagnostics.map((d) => d.message).join('; ')}`);
     const split = request.split === 'dev' ? data.dev : data.test;
-    const result = evaluate(model, ir, split, request.batchSize ?? saved.training.batchSize);
+    const result = await evaluate(model, ir, split, request.batchSize ?? saved.training.batchSize);
     line(testLine(result.accuracy, result.loss, request.split));
     return result;
   } finally {

@@ -12,13 +12,13 @@ import { evaluate, type LabeledImages } from '../train/trainer.js';
  * Loads the verified checkpoint in `bestDir` into `model` and evaluates `test`; without a best checkpoint (no dev
  * evaluation improved on 0) the final model is tested, and the record says so.
  */
-export function testBest(
+export async function testBest(
   model: tf.LayersModel,
   ir: IrNetwork,
   bestDir: string,
   test: LabeledImages,
   batchSize: number,
-): TestRecord {
+): Promise<TestRecord> {
   let which: 'best' | 'final' = 'final';
   if (fs.existsSync(bestDir)) {
     const best = loadCheckpoint(bestDir);
@@ -27,7 +27,7 @@ export function testBest(
       throw new CheckpointError(`${bestDir}: ${diagnostics.map((d) => d.message).join('; ')}`);
     which = 'best';
   }
-  const result = evaluate(model, ir, test, batchSize);
+  const result = await evaluate(model, ir, test, batchSize);
   return { accuracy: result.accuracy, loss: result.loss, count: result.count, model: which };
 }
 

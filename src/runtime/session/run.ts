@@ -339,7 +339,7 @@ class Training {
       this.log.line(message);
       return { status: 'interrupted', message, metrics };
     }
-    const test = testBest(
+    const test = await testBest(
       this.model,
       this.request.ir,
       this.folder.bestDir,

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { IrNetwork } from '../../compiler/ir.js';
-import { getStateDict, setStateDict, type StateDict } from '../../compiler/targets/tfjs/index.js';
+import { readStateDict, setStateDict, type StateDict } from '../../compiler/targets/tfjs/index.js';
 import {
   learningRateAt,
   shouldEvaluate,
@@ -34,6 +34,7 @@ import {
   setLearningRate,
   type OptimizerState,
 } from './optimizer.js';
+import { PendingLosses } from './loss-readback.js';
 import { crossEntropy, forward, trainStep } from './step.js';
 import { Prng } from './prng.js';
 import { untrainableReasons } from './trainability.js';
@@ -77,7 +78,11 @@ export interface StepInfo extends StepRecord {
 export interface TrainHooks {
   /** One RunnerV3 log line, without a newline. */
   log?(line: string): void;
-  /** After every optimizer step. */
+  /**
+   * After every optimizer step, once its loss is read back: in step order, at the trainer's read-back points
+   * (log steps, dev evaluations, checkpoints, epoch ends, stops, and at least about once a second), so a few
+   * steps after the step ran.
+   */
   step?(info: StepInfo): void;
   /** After every dev evaluation. */
   evaluated?(record: EvaluationRecord): void;
@@ -115,11 +120,12 @@ export interface TrainArgs {
     ir: IrNetwork,
     split: LabeledImages,
     batchSize: number,
-  ) => EvaluationResult;
+  ) => EvaluationResult | Promise<EvaluationResult>;
 }
 
 /**
- * Where training stopped because numbers blew up: a non-finite loss (the step's update is skipped), or weights
+ * Where training stopped because numbers blew up: the first non-finite loss (its update and any later steps ran
+ * before the loss was read, so the in-memory model is broken; nothing from that step on is saved), or weights
  * that became non-finite (found when a checkpoint was due; BN running variances can overflow while the
  * training-mode loss, which uses batch statistics, stays finite).
  */
@@ -138,7 +144,10 @@ export interface Divergence {
 /** How training ended. */
 export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
 
-/** The result of {@link train}: the model keeps the final weights (for 'diverged': those before the bad step). */
+/**
+ * The result of {@link train}: the model keeps the final weights (for 'diverged' they are not usable: the last
+ * good state is the last checkpoint handed to `saveLast`).
+ */
 export interface TrainOutcome {
   readonly status: TrainStatus;
   readonly progress: TrainProgress;
@@ -154,6 +163,15 @@ export interface EvaluationResult {
   readonly loss: number;
   readonly count: number;
 }
+
+/**
+ * Most losses the trainer keeps on the device before reading them back (one scalar tensor each), so that a run
+ * without log lines or evaluations in an epoch still holds a bounded number of tensors.
+ */
+export const MAX_PENDING_LOSSES = 64;
+
+/** The losses are read back at least this often (milliseconds of the trainer's clock), for progress displays. */
+export const READ_INTERVAL_MS = 1000;
 
 /** Checks that a split fits the model: image size, label range. Returns problems as sentences. */
 export function checkSplit(split: LabeledImages, ir: IrNetwork, name: string): string[] {
@@ -211,34 +229,47 @@ function batchOf(
 /**
  * Evaluates in inference mode, in order, `batchSize` examples at a time: accuracy over all examples, and the
  * mean of the per-batch mean losses (RunnerV3's convention: the short last batch counts as much as the others).
+ * The batch losses and the correct count stay on the device and are read once, at the end.
  */
-export function evaluate(
+export async function evaluate(
   model: tf.LayersModel,
   ir: IrNetwork,
   split: LabeledImages,
   batchSize: number,
-): EvaluationResult {
+): Promise<EvaluationResult> {
   const numClasses = classCount(ir);
-  let correct = 0;
-  let lossSum = 0;
-  let batches = 0;
-  for (let start = 0; start < split.count; start += batchSize) {
-    const indices = Array.from({ length: Math.min(batchSize, split.count - start) }, (_, i) => start + i);
-    const [loss, right] = tf.tidy(() => {
-      const { x, y } = batchOf(split, indices, ir, numClasses);
-      const logits = forward(model, x, false);
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'int32'));
-      return [crossEntropy(y, logits).dataSync()[0] ?? NaN, hits.dataSync()[0] ?? 0];
-    });
-    lossSum += loss;
-    correct += right;
-    batches += 1;
+  // Every batch's mean loss so far (float32, in order) and the number of correct predictions (int32, exact).
+  let losses: tf.Tensor1D | undefined;
+  let correct: tf.Scalar | undefined;
+  try {
+    for (let start = 0; start < split.count; start += batchSize) {
+      const indices = Array.from({ length: Math.min(batchSize, split.count - start) }, (_, i) => start + i);
+      const [nextLosses, nextCorrect] = tf.tidy((): [tf.Tensor1D, tf.Scalar] => {
+        const { x, y } = batchOf(split, indices, ir, numClasses);
+        const logits = forward(model, x, false);
+        const hits = tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'int32'));
+        const loss = tf.reshape<tf.Rank.R1>(crossEntropy(y, logits), [1]);
+        return [losses ? tf.concat([losses, loss]) : loss, correct ? tf.add<tf.Scalar>(correct, hits) : hits];
+      });
+      losses?.dispose();
+      correct?.dispose();
+      losses = nextLosses;
+      correct = nextCorrect;
+    }
+    if (!losses || !correct) return { accuracy: 0, loss: NaN, count: split.count };
+    const [lossValues, correctValues] = await Promise.all([losses.data(), correct.data()]);
+    // Summed in order in doubles, as the per-batch reads did.
+    let lossSum = 0;
+    for (const loss of lossValues) lossSum += loss;
+    return {
+      accuracy: (correctValues[0] ?? 0) / split.count,
+      loss: lossSum / lossValues.length,
+      count: split.count,
+    };
+  } finally {
+    losses?.dispose();
+    correct?.dispose();
   }
-  return {
-    accuracy: split.count > 0 ? correct / split.count : 0,
-    loss: batches > 0 ? lossSum / batches : NaN,
-    count: split.count,
-  };
 }
 
 /** The first non-finite value of a state dict, or undefined when all are finite. */
@@ -289,6 +320,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
   const totalSteps = config.epochs * perEpoch;
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = createOptimizer(config);
+  const pending = new PendingLosses<{ epoch: number; stepInEpoch: number; globalStep: number; lr: number }>();
   try {
     let progress: TrainProgress;
     let history: TrainHistory;
@@ -320,7 +352,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
     const elapsedBefore = progress.elapsedMs;
     const elapsed = (): number => elapsedBefore + (now() - started);
     const snapshot = async (p: TrainProgress): Promise<TrainSnapshot> => ({
-      weights: getStateDict(model, ir),
+      weights: await readStateDict(model, ir),
       optimizer: await saveOptimizerState(optimizer, config.optimizer, model),
       progress: p,
       history: copyHistory(history),
@@ -348,9 +380,9 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
 
     let { globalStep, bestScore, bestStep } = progress;
     let epochPrng = progress.epochPrng;
-    /** Where the run stands now, to resume at `stepInEpoch` of `epoch`. */
-    const progressAt = (epoch: number, stepInEpoch: number): TrainProgress => ({
-      globalStep,
+    /** Where the run stands, to resume at `stepInEpoch` of `epoch` (global step `step`, by default the next one). */
+    const progressAt = (epoch: number, stepInEpoch: number, step = globalStep): TrainProgress => ({
+      globalStep: step,
       epoch,
       stepInEpoch,
       epochPrng,
@@ -358,6 +390,29 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
       bestStep,
       elapsedMs: elapsed(),
     });
+    let lastRead = now();
+    /**
+     * Reads the queued losses back and records them in step order (history, log lines, step hooks). The first
+     * non-finite loss is a divergence: it and every step after it are dropped, since their updates used it.
+     */
+    const readLosses = async (): Promise<Divergence | undefined> => {
+      const read = await pending.read();
+      lastRead = now();
+      for (const { step: q, loss } of read) {
+        if (!Number.isFinite(loss)) return { cause: 'loss', ...q, loss };
+        const record: StepRecord = { step: q.globalStep, epoch: q.epoch, loss, lr: q.lr };
+        history.steps.push(record);
+        if (shouldLog(q.globalStep, config.logSteps)) {
+          history.logged.push(q.globalStep);
+          log(trainLine(q.epoch, config.epochs, q.globalStep, totalSteps, loss));
+        }
+        hooks.step?.({ ...record, totalSteps });
+      }
+      return undefined;
+    };
+    /** The outcome of a divergence found among the read losses: progress as it stood before the bad step. */
+    const diverged = (d: Divergence): TrainOutcome =>
+      stopped('diverged', progressAt(d.epoch, d.stepInEpoch, d.globalStep), d);
     for (let epoch = progress.epoch; epoch < config.epochs; epoch++) {
       const prng = Prng.fromState(epochPrng);
       const order = prng.permutation(args.train.count);
@@ -371,32 +426,29 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
           Math.min((s + 1) * config.batchSize, args.train.count),
         );
         const { x, y } = batchOf(args.train, indices, ir, numClasses);
-        let lossTensor: tf.Scalar;
         try {
-          lossTensor = trainStep(model, variables, optimizer, x, y, config.weightDecay);
+          pending.push(
+            { epoch, stepInEpoch: s, globalStep, lr },
+            trainStep(model, variables, optimizer, x, y, config.weightDecay),
+          );
         } finally {
           x.dispose();
           y.dispose();
         }
-        let loss: number;
-        try {
-          loss = (await lossTensor.data())[0] ?? NaN;
-        } finally {
-          lossTensor.dispose();
+        const evaluates = shouldEvaluate(globalStep, config.evalSteps, totalSteps);
+        if (
+          evaluates ||
+          shouldLog(globalStep, config.logSteps) ||
+          s === perEpoch - 1 ||
+          pending.size >= MAX_PENDING_LOSSES ||
+          now() - lastRead >= READ_INTERVAL_MS
+        ) {
+          const divergence = await readLosses();
+          if (divergence) return diverged(divergence);
         }
-        if (!Number.isFinite(loss)) {
-          const divergence: Divergence = { cause: 'loss', epoch, stepInEpoch: s, globalStep, loss };
-          return stopped('diverged', progressAt(epoch, s), divergence);
-        }
-        const record: StepRecord = { step: globalStep, epoch, loss, lr };
-        history.steps.push(record);
-        if (shouldLog(globalStep, config.logSteps)) {
-          history.logged.push(globalStep);
-          log(trainLine(epoch, config.epochs, globalStep, totalSteps, loss));
-        }
-        hooks.step?.({ ...record, totalSteps });
-        if (shouldEvaluate(globalStep, config.evalSteps, totalSteps)) {
-          const result = (args.evaluateDev ?? evaluate)(model, ir, args.dev, config.batchSize);
+        if (evaluates) {
+          const loss = history.steps.at(-1)?.loss ?? NaN;
+          const result = await (args.evaluateDev ?? evaluate)(model, ir, args.dev, config.batchSize);
           log(evaluateLine(result.accuracy, result.loss));
           const improved = isImprovement(bestScore, result.accuracy);
           const evaluation: EvaluationRecord = {
@@ -409,7 +461,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
           history.evaluations.push(evaluation);
           hooks.evaluated?.(evaluation);
           if (improved) {
-            const weights = getStateDict(model, ir);
+            const weights = await readStateDict(model, ir);
             const bad = badWeights(weights, { epoch, stepInEpoch: s, globalStep, loss });
             if (bad) return stopped('diverged', progressAt(epoch, s), bad);
             await hooks.saveBest?.({
@@ -428,14 +480,20 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
         // Let timers and signal handlers run (progress bars, SIGINT), or an abort could never arrive.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (signal?.aborted && s + 1 < perEpoch) {
+          const divergence = await readLosses();
+          if (divergence) return diverged(divergence);
           const at = progressAt(epoch, s + 1);
           const snap = await snapshot(at);
+          const loss = history.steps.at(-1)?.loss ?? NaN;
           const bad = badWeights(snap.weights, { epoch, stepInEpoch: s, globalStep: globalStep - 1, loss });
           if (bad) return stopped('diverged', at, bad);
           await hooks.saveLast?.(snap);
           return stopped('interrupted', at);
         }
       }
+      // The last step of the epoch was read above; this only matters if the loop ran no step.
+      const divergence = await readLosses();
+      if (divergence) return diverged(divergence);
       const epochSteps = history.steps.filter((r) => r.epoch === epoch);
       history.epochs.push({
         epoch,
@@ -460,6 +518,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
     const done: TrainProgress = { ...progress, elapsedMs: elapsed() };
     return { status: 'completed', progress: done, history, totalSteps, stepsPerEpoch: perEpoch };
   } finally {
+    pending.dispose();
     disposeOptimizer(optimizer);
   }
 }

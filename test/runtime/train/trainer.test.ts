@@ -300,14 +300,15 @@ describe('stopping', () => {
       config: run,
       signal: controller.signal,
       hooks: {
+        // Step hooks run when losses are read back; step 10 logs, so its loss is read as soon as it has run.
         step: (s) => {
-          if (s.step === 9) controller.abort();
+          if (s.step === 10) controller.abort();
         },
         saveLast: (s) => void (snapshot = s),
       },
     });
     expect(first.status).toBe('interrupted');
-    expect(snapshot?.progress).toMatchObject({ globalStep: 10, epoch: 1, stepInEpoch: 3 });
+    expect(snapshot?.progress).toMatchObject({ globalStep: 11, epoch: 1, stepInEpoch: 4 });
     if (!snapshot) throw new Error('no snapshot');
     const resumed = buildModel(ir, { seed: 99 });
     const second = await train({

@@ -9,7 +9,7 @@ export {
   type PlanOp,
   type PlanStep,
 } from './plan.js';
-export { getStateDict, setStateDict, type StateDict, type StateTensor } from './state-dict.js';
+export { getStateDict, readStateDict, setStateDict, type StateDict, type StateTensor } from './state-dict.js';
 export {
   TorchBatchNorm,
   TorchConv2d,

@@ -147,13 +147,34 @@ function bind(model: tf.LayersModel, ir: IrNetwork): Binding[] {
   return bindings;
 }
 
-/** The model's weights in PyTorch layout, named `<path>.<param>`; the data are copies (the model never aliases them). */
+/**
+ * The model's weights in PyTorch layout, named `<path>.<param>`; the data are copies (the model never aliases them).
+ * Reads synchronously: not on backends that cannot (webgpu in Node); the trainer uses {@link readStateDict}.
+ */
 export function getStateDict(model: tf.LayersModel, ir: IrNetwork): StateDict {
+  const bindings = bind(model, ir);
+  return toStateDict(
+    bindings,
+    bindings.map((b) => b.variable.read().dataSync()),
+  );
+}
+
+/**
+ * {@link getStateDict} without a synchronous read: every weight's read is started at once and awaited together,
+ * so a GPU backend transfers them in one wait instead of stalling its queue once per tensor.
+ */
+export async function readStateDict(model: tf.LayersModel, ir: IrNetwork): Promise<StateDict> {
+  const bindings = bind(model, ir);
+  return toStateDict(bindings, await Promise.all(bindings.map((b) => b.variable.read().data())));
+}
+
+/** The state dict of `bindings` from each one's data in its tfjs layout. */
+function toStateDict(bindings: readonly Binding[], values: readonly ArrayLike<number>[]): StateDict {
   const dict: StateDict = new Map();
-  for (const b of bind(model, ir)) {
-    const data = permute(b.variable.read().dataSync(), variableShape(b.variable), b.perm);
+  bindings.forEach((b, i) => {
+    const data = permute(values[i] ?? [], variableShape(b.variable), b.perm);
     dict.set(b.key, { shape: [...b.param.shape], data });
-  }
+  });
   return dict;
 }
 
