@@ -9,7 +9,13 @@ import { DEFAULT_PYTHON } from '../runtime/bench/pytorch-bench.js';
 import { formatBenchTable } from '../runtime/bench/report.js';
 import { compileOrReport, type SpecOptions } from './common.js';
 import type { CliIo } from './io.js';
-import { parseNonNegativeInt, parsePositiveInt, parsePositiveNumber, withSpecOptions } from './options.js';
+import {
+  parseNonNegativeInt,
+  parsePositiveInt,
+  parsePositiveNumber,
+  parseTorchDevice,
+  withSpecOptions,
+} from './options.js';
 
 interface BenchCliOptions extends SpecOptions {
   readonly backend?: string[];
@@ -22,6 +28,7 @@ interface BenchCliOptions extends SpecOptions {
   readonly pytorch: boolean;
   readonly python: string;
   readonly torchThreads: number;
+  readonly torchDevice: string;
   readonly json?: boolean;
   readonly profile?: boolean;
 }
@@ -43,7 +50,8 @@ export function registerBench(program: Command, io: CliIo, setExit: (code: numbe
       .addOption(
         new Option(
           '--backend <names...>',
-          'tfjs backends to time, in order (default: native when built, and wasm; cpu takes minutes on ResNet18)',
+          'tfjs backends to time, in order (default: native when built, and wasm; cpu takes minutes on ResNet18; ' +
+            'webgpu on a software adapter such as SwiftShader is not timing a GPU)',
         ).choices(BACKEND_NAMES.filter((n) => n !== 'auto')),
       )
       .option('--batch-size <n>', 'examples per batch', parsePositiveInt, 64)
@@ -60,6 +68,7 @@ export function registerBench(program: Command, io: CliIo, setExit: (code: numbe
       .option('--no-pytorch', 'leave PyTorch out')
       .option('--python <file>', 'the Python that has torch', DEFAULT_PYTHON)
       .option('--torch-threads <n>', 'torch.set_num_threads for PyTorch', parsePositiveInt, 2)
+      .option('--torch-device <device>', 'where PyTorch runs: cpu, cuda or cuda:N', parseTorchDevice, 'cpu')
       .option('--profile', 'also profile one training step per tfjs backend, kernel by kernel')
       .option('--json', 'print one JSON document on stdout and nothing else there'),
   ).action(async (spec: string | undefined, options: BenchCliOptions) => {
@@ -77,7 +86,9 @@ export function registerBench(program: Command, io: CliIo, setExit: (code: numbe
       epochImages: options.epochImages,
       lr: options.lr,
       seed: options.seed,
-      ...(options.pytorch ? { pytorch: { python: options.python, threads: options.torchThreads } } : {}),
+      ...(options.pytorch
+        ? { pytorch: { python: options.python, threads: options.torchThreads, device: options.torchDevice } }
+        : {}),
       profile: options.profile === true,
       progress: (line) => io.stderr(`bench: ${line}\n`),
     });

@@ -28,6 +28,13 @@ export const parsePositiveNumber = parser((n) => Number.isFinite(n) && n > 0, 'a
 /** A finite number >= 0. */
 export const parseNonNegativeNumber = parser((n) => Number.isFinite(n) && n >= 0, 'a number >= 0');
 
+/** A torch device for the PyTorch side of `bench`: cpu, cuda or cuda:N. */
+export function parseTorchDevice(value: string): string {
+  if (!/^(cpu|cuda(:\d+)?)$/.test(value))
+    throw new InvalidArgumentError(`expected cpu, cuda or cuda:N, found '${value}'`);
+  return value;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }

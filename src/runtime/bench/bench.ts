@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import type { IrNetwork } from '../../compiler/ir.js';
-import { selectBackend, type BackendName } from '../backends/index.js';
+import { selectBackend, type BackendName, type BackendSelection } from '../backends/index.js';
 import { untrainableReasons } from '../train/trainability.js';
 import { TrainInputError } from '../errors.js';
 import { benchPytorch, type PytorchBenchOptions } from './pytorch-bench.js';
@@ -25,8 +25,8 @@ export interface BenchOptions {
   readonly epochImages: number;
   readonly lr: number;
   readonly seed: number;
-  /** How to run PyTorch; undefined leaves it out. */
-  readonly pytorch?: Pick<PytorchBenchOptions, 'python' | 'threads'>;
+  /** How to run PyTorch (which Python, threads, torch device); undefined leaves it out. */
+  readonly pytorch?: Pick<PytorchBenchOptions, 'python' | 'threads' | 'device'>;
   /** Also profile one training step per tfjs backend, kernel by kernel. */
   readonly profile?: boolean;
   /** Told before each engine starts, so a caller can show progress (some take minutes). */
@@ -47,15 +47,17 @@ export async function runBench(ir: IrNetwork, options: BenchOptions): Promise<Be
   const skipped: { name: string; reason: string }[] = [];
   let torch: { forward: number; step: number } | undefined;
   if (options.pytorch) {
-    options.progress?.(`timing PyTorch (${options.pytorch.threads} threads)`);
+    options.progress?.(`timing PyTorch (${options.pytorch.device}, ${options.pytorch.threads} threads)`);
     const result = await benchPytorch(ir, { ...options.pytorch, batchSize, warmup, repeats, lr, seed });
     if (result.available) {
       torch = { forward: result.forwardMs.median, step: result.stepMs.median };
       entries.push({
         name: 'pytorch',
         notes: [
-          `torch ${result.version}, ${result.threads} thread(s), the generated module (pytorch target)`,
+          `torch ${result.version}, ${result.threads} thread(s) on ${result.device}, the generated module ` +
+            '(pytorch target)',
         ],
+        device: result.device,
         forwardMs: result.forwardMs,
         stepMs: result.stepMs,
         epoch: epochEstimate(options.epochImages, batchSize, result.stepMs.median),
@@ -65,9 +67,9 @@ export async function runBench(ir: IrNetwork, options: BenchOptions): Promise<Be
     } else skipped.push({ name: 'pytorch', reason: result.reason });
   }
   for (const backend of options.backends) {
-    let notes: readonly string[];
+    let selection: BackendSelection;
     try {
-      notes = (await selectBackend(backend)).reasons;
+      selection = await selectBackend(backend);
     } catch (e) {
       if (!(options.optional ?? []).includes(backend)) throw e;
       skipped.push({ name: backend, reason: e instanceof Error ? e.message : String(e) });
@@ -81,7 +83,10 @@ export async function runBench(ir: IrNetwork, options: BenchOptions): Promise<Be
     entries.push({
       name: result.backend,
       // The selection's line about this backend, without its 'name: ' prefix (the table adds the name).
-      notes: notes.filter((n) => n.startsWith(`${backend}: `)).map((n) => n.slice(backend.length + 2)),
+      notes: selection.reasons
+        .filter((n) => n.startsWith(`${backend}: `))
+        .map((n) => n.slice(backend.length + 2)),
+      ...(selection.adapter ? { adapter: selection.adapter } : {}),
       forwardMs: result.forwardMs,
       stepMs: result.stepMs,
       epoch: epochEstimate(options.epochImages, batchSize, result.stepMs.median),

@@ -23,6 +23,8 @@ const SCRIPT = fileURLToPath(new URL('../../../src/runtime/bench/torch-bench.py'
 export interface PytorchBenchOptions {
   readonly python: string;
   readonly threads: number;
+  /** The torch device: 'cpu', 'cuda' or 'cuda:N'. */
+  readonly device: string;
   readonly batchSize: number;
   readonly warmup: number;
   readonly repeats: number;
@@ -36,6 +38,8 @@ export type PytorchBenchResult =
       readonly available: true;
       readonly version: string;
       readonly threads: number;
+      /** The device it ran on, as the script names it (`cpu`, `cuda:0 (NVIDIA H200)`). */
+      readonly device: string;
       readonly forwardMs: TimingStats;
       readonly stepMs: TimingStats;
       /** The Python process's RSS high-water mark, MiB (it runs nothing else). */
@@ -47,6 +51,7 @@ export type PytorchBenchResult =
 export interface ScriptOutput {
   readonly torch: string;
   readonly threads: number;
+  readonly device: string;
   readonly forwardMs: number[];
   readonly stepMs: number[];
   readonly peakRssMiB: number;
@@ -84,6 +89,7 @@ export function parseScriptOutput(stdout: string, repeats: number): ScriptOutput
   const problem =
     (typeof o.torch === 'string' ? undefined : "'torch' (the version) is not a string") ??
     (Number.isSafeInteger(o.threads) ? undefined : "'threads' is not an integer") ??
+    (typeof o.device === 'string' ? undefined : "'device' is not a string") ??
     times('forwardMs') ??
     times('stepMs') ??
     (typeof o.peakRssMiB === 'number' && Number.isFinite(o.peakRssMiB)
@@ -112,8 +118,8 @@ function lastLine(text: string): string {
 }
 
 /**
- * Times the generated PyTorch module of `ir` with `options.threads` threads. A Python that is missing, lacks
- * torch or fails is a `skipped` reason; one that runs but prints something other than the timings is a
+ * Times the generated PyTorch module of `ir` on `options.device` with `options.threads` threads. A Python that is
+ * missing, lacks torch or fails (a CUDA device it cannot see, too) is a `skipped` reason; one that runs but prints something other than the timings is a
  * BackendError naming the program and what it printed.
  */
 export async function benchPytorch(ir: IrNetwork, options: PytorchBenchOptions): Promise<PytorchBenchResult> {
@@ -139,7 +145,7 @@ export async function benchPytorch(ir: IrNetwork, options: PytorchBenchOptions):
       ...['--batch-size', String(options.batchSize), '--warmup', String(options.warmup)],
       ...['--repeats', String(options.repeats), '--threads', String(options.threads)],
       ...['--lr', String(options.lr), '--seed', String(options.seed)],
-      ...['--classes', String(ir.outputShape[0] ?? 1)],
+      ...['--classes', String(ir.outputShape[0] ?? 1), '--device', options.device],
     ]);
     if (result.error)
       return {
@@ -158,6 +164,7 @@ export async function benchPytorch(ir: IrNetwork, options: PytorchBenchOptions):
       available: true,
       version: out.torch,
       threads: out.threads,
+      device: out.device,
       forwardMs: summarize(out.forwardMs),
       stepMs: summarize(out.stepMs),
       peakRssMiB: out.peakRssMiB,

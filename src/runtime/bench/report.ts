@@ -1,4 +1,5 @@
 /** The benchmark's result as data (what `--json` prints), and the table a person reads. */
+import type { GpuAdapterReport } from '../backends/webgpu.js';
 import { formatProfile, type StepProfile } from './profile-format.js';
 import type { TimingStats } from './stats.js';
 
@@ -16,8 +17,12 @@ export interface EpochEstimate {
 export interface BenchEntry {
   /** 'pytorch' or the tfjs backend name. */
   readonly name: string;
-  /** How it ran (backend selection notes, PyTorch version and threads). */
+  /** How it ran (backend selection notes, PyTorch version, threads and device). */
   readonly notes: readonly string[];
+  /** webgpu only: the adapter it ran on; a software one (SwiftShader) emulates the GPU, so its times are not GPU times. */
+  readonly adapter?: GpuAdapterReport;
+  /** PyTorch only: the torch device, as the script names it (`cpu`, `cuda:0 (NVIDIA H200)`). */
+  readonly device?: string;
   readonly forwardMs: TimingStats;
   readonly stepMs: TimingStats;
   readonly epoch: EpochEstimate;
@@ -85,6 +90,15 @@ function timing(stats: TimingStats): string {
   return `${formatNumber(stats.median)} (${formatNumber(stats.min)}-${formatNumber(stats.max)})`;
 }
 
+/** The engine column: its name, with the GPU it ran on (a software adapter marked) or PyTorch's device. */
+function engineLabel(e: BenchEntry): string {
+  if (e.adapter) {
+    const what = e.adapter.description || e.adapter.device || `${e.adapter.vendor} ${e.adapter.architecture}`;
+    return `${e.name} (${what}${e.adapter.software ? ', software' : ''})`;
+  }
+  return e.device !== undefined && e.device !== 'cpu' ? `${e.name} (${e.device})` : e.name;
+}
+
 function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells
     .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
@@ -104,7 +118,7 @@ export function formatBenchTable(report: BenchReport): string {
     'peak RSS MiB',
   ];
   const rows = report.entries.map((e) => [
-    e.name,
+    engineLabel(e),
     timing(e.forwardMs),
     timing(e.stepMs),
     e.ratioToPytorch ? formatNumber(e.ratioToPytorch.forward) : '-',
@@ -133,6 +147,12 @@ export function formatBenchTable(report: BenchReport): string {
       `warning: the machine was busy (1-minute load average up to ${load.toFixed(1)} on ${report.host.cpus} CPUs): ` +
         'times are inflated, most for multi-threaded engines',
     );
+  for (const e of report.entries)
+    if (e.adapter?.software)
+      lines.push(
+        `warning: ${e.name} ran on a software adapter (${e.adapter.description || e.adapter.architecture}): the GPU ` +
+          'is emulated on the CPU, so its times are not GPU times',
+      );
   const leaks = report.entries.filter((e) => (e.leakedTensors ?? 0) !== 0);
   for (const e of leaks) lines.push(`warning: ${e.name} left ${e.leakedTensors} tensor(s) alive`);
   for (const e of report.entries) if (e.profile) lines.push('', formatProfile(e.profile, 12).trimEnd());

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchPytorch, parseScriptOutput } from '../../../src/runtime/bench/pytorch-bench.js';
 import { compileIr } from '../../support/compile.js';
+import { PYTHON, pythonHas } from '../../support/torch.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'netspec-pybench-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -21,8 +22,15 @@ function fakePython(name: string, output: string): string {
 }
 
 const ir = compileIr('specs/lenet5.yaml');
-const options = { threads: 1, batchSize: 2, warmup: 0, repeats: 2, lr: 0.005, seed: 0 };
-const good = { torch: '2.1.0', threads: 1, forwardMs: [1.5, 1.25], stepMs: [3, 2.5], peakRssMiB: 100 };
+const options = { threads: 1, device: 'cpu', batchSize: 2, warmup: 0, repeats: 2, lr: 0.005, seed: 0 };
+const good = {
+  torch: '2.1.0',
+  threads: 1,
+  device: 'cpu',
+  forwardMs: [1.5, 1.25],
+  stepMs: [3, 2.5],
+  peakRssMiB: 100,
+};
 
 describe('benchPytorch with a program that is not the benchmark', () => {
   it('a program printing text: BackendError naming the program and what it printed', async () => {
@@ -61,6 +69,14 @@ describe('benchPytorch with a program that is not the benchmark', () => {
   });
 });
 
+describe.skipIf(!pythonHas('PyTorch on --torch-device cuda'))('benchPytorch on CUDA', () => {
+  it('runs there, or is a skip reason saying torch sees no CUDA device', async () => {
+    const result = await benchPytorch(ir, { ...options, python: PYTHON, device: 'cuda' });
+    if (result.available) expect(result.device).toMatch(/^cuda:0 \(.+\)$/);
+    else expect(result.reason).toMatch(/^PyTorch run failed: torch \S+ sees no CUDA device/);
+  }, 60_000);
+});
+
 describe('parseScriptOutput', () => {
   it('takes the last line of the real format', () => {
     expect(parseScriptOutput(`warning: something\n${JSON.stringify(good)}\n`, 2)).toEqual(good);
@@ -70,6 +86,7 @@ describe('parseScriptOutput', () => {
     ['[1, 2]', 'its last line is not a JSON object'],
     [JSON.stringify({ ...good, torch: 2 }), "'torch' (the version) is not a string"],
     [JSON.stringify({ ...good, threads: 1.5 }), "'threads' is not an integer"],
+    [JSON.stringify({ ...good, device: 0 }), "'device' is not a string"],
     [JSON.stringify({ ...good, forwardMs: [1] }), "'forwardMs' is not a list of 2 times in ms"],
     [JSON.stringify({ ...good, forwardMs: [1, -1] }), "'forwardMs' is not a list of 2 times in ms"],
     [JSON.stringify({ ...good, peakRssMiB: null }), "'peakRssMiB' is not a number"],

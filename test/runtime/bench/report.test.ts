@@ -1,7 +1,14 @@
 /** The pure parts of the benchmark: statistics, the epoch estimate, number formatting. */
 import { describe, expect, it } from 'vitest';
 import { aggregateKernels, formatProfile } from '../../../src/runtime/bench/profile-format.js';
-import { epochEstimate, formatNumber } from '../../../src/runtime/bench/report.js';
+import {
+  BENCH_CONVENTIONS,
+  epochEstimate,
+  formatBenchTable,
+  formatNumber,
+  type BenchEntry,
+  type BenchReport,
+} from '../../../src/runtime/bench/report.js';
 import { summarize } from '../../../src/runtime/bench/stats.js';
 
 describe('summarize', () => {
@@ -55,5 +62,64 @@ describe('aggregateKernels', () => {
     expect(table[0]).toBe('wasm step: 10 ms wall (profiled), 8 ms in kernels');
     expect(table[2]).toMatch(/^Conv2D +2 +7\.0 +87\.5%$/);
     expect(table[4]).toMatch(/^\(1 more\) +1 +0\.0$/);
+  });
+});
+
+describe('formatBenchTable', () => {
+  const stats = { median: 10, min: 9, max: 11, samples: [9, 10, 11] };
+  const entry = (name: string, extra: Partial<BenchEntry>): BenchEntry => ({
+    name,
+    notes: [],
+    forwardMs: stats,
+    stepMs: stats,
+    epoch: epochEstimate(100, 10, 10),
+    ratioToPytorch: null,
+    peakRssMiB: 100,
+    ...extra,
+  });
+  const report = (entries: BenchEntry[]): BenchReport => ({
+    network: 'n',
+    inputShape: [1, 4, 4],
+    batchSize: 10,
+    warmup: 1,
+    repeats: 3,
+    host: { cpus: 16, cpuModel: 'cpu', node: '20', loadAverage: [0, 0] },
+    entries,
+    skipped: [],
+    conventions: BENCH_CONVENTIONS,
+  });
+  const adapter = { vendor: 'google', architecture: 'swiftshader', device: 'd' };
+
+  it('names the GPU adapter and the torch device in the engine column, and warns of a software adapter', () => {
+    const table = formatBenchTable(
+      report([
+        entry('pytorch', { device: 'cuda:0 (NVIDIA H200)' }),
+        entry('webgpu', { adapter: { ...adapter, description: 'SwiftShader driver 5.0.0', software: true } }),
+      ]),
+    );
+    const rows = table.split('\n');
+    expect(rows[3]).toMatch(/^pytorch \(cuda:0 \(NVIDIA H200\)\) +10\.0 \(9\.00-11\.0\)/);
+    expect(rows[4]).toMatch(/^webgpu \(SwiftShader driver 5\.0\.0, software\) +10\.0/);
+    expect(table).toContain(
+      'warning: webgpu ran on a software adapter (SwiftShader driver 5.0.0): the GPU is emulated on the CPU, so ' +
+        'its times are not GPU times',
+    );
+  });
+
+  it('shows a hardware adapter without a warning, and PyTorch on cpu as plain pytorch', () => {
+    const hardware = {
+      vendor: 'nvidia',
+      architecture: 'hopper',
+      device: '',
+      description: 'NVIDIA H200',
+      software: false,
+    };
+    const table = formatBenchTable(
+      report([entry('pytorch', { device: 'cpu' }), entry('webgpu', { adapter: hardware })]),
+    );
+    const rows = table.split('\n');
+    expect(rows[3]).toMatch(/^pytorch +10\.0/);
+    expect(rows[4]).toMatch(/^webgpu \(NVIDIA H200\) +10\.0/);
+    expect(table).not.toContain('software');
   });
 });
