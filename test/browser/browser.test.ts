@@ -4,21 +4,16 @@
  * backend the page offers (webgl and webgpu run on SwiftShader here); the page names the backend and the WebGPU
  * adapter; a digit drawn with the mouse gets a prediction.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleDigits, writeDigits } from '../../examples/browser/prepare.js';
+import { exampleDigits, exportModel, writeDigits } from '../../examples/browser/prepare.js';
 import { startExampleServer, type ExampleServer } from '../../examples/browser/server.js';
-import type { IrNetwork } from '../../src/compiler/ir.js';
-import {
-  buildModel,
-  getStateDict,
-  setStateDict,
-  type StateDict,
-} from '../../src/compiler/targets/tfjs/index.js';
+import { buildModel, getStateDict } from '../../src/compiler/targets/tfjs/index.js';
+import { saveCheckpoint } from '../../src/runtime/checkpoint/index.js';
+import { DEFAULT_TRAIN_CONFIG } from '../../src/runtime/train/config.js';
 import { predict } from '../../src/runtime/session/predict.js';
 import { compileIr } from '../support/compile.js';
 
@@ -43,33 +38,8 @@ interface PageState {
   readonly error: string | null;
 }
 
-/** Saves `weights` in lenet5 as a tfjs LayersModel folder (model.json + weights.bin). */
-async function saveLayersModel(ir: IrNetwork, weights: StateDict, dir: string): Promise<void> {
-  const model = buildModel(ir, { seed: 0 });
-  const problems = setStateDict(model, ir, weights);
-  if (problems.length) throw new Error(JSON.stringify(problems));
-  mkdirSync(dir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const { weightData, ...rest } = artifacts;
-      const data = tf.io.CompositeArrayBuffer.join(weightData);
-      writeFileSync(join(dir, 'weights.bin'), new Uint8Array(data));
-      const json = {
-        format: rest.format,
-        generatedBy: rest.generatedBy,
-        convertedBy: rest.convertedBy,
-        modelTopology: rest.modelTopology,
-        weightsManifest: [{ paths: ['weights.bin'], weights: rest.weightSpecs }],
-      };
-      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }),
-  );
-  model.dispose();
-}
-
 describe.skipIf(!hasChromium())('the browser example in headless Chromium', () => {
-  let assets: string;
+  let root: string;
   let server: ExampleServer | undefined;
   let browser: Browser | undefined;
   let page: Page;
@@ -79,12 +49,24 @@ describe.skipIf(!hasChromium())('the browser example in headless Chromium', () =
   const measured = new Map<string, number>();
 
   beforeAll(async () => {
-    assets = mkdtempSync(join(tmpdir(), 'netspec-browser-'));
-    const ir = compileIr('specs/lenet5.yaml');
+    root = mkdtempSync(join(tmpdir(), 'netspec-browser-'));
+    const assets = join(root, 'assets');
+    const spec = 'specs/lenet5.yaml';
+    const ir = compileIr(spec);
     const digits = await exampleDigits(ir);
     writeDigits(assets, digits);
+    // Seeded random weights, exported from a checkpoint as a trained model would be (lenet5 has no BatchNorm).
     const weights = getStateDict(buildModel(ir, { seed: 7 }), ir);
-    await saveLayersModel(ir, weights, join(assets, 'model'));
+    const checkpoint = join(root, 'checkpoint');
+    const data = { source: 'mnist-sample', train: 0, dev: 0, test: 0 };
+    saveCheckpoint(checkpoint, {
+      kind: 'best',
+      ir,
+      config: { training: DEFAULT_TRAIN_CONFIG, data },
+      backend: 'cpu',
+      weights,
+    });
+    await exportModel({ spec, format: 'tfjs-graph', checkpoint, outDir: join(assets, 'model') });
     const prediction = await predict(ir, weights, { shape: digits.shape, data: digits.inputs }, 'cpu');
     if ('diagnostics' in prediction) throw new Error(JSON.stringify(prediction.diagnostics));
     reference = prediction.data;
@@ -108,7 +90,7 @@ describe.skipIf(!hasChromium())('the browser example in headless Chromium', () =
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    rmSync(assets, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
     if (measured.size)
       console.info(
         `browser example: max |page - netspec predict| ${[...measured].map(([b, d]) => `${b} ${d.toExponential(2)}`).join(', ')}`,
@@ -148,7 +130,7 @@ describe.skipIf(!hasChromium())('the browser example in headless Chromium', () =
       expect(pageErrors).toEqual([]);
       expect(state.error).toBeNull();
       expect(state.state).toBe('ready');
-      expect(state.model?.inputShape).toEqual([1, 32, 32]);
+      expect(state.model).toMatchObject({ format: 'tfjs-graph', inputShape: [1, 32, 32] });
       const diff = maxDifference(state.digits?.logits ?? []);
       measured.set(backend, diff);
       expect(diff).toBeLessThanOrEqual(TOLERANCE);
