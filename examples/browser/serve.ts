@@ -57,9 +57,11 @@ try {
 const server = await startExampleServer({ assetsDir: assets, host: values.host, port: Number(values.port) });
 console.log(`serving the example at ${server.url} (Ctrl-C stops it); pick a backend on the page, or open`);
 console.log(`${server.url}?backend=webgpu directly`);
-process.once('SIGINT', () => {
+const stop = (): void => {
   void server.close().then(() => {
     cleanUp();
     process.exit(0);
   });
-});
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
