@@ -1,8 +1,9 @@
 /**
  * The GPU-friendly loop: no synchronous read on the training and evaluation path (a GPU backend such as webgpu in
  * Node cannot read synchronously, and a per-step read idles any GPU), losses read back in batches at the
- * trainer's read-back points, live tensors flat across steps and evaluations on every CPU backend, a non-finite
- * loss found exactly although it is read late, and evaluation's RunnerV3 numbers unchanged.
+ * trainer's read-back points, live tensors flat across steps and evaluations on every backend (webgpu on
+ * SwiftShader where it runs), a non-finite loss found exactly although it is read late, and evaluation's RunnerV3
+ * numbers unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -20,11 +21,14 @@ import {
   type LabeledImages,
   type TrainConfig,
 } from '../../../src/runtime/train/index.js';
+import { hasSwiftShader } from '../../support/webgpu.js';
 import { LINEAR_SPEC, tinyData, tinyIr, useCpu } from './tiny-network.js';
 
 const nativeBuilt = typeof loadNativeAddon() !== 'string';
 if (!nativeBuilt)
   console.warn('native readback tests skipped: the addon is not built (node native/build.mjs)');
+// On webgpu (SwiftShader here) a synchronous read throws, so training there also proves the path reads asynchronously.
+const webgpuRuns = hasSwiftShader('webgpu readback test');
 
 const ir = tinyIr();
 const linear = tinyIr(LINEAR_SPEC);
@@ -219,6 +223,7 @@ describe.each([
   ['cpu', true],
   ['wasm', true],
   ['native', nativeBuilt],
+  ['webgpu', webgpuRuns],
 ] as const)('live tensors on %s', (backend, available) => {
   it.skipIf(!available)(
     'stay flat across steps and evaluations, and go back to the model alone',
