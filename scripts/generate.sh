@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates generated/ from the canonical specs with the built CLI: generated/<network>/{tfjs,pytorch}/.
+# Regenerates generated/ from the canonical specs with the built CLI: generated/<network>/{tfjs,pytorch}/, and the
+# layers.js runtime twins (src/compiler/targets/tfjs/export/runtime/).
 # test/generated.test.ts fails when generated/ drifts from what `netspec compile` produces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,3 +11,5 @@ for spec in specs/*.yaml; do
     node bin/netspec.js compile "$spec" --target "$target" -o "generated/$name/$target" --force
   done
 done
+# The JavaScript twins of the tfjs runtime that `netspec export --format tfjs-layers` ships in layers.js.
+npx tsx scripts/layers-runtime.ts

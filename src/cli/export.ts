@@ -1,5 +1,5 @@
 /**
- * `netspec export <spec> [--checkpoint DIR] --format tfjs-graph -o DIR`: the network with its weights (a
+ * `netspec export <spec> [--checkpoint DIR] --format tfjs-graph|tfjs-layers -o DIR`: the network with its weights (a
  * checkpoint's, or the initial weights of `--seed`) as a TensorFlow.js model folder.
  */
 import { Option, type Command } from 'commander';
@@ -22,6 +22,7 @@ interface ExportCommandOptions extends SpecOptions {
 /** What loads each format, for the command's last line. */
 const LOADED_BY: { readonly [F in ExportFormat]: string } = {
   'tfjs-graph': 'tf.loadGraphModel',
+  'tfjs-layers': 'tf.loadLayersModel after registerLayers(tf) from layers.js',
 };
 
 /** Registers the command; `setExit` records the exit code. */
@@ -34,7 +35,11 @@ export function registerExport(program: Command, io: CliIo, setExit: (code: numb
       )
       .argument('<spec>', 'spec file (.yaml or .net)')
       .addOption(
-        new Option('--format <format>', 'tfjs-graph: a GraphModel for inference on any tfjs backend')
+        new Option(
+          '--format <format>',
+          'tfjs-graph: a GraphModel for inference on any tfjs backend; tfjs-layers: a LayersModel (with layers.js, ' +
+            "netspec's custom layers) that an app can also fine-tune",
+        )
           .choices(EXPORT_FORMATS)
           .makeOptionMandatory(),
       )

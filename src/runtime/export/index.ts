@@ -5,8 +5,8 @@
  */
 import { selectBackend } from '../backends/index.js';
 import type { IrNetwork } from '../../compiler/ir.js';
-import { buildModel, getStateDict, type StateDict } from '../../compiler/targets/tfjs/index.js';
-import { tfjsGraphModel } from '../../compiler/targets/tfjs/export/index.js';
+import { buildModel, getStateDict, setStateDict, type StateDict } from '../../compiler/targets/tfjs/index.js';
+import { tfjsGraphModel, tfjsLayersModel } from '../../compiler/targets/tfjs/export/index.js';
 import type { ExportFormat } from './formats.js';
 
 export { EXPORT_FORMATS, type ExportFormat } from './formats.js';
@@ -35,12 +35,22 @@ export interface ExportedModel {
  */
 export async function exportModel(ir: IrNetwork, options: ExportOptions): Promise<ExportedModel> {
   const metadata = { weights: options.source };
-  if (options.weights) return exported(tfjsGraphModel(ir, options.weights, { metadata }));
+  // A GraphModel needs only the state dict: a checkpoint's is exported without building a model.
+  if (options.format === 'tfjs-graph' && options.weights)
+    return exported(tfjsGraphModel(ir, options.weights, { metadata }));
   await selectBackend('cpu');
   const model = buildModel(ir, { seed: options.seed });
   try {
-    // `await`: reading a model's weights may be asynchronous (GPU backends).
-    return exported(tfjsGraphModel(ir, await getStateDict(model, ir), { metadata }));
+    if (options.weights) {
+      const problems = setStateDict(model, ir, options.weights);
+      if (problems.length)
+        throw new Error(`export: the weights do not fit: ${problems.map((d) => d.message).join('; ')}`);
+    }
+    return exported(
+      options.format === 'tfjs-graph'
+        ? tfjsGraphModel(ir, getStateDict(model, ir), { metadata })
+        : await tfjsLayersModel(model, ir, { metadata }),
+    );
   } finally {
     model.dispose();
   }

@@ -7,3 +7,4 @@ export {
   type GraphModelOptions,
 } from './graph.js';
 export { SHARD_BYTES, type ManifestEntry, type ManifestGroup } from './weights.js';
+export { LAYERS_MODULE, layersModule, tfjsLayersModel, type LayersModelOptions } from './layers.js';
