@@ -1,24 +1,34 @@
 /**
- * The browser example (examples/browser) in headless Chromium: the page loads an exported lenet5 with seeded
- * random weights, and its logits on netspec's test digits equal `netspec predict` on cpu within 1e-4 on every
- * backend the page offers (webgl and webgpu run on SwiftShader here); the page names the backend and the WebGPU
- * adapter; a digit drawn with the mouse gets a prediction.
+ * The browser example (examples/browser) in headless Chromium. The page loads models written by `netspec export`
+ * from checkpoints of seeded random weights, and its logits on netspec's test digits equal `netspec predict` on
+ * cpu within 1e-4: lenet5 as a GraphModel on every backend the page offers (webgl and webgpu run on SwiftShader
+ * here), and a small residual network with random BatchNorm statistics as a LayersModel with its layers.js
+ * (netspec's custom layers) on wasm and cpu. The page names the backend and the WebGPU adapter; a digit drawn
+ * with the mouse gets a prediction.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleDigits, exportModel, writeDigits } from '../../examples/browser/prepare.js';
+import {
+  exampleDigits,
+  exportModel,
+  writeDigits,
+  type ExampleDigits,
+  type ExportRequest,
+} from '../../examples/browser/prepare.js';
 import { startExampleServer, type ExampleServer } from '../../examples/browser/server.js';
-import { buildModel, getStateDict } from '../../src/compiler/targets/tfjs/index.js';
+import { buildModel, getStateDict, type StateDict } from '../../src/compiler/targets/tfjs/index.js';
 import { saveCheckpoint } from '../../src/runtime/checkpoint/index.js';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/runtime/train/config.js';
 import { predict } from '../../src/runtime/session/predict.js';
 import { compileIr } from '../support/compile.js';
+import { values } from '../support/values.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOLERANCE = 1e-4;
+const CLASSES = 10;
 
 /** True when Debian's chromium is installed; otherwise warns that the browser test is skipped and why. */
 function hasChromium(): boolean {
@@ -38,40 +48,71 @@ interface PageState {
   readonly error: string | null;
 }
 
+/** The weights with non-trivial BatchNorm parameters and running statistics (other tensors as they are). */
+function withRandomBatchNorm(dict: StateDict, seed: number): StateDict {
+  const out: StateDict = new Map();
+  const bn = new Set([...dict.keys()].filter((k) => k.endsWith('.running_mean')).map((k) => k.slice(0, -13)));
+  let s = seed;
+  for (const [name, t] of dict) {
+    const layer = name.slice(0, name.lastIndexOf('.'));
+    const field = name.slice(layer.length + 1);
+    const v = values(t.data.length, s++);
+    const data = !bn.has(layer)
+      ? t.data
+      : field === 'running_var'
+        ? v.map((x) => 1 + 0.75 * x)
+        : field === 'weight'
+          ? v.map((x) => 1 + 0.5 * x)
+          : v.map((x) => 0.2 * x);
+    out.set(name, { shape: t.shape, data });
+  }
+  return out;
+}
+
+/**
+ * Exports `spec` with seeded random weights (through a checkpoint, as a trained model is exported) into
+ * `assets/<name>` and returns netspec predict's logits on `digits` on cpu.
+ */
+async function exportWithReference(
+  root: string,
+  name: string,
+  spec: string,
+  format: ExportRequest['format'],
+  digits: ExampleDigits,
+): Promise<Float32Array> {
+  const ir = compileIr(spec);
+  const weights = withRandomBatchNorm(getStateDict(buildModel(ir, { seed: 7 }), ir), 11);
+  const checkpoint = join(root, `${name}-checkpoint`);
+  const data = { source: 'mnist-sample', train: 0, dev: 0, test: 0 };
+  const config = { training: DEFAULT_TRAIN_CONFIG, data };
+  saveCheckpoint(checkpoint, { kind: 'best', ir, config, backend: 'cpu', weights });
+  await exportModel({ spec, format, checkpoint, outDir: join(root, 'assets', name) });
+  const prediction = await predict(ir, weights, { shape: digits.shape, data: digits.inputs }, 'cpu');
+  if ('diagnostics' in prediction) throw new Error(JSON.stringify(prediction.diagnostics));
+  return prediction.data;
+}
+
 describe.skipIf(!hasChromium())('the browser example in headless Chromium', () => {
   let root: string;
   let server: ExampleServer | undefined;
   let browser: Browser | undefined;
   let page: Page;
-  let reference: Float32Array;
+  const references = new Map<string, Float32Array>();
   const pageErrors: string[] = [];
-  const classes = 10;
-  const measured = new Map<string, number>();
+  const measured: string[] = [];
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'netspec-browser-'));
-    const assets = join(root, 'assets');
-    const spec = 'specs/lenet5.yaml';
-    const ir = compileIr(spec);
-    const digits = await exampleDigits(ir);
-    writeDigits(assets, digits);
-    // Seeded random weights, exported from a checkpoint as a trained model would be (lenet5 has no BatchNorm).
-    const weights = getStateDict(buildModel(ir, { seed: 7 }), ir);
-    const checkpoint = join(root, 'checkpoint');
-    const data = { source: 'mnist-sample', train: 0, dev: 0, test: 0 };
-    saveCheckpoint(checkpoint, {
-      kind: 'best',
-      ir,
-      config: { training: DEFAULT_TRAIN_CONFIG, data },
-      backend: 'cpu',
-      weights,
-    });
-    await exportModel({ spec, format: 'tfjs-graph', checkpoint, outDir: join(assets, 'model') });
-    const prediction = await predict(ir, weights, { shape: digits.shape, data: digits.inputs }, 'cpu');
-    if ('diagnostics' in prediction) throw new Error(JSON.stringify(prediction.diagnostics));
-    reference = prediction.data;
+    const digits = await exampleDigits(compileIr('specs/lenet5.yaml'));
+    writeDigits(join(root, 'assets'), digits);
+    references.set(
+      'model',
+      await exportWithReference(root, 'model', 'specs/lenet5.yaml', 'tfjs-graph', digits),
+    );
+    const smallBn = 'test/fixtures/browser/small-bn.yaml';
+    references.set('small-bn', await exportWithReference(root, 'small-bn', smallBn, 'tfjs-layers', digits));
 
-    server = await startExampleServer({ assetsDir: assets });
+    server = await startExampleServer({ assetsDir: join(root, 'assets') });
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -84,6 +125,7 @@ describe.skipIf(!hasChromium())('the browser example in headless Chromium', () =
     });
     page = await browser.newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e)));
+    // The page's default model (assets/model) on its default backend (webgl).
     await page.goto(server.url);
   });
 
@@ -91,10 +133,8 @@ describe.skipIf(!hasChromium())('the browser example in headless Chromium', () =
     await browser?.close();
     await server?.close();
     rmSync(root, { recursive: true, force: true });
-    if (measured.size)
-      console.info(
-        `browser example: max |page - netspec predict| ${[...measured].map(([b, d]) => `${b} ${d.toExponential(2)}`).join(', ')}`,
-      );
+    if (measured.length)
+      console.info(`browser example: max |page - netspec predict|: ${measured.join(', ')}`);
   });
 
   /** Waits until the page is ready (on `backend`, when given) or stopped with an error, and returns its state. */
@@ -112,29 +152,32 @@ describe.skipIf(!hasChromium())('the browser example in headless Chromium', () =
     return page.evaluate(() => (globalThis as unknown as { netspecExample: PageState }).netspecExample);
   }
 
-  function maxDifference(logits: readonly (readonly number[])[]): number {
-    expect(logits.length * classes).toBe(reference.length);
-    let max = 0;
+  /** Picks `backend` on the page, unless it runs there already, and checks the logits against `model`'s. */
+  async function checkLogits(model: string, format: string, backend: string): Promise<PageState> {
+    const before = await pageState(undefined);
+    if (before.backend !== backend) await page.select('#backend', backend);
+    const state = await pageState(backend);
+    expect(pageErrors).toEqual([]);
+    expect(state.error).toBeNull();
+    expect(state.state).toBe('ready');
+    expect(state.model).toMatchObject({ format, inputShape: [1, 32, 32] });
+    const reference = references.get(model) as Float32Array;
+    const logits = state.digits?.logits ?? [];
+    expect(logits.length * CLASSES).toBe(reference.length);
+    let diff = 0;
     logits.forEach((row, i) =>
-      row.forEach((v, j) => (max = Math.max(max, Math.abs(v - (reference[i * classes + j] as number))))),
+      row.forEach((v, j) => (diff = Math.max(diff, Math.abs(v - (reference[i * CLASSES + j] as number))))),
     );
-    return max;
+    measured.push(`${model} ${format} ${backend} ${diff.toExponential(1)}`);
+    expect(diff).toBeLessThanOrEqual(TOLERANCE);
+    expect(await page.$eval('#backend-active', (e) => e.textContent)).toBe(backend);
+    return state;
   }
 
   it.each(['webgl', 'webgpu', 'wasm', 'cpu'])(
-    'on %s (picked on the page) the logits equal netspec predict',
+    'lenet5 (tfjs-graph) on %s, picked on the page: the logits equal netspec predict',
     async (backend) => {
-      const before = await pageState(undefined);
-      if (before.backend !== backend) await page.select('#backend', backend);
-      const state = await pageState(backend);
-      expect(pageErrors).toEqual([]);
-      expect(state.error).toBeNull();
-      expect(state.state).toBe('ready');
-      expect(state.model).toMatchObject({ format: 'tfjs-graph', inputShape: [1, 32, 32] });
-      const diff = maxDifference(state.digits?.logits ?? []);
-      measured.set(backend, diff);
-      expect(diff).toBeLessThanOrEqual(TOLERANCE);
-      expect(await page.$eval('#backend-active', (e) => e.textContent)).toBe(backend);
+      const state = await checkLogits('model', 'tfjs-graph', backend);
       const adapter = await page.$eval('#adapter', (e) => e.textContent ?? '');
       if (backend === 'webgpu') {
         expect(state.adapter?.vendor).toBeTruthy();
@@ -162,10 +205,8 @@ describe.skipIf(!hasChromium())('the browser example in headless Chromium', () =
       () => (globalThis as { netspecExample?: PageState }).netspecExample?.drawn != null,
       { timeout: 30_000 },
     );
-    const state = await page.evaluate(
-      () => (globalThis as unknown as { netspecExample: PageState }).netspecExample,
-    );
-    expect(state.drawn?.logits).toHaveLength(classes);
+    const state = await pageState(undefined);
+    expect(state.drawn?.logits).toHaveLength(CLASSES);
     expect(state.drawn?.prediction).toBeGreaterThanOrEqual(0);
     expect(await page.$eval('#drawn-prediction', (e) => e.textContent)).toMatch(/^prediction: \d/);
     await page.click('#clear');
@@ -173,6 +214,16 @@ describe.skipIf(!hasChromium())('the browser example in headless Chromium', () =
       () => (globalThis as { netspecExample?: PageState }).netspecExample?.drawn === null,
     );
   });
+
+  // wasm and cpu only: a third model on SwiftShader costs 10-20 s more, and the export tests run it on webgpu.
+  it.each(['wasm', 'cpu'])(
+    'a residual network with BatchNorm (tfjs-layers + layers.js) on %s: the logits equal netspec predict',
+    async (backend) => {
+      const url = `${server?.url}?model=assets/small-bn/model.json&backend=wasm`;
+      if (!page.url().includes('small-bn')) await page.goto(url);
+      await checkLogits('small-bn', 'tfjs-layers', backend);
+    },
+  );
 });
 
 describe('the example server', () => {
