@@ -198,11 +198,15 @@ function reportOf(adapter: DawnAdapter): GpuAdapterReport {
   };
 }
 
-/** Asks a fresh Dawn instance for an adapter under the environment as it is now. */
-async function requestAdapter(dawn: DawnModule): Promise<FoundAdapter | undefined> {
-  const gpu = dawn.create([]);
-  const adapter = await gpu.requestAdapter(ADAPTER_OPTIONS);
-  return adapter === null ? undefined : { gpu, report: reportOf(adapter) };
+/** Asks a fresh Dawn instance for an adapter under the environment as it is now; `none` says why there is none. */
+async function requestAdapter(dawn: DawnModule, none: string): Promise<FoundAdapter | string> {
+  try {
+    const gpu = dawn.create([]);
+    const adapter = await gpu.requestAdapter(ADAPTER_OPTIONS);
+    return adapter === null ? none : { gpu, report: reportOf(adapter) };
+  } catch (e) {
+    return `Dawn failed to enumerate adapters: ${firstLine(e)}`;
+  }
 }
 
 /** Per setting of the Vulkan driver variables: the adapter Dawn found, or why there is none. */
@@ -226,7 +230,7 @@ function systemAdapter(dawn: DawnModule): Promise<FoundAdapter | string> {
           : "no Vulkan driver (no ICD manifest in the Vulkan loader's icd.d folders; VK_DRIVER_FILES and " +
               'VK_ICD_FILENAMES unset)';
       }
-      return (await requestAdapter(dawn)) ?? 'Dawn found no GPU adapter';
+      return requestAdapter(dawn, 'Dawn found no GPU adapter');
     })();
     systemAdapters.set(key, probe);
   }
@@ -242,8 +246,8 @@ function findSwiftShader(dawn: DawnModule): Promise<FoundAdapter | string> {
     const previous = process.env.VK_ICD_FILENAMES;
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     try {
-      const found = await requestAdapter(dawn);
-      if (found === undefined) return `Dawn found no adapter through ${SWIFTSHADER_ICD} either`;
+      const found = await requestAdapter(dawn, `Dawn found no adapter through ${SWIFTSHADER_ICD} either`);
+      if (typeof found === 'string') return found;
       return {
         ...found,
         via: `found through ${SWIFTSHADER_ICD} (VK_ICD_FILENAMES set while Dawn enumerated)`,
