@@ -88,10 +88,16 @@ async function exportCommand(spec: string, options: ExportCommandOptions, io: Cl
     ...(weights ? { weights } : {}),
   });
   writeFolderAtomically(options.output, exported.files, folder);
-  const mib = (exported.weightBytes / 2 ** 20).toFixed(1);
+  const names = [...exported.files.keys()];
+  const shards = names.filter((f) => f.endsWith('.bin')).length;
+  const files = names.map((f) =>
+    f.endsWith('.bin')
+      ? `${shards} weight shard${shards === 1 ? '' : 's'} (${(exported.weightBytes / 2 ** 20).toFixed(1)} MiB)`
+      : f,
+  );
   io.stdout(
-    `wrote ${options.output}: '${ir.name}' as ${options.format} (${source}; ${[...exported.files.keys()].join(', ')}; ` +
-      `${mib} MiB of weights), for ${LOADED_BY[options.format]}\n`,
+    `wrote ${options.output}: '${ir.name}' as ${options.format}, ${source} (${[...new Set(files)].join(', ')}); ` +
+      `load it with ${LOADED_BY[options.format]}\n`,
   );
   return 0;
 }

@@ -31,8 +31,8 @@ describe('netspec export', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
-      `wrote ${graph}: 'lenet5' as tfjs-graph (initial weights, seed 0; model.json, group1-shard1of1.bin; ` +
-        '0.2 MiB of weights), for tf.loadGraphModel\n',
+      `wrote ${graph}: 'lenet5' as tfjs-graph, initial weights, seed 0 (model.json, 1 weight shard (0.2 MiB)); ` +
+        'load it with tf.loadGraphModel\n',
     );
     expect(fs.readdirSync(graph).sort()).toEqual(['.netspec.json', 'group1-shard1of1.bin', 'model.json']);
     const marker = JSON.parse(fs.readFileSync(path.join(graph, '.netspec.json'), 'utf8'));
@@ -52,13 +52,19 @@ describe('netspec export', () => {
     });
 
     const layers = path.join(fresh(), 'layers');
-    expect((await cli('export', SPEC, '--format', 'tfjs-layers', '-o', layers)).code).toBe(0);
+    const run2 = await cli('export', 'specs/resnet18.yaml', '--format', 'tfjs-layers', '-o', layers);
+    expect(run2.stdout).toBe(
+      `wrote ${layers}: 'resnet18' as tfjs-layers, initial weights, seed 0 (model.json, 11 weight shards ` +
+        '(42.7 MiB), layers.js); load it with tf.loadLayersModel after registerLayers(tf) from layers.js\n',
+    );
     expect(fs.readdirSync(layers).sort()).toEqual([
       '.netspec.json',
-      'group1-shard1of1.bin',
+      ...Array.from({ length: 11 }, (_, i) => `group1-shard${i + 1}of11.bin`).sort(),
       'layers.js',
       'model.json',
     ]);
+    for (let i = 1; i <= 10; i++)
+      expect(fs.statSync(path.join(layers, `group1-shard${i}of11.bin`)).size).toBe(4 << 20);
     expect(JSON.parse(fs.readFileSync(path.join(layers, 'model.json'), 'utf8')).format).toBe('layers-model');
   });
 
