@@ -217,8 +217,9 @@ beforeAll(async () => {
     const input = path.join(tmp, `${c.name}-input.f32`);
     fs.writeFileSync(input, Buffer.from(data.buffer));
     const expected = new Map<string, Float32Array>();
+    // netspec's own model is wrong on webgpu with a dilated convolution (see hasDilatedConv): not asked there.
     const backends =
-      webgpuMissing === undefined && c.webgpu.length
+      webgpuMissing === undefined && c.webgpu.length && !hasDilatedConv(ir)
         ? (['cpu', 'wasm', 'webgpu'] as const)
         : (['cpu', 'wasm'] as const);
     for (const backend of backends) {
@@ -292,16 +293,17 @@ describe('netspec export loads in plain tfjs and equals netspec predict', () => 
         const onGpu = p.expected.get('webgpu');
         const cpu = p.expected.get('cpu');
         if (!p.webgpu.length) continue;
-        if (!onGpu || !cpu) throw new Error('no webgpu or cpu prediction');
+        if (!cpu) throw new Error('no cpu prediction');
         for (const format of p.webgpu) {
           const logits = got.get(`${p.name}/${format}`) ?? new Float32Array();
           const diff = maxDiff(logits, cpu);
+          const onGpuDiff = onGpu ? maxDiff(logits, onGpu) : undefined;
           console.log(
             `export ${format} ${p.name} on webgpu: max |difference| from predict on cpu ${diff.toExponential(2)}, ` +
-              `from predict on webgpu ${maxDiff(logits, onGpu).toExponential(2)}`,
+              `from predict on webgpu ${onGpuDiff?.toExponential(2) ?? '(not run: dilated convolution)'}`,
           );
           expect(diff).toBeLessThanOrEqual(TOLERANCE);
-          if (!hasDilatedConv(p.ir)) expect(maxDiff(logits, onGpu)).toBeLessThanOrEqual(TOLERANCE);
+          if (onGpuDiff !== undefined) expect(onGpuDiff).toBeLessThanOrEqual(TOLERANCE);
         }
       }
     },
