@@ -67,13 +67,12 @@ const CASES: readonly Case[] = [
     fineTune: true,
     webgpu: [],
   },
-  // Not its LayersModel on webgpu: netspec's TorchConv2d gets dilation wrong there (see hasDilatedConv).
   {
     name: 'conv-variants',
     spec: 'test/fixtures/export/conv-variants.yaml',
     batch: 3,
     fineTune: true,
-    webgpu: ['tfjs-graph'],
+    webgpu: BOTH,
   },
 ];
 const TOLERANCE = 1e-5;
@@ -159,16 +158,6 @@ async function loadPlain(
   return results;
 }
 
-/**
- * True when `ir` has a dilated convolution, which netspec's own tfjs model computes wrongly on webgpu: TorchConv2d
- * spreads the kernel with a rank-6 pad that tfjs-backend-webgpu 4.22 cannot compile (WGSL has no vec6; the
- * pad's output is then whatever its pooled buffer held). The GraphModel spreads the kernel at export time and is
- * right there; the LayersModel (TorchConv2d again) is as wrong as netspec's own model.
- */
-function hasDilatedConv(ir: IrNetwork): boolean {
-  return ir.nodes.some((n) => n.kind === 'conv' && (n.dilation[0] > 1 || n.dilation[1] > 1));
-}
-
 function readFloats(file: string): Float32Array {
   const bytes = fs.readFileSync(file);
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
@@ -217,9 +206,8 @@ beforeAll(async () => {
     const input = path.join(tmp, `${c.name}-input.f32`);
     fs.writeFileSync(input, Buffer.from(data.buffer));
     const expected = new Map<string, Float32Array>();
-    // netspec's own model is wrong on webgpu with a dilated convolution (see hasDilatedConv): not asked there.
     const backends =
-      webgpuMissing === undefined && c.webgpu.length && !hasDilatedConv(ir)
+      webgpuMissing === undefined && c.webgpu.length
         ? (['cpu', 'wasm', 'webgpu'] as const)
         : (['cpu', 'wasm'] as const);
     for (const backend of backends) {
@@ -297,13 +285,14 @@ describe('netspec export loads in plain tfjs and equals netspec predict', () => 
         for (const format of p.webgpu) {
           const logits = got.get(`${p.name}/${format}`) ?? new Float32Array();
           const diff = maxDiff(logits, cpu);
-          const onGpuDiff = onGpu ? maxDiff(logits, onGpu) : undefined;
+          if (!onGpu) throw new Error('no webgpu prediction');
+          const onGpuDiff = maxDiff(logits, onGpu);
           console.log(
             `export ${format} ${p.name} on webgpu: max |difference| from predict on cpu ${diff.toExponential(2)}, ` +
-              `from predict on webgpu ${onGpuDiff?.toExponential(2) ?? '(not run: dilated convolution)'}`,
+              `from predict on webgpu ${onGpuDiff.toExponential(2)}`,
           );
           expect(diff).toBeLessThanOrEqual(TOLERANCE);
-          if (onGpuDiff !== undefined) expect(onGpuDiff).toBeLessThanOrEqual(TOLERANCE);
+          expect(onGpuDiff).toBeLessThanOrEqual(TOLERANCE);
         }
       }
     },

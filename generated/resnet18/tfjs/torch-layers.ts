@@ -425,20 +425,28 @@ export class TorchConv2d extends tf.layers.Layer {
   }
 }
 
-/** Spreads a [kh, kw, i, o] kernel to its dilated extent with zeros between taps, using differentiable ops. */
+/**
+ * Spreads a [kh, kw, i, o] kernel to its dilated extent with zeros between taps, using differentiable ops of rank
+ * at most 4, one axis at a time (tfjs's webgpu backend cannot compile a pad of rank 6).
+ */
 function dilateKernel(kernel: tf.Tensor4D, [dh, dw]: [number, number]): tf.Tensor4D {
   if (dh === 1 && dw === 1) return kernel;
   const [kh, kw, i, o] = kernel.shape;
-  const spaced = tf.pad(tf.reshape(kernel, [kh, 1, kw, 1, i, o]), [
+  const rows = tf.pad(tf.reshape(kernel, [kh, 1, kw * i * o]), [
     [0, 0],
     [0, dh - 1],
     [0, 0],
+  ]);
+  const h = (kh - 1) * dh + 1;
+  const tall = tf.slice(tf.reshape(rows, [kh * dh, kw * i * o]), [0, 0], [h, kw * i * o]);
+  const columns = tf.pad(tf.reshape(tall, [h, kw, 1, i * o]), [
+    [0, 0],
+    [0, 0],
     [0, dw - 1],
     [0, 0],
-    [0, 0],
   ]);
-  const grid = tf.reshape(spaced, [kh * dh, kw * dw, i, o]) as tf.Tensor4D;
-  return tf.slice(grid, [0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, i, o]);
+  const grid = tf.reshape(columns, [h, kw * dw, i, o]) as tf.Tensor4D;
+  return tf.slice(grid, [0, 0, 0, 0], [h, (kw - 1) * dw + 1, i, o]);
 }
 
 /** Arguments of {@link TorchElu}. */
