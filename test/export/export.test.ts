@@ -28,7 +28,7 @@ import { predict } from '../../src/runtime/session/predict.js';
 import { DEFAULT_TRAIN_CONFIG, type RunConfig } from '../../src/runtime/train/index.js';
 import { cli } from '../support/cli.js';
 import { compileIr } from '../support/compile.js';
-import { values } from '../support/values.js';
+import { values, randomizedWeights } from '../support/values.js';
 import { swiftShaderMissing } from '../support/webgpu.js';
 
 /** A network to export: its spec (with `--set`s), the batch, and what else is done with it. */
@@ -83,26 +83,6 @@ const runConfig: RunConfig = {
   training: DEFAULT_TRAIN_CONFIG,
   data: { source: 'synthetic', train: 0, dev: 0, test: 0 },
 };
-
-/** The model's initial weights with non-trivial BN parameters and statistics, so a wrong mapping cannot pass. */
-function randomized(dict: StateDict, seed: number): StateDict {
-  const out: StateDict = new Map();
-  let s = seed;
-  for (const [name, t] of dict) {
-    const v = values(t.data.length, s++);
-    const data = name.endsWith('running_var')
-      ? v.map((x) => 1 + 0.75 * x)
-      : name.endsWith('running_mean')
-        ? v.map((x) => 0.2 * x)
-        : t.shape.length === 1 && name.endsWith('weight')
-          ? v.map((x) => 1 + 0.5 * x)
-          : name.endsWith('bias')
-            ? v.map((x) => 0.1 * x)
-            : t.data;
-    out.set(name, { shape: t.shape, data });
-  }
-  return out;
-}
 
 interface Prepared extends Case {
   readonly ir: IrNetwork;
@@ -177,7 +157,7 @@ beforeAll(async () => {
     const set = [...(c.set ?? [])];
     const ir = compileIr(c.spec, {}, { set });
     const model = buildModel(ir, { seed: 1 });
-    const weights = randomized(getStateDict(model, ir), 7);
+    const weights = randomizedWeights(getStateDict(model, ir), 7, { biases: true });
     model.dispose();
     const checkpoint = path.join(tmp, c.name, 'checkpoint');
     saveCheckpoint(checkpoint, { kind: 'best', ir, config: runConfig, backend: 'cpu', weights });

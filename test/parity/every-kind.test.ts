@@ -27,7 +27,7 @@ import { decodeSafetensors, encodeSafetensors } from '../../src/runtime/weights/
 import { exportStateDict } from '../../src/runtime/weights/state-dict-io.js';
 import { compileIr } from '../support/compile.js';
 import { PYTHON, pythonHas } from '../support/torch.js';
-import { relativeError, values } from '../support/values.js';
+import { relativeError, values, randomizedWeights } from '../support/values.js';
 
 const SPEC = 'test/fixtures/kinds/every-kind.yaml';
 const BATCH = 6;
@@ -35,24 +35,6 @@ const torchAvailable = pythonHas('every-kind parity');
 const nativeBuilt = typeof loadNativeAddon() !== 'string';
 
 const read = (file: string) => decodeSafetensors(fs.readFileSync(file), file);
-
-/** The model's initial weights with non-trivial BN parameters and statistics, so a wrong mapping cannot pass. */
-function randomized(dict: StateDict): StateDict {
-  const out: StateDict = new Map();
-  let seed = 11;
-  for (const [name, t] of dict) {
-    const v = values(t.data.length, seed++);
-    const data = name.endsWith('running_var')
-      ? v.map((x) => 1 + 0.75 * x)
-      : name.endsWith('running_mean')
-        ? v.map((x) => 0.2 * x)
-        : t.shape.length === 1 && name.endsWith('weight')
-          ? v.map((x) => 1 + 0.5 * x)
-          : t.data;
-    out.set(name, { shape: t.shape, data });
-  }
-  return out;
-}
 
 /** A work folder with the generated PyTorch module, the weights of `dict` and a batch of inputs and labels. */
 function workFolder(ir: IrNetwork, dict: StateDict): string {
@@ -102,7 +84,7 @@ describe.skipIf(!torchAvailable)('every op kind equals PyTorch (the every-kind f
     if (skip) return console.warn('native every-kind parity skipped: the addon is not built');
     await selectBackend(backend);
     const model = buildModel(ir, { seed: 3 });
-    const dict = randomized(getStateDict(model, ir));
+    const dict = randomizedWeights(getStateDict(model, ir), 11);
     expect(setStateDict(model, ir, dict)).toEqual([]);
     const work = workFolder(ir, dict);
     pytorch('generated', work);
@@ -122,7 +104,7 @@ describe.skipIf(!torchAvailable)('every op kind equals PyTorch (the every-kind f
     await selectBackend('cpu');
     const step = compileIr(SPEC, {}, { set: ['drop=0'] });
     const model = buildModel(step, { seed: 4 });
-    const dict = randomized(getStateDict(model, step));
+    const dict = randomizedWeights(getStateDict(model, step), 11);
     expect(setStateDict(model, step, dict)).toEqual([]);
     const work = workFolder(step, dict);
     pytorch('generated-step', work);

@@ -13,12 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateTarget } from '../../src/compiler/targets/index.js';
-import {
-  buildModel,
-  readStateDict,
-  setStateDict,
-  type StateDict,
-} from '../../src/compiler/targets/tfjs/index.js';
+import { buildModel, readStateDict, setStateDict } from '../../src/compiler/targets/tfjs/index.js';
 import { selectBackend } from '../../src/runtime/backends/index.js';
 import { predict } from '../../src/runtime/session/index.js';
 import type { RunMetrics } from '../../src/runtime/train/metrics.js';
@@ -28,7 +23,7 @@ import { exportStateDict, importStateDict, parseWeightMap } from '../../src/runt
 import { cli } from '../support/cli.js';
 import { compileIr } from '../support/compile.js';
 import { PYTHON, pythonHas } from '../support/torch.js';
-import { values } from '../support/values.js';
+import { values, randomizedWeights } from '../support/values.js';
 import { hasSwiftShader } from '../support/webgpu.js';
 
 const gpu = hasSwiftShader('webgpu parity');
@@ -77,24 +72,6 @@ modules:
   - head: [global_avgpool, flatten, linear: {out: 5}]
 `;
 
-/** The model's weights with non-trivial BN parameters and running statistics, so a wrong mapping cannot pass. */
-function randomized(dict: StateDict): StateDict {
-  let seed = 21;
-  const out: StateDict = new Map();
-  for (const [name, t] of dict) {
-    const v = values(t.data.length, seed++);
-    const data = name.endsWith('running_var')
-      ? v.map((x) => 1 + 0.75 * x)
-      : name.endsWith('running_mean')
-        ? v.map((x) => 0.2 * x)
-        : t.shape.length === 1 && name.endsWith('weight')
-          ? v.map((x) => 1 + 0.5 * x)
-          : t.data;
-    out.set(name, { shape: t.shape, data });
-  }
-  return out;
-}
-
 describe.skipIf(!torch)('webgpu (SwiftShader) equals PyTorch', () => {
   it('the seed ResNet18, eval mode with random BN statistics, batch 2: logits within 1e-4', async () => {
     const dir = work();
@@ -122,7 +99,7 @@ describe.skipIf(!torch)('webgpu (SwiftShader) equals PyTorch', () => {
     const ir = compileIr('small-residual.yaml', { 'small-residual.yaml': RESIDUAL });
     await selectBackend('webgpu');
     const model = buildModel(ir, { seed: 5 });
-    const start = randomized(await readStateDict(model, ir));
+    const start = randomizedWeights(await readStateDict(model, ir), 21);
     expect(setStateDict(model, ir, start)).toEqual([]);
     const dir = work();
     const n = 4;
