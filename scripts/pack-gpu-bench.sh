@@ -6,7 +6,8 @@
 # machines that lack them.
 #
 # Usage: scripts/pack-gpu-bench.sh [OUT]   (default OUT: .tmp/gpu-bench, gitignored)
-# Writes OUT/gpu-bench.sh (the entry point) and OUT/netspec-gpu-bench.tar.xz; fails if they exceed 60 MiB.
+# Writes OUT/gpu-bench.sh (the entry point) and OUT/netspec-gpu-bench.tar.xz; fails if they exceed 60 MiB. OUT must
+# be new, empty or an earlier pack (it holds the marker .netspec-gpu-bench); anything else is refused.
 # Needs: npx tsc, strace, xz, and a WebGPU adapter for the traced run (SwiftShader: Debian's chromium + libvulkan1;
 # VK_ICD_FILENAMES is pointed at it when unset). Linux x86-64 only: dawn.node and node are this machine's.
 set -euo pipefail
@@ -21,8 +22,20 @@ for tool in strace xz; do
 done
 [ "$(uname -sm)" = "Linux x86_64" ] || { echo "pack-gpu-bench: packs for Linux x86-64 only" >&2; exit 1; }
 
+# The write policy of netspec (README, "What netspec guarantees"): OUT is replaced only when it is an earlier pack,
+# recognised by its marker; anything else already there (another folder, a link, a file) is refused untouched.
+marker=.netspec-gpu-bench
+if [ -L "$out" ] || { [ -e "$out" ] && [ ! -d "$out" ]; }; then
+  echo "pack-gpu-bench: $out exists and is not a folder; choose another OUT" >&2
+  exit 1
+fi
+if [ -d "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -f "$out/$marker" ]; then
+  echo "pack-gpu-bench: $out holds files this script did not write; choose another OUT" >&2
+  exit 1
+fi
 rm -rf "$out"
 mkdir -p "$out"
+printf 'netspec gpu-bench pack\n' >"$out/$marker"
 stage=$out/stage/netspec-gpu-bench
 mkdir -p "$stage"
 
