@@ -16,6 +16,7 @@ import { attr, GraphBuilder, shapeJson, type AttrValue, type GraphNode } from '.
 import {
   convKernelHwio,
   dilateHwio,
+  netspecMetadata,
   shardTensors,
   splitHwioOutputs,
   transposeTensor,
@@ -142,15 +143,7 @@ export function tfjsGraphModel(
       inputs: { [GRAPH_INPUT]: info(GRAPH_INPUT, ir.inputShape) },
       outputs: { [GRAPH_OUTPUT]: info(outputName, ir.outputShape) },
     },
-    userDefinedMetadata: {
-      netspec: {
-        network: ir.name,
-        inputShape: [...ir.inputShape],
-        outputShape: [...ir.outputShape],
-        layout: 'NCHW',
-        ...options.metadata,
-      },
-    },
+    userDefinedMetadata: { netspec: netspecMetadata(ir, options.metadata ?? {}) },
     modelTopology: { node: g.nodes, library: {}, versions: {} },
     weightsManifest: [shards.group],
   };

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readPackageSource } from '../../../../templates.js';
 import type { IrNetwork } from '../../../ir.js';
 import { planModel } from '../plan.js';
-import { shardBytes, type ManifestEntry } from './weights.js';
+import { netspecMetadata, shardBytes, type ManifestEntry } from './weights.js';
 
 /** The module of an exported LayersModel that registers netspec's layer classes. */
 export const LAYERS_MODULE = 'layers.js';
@@ -66,16 +66,7 @@ export async function tfjsLayersModel(
     format: 'layers-model',
     generatedBy: saved.generatedBy,
     convertedBy: 'netspec export --format tfjs-layers',
-    userDefinedMetadata: {
-      netspec: {
-        network: ir.name,
-        inputShape: [...ir.inputShape],
-        outputShape: [...ir.outputShape],
-        layout: 'NCHW',
-        layers: LAYERS_MODULE,
-        ...options.metadata,
-      },
-    },
+    userDefinedMetadata: { netspec: netspecMetadata(ir, { layers: LAYERS_MODULE, ...options.metadata }) },
     modelTopology: saved.modelTopology,
     weightsManifest: [shards.group],
   };

@@ -2,9 +2,28 @@
  * Weight files of exported tfjs models: tensors packed into one little-endian buffer in manifest order and cut
  * into 4 MiB shards (`group1-shard1of3.bin`, ...), as tfjs's converter writes them; tfjs's loaders fetch every
  * shard of a group, join them and slice the tensors back out, so a tensor may straddle two shards.
- * Also the PyTorch → TensorFlow layout changes the graph format needs. Pure: no tfjs, no I/O.
+ * Also the PyTorch → TensorFlow layout changes the graph format needs, and the netspec metadata both formats'
+ * model.json carry. Pure: no tfjs, no I/O.
  */
+import type { IrNetwork } from '../../../ir.js';
 import type { StateTensor } from '../state-dict.js';
+
+/**
+ * What both formats' model.json say about the network under `userDefinedMetadata.netspec`: its name, shapes and
+ * input layout, then `extra` (the format's own entries and the caller's metadata).
+ */
+export function netspecMetadata(
+  ir: IrNetwork,
+  extra: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  return {
+    network: ir.name,
+    inputShape: [...ir.inputShape],
+    outputShape: [...ir.outputShape],
+    layout: 'NCHW',
+    ...extra,
+  };
+}
 
 /** The shard size of tfjs's converter (`--weight_shard_size_bytes`, default 4 MiB). */
 export const SHARD_BYTES = 4 * 1024 * 1024;
