@@ -32,7 +32,7 @@ export class PendingLosses<Step> {
     if (queued.length === 0) return [];
     try {
       const only = queued.length === 1 ? queued[0]?.loss : undefined;
-      const values = only ? await only.data() : await readStacked(queued.map((q) => q.loss));
+      const values = only ? await only.data() : await readScalars(queued.map((q) => q.loss));
       return queued.map((q, i) => ({ step: q.step, loss: values[i] ?? NaN }));
     } finally {
       for (const q of queued) q.loss.dispose();
@@ -46,8 +46,8 @@ export class PendingLosses<Step> {
   }
 }
 
-/** The values of scalars, in order, through one stacked tensor and one transfer. */
-async function readStacked(scalars: tf.Scalar[]): Promise<ArrayLike<number>> {
+/** The values of scalars, in order, through one stacked tensor and one transfer (the scalars stay the caller's). */
+export async function readScalars(scalars: tf.Scalar[]): Promise<ArrayLike<number>> {
   const stacked = tf.stack(scalars);
   try {
     return await stacked.data();

@@ -34,12 +34,11 @@ import {
   setLearningRate,
   type OptimizerState,
 } from './optimizer.js';
-import { PendingLosses } from './loss-readback.js';
+import { PendingLosses, readScalars } from './loss-readback.js';
 import { crossEntropy, forward, trainStep } from './step.js';
 import { Prng } from './prng.js';
 import { untrainableReasons } from './trainability.js';
-import { TrainInputError } from '../errors.js';
-import { OptimizerStateError } from '../errors.js';
+import { OptimizerStateError, TrainInputError } from '../errors.js';
 
 /**
  * Training inputs that do not fit together (config, data, resume state): problems of the user's input, with a
@@ -238,37 +237,33 @@ export async function evaluate(
   batchSize: number,
 ): Promise<EvaluationResult> {
   const numClasses = classCount(ir);
-  // Every batch's mean loss so far (float32, in order) and the number of correct predictions (int32, exact).
-  let losses: tf.Tensor1D | undefined;
-  let correct: tf.Scalar | undefined;
+  // Every batch's mean loss (float32, in order) and its number of correct predictions (int32, exact).
+  const losses: tf.Scalar[] = [];
+  const hits: tf.Scalar[] = [];
   try {
     for (let start = 0; start < split.count; start += batchSize) {
       const indices = Array.from({ length: Math.min(batchSize, split.count - start) }, (_, i) => start + i);
-      const [nextLosses, nextCorrect] = tf.tidy((): [tf.Tensor1D, tf.Scalar] => {
+      const [loss, right] = tf.tidy((): [tf.Scalar, tf.Scalar] => {
         const { x, y } = batchOf(split, indices, ir, numClasses);
         const logits = forward(model, x, false);
-        const hits = tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'int32'));
-        const loss = tf.reshape<tf.Rank.R1>(crossEntropy(y, logits), [1]);
-        return [losses ? tf.concat([losses, loss]) : loss, correct ? tf.add<tf.Scalar>(correct, hits) : hits];
+        const right = tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'int32'));
+        return [crossEntropy(y, logits), right];
       });
-      losses?.dispose();
-      correct?.dispose();
-      losses = nextLosses;
-      correct = nextCorrect;
+      losses.push(loss);
+      hits.push(right);
     }
-    if (!losses || !correct) return { accuracy: 0, loss: NaN, count: split.count };
-    const [lossValues, correctValues] = await Promise.all([losses.data(), correct.data()]);
+    if (losses.length === 0) return { accuracy: 0, loss: NaN, count: split.count };
+    const [lossValues, hitValues] = await Promise.all([readScalars(losses), readScalars(hits)]);
     // Summed in order in doubles, as the per-batch reads did.
     let lossSum = 0;
-    for (const loss of lossValues) lossSum += loss;
-    return {
-      accuracy: (correctValues[0] ?? 0) / split.count,
-      loss: lossSum / lossValues.length,
-      count: split.count,
-    };
+    let correct = 0;
+    for (let i = 0; i < lossValues.length; i++) {
+      lossSum += lossValues[i] ?? NaN;
+      correct += hitValues[i] ?? 0;
+    }
+    return { accuracy: correct / split.count, loss: lossSum / lossValues.length, count: split.count };
   } finally {
-    losses?.dispose();
-    correct?.dispose();
+    tf.dispose([...losses, ...hits]);
   }
 }
 
