@@ -568,6 +568,38 @@ class Lowering {
         }
         return [pair[0] ?? 0, pair[1] ?? 0];
       }
+      case 'ints': {
+        const items = value.t === 'list' ? value.v : [value];
+        if (
+          (spec.minItems !== undefined && items.length < spec.minItems) ||
+          (spec.maxItems !== undefined && items.length > spec.maxItems)
+        )
+          return fail('WRONG_TYPE', `a list of ${itemsRange(spec)} integers`);
+        const ints: number[] = [];
+        for (const [i, item] of items.entries()) {
+          const at = value.t === 'list' && expr.kind === 'list' ? (expr.items[i] ?? expr) : expr;
+          if (item.t === 'float') return fail('NOT_INTEGER', 'integers', at, item);
+          if (item.t !== 'int') return fail('WRONG_TYPE', 'a list of integers', at, item);
+          if (this.checkRange(spec, item.v, at.span, layer) === undefined) return undefined;
+          ints.push(item.v);
+        }
+        return ints;
+      }
+      case 'choice': {
+        const choices = spec.choices ?? [];
+        if (value.t !== 'string' || !choices.includes(value.v)) {
+          this.diagnostics.push(
+            error(
+              value.t === 'string' ? 'BAD_VALUE' : 'WRONG_TYPE',
+              `${layer} argument '${spec.name}' expects one of ${choices.map((c) => `'${c}'`).join(', ')}, found ${describeValue(value)}`,
+              expr.span,
+              value.t === 'string' ? didYouMean(value.v, choices) : undefined,
+            ),
+          );
+          return undefined;
+        }
+        return value.v;
+      }
     }
   }
 
@@ -763,6 +795,15 @@ class Lowering {
     }
     return ok ? scope : undefined;
   }
+}
+
+/** `2`, `2 to 4`, `at least 1`: how many items an `ints` argument takes. */
+function itemsRange(spec: ArgSpec): string {
+  const { minItems: lo, maxItems: hi } = spec;
+  if (lo !== undefined && lo === hi) return String(lo);
+  if (lo !== undefined && hi !== undefined) return `${lo} to ${hi}`;
+  if (lo !== undefined) return `at least ${lo}`;
+  return hi !== undefined ? `at most ${hi}` : 'any number of';
 }
 
 /** Key under which the merge's local name is kept in a block's auto-name table. */

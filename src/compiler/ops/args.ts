@@ -3,25 +3,33 @@
  * lowering reads them once the lowering has bound and checked them.
  */
 
-/** The type an argument accepts; `pair` is an int or a list of two ints ([h, w]). */
-export type ArgType = 'int' | 'pair' | 'bool' | 'float';
+/**
+ * The type an argument accepts: `pair` is an int or a list of two ints ([h, w]); `ints` a list of ints of any
+ * length (`shape: [1, 768]`, `dims: [0, 2, 1]`); `choice` one of the strings in `choices`.
+ */
+export type ArgType = 'int' | 'pair' | 'bool' | 'float' | 'ints' | 'choice';
 
 /** One argument of a layer. `min` is an inclusive lower bound; `required` args have no default. */
 export interface ArgSpec {
   readonly name: string;
   readonly type: ArgType;
   /** The value when the call leaves it out; `'kernel'`: the value of the `kernel` argument (pooling strides). */
-  readonly default?: number | boolean | 'kernel';
+  readonly default?: number | boolean | string | readonly number[] | 'kernel';
   readonly min?: number;
   readonly max?: number;
   /** Strictly greater than `min` (for probabilities and epsilons). */
   readonly exclusiveMin?: boolean;
+  /** For `choice`: the strings it accepts (the first is the default unless `default` says otherwise). */
+  readonly choices?: readonly string[];
+  /** For `ints`: how many items it must have, at least and at most. */
+  readonly minItems?: number;
+  readonly maxItems?: number;
   /** One line for people (help, editors, the JSON Schema). */
   readonly doc: string;
 }
 
-/** A bound argument value. */
-export type ArgValue = number | boolean | readonly [number, number];
+/** A bound argument value (`ints` are a `readonly number[]`, `choice` a string). */
+export type ArgValue = number | boolean | string | readonly number[];
 
 /**
  * The checked arguments of one layer call, by name. Every argument a definition declares is present (given or
@@ -53,8 +61,23 @@ export class LayerArgs {
   /** A `pair` argument, as [h, w]. */
   pair(name: string): readonly [number, number] {
     const v = this.get(name);
-    if (!Array.isArray(v)) throw new Error(`internal: layer argument '${name}' is not a pair`);
-    return v as readonly [number, number];
+    if (!Array.isArray(v) || v.length !== 2)
+      throw new Error(`internal: layer argument '${name}' is not a pair`);
+    return v as unknown as readonly [number, number];
+  }
+
+  /** An `ints` argument. */
+  ints(name: string): readonly number[] {
+    const v = this.get(name);
+    if (!Array.isArray(v)) throw new Error(`internal: layer argument '${name}' is not a list`);
+    return v as readonly number[];
+  }
+
+  /** A `choice` argument. */
+  choice(name: string): string {
+    const v = this.get(name);
+    if (typeof v !== 'string') throw new Error(`internal: layer argument '${name}' is not a choice`);
+    return v;
   }
 }
 
@@ -64,7 +87,7 @@ export class LayerArgs {
  */
 export function argDefault(spec: ArgSpec, bound: ReadonlyMap<string, ArgValue>): ArgValue | undefined {
   if (spec.default === undefined) return undefined;
-  if (spec.default === 'kernel') return bound.get('kernel');
+  if (spec.default === 'kernel' && spec.type !== 'choice') return bound.get('kernel');
   if (spec.type === 'pair' && typeof spec.default === 'number') return [spec.default, spec.default];
   return spec.default;
 }
