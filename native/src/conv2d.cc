@@ -21,9 +21,11 @@ using dnnl::prop_kind;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-// dims: N, H, W, Ci, Co, kh, kw, Ho, Wo, strideH, strideW, dilationH, dilationW, padTop, padLeft (dilation as
-// tfjs counts it: 1 = dense). The far padding follows from the output size.
-constexpr size_t kConvDims = 15;
+// dims: N, H, W, Ci, Co, kh, kw, Ho, Wo, strideH, strideW, dilationH, dilationW, padTop, padLeft, groups
+// (dilation as tfjs counts it: 1 = dense). The far padding follows from the output size. With groups, the filter
+// is [kh, kw, Ci / groups, Co], output channel o in group o / (Co / groups): tfjs's depthwise filter [kh, kw, C,
+// multiplier] is that memory with groups = C (one input channel per group).
+constexpr size_t kConvDims = 16;
 
 // The taps of a filter axis that read the input for at least one output: [first, first + count). The others
 // read only padding, which contributes nothing, so they are left out of the convolution (e.g. a 3x3 convolution
@@ -54,15 +56,16 @@ LiveTaps liveTaps(int64_t taps, int64_t in, int64_t out, int64_t stride, int64_t
 // cropped size and `fullH`, `fullW` the tensor's; `kh`, `kw` are the live taps from `ky`, `kx` of the tensor's
 // `fullKh` x `fullKw` filter, and `pt`, `pl` the padding that is left.
 struct ConvShape {
-  int64_t n, fullH, fullW, ci, co, fullKh, fullKw, ho, wo, sh, sw, dh, dw;
+  int64_t n, fullH, fullW, ci, co, fullKh, fullKw, ho, wo, sh, sw, dh, dw, g;
   int64_t ky, kx, kh, kw, pt, pl;
   int64_t h, w, pb, pr;
   explicit ConvShape(const std::vector<int64_t>& d)
       : n(d[0]), fullH(d[1]), fullW(d[2]), ci(d[3]), co(d[4]), fullKh(d[5]), fullKw(d[6]), ho(d[7]), wo(d[8]),
-        sh(d[9]), sw(d[10]), dh(d[11]), dw(d[12]) {
+        sh(d[9]), sw(d[10]), dh(d[11]), dw(d[12]), g(d[15]) {
     const int64_t padTop = d[13], padLeft = d[14];
     for (size_t i = 0; i < 13; i++)
       if (d[i] <= 0) throw Fail{"conv2d: every size, stride and dilation must be positive"};
+    if (g <= 0 || ci % g != 0 || co % g != 0) throw Fail{"conv2d: the groups must divide both channel counts"};
     if (padTop < 0 || padLeft < 0) throw Fail{"conv2d: unsupported padding"};
     const LiveTaps rows = liveTaps(fullKh, fullH, ho, sh, dh, padTop);
     const LiveTaps cols = liveTaps(fullKw, fullW, wo, sw, dw, padLeft);
@@ -84,18 +87,24 @@ struct ConvShape {
   bool cropped() const { return h != fullH || w != fullW; }
   bool someTapsDead() const { return kh != fullKh || kw != fullKw; }
   size_t inputSize() const { return static_cast<size_t>(n * fullH * fullW * ci); }
-  size_t filterSize() const { return static_cast<size_t>(fullKh * fullKw * ci * co); }
+  size_t filterSize() const { return static_cast<size_t>(fullKh * fullKw * (ci / g) * co); }
   size_t outputSize() const { return static_cast<size_t>(n * ho * wo * co); }
   memory::desc src() const { return memory::desc({n, ci, h, w}, dt::f32, tag::nhwc); }
   memory::desc dst() const { return memory::desc({n, co, ho, wo}, dt::f32, tag::nhwc); }
   memory::desc bias() const { return memory::desc({co}, dt::f32, tag::a); }
-  memory::dims weightDims() const { return {co, ci, kh, kw}; }
-  // The live taps inside the caller's HWIO filter: OIHW dims with HWIO strides of the whole filter, starting
+  // OIHW, or GOIHW for a grouped convolution (oneDNN tells them apart by rank).
+  memory::dims weightDims() const {
+    if (g == 1) return {co, ci, kh, kw};
+    return {g, co / g, ci / g, kh, kw};
+  }
+  // The live taps inside the caller's HWIO filter: (G)OIHW dims with HWIO strides of the whole filter, starting
   // at weightOffset().
   memory::desc userWeights() const {
-    return memory::desc(weightDims(), dt::f32, memory::dims{1, co, fullKw * ci * co, ci * co});
+    const int64_t row = (ci / g) * co;  // one tap's filter
+    if (g == 1) return memory::desc(weightDims(), dt::f32, memory::dims{1, co, fullKw * row, row});
+    return memory::desc(weightDims(), dt::f32, memory::dims{co / g, 1, co, fullKw * row, row});
   }
-  size_t weightOffset() const { return static_cast<size_t>((ky * fullKw + kx) * ci * co); }
+  size_t weightOffset() const { return static_cast<size_t>((ky * fullKw + kx) * (ci / g) * co); }
   memory::desc anyWeights() const { return memory::desc(weightDims(), dt::f32, tag::any); }
   memory::dims strides() const { return {sh, sw}; }
   memory::dims dilation() const { return {dh - 1, dw - 1}; }

@@ -21,8 +21,19 @@ size_t floatLength(napi_env env, napi_value value, const char* name) {
   return length;
 }
 
-template <typename Op>
-void binaryLoop(const float* a, size_t la, const float* b, size_t lb, float* out, size_t n, Op op) {
+// The length of a Uint8Array argument (tfjs's storage of bool tensors).
+uint8_t* boolArray(napi_env env, napi_value value, size_t* length, const char* name) {
+  bool isTyped = false;
+  check(env, napi_is_typedarray(env, value, &isTyped), "is_typedarray");
+  napi_typedarray_type type;
+  void* data = nullptr;
+  if (isTyped) check(env, napi_get_typedarray_info(env, value, &type, length, &data, nullptr, nullptr), "info");
+  if (!isTyped || type != napi_uint8_array) throw Fail{std::string(name) + " must be a Uint8Array"};
+  return static_cast<uint8_t*>(data);
+}
+
+template <typename Out, typename Op>
+void binaryLoop(const float* a, size_t la, const float* b, size_t lb, Out* out, size_t n, Op op) {
   if (la == n && lb == n) {
     parallelRanges(n, kParallelMin, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; i++) out[i] = op(a[i], b[i]);
@@ -56,8 +67,18 @@ void binaryLoop(const float* a, size_t la, const float* b, size_t lb, float* out
 
 }  // namespace
 
-// binary(op, a, b, out): op 0 add, 1 sub, 2 mul, 3 div. Each operand is out-sized or repeats as a block (a
-// scalar, or the trailing axes of the output); the caller checks the shapes. out may be a or b.
+// JavaScript's Math.min / Math.max, as tfjs-backend-cpu computes them: NaN when either operand is NaN, and -0
+// below +0.
+inline float minimum(float x, float y) {
+  return x != x ? x : (y != y ? y : ((y < x || (y == x && std::signbit(y))) ? y : x));
+}
+inline float maximum(float x, float y) {
+  return x != x ? x : (y != y ? y : ((y > x || (y == x && std::signbit(x))) ? y : x));
+}
+
+// binary(op, a, b, out): op 0 add, 1 sub, 2 mul, 3 div, 4 minimum, 5 maximum. Each operand is out-sized or
+// repeats as a block (a scalar, or the trailing axes of the output); the caller checks the shapes. out may be a or
+// b.
 napi_value Binary(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     auto argv = args(env, info, 4);
@@ -75,7 +96,34 @@ napi_value Binary(napi_env env, napi_callback_info info) {
       case 1: binaryLoop(a, la, b, lb, out, n, [](float x, float y) { return x - y; }); break;
       case 2: binaryLoop(a, la, b, lb, out, n, [](float x, float y) { return x * y; }); break;
       case 3: binaryLoop(a, la, b, lb, out, n, [](float x, float y) { return x / y; }); break;
+      case 4: binaryLoop(a, la, b, lb, out, n, minimum); break;
+      case 5: binaryLoop(a, la, b, lb, out, n, maximum); break;
       default: throw Fail{"binary: unknown op"};
+    }
+    return nullptr;
+  });
+}
+
+// compare(op, a, b, out): out (a Uint8Array, tfjs's bool storage) = 1 where a op b holds, else 0 (NaN compares
+// false): op 0 greater, 1 greater-or-equal, 2 less, 3 less-or-equal. Operands as for binary.
+napi_value Compare(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    auto argv = args(env, info, 4);
+    int32_t op = 0;
+    check(env, napi_get_value_int32(env, argv[0], &op), "op");
+    const size_t la = floatLength(env, argv[1], "a"), lb = floatLength(env, argv[2], "b");
+    size_t n = 0;
+    uint8_t* out = boolArray(env, argv[3], &n, "out");
+    const float* a = floatArray(env, argv[1], la, "a");
+    const float* b = floatArray(env, argv[2], lb, "b");
+    if ((la != n && (la == 0 || n % la != 0)) || (lb != n && (lb == 0 || n % lb != 0)) || (la != n && lb != n))
+      throw Fail{"compare: operands must be out-sized or repeat evenly, and one must be out-sized"};
+    switch (op) {
+      case 0: binaryLoop(a, la, b, lb, out, n, [](float x, float y) -> uint8_t { return x > y; }); break;
+      case 1: binaryLoop(a, la, b, lb, out, n, [](float x, float y) -> uint8_t { return x >= y; }); break;
+      case 2: binaryLoop(a, la, b, lb, out, n, [](float x, float y) -> uint8_t { return x < y; }); break;
+      case 3: binaryLoop(a, la, b, lb, out, n, [](float x, float y) -> uint8_t { return x <= y; }); break;
+      default: throw Fail{"compare: unknown op"};
     }
     return nullptr;
   });

@@ -79,6 +79,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"keptWeights", nullptr, KeptWeights, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"compare", nullptr, Compare, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default_method, nullptr},

@@ -114,6 +114,7 @@ napi_value KeptWeights(napi_env env, napi_callback_info info);
 napi_value MatMul(napi_env env, napi_callback_info info);
 // elementwise.cc
 napi_value Binary(napi_env env, napi_callback_info info);
+napi_value Compare(napi_env env, napi_callback_info info);
 napi_value Unary(napi_env env, napi_callback_info info);
 napi_value ScaledAdd(napi_env env, napi_callback_info info);
 napi_value SumRows(napi_env env, napi_callback_info info);

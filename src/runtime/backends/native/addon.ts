@@ -17,7 +17,8 @@ export const NATIVE_ADDON_PATH = fileURLToPath(
 export interface NativeAddon {
   /**
    * kind 0: dst = activation(conv(src, weights) + bias); 1: src = input gradient of dst; 2: weights = filter
-   * gradient. dims: N, H, W, Ci, Co, kh, kw, Ho, Wo, strides, dilations (1 = dense), padTop, padLeft. bias (Co
+   * gradient. dims: N, H, W, Ci, Co, kh, kw, Ho, Wo, strides, dilations (1 = dense), padTop, padLeft, groups
+   * (the filter is [kh, kw, Ci / groups, Co]; a depthwise one has groups = Ci). bias (Co
    * values) and activation ({@link ACTIVATION_CODES}, `alpha` the leaky relu slope) apply to kind 0 only, as
    * does `weightsKey`: a number naming the filter's data, whose reordered copy the addon keeps from the second
    * forward convolution with it until forgetWeights. Returns oneDNN's implementation name.
@@ -39,8 +40,13 @@ export interface NativeAddon {
   keptWeights(): number;
   /** c = a @ b over batches; dims: batchA, batchB, M, K, N, transposeA, transposeB. */
   matMul(a: Float32Array, b: Float32Array, c: Float32Array, dims: Int32Array): void;
-  /** out = a op b (0 add, 1 sub, 2 mul, 3 div); each operand out-sized or a repeating block, one out-sized. */
-  binary(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /**
+   * out = a op b (0 add, 1 sub, 2 mul, 3 div, 4 minimum, 5 maximum as Math.min/max); each operand out-sized or a
+   * repeating block, one out-sized.
+   */
+  binary(op: 0 | 1 | 2 | 3 | 4 | 5, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out = 1 where a op b (0 greater, 1 greater-or-equal, 2 less, 3 less-or-equal), else 0; operands as binary's. */
+  compare(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Uint8Array): void;
   /** out = relu(x) (op 0), step(x, alpha) (1), x * x (2), -x (3), 1 / sqrt(x) (4); NaN kept. */
   unary(op: 0 | 1 | 2 | 3 | 4, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[c] = scale * sum of x viewed as [x.length / out.length, out.length] down column c. */

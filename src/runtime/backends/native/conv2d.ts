@@ -1,9 +1,15 @@
-/** Convolutions on oneDNN (native/src/conv2d.cc): forward, fused forward, and both gradients. */
+/**
+ * Convolutions on oneDNN (native/src/conv2d.cc): forward, fused forward, and both gradients, dense and depthwise
+ * (a grouped convolution with one group per input channel).
+ */
 import {
   backend_util,
   Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
+  DepthwiseConv2dNative,
+  DepthwiseConv2dNativeBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput,
   FusedConv2D,
   util,
 } from '@tensorflow/tfjs-core';
@@ -14,6 +20,12 @@ import type {
   Conv2DBackpropInputAttrs,
   Conv2DBackpropInputInputs,
   Conv2DInputs,
+  DepthwiseConv2dNativeAttrs,
+  DepthwiseConv2dNativeBackpropFilterAttrs,
+  DepthwiseConv2dNativeBackpropFilterInputs,
+  DepthwiseConv2dNativeBackpropInputAttrs,
+  DepthwiseConv2dNativeBackpropInputInputs,
+  DepthwiseConv2dNativeInputs,
   FusedConv2DAttrs,
   FusedConv2DInputs,
   KernelFunc,
@@ -23,8 +35,12 @@ import { ACTIVATION_CODES, theAddon } from './addon.js';
 import type { NativeBackend } from './backend.js';
 import { cpuKernel, floatsOf, isFloat } from './support.js';
 
-/** The addon's dims for a convolution (it derives the far padding from the output size), or undefined. */
-function convDims(info: backend_util.Conv2DInfo): Int32Array | undefined {
+/**
+ * The addon's dims for a convolution (it derives the far padding from the output size), or undefined. A depthwise
+ * convolution has one group per input channel: tfjs's [kh, kw, C, multiplier] filter is the addon's grouped
+ * [kh, kw, 1, C * multiplier].
+ */
+function convDims(info: backend_util.Conv2DInfo, depthwise: boolean): Int32Array | undefined {
   const { batchSize, inHeight, inWidth, inChannels, outChannels, filterHeight, filterWidth } = info;
   const { outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo } = info;
   if (padInfo.top < 0 || padInfo.left < 0) return undefined;
@@ -44,6 +60,7 @@ function convDims(info: backend_util.Conv2DInfo): Int32Array | undefined {
     dilationWidth,
     padInfo.top,
     padInfo.left,
+    depthwise ? inChannels : 1,
   ]);
 }
 
@@ -54,11 +71,13 @@ function convDims(info: backend_util.Conv2DInfo): Int32Array | undefined {
 function nativeConvGeometry(
   inputShape: readonly number[],
   filterShape: readonly number[],
-  attrs: Pick<Conv2DAttrs, 'strides' | 'pad' | 'dataFormat' | 'dimRoundingMode'> & {
+  attrs: Pick<Conv2DAttrs, 'strides' | 'pad' | 'dimRoundingMode'> & {
+    dataFormat?: Conv2DAttrs['dataFormat'];
     dilations?: Conv2DAttrs['dilations'];
   },
+  depthwise = false,
 ): { info: backend_util.Conv2DInfo; dims: Int32Array } | undefined {
-  const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  const format = backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC');
   if (format !== 'channelsLast' || inputShape.length !== 4 || filterShape.length !== 4) return undefined;
   const info = backend_util.computeConv2DInfo(
     inputShape as [number, number, number, number],
@@ -67,10 +86,10 @@ function nativeConvGeometry(
     attrs.dilations ?? 1,
     attrs.pad,
     attrs.dimRoundingMode,
-    false,
+    depthwise,
     format,
   );
-  const dims = convDims(info);
+  const dims = convDims(info, depthwise);
   return dims === undefined ? undefined : { info, dims };
 }
 
@@ -79,14 +98,17 @@ function convForward(
   backend: NativeBackend,
   x: TensorInfo,
   filter: TensorInfo,
-  attrs: Conv2DAttrs,
+  attrs: Conv2DAttrs | DepthwiseConv2dNativeAttrs,
   epilogue: { bias: Float32Array | null; activation: number; alpha: number } = {
     bias: null,
     activation: 0,
     alpha: 0,
   },
+  depthwise = false,
 ): { info: backend_util.Conv2DInfo; out: Float32Array } | undefined {
-  const geometry = isFloat(x, filter) ? nativeConvGeometry(x.shape, filter.shape, attrs) : undefined;
+  const geometry = isFloat(x, filter)
+    ? nativeConvGeometry(x.shape, filter.shape, attrs, depthwise)
+    : undefined;
   if (geometry === undefined || util.sizeFromShape(geometry.info.outShape) === 0) return undefined;
   const { info, dims } = geometry;
   const out = backend.allocFloats(util.sizeFromShape(info.outShape));
@@ -170,5 +192,49 @@ export const conv2dBackpropFilter: KernelFunc = (args) => {
   const { dims } = geometry;
   const dw = backend.allocFloats(util.sizeFromShape(attrs.filterShape));
   theAddon().conv2d(2, floatsOf(backend, x), dw, floatsOf(backend, dy), dims);
+  return backend.makeTensorInfo([...attrs.filterShape], 'float32', dw);
+};
+
+/** DepthwiseConv2dNative on oneDNN's grouped convolution (one group per channel), float32 NHWC. */
+export const depthwiseConv2d: KernelFunc = (args) => {
+  const { x, filter } = args.inputs as DepthwiseConv2dNativeInputs;
+  const backend = args.backend as NativeBackend;
+  if (x === undefined || filter === undefined)
+    throw new Error('DepthwiseConv2dNative needs inputs x and filter');
+  const attrs = args.attrs as unknown as DepthwiseConv2dNativeAttrs;
+  const done = convForward(backend, x, filter, attrs, undefined, true);
+  if (done === undefined) return cpuKernel(DepthwiseConv2dNative)(args);
+  return backend.makeTensorInfo(done.info.outShape, 'float32', done.out);
+};
+
+/** DepthwiseConv2dNativeBackpropInput on oneDNN's grouped backward-data primitive. */
+export const depthwiseConv2dBackpropInput: KernelFunc = (args) => {
+  const { dy, filter } = args.inputs as DepthwiseConv2dNativeBackpropInputInputs;
+  const attrs = args.attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
+  const backend = args.backend as NativeBackend;
+  if (dy === undefined || filter === undefined)
+    throw new Error('DepthwiseConv2dNativeBackpropInput needs inputs dy and filter');
+  const geometry = isFloat(dy, filter)
+    ? nativeConvGeometry(attrs.inputShape, filter.shape, attrs, true)
+    : undefined;
+  if (geometry === undefined || util.sizeFromShape(attrs.inputShape) === 0)
+    return cpuKernel(DepthwiseConv2dNativeBackpropInput)(args);
+  const dx = backend.allocFloats(util.sizeFromShape(attrs.inputShape));
+  theAddon().conv2d(1, dx, floatsOf(backend, filter), floatsOf(backend, dy), geometry.dims);
+  return backend.makeTensorInfo([...attrs.inputShape], 'float32', dx);
+};
+
+/** DepthwiseConv2dNativeBackpropFilter on oneDNN's grouped backward-weights primitive. */
+export const depthwiseConv2dBackpropFilter: KernelFunc = (args) => {
+  const { x, dy } = args.inputs as DepthwiseConv2dNativeBackpropFilterInputs;
+  const attrs = args.attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
+  const backend = args.backend as NativeBackend;
+  if (x === undefined || dy === undefined)
+    throw new Error('DepthwiseConv2dNativeBackpropFilter needs inputs x and dy');
+  const geometry = isFloat(x, dy) ? nativeConvGeometry(x.shape, attrs.filterShape, attrs, true) : undefined;
+  if (geometry === undefined || util.sizeFromShape(attrs.filterShape) === 0)
+    return cpuKernel(DepthwiseConv2dNativeBackpropFilter)(args);
+  const dw = backend.allocFloats(util.sizeFromShape(attrs.filterShape));
+  theAddon().conv2d(2, floatsOf(backend, x), dw, floatsOf(backend, dy), geometry.dims);
   return backend.makeTensorInfo([...attrs.filterShape], 'float32', dw);
 };

@@ -11,7 +11,10 @@ import { theAddon } from './addon.js';
 import type { NativeBackend } from './backend.js';
 import { cpuKernel, floatsOf, isFloat } from './support.js';
 
-const BINARY_CODES = { add: 0, sub: 1, mul: 2, div: 3 } as const;
+const BINARY_CODES = { add: 0, sub: 1, mul: 2, div: 3, minimum: 4, maximum: 5 } as const;
+
+/** The addon's compare `op` of each comparison kernel. */
+const COMPARE_CODES = { Greater: 0, GreaterEqual: 1, Less: 2, LessEqual: 3 } as const;
 
 /** Relu, Step, Square, Neg or Rsqrt (the addon's unary `op`) on float32; other dtypes run the cpu kernel. */
 export function unaryKernel(
@@ -30,23 +33,57 @@ export function unaryKernel(
   };
 }
 
-/** Add, Sub, Multiply or RealDiv with one full operand and the other full or repeating; else the cpu kernel. */
-export function binaryKernel(name: string, op: BinaryOp): KernelFunc {
+/**
+ * A binary kernel's float32 operands and output shape when the addon takes them: one operand full, the other full
+ * or repeating; undefined otherwise (the cpu kernel's index mapping then runs).
+ */
+function addonOperands(
+  args: Parameters<KernelFunc>[0],
+  name: string,
+): { a: TensorInfo; b: TensorInfo; shape: number[] } | undefined {
+  const a = args.inputs['a'] as TensorInfo | undefined;
+  const b = args.inputs['b'] as TensorInfo | undefined;
+  if (a === undefined || b === undefined) throw new Error(`${name} needs inputs a and b`);
+  if (!isFloat(a, b)) return undefined;
+  const shape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const ka = broadcastKind(a.shape, shape);
+  const kb = broadcastKind(b.shape, shape);
+  // Both repeating (e.g. [C] op [1, C] into [N, C]) or a general broadcast.
+  if (ka === undefined || kb === undefined || (ka === 'tail' && kb === 'tail')) return undefined;
+  return { a, b, shape };
+}
+
+/**
+ * Add, Sub, Multiply, RealDiv, Minimum or Maximum with one full operand and the other full or repeating; else the
+ * cpu kernel.
+ */
+export function binaryKernel(name: string, op: BinaryOp | 'minimum' | 'maximum'): KernelFunc {
   return (args) => {
-    const a = args.inputs['a'] as TensorInfo | undefined;
-    const b = args.inputs['b'] as TensorInfo | undefined;
+    const operands = addonOperands(args, name);
+    if (operands === undefined) return cpuKernel(name)(args);
+    const { a, b, shape } = operands;
     const backend = args.backend as NativeBackend;
-    if (a === undefined || b === undefined) throw new Error(`${name} needs inputs a and b`);
-    if (!isFloat(a, b)) return cpuKernel(name)(args);
-    const shape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const ka = broadcastKind(a.shape, shape);
-    const kb = broadcastKind(b.shape, shape);
-    // Both repeating (e.g. [C] op [1, C] into [N, C]) or a general broadcast: the cpu kernel's index mapping.
-    if (ka === undefined || kb === undefined || (ka === 'tail' && kb === 'tail'))
-      return cpuKernel(name)(args);
     const out = backend.allocFloats(util.sizeFromShape(shape));
     if (out.length > 0) theAddon().binary(BINARY_CODES[op], floatsOf(backend, a), floatsOf(backend, b), out);
     return backend.makeTensorInfo(shape, 'float32', out);
+  };
+}
+
+/**
+ * Greater, GreaterEqual, Less or LessEqual (bool out) on float32 operands laid out as for {@link binaryKernel};
+ * else the cpu kernel. Minimum's and Maximum's gradients run them on every activation (ReLU6 is tfjs-layers'
+ * minimum(6, relu(x))), where the cpu kernel's scalar broadcast costs ~30 ns an element.
+ */
+export function compareKernel(name: keyof typeof COMPARE_CODES): KernelFunc {
+  return (args) => {
+    const operands = addonOperands(args, name);
+    if (operands === undefined) return cpuKernel(name)(args);
+    const { a, b, shape } = operands;
+    const backend = args.backend as NativeBackend;
+    const out = new Uint8Array(util.sizeFromShape(shape));
+    if (out.length > 0)
+      theAddon().compare(COMPARE_CODES[name], floatsOf(backend, a), floatsOf(backend, b), out);
+    return backend.makeTensorInfo(shape, 'bool', out);
   };
 }
 

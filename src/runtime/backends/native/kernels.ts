@@ -11,12 +11,21 @@ import {
   Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
+  DepthwiseConv2dNative,
+  DepthwiseConv2dNativeBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput,
   FusedBatchNorm,
   FusedConv2D,
   getKernelsForBackend,
+  Greater,
+  GreaterEqual,
+  Less,
+  LessEqual,
   MaxPool,
+  Maximum,
   MaxPoolGrad,
   Mean,
+  Minimum,
   Multiply,
   Neg,
   PadV2,
@@ -36,9 +45,24 @@ import {
 import type { KernelFunc, TensorInfo, TypedArray } from '@tensorflow/tfjs-core';
 import { SCALED_ADD_KERNEL } from '../names.js';
 import { NATIVE_BACKEND, NativeBackend } from './backend.js';
-import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, fusedConv2d } from './conv2d.js';
+import {
+  conv2d,
+  conv2dBackpropFilter,
+  conv2dBackpropInput,
+  depthwiseConv2d,
+  depthwiseConv2dBackpropFilter,
+  depthwiseConv2dBackpropInput,
+  fusedConv2d,
+} from './conv2d.js';
 import { padV2, slice, tile } from './copies.js';
-import { batchNorm, binaryKernel, reduceKernel, scaledAdd, unaryKernel } from './elementwise.js';
+import {
+  batchNorm,
+  binaryKernel,
+  compareKernel,
+  reduceKernel,
+  scaledAdd,
+  unaryKernel,
+} from './elementwise.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
 import { avgPoolGrad, maxPoolGrad, poolKernel } from './pool.js';
 import { transpose } from './transpose.js';
@@ -49,6 +73,9 @@ export const NATIVE_KERNELS: ReadonlyMap<string, KernelFunc> = new Map<string, K
   [FusedConv2D, fusedConv2d],
   [Conv2DBackpropInput, conv2dBackpropInput],
   [Conv2DBackpropFilter, conv2dBackpropFilter],
+  [DepthwiseConv2dNative, depthwiseConv2d],
+  [DepthwiseConv2dNativeBackpropInput, depthwiseConv2dBackpropInput],
+  [DepthwiseConv2dNativeBackpropFilter, depthwiseConv2dBackpropFilter],
   [BatchMatMul, batchMatMul],
   [_FusedMatMul, fusedMatMul],
   [Tile, tile],
@@ -62,6 +89,12 @@ export const NATIVE_KERNELS: ReadonlyMap<string, KernelFunc> = new Map<string, K
   [Sub, binaryKernel(Sub, 'sub')],
   [Multiply, binaryKernel(Multiply, 'mul')],
   [RealDiv, binaryKernel(RealDiv, 'div')],
+  [Minimum, binaryKernel(Minimum, 'minimum')],
+  [Maximum, binaryKernel(Maximum, 'maximum')],
+  [Greater, compareKernel(Greater)],
+  [GreaterEqual, compareKernel(GreaterEqual)],
+  [Less, compareKernel(Less)],
+  [LessEqual, compareKernel(LessEqual)],
   [PadV2, padV2],
   [MaxPool, poolKernel(MaxPool, 0)],
   [AvgPool, poolKernel(AvgPool, 1)],
