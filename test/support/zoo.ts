@@ -1,0 +1,185 @@
+/**
+ * The torchvision zoo (issue 13) for tests: the 16 nets, their recorded facts (test/fixtures/zoo/torchvision, read
+ * without torch), and test/zoo/reference.py, the torchvision side, run into a temporary folder.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { decodeSafetensors, type DecodedSafetensors } from '../../src/runtime/weights/safetensors.js';
+import { PYTHON, pythonHas } from './torch.js';
+
+/** The zoo's nets, by torchvision constructor name, in issue 13's order. */
+export const ZOO_NETS = [
+  'alexnet',
+  'vgg11_bn',
+  'resnext50_32x4d',
+  'wide_resnet50_2',
+  'mobilenet_v2',
+  'mnasnet0_5',
+  'densenet121',
+  'inception_v3',
+  'googlenet',
+  'squeezenet1_0',
+  'shufflenet_v2_x1_0',
+  'regnet_y_400mf',
+  'mobilenet_v3_small',
+  'efficientnet_b0',
+  'convnext_tiny',
+  'vit_b_16',
+] as const;
+
+/** One of {@link ZOO_NETS}. */
+export type ZooNet = (typeof ZOO_NETS)[number];
+
+/** The torchvision side of the zoo tests. */
+export const ZOO_SCRIPT = 'test/zoo/reference.py';
+
+/** Where the recorded facts live (one JSON per net, written by `reference.py facts`). */
+export const FACTS_DIR = 'test/fixtures/zoo/torchvision';
+
+/** A norm layer setting and how many layers of the net have it. */
+export interface NormFact {
+  readonly type: string;
+  readonly eps: number;
+  /** null for LayerNorm. */
+  readonly momentum: number | null;
+  readonly count: number;
+}
+
+/** What `reference.py facts` records about one net (see test/fixtures/zoo/README.md). */
+export interface TorchvisionFacts {
+  readonly name: ZooNet;
+  readonly constructor: string;
+  readonly trainableParams: number;
+  /** BN running_mean and running_var elements (what netspec's countParams calls buffers). */
+  readonly buffers: number;
+  /** int64 num_batches_tracked scalars, one per BN layer, not in `buffers`. */
+  readonly numBatchesTracked: number;
+  readonly stateDictTensors: number;
+  /** The smallest H = W accepted in eval mode. */
+  readonly smallestInput: number;
+  /** Sizes in smallestInput + 1 .. + 16 that are rejected (all 16 for vit_b_16, which takes only 224). */
+  readonly rejectedAbove: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly evalSecondsAtSmallest: number;
+  readonly evalSecondsAt224: number;
+  readonly sgdStepSecondsAtSmallest: number;
+  readonly norms: readonly NormFact[];
+  readonly leafModules: Readonly<Record<string, number>>;
+  /** Dropout and StochasticDepth layers with p > 0; sgd-step sets them to p = 0. */
+  readonly randomInTrain: readonly { readonly module: string; readonly type: string; readonly p: number }[];
+  /** [name, shape, dtype] in state-dict order. */
+  readonly stateDict: readonly (readonly [string, readonly number[], string])[];
+}
+
+/** The recorded facts of `name`; throws naming the file when it is missing or lacks a field. */
+export function readFacts(name: ZooNet): TorchvisionFacts {
+  const file = path.join(FACTS_DIR, `${name}.json`);
+  const facts = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  for (const key of ['trainableParams', 'buffers', 'smallestInput'])
+    if (typeof facts[key] !== 'number') throw new Error(`${file}: no number ${key}`);
+  if (facts.name !== name || !Array.isArray(facts.stateDict))
+    throw new Error(`${file}: not the facts of ${name}`);
+  return facts as unknown as TorchvisionFacts;
+}
+
+/** The spec of `name` that issue 13's later parts add, whether or not it exists yet. */
+export function zooSpec(name: ZooNet): string {
+  return `specs/zoo/${name}.yaml`;
+}
+
+/**
+ * True when Debian's python imports torch and torchvision; otherwise warns that `what` is skipped and why (the
+ * way the parity tests do), so a skipped zoo test is never silent.
+ */
+export function zooTorchAvailable(what: string): boolean {
+  return pythonHas(what, ['torch', 'torchvision']);
+}
+
+/** Runs `reference.py args...` with one thread (the CI machines and the dev box are shared); throws unless OK. */
+export function zooReference(...args: string[]): void {
+  const out = execFileSync(PYTHON, [ZOO_SCRIPT, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '1', ZOO_THREADS: '1' },
+  });
+  if (out.trim() !== 'OK') throw new Error(`${ZOO_SCRIPT} ${args.join(' ')}: ${out.trim()}`);
+}
+
+/** The files one reference run writes into its folder. */
+export interface ZooCase {
+  readonly dir: string;
+  /** torchvision's state dict (its names), randomized. */
+  readonly weights: string;
+  /** `input`: batch 2, 3 x size x size. */
+  readonly input: string;
+  /** eval: `output`; sgd-step: the updated state dict, metadata `loss` and `zeroed`. */
+  readonly expected: string;
+  /** sgd-step only: int32 `labels`. */
+  readonly labels: string;
+  /** Where `generated` and `generated-step` write. */
+  readonly generated: string;
+}
+
+function zooCase(dir: string): ZooCase {
+  const at = (file: string) => path.join(dir, file);
+  return {
+    dir,
+    weights: at('weights.safetensors'),
+    input: at('input.safetensors'),
+    expected: at('expected.safetensors'),
+    labels: at('labels.safetensors'),
+    generated: at('generated.safetensors'),
+  };
+}
+
+/** A fresh temporary folder for one case. */
+export function zooTempDir(name: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `netspec-zoo-${name}-`));
+}
+
+/** torchvision's eval-mode output of `name`, randomized, at `size` (default: its smallest input). */
+export function zooEval(name: ZooNet, size: number = readFacts(name).smallestInput): ZooCase {
+  const dir = zooTempDir(name);
+  zooReference('eval', name, String(size), dir);
+  return zooCase(dir);
+}
+
+/** One SGD step of `name` in train mode at `size` (default: its smallest input), dropout set to p = 0. */
+export function zooSgdStep(name: ZooNet, size: number = readFacts(name).smallestInput): ZooCase {
+  const dir = zooTempDir(name);
+  zooReference('sgd-step', name, String(size), dir);
+  return zooCase(dir);
+}
+
+/**
+ * The generated PyTorch module `model` (model.py) on `zooCase`'s weights, renamed by `map`: eval output, or with
+ * `step` one SGD step; written to `zooCase.generated`.
+ */
+export function zooGenerated(name: ZooNet, model: string, zoo: ZooCase, map?: string, step = false): void {
+  zooReference(step ? 'generated-step' : 'generated', name, model, zoo.dir, ...(map ? [map] : []));
+}
+
+/** A safetensors file, decoded. */
+export function readSafetensors(file: string): DecodedSafetensors {
+  return decodeSafetensors(fs.readFileSync(file), file);
+}
+
+/** The float32 tensor `name` of `file`; throws when there is none. */
+export function readFloat(file: string, name: string): { shape: number[]; data: Float32Array } {
+  const t = readSafetensors(file).tensors.get(name);
+  if (!t || !(t.data instanceof Float32Array)) throw new Error(`${file}: no float32 tensor ${name}`);
+  return { shape: t.shape, data: t.data };
+}
+
+/** max |a - b| and max |b| (the reference's scale, to show it is not trivially small); lengths must agree. */
+export function maxDifference(a: Float32Array, b: Float32Array): { diff: number; scale: number } {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} and ${b.length}`);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
+    scale = Math.max(scale, Math.abs(b[i] ?? 0));
+  }
+  return { diff, scale };
+}
