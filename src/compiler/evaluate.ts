@@ -14,6 +14,11 @@ export type Value =
 export interface Binding {
   readonly value: Value;
   readonly span?: Span;
+  /**
+   * The value is not known because of an error already reported (`in.channels` after a layer that did not fit):
+   * an expression reading it fails without a second message.
+   */
+  readonly unknown?: true;
 }
 
 /**
@@ -167,7 +172,7 @@ export function evaluate(expr: Expr, scope: Scope, diagnostics: Diagnostic[]): V
         );
         return undefined;
       }
-      return binding.value;
+      return binding.unknown ? undefined : binding.value;
     }
     case 'list': {
       const items: Value[] = [];

@@ -3,7 +3,17 @@
  * blocks and repeats, names every layer by its path, infers every shape and lists every parameter tensor.
  * Pure: returns `{ir, diagnostics}`; the IR is present only when there is no error.
  */
-import type { BlockDecl, Call, Expr, NetworkAst, ParamDecl } from '../parser/ast.js';
+import type {
+  Arg,
+  BlockDecl,
+  Branch,
+  BranchMerge,
+  Call,
+  Expr,
+  Item,
+  NetworkAst,
+  ParamDecl,
+} from '../parser/ast.js';
 import { clip, didYouMean, error, hasErrors, type Diagnostic, type Span } from '../diagnostics.js';
 import { activationSizeProblem, DEFAULT_BATCH_SIZE, formatBytes } from './activation-limit.js';
 import {
@@ -12,6 +22,7 @@ import {
   assembleNode,
   isLayerKind,
   LayerArgs,
+  isMergeKind,
   LAYERS,
   MERGES,
   type ArgSpec,
@@ -30,6 +41,8 @@ import {
   type Value,
 } from './evaluate.js';
 import { numel, type IrGroup, type IrNetwork, type IrNode, type Shape } from './ir.js';
+import { withShape } from './ops/definition.js';
+import { addShape } from './shapes.js';
 
 /** Options of the lowering. */
 export interface LowerOptions {
@@ -77,6 +90,7 @@ class Lowering {
   readonly groups: IrGroup[] = [];
   private readonly paths = new Set<string>();
   private readonly clashesReported = new Set<string>();
+  private readonly reportedAt = new Map<string, { index: number; count: number }>();
   /** Layers and block instances lowered so far, repeats included (see MAX_EXPANDED_ITEMS). */
   private expanded = 0;
   private readonly blocks = new Map<string, BlockDecl>();
@@ -134,7 +148,9 @@ class Lowering {
         continue;
       }
       moduleNames.add(mod.name);
-      const place: Place = { module: mod.name, group: null, scope: globals, depth: 0 };
+      const scope = new Scope(globals);
+      bindInputShape(scope, cursor.shape);
+      const place: Place = { module: mod.name, group: null, scope, depth: 0 };
       cursor = this.sequence(mod.items, mod.name, place, cursor, true);
     }
     if (hasErrors(this.diagnostics) || !inputShape || !cursor.shape) return undefined;
@@ -195,8 +211,15 @@ class Lowering {
         );
       else reserved(name, span);
     };
-    const calls = (list: readonly Call[]): void => {
-      for (const c of list) if (c.name !== undefined && c.nameSpan) reserved(c.name, c.nameSpan);
+    const calls = (list: readonly Item[]): void => {
+      for (const c of list) {
+        if (c.name !== undefined && c.nameSpan) reserved(c.name, c.nameSpan);
+        if (c.kind === 'branches')
+          for (const b of c.branches) {
+            identifier(b.name, b.nameSpan);
+            calls(b.items);
+          }
+      }
     };
     for (const p of ast.params) reserved(p.name, p.nameSpan);
     for (const b of ast.blocks) {
@@ -343,18 +366,28 @@ class Lowering {
       : 'the value is a float because a float took part in computing it; compute it from integers';
   }
 
-  /** Lowers a sequence of calls. In a module (`indexed`), unnamed items are named by position. */
+  /**
+   * Lowers a sequence of items. In a module or branch (`indexed`), unnamed items are named by their position
+   * among the items present (an item left out by its condition takes no number, as in a PyTorch list of layers).
+   */
   private sequence(
-    calls: readonly Call[],
+    items: readonly Item[],
     prefix: string,
     place: Place,
     start: Cursor,
     indexed: boolean,
-    autoNames?: Map<Call, string>,
+    autoNames?: Map<Item, string>,
   ): Cursor {
     let cursor = start;
     let index = 0;
-    for (const call of calls) {
+    for (const item of items) {
+      if (item.kind === 'branches') {
+        const local = item.name ?? (indexed ? String(index) : (autoNames?.get(item) ?? item.op));
+        index++;
+        cursor = this.merge(item, prefix, local, place, cursor);
+        continue;
+      }
+      const call = item;
       const count = call.repeat ? this.positiveInt(call.repeat, place.scope, 'repeat count') : 1;
       if (count === undefined) continue;
       if (call.name !== undefined && count > 1) {
@@ -369,24 +402,176 @@ class Lowering {
       }
       for (let k = 0; k < count; k++) {
         // Repeats multiply through nested blocks (`B() * 1000` of blocks of `C() * 1000`): bound the work.
-        if (++this.expanded > MAX_EXPANDED_ITEMS) {
-          if (this.expanded === MAX_EXPANDED_ITEMS + 1)
-            this.diagnostics.push(
-              error(
-                'TOO_LARGE',
-                `the network expands to more than ${MAX_EXPANDED_ITEMS.toLocaleString('en-US')} layers and block instances`,
-                call.repeat?.span ?? call.span,
-                'check the repeat counts',
-              ),
-            );
-          return { ref: cursor.ref, shape: undefined };
-        }
+        if (!this.expand(call)) return { ref: cursor.ref, shape: undefined };
+        const here = call.repeat ? { ...place, scope: repeatScope(place.scope, k) } : place;
+        const included = this.condition(call.condition, here.scope, 'a layer condition');
+        if (included === undefined) return { ref: cursor.ref, shape: undefined };
+        if (!included) continue;
         const local = call.name ?? (indexed ? String(index) : (autoNames?.get(call) ?? call.callee));
         index++;
-        cursor = this.item(call, `${prefix}.${local}`, place, cursor);
+        cursor = this.item(call, `${prefix}.${local}`, here, cursor);
       }
     }
     return cursor;
+  }
+
+  /** Counts one more layer or block instance; false (reported once) past MAX_EXPANDED_ITEMS. */
+  private expand(call: Call): boolean {
+    if (++this.expanded <= MAX_EXPANDED_ITEMS) return true;
+    if (this.expanded === MAX_EXPANDED_ITEMS + 1)
+      this.diagnostics.push(
+        error(
+          'TOO_LARGE',
+          `the network expands to more than ${MAX_EXPANDED_ITEMS.toLocaleString('en-US')} layers and block instances`,
+          call.repeat?.span ?? call.span,
+          'check the repeat counts',
+        ),
+      );
+    return false;
+  }
+
+  /** The value of an `if` condition (true when there is none); undefined, reported, when it is no boolean. */
+  private condition(expr: Expr | undefined, scope: Scope, what: string): boolean | undefined {
+    if (!expr) return true;
+    const value = evaluate(expr, scope, this.diagnostics);
+    if (!value) return undefined;
+    if (value.t !== 'bool') {
+      this.diagnostics.push(
+        error('WRONG_TYPE', `${what} must be a boolean, found ${describeValue(value)}`, expr.span),
+      );
+      return undefined;
+    }
+    return value.v;
+  }
+
+  /**
+   * Lowers a merge of branches at `<prefix>.<local>`: every branch reads `cursor`, their values merge in written
+   * order. Branch layers are named under the enclosing sequence (`<prefix>.<branch>.<n>`, or `<prefix>.<branch>`
+   * for a branch of one unnamed layer), which gives torchvision's names for GoogLeNet-style blocks.
+   */
+  private merge(m: BranchMerge, prefix: string, local: string, place: Place, cursor: Cursor): Cursor {
+    const path = `${prefix}.${local}`;
+    const fail: Cursor = { ref: path, shape: undefined };
+    const definition = isMergeKind(m.op) ? MERGES[m.op] : undefined;
+    if (!definition) {
+      const layerOrBlock = isLayerKind(m.op) || this.blocks.has(m.op);
+      this.diagnostics.push(
+        error(
+          'UNKNOWN_MERGE',
+          layerOrBlock
+            ? `'${clip(m.op)}' is a ${isLayerKind(m.op) ? 'layer' : 'block'}, not a merge: only a merge has branches`
+            : `unknown merge '${clip(m.op)}'`,
+          m.opSpan,
+          didYouMean(m.op, Object.keys(MERGES)) ?? `the merges are: ${Object.keys(MERGES).join(', ')}`,
+        ),
+      );
+      return fail;
+    }
+    if (place.group === null) {
+      this.diagnostics.push(
+        error(
+          'BAD_VALUE',
+          `a merge of branches must be inside a block ('${clip(m.op)}' in module '${clip(place.module)}')`,
+          m.opSpan,
+          'declare a block holding the merge and call the block from the module',
+        ),
+      );
+      return fail;
+    }
+    if (!this.uniqueBranches(m)) return fail;
+    const args = this.checkedArgs(m.args, definition.args, place.scope, m.op, m.opSpan);
+    const keepAll = this.condition(m.condition, place.scope, 'a merge condition');
+    if (!args || keepAll === undefined) return fail;
+    const branches = keepAll ? m.branches : m.branches.slice(0, 1);
+    const outs = branches.map((b) => this.branch(b, prefix, place, cursor));
+    const [only] = outs;
+    if (!keepAll && only) return only;
+    const shapes = outs.flatMap((o) => (o.shape ? [o.shape] : []));
+    if (shapes.length !== outs.length) return fail;
+    const names = branches.map((b) => b.name);
+    const result = definition.lower(shapes, new LayerArgs(args), names);
+    if (!result.ok) {
+      this.report(m.opSpan, error(result.code, `${clip(path)}: ${result.message}`, m.opSpan));
+      return fail;
+    }
+    if (!this.claimPath(path, m.nameSpan ?? m.opSpan)) return fail;
+    const frame = {
+      path,
+      inputs: outs.map((o) => o.ref),
+      inputShapes: shapes,
+      module: place.module,
+      group: place.group,
+      functional: true,
+    };
+    return this.push(assembleMerge<IrNode>(frame, result.body), m.span);
+  }
+
+  /** False (reported) when a merge has no branches or two of one name. */
+  private uniqueBranches(m: BranchMerge): boolean {
+    if (m.branches.length === 0) {
+      this.diagnostics.push(
+        error(
+          'MISSING_ARGUMENT',
+          `merge '${clip(m.op)}' has no branches`,
+          m.opSpan,
+          'write name { layers } per branch',
+        ),
+      );
+      return false;
+    }
+    const seen = new Set<string>();
+    let ok = true;
+    for (const b of m.branches) {
+      if (seen.has(b.name)) {
+        this.diagnostics.push(
+          error('DUPLICATE_NAME', `branch '${clip(b.name)}' is defined twice`, b.nameSpan),
+        );
+        ok = false;
+      }
+      seen.add(b.name);
+    }
+    return ok;
+  }
+
+  /** One branch of a merge, from the merge's input; an empty branch is that input. */
+  private branch(b: Branch, prefix: string, place: Place, cursor: Cursor): Cursor {
+    const path = `${prefix}.${b.name}`;
+    const [single] = b.items;
+    if (b.items.length === 1 && single?.kind === 'call' && single.name === undefined && !single.repeat) {
+      if (!this.expand(single)) return { ref: cursor.ref, shape: undefined };
+      const included = this.condition(single.condition, place.scope, 'a layer condition');
+      if (included === undefined) return { ref: cursor.ref, shape: undefined };
+      return included ? this.item(single, path, place, cursor) : cursor;
+    }
+    return this.sequence(b.items, path, place, cursor, true);
+  }
+
+  /**
+   * Reports a problem found while lowering a layer at `at`, once per place in the source: a bad layer inside a
+   * block would otherwise be reported once per instance (35 times for one padding in mobilenet_v2). The first
+   * report says how many instances share it (see `finishReports`).
+   */
+  private report(at: Span, diagnostic: Diagnostic): void {
+    const where = `${at.file}:${at.offset}:${diagnostic.code}`;
+    const seen = this.reportedAt.get(where);
+    if (seen) {
+      seen.count++;
+      return;
+    }
+    this.reportedAt.set(where, { index: this.diagnostics.length, count: 1 });
+    this.diagnostics.push(diagnostic);
+  }
+
+  /** Adds "(and N more instances)" to problems reported once for several instances. */
+  finishReports(): void {
+    for (const { index, count } of this.reportedAt.values()) {
+      const d = this.diagnostics[index];
+      if (d && count > 1)
+        this.diagnostics[index] = {
+          ...d,
+          message: `${d.message} (and ${count - 1} more instance${count > 2 ? 's' : ''} of this layer)`,
+        };
+    }
   }
 
   private claimPath(path: string, span: Span): boolean {
@@ -403,7 +588,9 @@ class Lowering {
     return true;
   }
 
-  private item(call: Call, path: string, place: Place, cursor: Cursor): Cursor {
+  private item(written: Call, path: string, place: Place, cursor: Cursor): Cursor {
+    const call = this.chosen(written, place.scope);
+    if (!call) return { ref: cursor.ref, shape: undefined };
     if (isLayerKind(call.callee)) return this.layer(call, call.callee, path, place, cursor);
     const block = this.blocks.get(call.callee);
     if (block) return this.instantiate(block, call, path, place, cursor);
@@ -420,9 +607,44 @@ class Lowering {
     return { ref: cursor.ref, shape: undefined };
   }
 
+  /**
+   * The call with its callee resolved: `$act(...)` (and `act(...)` when `act` is no layer or block but a
+   * parameter) calls the layer or block the string parameter names.
+   */
+  private chosen(call: Call, scope: Scope): Call | undefined {
+    const dollar = call.callee.startsWith('$');
+    const name = dollar ? call.callee.slice(1) : call.callee;
+    if (!dollar && (isLayerKind(name) || this.blocks.has(name))) return call;
+    const binding = scope.get(name);
+    if (!binding) {
+      if (!dollar) return call; // reported as an unknown layer or block
+      this.diagnostics.push(
+        error(
+          'UNKNOWN_PARAMETER',
+          `unknown parameter '${clip(name)}'`,
+          call.calleeSpan,
+          didYouMean(name, scope.allNames()),
+        ),
+      );
+      return undefined;
+    }
+    const v = binding.value;
+    if (v.t !== 'string' || v.v.startsWith('$')) {
+      this.diagnostics.push(
+        error(
+          'WRONG_TYPE',
+          `parameter '${clip(name)}' is called as a layer, so it must name one (a string such as "relu"), found ${describeValue(v)}`,
+          call.calleeSpan,
+        ),
+      );
+      return undefined;
+    }
+    return { ...call, callee: v.v };
+  }
+
   /** Binds call arguments to declared names: positional first, then named. */
   private bindArgs(
-    call: Call,
+    call: { readonly args: readonly Arg[] },
     names: readonly string[],
     what: string,
   ): Map<string, { expr: Expr; span: Span }> | undefined {
@@ -469,30 +691,33 @@ class Lowering {
     return ok ? bound : undefined;
   }
 
-  private layer(call: Call, kind: LayerKind, path: string, place: Place, cursor: Cursor): Cursor {
-    const definition: LayerDefinition = LAYERS[kind];
-    const specs = definition.args;
+  /** The checked arguments of a layer or merge call (given, else defaulted); undefined when one is wrong. */
+  private checkedArgs(
+    given: readonly Arg[],
+    specs: readonly ArgSpec[],
+    scope: Scope,
+    callee: string,
+    calleeSpan: Span,
+  ): Map<string, ArgValue> | undefined {
     const bound = this.bindArgs(
-      call,
+      { args: given },
       specs.map((s) => s.name),
-      `${call.callee}`,
+      callee,
     );
-    if (!bound) return { ref: path, shape: undefined };
+    if (!bound) return undefined;
     const args = new Map<string, ArgValue>();
     let ok = true;
     for (const spec of specs) {
-      const given = bound.get(spec.name);
-      const value = given
-        ? this.argValue(spec, given.expr, place.scope, call.callee)
-        : argDefault(spec, args);
+      const arg = bound.get(spec.name);
+      const value = arg ? this.argValue(spec, arg.expr, scope, callee) : argDefault(spec, args);
       if (value === undefined) {
-        if (!given)
+        if (!arg)
           this.diagnostics.push(
             error(
               'MISSING_ARGUMENT',
-              `${call.callee} needs argument '${spec.name}'`,
-              call.calleeSpan,
-              `write ${call.callee}(${spec.name} = ...)`,
+              `${callee} needs argument '${spec.name}'`,
+              calleeSpan,
+              `write ${callee}(${spec.name} = ...)`,
             ),
           );
         ok = false;
@@ -500,6 +725,13 @@ class Lowering {
       }
       args.set(spec.name, value);
     }
+    return ok ? args : undefined;
+  }
+
+  private layer(call: Call, kind: LayerKind, path: string, place: Place, cursor: Cursor): Cursor {
+    const definition: LayerDefinition = LAYERS[kind];
+    const args = this.checkedArgs(call.args, definition.args, place.scope, call.callee, call.calleeSpan);
+    const ok = args !== undefined;
     if (!this.claimPath(path, call.nameSpan ?? call.span) || !ok) return { ref: path, shape: undefined };
     const input = cursor.shape;
     if (!input) return { ref: path, shape: undefined };
@@ -511,7 +743,7 @@ class Lowering {
       group: place.group,
       functional: definition.functionalInBlocks && place.group !== null,
     };
-    const lowered: Lowered = definition.lower(input, new LayerArgs(args));
+    const lowered: Lowered = definition.lower(input, new LayerArgs(args ?? new Map()));
     if (!lowered.ok) {
       const hint =
         lowered.code === 'NOT_FLAT'
@@ -519,7 +751,7 @@ class Lowering {
           : lowered.code === 'KERNEL_TOO_LARGE'
             ? 'use a smaller kernel, more padding, or a larger input'
             : undefined;
-      this.diagnostics.push(error(lowered.code, `${clip(path)}: ${lowered.message}`, call.span, hint));
+      this.report(call.span, error(lowered.code, `${clip(path)}: ${lowered.message}`, call.span, hint));
       return { ref: path, shape: undefined };
     }
     return this.push(assembleNode<IrNode>(frame, lowered.body), call.span);
@@ -665,7 +897,7 @@ class Lowering {
       );
       return { ref: path, shape: undefined };
     }
-    const scope = this.bindBlockParams(block, call, outer.scope);
+    const scope = this.bindBlockParams(block, call, outer.scope, cursor.shape);
     if (!scope || !this.claimPath(path, call.nameSpan ?? call.span)) return { ref: path, shape: undefined };
     const place: Place = { module: outer.module, group: path, scope, depth: outer.depth + 1 };
     const autoNames = autoNameBlockLayers(block);
@@ -707,7 +939,13 @@ class Lowering {
       const useLayers = sc !== undefined && sc.layers.length > 0 && (sc.when === 'always' || shapeChanges);
       const shortcut = useLayers ? this.sequence(sc.layers, path, place, input, false, autoNames) : input;
       if (!shortcut.shape) return { ref: path, shape: undefined };
-      const result = MERGES.add.lower([body.shape, shortcut.shape]);
+      // The block's own `merge add` keeps one shape for body and shortcut (no broadcasting): a shortcut that
+      // misses the body's shape is the mistake to report here.
+      const result = withShape(addShape([body.shape, shortcut.shape]), (outputShape) => ({
+        kind: 'add' as const,
+        outputShape,
+        params: [],
+      }));
       const addPath = `${path}.${autoNames.get(MERGE_KEY) ?? 'add'}`;
       if (!result.ok) {
         this.diagnostics.push(
@@ -745,7 +983,12 @@ class Lowering {
     return out;
   }
 
-  private bindBlockParams(block: BlockDecl, call: Call, callerScope: Scope): Scope | undefined {
+  private bindBlockParams(
+    block: BlockDecl,
+    call: Call,
+    callerScope: Scope,
+    input: Shape | undefined,
+  ): Scope | undefined {
     const bound = this.bindArgs(
       call,
       block.params.map((p) => p.name),
@@ -754,6 +997,7 @@ class Lowering {
     if (!bound) return undefined;
     // Block parameters see the network parameters, never the caller's block parameters.
     const scope = new Scope(callerScope.root());
+    bindInputShape(scope, input);
     let ok = true;
     for (const decl of block.params) {
       const given = bound.get(decl.name);
@@ -807,25 +1051,25 @@ function itemsRange(spec: ArgSpec): string {
 }
 
 /** Key under which the merge's local name is kept in a block's auto-name table. */
-const MERGE_KEY = Symbol('merge') as unknown as Call;
+const MERGE_KEY = Symbol('merge') as unknown as Item;
 
 /**
  * Names for a block's unnamed layers: the layer kind when it occurs once (`add`), else `kind_1`, `kind_2`, ...
  * in order of appearance (body, shortcut, after), skipping names the user took.
  */
-function autoNameBlockLayers(block: BlockDecl): Map<Call, string> {
-  const calls = [...block.body, ...(block.shortcut?.layers ?? []), ...block.after];
-  const taken = new Set(calls.flatMap((c) => (c.name !== undefined ? [c.name] : [])));
-  const unnamed = calls.filter((c) => c.name === undefined);
-  const byKind = new Map<string, Call[]>();
-  const add = (kind: string, c: Call): void => {
+function autoNameBlockLayers(block: BlockDecl): Map<Item, string> {
+  const items: Item[] = [...block.body, ...(block.shortcut?.layers ?? []), ...block.after];
+  const taken = new Set(items.flatMap((c) => (c.name !== undefined ? [c.name] : [])));
+  const unnamed = items.filter((c) => c.name === undefined);
+  const byKind = new Map<string, Item[]>();
+  const add = (kind: string, c: Item): void => {
     const list = byKind.get(kind);
     if (list) list.push(c);
     else byKind.set(kind, [c]);
   };
-  for (const c of unnamed) add(c.callee, c);
+  for (const c of unnamed) add(c.kind === 'call' ? c.callee.replace(/^\$/, '') : c.op, c);
   if (block.merge) add('add', MERGE_KEY);
-  const names = new Map<Call, string>();
+  const names = new Map<Item, string>();
   for (const [kind, list] of byKind) {
     let k = 0;
     for (const c of list) {
@@ -836,6 +1080,41 @@ function autoNameBlockLayers(block: BlockDecl): Map<Call, string> {
     }
   }
   return names;
+}
+
+/**
+ * Binds `in.channels`, `in.height`, `in.width` ([C, H, W]), `in.tokens` and `in.features` ([T, E]),
+ * `in.features` ([F]), and `in.shape` and `in.rank` (any), the shape of a block's (or module's) input.
+ */
+function bindInputShape(scope: Scope, shape: Shape | undefined): void {
+  const int = (v: number): Value => ({ t: 'int', v });
+  if (!shape) {
+    for (const name of INPUT_SHAPE_NAMES) scope.set(name, { value: int(0), unknown: true });
+    return;
+  }
+  const names: Record<number, readonly string[]> = {
+    1: ['features'],
+    2: ['tokens', 'features'],
+    3: ['channels', 'height', 'width'],
+  };
+  for (const [i, name] of (names[shape.length] ?? []).entries()) {
+    const d = shape[i];
+    if (d !== undefined) scope.set(`in.${name}`, { value: int(d) });
+  }
+  scope.set('in.shape', { value: { t: 'list', v: shape.map(int) } });
+  scope.set('in.rank', { value: int(shape.length) });
+}
+
+/** Every name bindInputShape may bind. */
+const INPUT_SHAPE_NAMES = ['channels', 'height', 'width', 'tokens', 'features', 'shape', 'rank'].map(
+  (n) => `in.${n}`,
+);
+
+/** The scope of one repetition of a repeated call: `index` is the repetition's number, from 0. */
+function repeatScope(scope: Scope, k: number): Scope {
+  const inner = new Scope(scope);
+  inner.set('index', { value: { t: 'int', v: k } });
+  return inner;
 }
 
 function sameShape(a: Shape, b: Shape): boolean {
@@ -849,5 +1128,6 @@ export function lower(
 ): { ir: IrNetwork | undefined; diagnostics: Diagnostic[] } {
   const lowering = new Lowering(ast, options);
   const ir = lowering.run(options);
+  lowering.finishReports();
   return { ir: hasErrors(lowering.diagnostics) ? undefined : ir, diagnostics: lowering.diagnostics };
 }

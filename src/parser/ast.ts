@@ -64,7 +64,51 @@ export interface Call {
   readonly args: readonly Arg[];
   /** `* 2` in the DSL, `repeat: 2` in YAML. */
   readonly repeat?: Expr;
+  /** `conv(...) if expand != 1` in the DSL, `if: $expand != 1` in YAML: the item is left out when false. */
+  readonly condition?: Expr;
   readonly span: Span;
+}
+
+/** One named path of a merge: layers applied to the merge's input (none: the input itself). */
+export interface Branch {
+  readonly kind: 'branch';
+  readonly name: string;
+  readonly nameSpan: Span;
+  readonly items: readonly Item[];
+  readonly span: Span;
+}
+
+/**
+ * A merge of named branches, each reading the merge's input, merged in written order:
+ * `concat { a { conv(64) } b {} }`, YAML `- concat: {a: [conv: 64], b: []}`. `op` is the merge kind as written
+ * (`concat`, `add`, `mul`; checked by the compiler), `args` its arguments (`dim`). With a `condition` that is
+ * false, only the first branch is kept (the others and the merge are left out), as a block's `merge add if`.
+ */
+export interface BranchMerge {
+  readonly kind: 'branches';
+  readonly op: string;
+  readonly opSpan: Span;
+  /** The merge node's name (its path's last part); `concat`, `add`, ... when not given. */
+  readonly name?: string;
+  readonly nameSpan?: Span;
+  readonly args: readonly Arg[];
+  readonly condition?: Expr;
+  readonly branches: readonly Branch[];
+  readonly span: Span;
+}
+
+/**
+ * The merge kinds, as words of the language (the compiler's `MERGES` defines them; a test keeps the two equal).
+ * YAML needs them to read every list under `concat:` as a branch, `[$act]` included.
+ */
+export const MERGE_WORDS: readonly string[] = ['add', 'concat', 'mul'];
+
+/** An item of a layer sequence: a layer or block instance, or a merge of branches. */
+export type Item = Call | BranchMerge;
+
+/** The word an item starts with: the callee of a call, the kind of a merge. */
+export function calleeOf(item: Item): string {
+  return item.kind === 'call' ? item.callee : item.op;
 }
 
 /** When a block's shortcut layers apply: only when the body changes the shape, or always. */
@@ -75,7 +119,7 @@ export interface ShortcutDecl {
   readonly kind: 'shortcut';
   readonly when: ShortcutWhen;
   readonly whenSpan?: Span;
-  readonly layers: readonly Call[];
+  readonly layers: readonly Item[];
   readonly span: Span;
 }
 
@@ -94,10 +138,10 @@ export interface BlockDecl {
   readonly name: string;
   readonly nameSpan: Span;
   readonly params: readonly ParamDecl[];
-  readonly body: readonly Call[];
+  readonly body: readonly Item[];
   readonly shortcut?: ShortcutDecl;
   readonly merge?: MergeDecl;
-  readonly after: readonly Call[];
+  readonly after: readonly Item[];
   readonly span: Span;
 }
 
@@ -106,7 +150,7 @@ export interface ModuleDecl {
   readonly kind: 'module';
   readonly name: string;
   readonly nameSpan: Span;
-  readonly items: readonly Call[];
+  readonly items: readonly Item[];
   readonly span: Span;
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDsl } from '../../src/parser/dsl/index.js';
+import { calleeOf, type Call } from '../../src/parser/ast.js';
 import { stripSpans } from './dsl-test-utils.js';
 
 const fixture = (name: string): string =>
@@ -185,7 +186,7 @@ describe('parseDsl on small inputs', () => {
   });
 
   it('puts spans on the identifiers and the nodes', () => {
-    const c1 = ast?.modules[0]?.items[0];
+    const c1 = ast?.modules[0]?.items[0] as Call | undefined;
     expect(ast?.nameSpan).toEqual({ file: 't.net', offset: 8, endOffset: 12, line: 1, col: 9 });
     expect(ast?.params[0]?.span).toEqual({ file: 't.net', offset: 13, endOffset: 27, line: 1, col: 14 });
     expect(ast?.params[0]?.nameSpan).toMatchObject({ offset: 13, endOffset: 14 });
@@ -248,7 +249,7 @@ describe('parseDsl on small inputs', () => {
     expect(r.diagnostics).toEqual([]);
     expect(r.ast?.params).toHaveLength(1);
     expect(r.ast?.input?.dims).toHaveLength(2);
-    expect(r.ast?.modules[0]?.items.map((c) => c.callee)).toEqual(['f', 'g']);
+    expect(r.ast?.modules[0]?.items.map(calleeOf)).toEqual(['f', 'g']);
   });
 
   it('defaults shortcut when to shape_changes without a whenSpan, and reads `always`', () => {

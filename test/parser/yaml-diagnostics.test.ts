@@ -192,10 +192,10 @@ describe('parseYaml: schema diagnostics', () => {
     ]);
     expect(r.diagnostics[0]?.hint).toBe("indent the other keys under 'conv' to make them its arguments");
     expect(diags(`${HEAD}modules:\n  - m: [conv: {out: {a: 1}}]\n`, true)).toEqual([
-      'WRONG_TYPE 5:21 expected number, boolean, string or list, found a map',
+      'WRONG_TYPE 5:21 expected number, boolean, string, list or a branch (list of layers), found a map',
     ]);
     expect(diags(`${HEAD}modules:\n  - m: [bad-name]\n`, true)).toEqual([
-      'BAD_VALUE 5:9 expected a name (letters, digits and _, not starting with a digit), found string "bad-name"',
+      'BAD_VALUE 5:9 expected a name (letters, digits and _, not starting with a digit), or $param, found string "bad-name"',
     ]);
     expect(diags(`${HEAD}modules:\n  - m: [conv: {<<: 1}]\n`)).toEqual(['YAML_MERGE_KEY 5:16']);
     // Quoted, "<<" is an ordinary key, and no argument name.

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LineMap } from '../../src/diagnostics.js';
 import type { Span } from '../../src/diagnostics.js';
-import type { Call, Expr } from '../../src/parser/ast.js';
+import { calleeOf, type Call, type Expr } from '../../src/parser/ast.js';
 import { parseDsl } from '../../src/parser/dsl/index.js';
 import { parseSpec } from '../../src/parser/index.js';
 import { parseYaml } from '../../src/parser/yaml/index.js';
@@ -262,7 +262,7 @@ describe('parseYaml: AST', () => {
         span: at(text, 'tag: relu'),
       },
     ]);
-    expect(b?.body.map((x: Call) => x.callee)).toEqual(['conv']);
+    expect(b?.body.map(calleeOf)).toEqual(['conv']);
     expect(b?.shortcut).toMatchObject({
       kind: 'shortcut',
       when: 'shape_changes',
@@ -277,18 +277,18 @@ describe('parseYaml: AST', () => {
       condition: expect.objectContaining({ kind: 'ref', name: 'residual', span: at(text, '$residual') }),
       span: at(text, 'merge: add'),
     });
-    expect(b?.after.map((x) => x.callee)).toEqual(['relu']);
+    expect(b?.after.map(calleeOf)).toEqual(['relu']);
     expect(c?.shortcut).toMatchObject({ when: 'always', whenSpan: at(text, 'always') });
     expect(c?.merge).toBeUndefined();
     expect(c?.after).toEqual([]);
-    expect(ast.modules[0]?.items.map((i) => i.callee)).toEqual(['B', 'C']);
+    expect(ast.modules[0]?.items.map(calleeOf)).toEqual(['B', 'C']);
   });
 
   it('follows a handful of aliases', () => {
     const text =
       'netspec: 1\nname: n\ninput: [1]\nmodules:\n  - a: &layers [relu, conv: &args {out: 3}]\n  - b: *layers\n  - c: [linear: *args]\n';
     const ast = ok(text);
-    expect(ast.modules.map((m) => m.items.map((i) => i.callee))).toEqual([
+    expect(ast.modules.map((m) => m.items.map(calleeOf))).toEqual([
       ['relu', 'conv'],
       ['relu', 'conv'],
       ['linear'],
@@ -314,18 +314,24 @@ describe('parseYaml: canonical specs', () => {
       ['out', 'int', undefined],
       ['stride', undefined, 'int'],
     ]);
-    expect(block?.body.map((c) => `${c.name ?? ''}=${c.callee}`)).toEqual([
+    expect(block?.body.map((c) => `${c.name ?? ''}=${calleeOf(c)}`)).toEqual([
       'conv1=conv',
       'bn1=batchnorm',
       '=relu',
       'conv2=conv',
       'bn2=batchnorm',
     ]);
-    expect(block?.body[0]?.args.map((a) => a.name)).toEqual(['out', 'kernel', 'stride', 'padding', 'bias']);
+    expect((block?.body[0] as Call | undefined)?.args.map((a) => a.name)).toEqual([
+      'out',
+      'kernel',
+      'stride',
+      'padding',
+      'bias',
+    ]);
     expect(block?.shortcut?.when).toBe('shape_changes');
     expect(block?.shortcut?.layers.map((c) => c.name)).toEqual(['shortcut', 'bn3']);
     expect(block?.merge?.condition).toMatchObject({ kind: 'ref', name: 'residual' });
-    expect(block?.after.map((c) => c.callee)).toEqual(['relu']);
+    expect(block?.after.map(calleeOf)).toEqual(['relu']);
     expect(ast.modules.map((m) => [m.name, m.items.length])).toEqual([
       ['stem', 4],
       ['stage2', 1],
@@ -334,8 +340,11 @@ describe('parseYaml: canonical specs', () => {
       ['stage5', 2],
       ['head', 3],
     ]);
-    expect(ast.modules[1]?.items[0]?.repeat).toMatchObject({ kind: 'int', value: 2 });
-    expect(ast.modules[5]?.items[2]?.args[0]?.value).toMatchObject({ kind: 'ref', name: 'num_classes' });
+    expect((ast.modules[1]?.items[0] as Call | undefined)?.repeat).toMatchObject({ kind: 'int', value: 2 });
+    expect((ast.modules[5]?.items[2] as Call | undefined)?.args[0]?.value).toMatchObject({
+      kind: 'ref',
+      name: 'num_classes',
+    });
     // Spans point into the file: the stage3 module name is on line 32, col 5.
     expect(ast.modules[2]?.nameSpan).toMatchObject({ file: 'specs/resnet18.yaml', line: 32, col: 5 });
   });

@@ -1,19 +1,16 @@
-/** `add`: the element-wise sum that merges a block's body and shortcut (`merge add`), as `x + y` in PyTorch. */
-import type { AddNode, Shape } from '../ir.js';
-import { addShape } from '../shapes.js';
-import { withShape, type Lowered } from './definition.js';
+/**
+ * `add`: the element-wise sum that merges a block's body and shortcut (`merge add`) or the branches of an `add`
+ * merge, as `x + y` in PyTorch (with its broadcasting along axes of size 1).
+ */
+import type { AddNode } from '../ir.js';
+import { elementwise, type MergeDefinition } from './merge.js';
 
-/** A way to merge the values of several branches into one. */
-export interface MergeDefinition<K extends string = string, N extends AddNode = AddNode> {
-  readonly name: K;
-  readonly doc: string;
-  /** The merged node's body for inputs of these shapes, or why they do not merge. */
-  lower(inputs: readonly Shape[]): Lowered<N>;
-}
+export type { MergeDefinition } from './merge.js';
 
-/** Element-wise sum: every input must have the same shape. */
+/** Element-wise sum: one rank, each axis equal or 1. */
 export const add: MergeDefinition<'add', AddNode> = {
   name: 'add',
-  doc: 'element-wise sum of the branches (all of one shape)',
-  lower: (inputs) => withShape(addShape(inputs), (outputShape) => ({ kind: 'add', outputShape, params: [] })),
+  doc: 'element-wise sum of the branches (one rank; each axis equal or 1, broadcast as PyTorch)',
+  args: [],
+  lower: (inputs, _args, branches) => elementwise('add', inputs, branches),
 };

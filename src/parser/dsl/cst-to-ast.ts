@@ -9,8 +9,11 @@ import type {
   Arg,
   BinaryOp,
   BlockDecl,
+  Branch,
+  BranchMerge,
   Call,
   Expr,
+  Item,
   ExtendsDecl,
   InputDecl,
   MergeDecl,
@@ -207,8 +210,8 @@ export class AstBuilder {
   private block(node: CstNode): BlockDecl | undefined {
     const name = this.name(node);
     if (!name) return undefined;
-    const body: Call[] = [];
-    const after: Call[] = [];
+    const body: Item[] = [];
+    const after: Item[] = [];
     let shortcut: ShortcutDecl | undefined;
     let merge: MergeDecl | undefined;
     // Items come in a fixed order: body layers, shortcut, merge, layers after the merge.
@@ -218,7 +221,7 @@ export class AstBuilder {
       const shortcutNode = nodes(item, 'shortcut')[0];
       const mergeNode = nodes(item, 'merge')[0];
       if (callNode) {
-        const call = this.call(callNode);
+        const call = this.item(callNode);
         if (!call) continue;
         if (phase === 'shortcut') {
           this.report("a layer after 'shortcut' must come after 'merge' (or before 'shortcut')", call.span);
@@ -273,7 +276,7 @@ export class AstBuilder {
       kind: 'shortcut',
       when,
       ...(whenToken ? { whenSpan: this.spans.token(whenToken) } : {}),
-      layers: compact(nodes(node, 'call').map((c) => this.call(c))),
+      layers: this.items(node),
       span: this.spans.node(node),
     };
   }
@@ -298,24 +301,65 @@ export class AstBuilder {
       kind: 'module',
       name: name.value,
       nameSpan: name.span,
-      items: compact(nodes(node, 'call').map((c) => this.call(c))),
+      items: this.items(node),
       span: this.spans.node(node),
     };
   }
 
-  private call(node: CstNode): Call | undefined {
+  /** The items (calls and merges) of a module, shortcut or branch node. */
+  private items(node: CstNode): Item[] {
+    return compact(nodes(node, 'call').map((c) => this.item(c)));
+  }
+
+  /** A call, or a merge when it has branches (`concat { ... }`). */
+  private item(node: CstNode): Item | undefined {
     const callee = realToken(node, 'callee');
     if (!callee) return undefined;
     const layerName = realToken(node, 'layerName');
     const repeatNode = nodes(node, 'repeat')[0];
     const repeat = repeatNode ? this.expression(repeatNode) : undefined;
-    return {
+    const conditionNode = nodes(node, 'condition')[0];
+    const condition = conditionNode ? this.expression(conditionNode) : undefined;
+    const named = layerName ? { name: layerName.image, nameSpan: this.spans.token(layerName) } : {};
+    const args = compact(nodes(node, 'arg').map((a) => this.arg(a)));
+    const span = this.spans.node(node);
+    const branchesNode = nodes(node, 'branches')[0];
+    if (branchesNode) {
+      if (repeat)
+        this.report('a merge cannot be repeated: put it in a block and repeat the block', repeat.span);
+      const merge: BranchMerge = {
+        kind: 'branches',
+        op: callee.image,
+        opSpan: this.spans.token(callee),
+        ...named,
+        args,
+        ...(condition ? { condition } : {}),
+        branches: compact(nodes(branchesNode, 'branch').map((b) => this.branch(b))),
+        span,
+      };
+      return merge;
+    }
+    const call: Call = {
       kind: 'call',
       callee: callee.image,
       calleeSpan: this.spans.token(callee),
-      ...(layerName ? { name: layerName.image, nameSpan: this.spans.token(layerName) } : {}),
-      args: compact(nodes(node, 'arg').map((a) => this.arg(a))),
+      ...named,
+      args,
       ...(repeat ? { repeat } : {}),
+      ...(condition ? { condition } : {}),
+      span,
+    };
+    return call;
+  }
+
+  private branch(node: CstNode): Branch | undefined {
+    const name = realToken(node, 'branchName');
+    if (!name) return undefined;
+    return {
+      kind: 'branch',
+      name: name.image,
+      nameSpan: this.spans.token(name),
+      items: this.items(node),
       span: this.spans.node(node),
     };
   }
@@ -404,8 +448,9 @@ export class AstBuilder {
     if ((token = realToken(node, 'Identifier'))) {
       return { kind: 'ref', name: token.image, span: this.spans.token(token) };
     }
-    if ((token = realToken(node, 'DollarIdentifier'))) {
-      return { kind: 'ref', name: token.image.slice(1), span: this.spans.token(token) };
+    if ((token = realToken(node, 'DollarIdentifier') ?? realToken(node, 'QualifiedName'))) {
+      const name = token.image.startsWith('$') ? token.image.slice(1) : token.image;
+      return { kind: 'ref', name, span: this.spans.token(token) };
     }
     return undefined;
   }

@@ -41,6 +41,7 @@ import {
   NotEq,
   parserTokens,
   Percent,
+  QualifiedName,
   Plus,
   RBracket,
   RCurly,
@@ -91,7 +92,8 @@ function expectedCloser(
   if (expected === RCurly) {
     if (ruleName === 'network') return "'input', 'block', 'module' or '}'";
     if (ruleName === 'block') return "a layer, 'shortcut', 'merge' or '}'";
-    if (ruleName === 'module' || ruleName === 'shortcut') return "a layer or '}'";
+    if (ruleName === 'module' || ruleName === 'shortcut' || ruleName === 'branch') return "a layer or '}'";
+    if (ruleName === 'branches') return "a branch or '}'";
   }
   if (expected === RParen) {
     if (ruleName === 'call') return afterOpen ? "an argument or ')'" : "',' or ')'";
@@ -265,27 +267,75 @@ export class DslParser extends CstParser {
     this.CONSUME(RCurly);
   });
 
-  /** call := (NAME '=')? IDENT '(' (arg (',' arg)* ','?)? ')' ('*' expr)? — NAME may be a keyword (`shortcut = ...`). */
+  /**
+   * call := (NAME '=')? CALLEE ( '(' (arg (',' arg)* ','?)? ')' ('*' expr)? ('if' expr)? branches?
+   *                            | ('if' expr)? branches )
+   * NAME may be a keyword (`shortcut = ...`); CALLEE is a name, `$name` (a layer chosen by a parameter) or `add`.
+   * With branches it is a merge (`concat(dim = 1) { a { ... } b { } }`, `add if residual { ... }`).
+   */
   public readonly call = this.RULE('call', () => {
     this.OPTION(() => {
       this.CONSUME(AnyName, { LABEL: 'layerName' });
       this.CONSUME(Equals);
     });
-    this.CONSUME(Identifier, { LABEL: 'callee' });
-    this.CONSUME(LParen);
-    this.OPTION2(() => {
-      this.SUBRULE(this.arg);
-      this.MANY(() => {
-        this.CONSUME(Comma);
-        this.SUBRULE2(this.arg);
-      });
-      this.OPTION3(() => this.CONSUME2(Comma));
+    this.OR([
+      { ALT: () => this.CONSUME(Identifier, { LABEL: 'callee' }) },
+      { ALT: () => this.CONSUME(DollarIdentifier, { LABEL: 'callee' }) },
+      { ALT: () => this.CONSUME(KwAdd, { LABEL: 'callee' }) },
+    ]);
+    this.OR2([
+      {
+        ALT: () => {
+          this.CONSUME(LParen);
+          this.OPTION2(() => {
+            this.SUBRULE(this.arg);
+            this.MANY(() => {
+              this.CONSUME(Comma);
+              this.SUBRULE2(this.arg);
+            });
+            this.OPTION3(() => this.CONSUME2(Comma));
+          });
+          this.CONSUME(RParen);
+          this.OPTION4(() => {
+            this.CONSUME(Star);
+            this.SUBRULE(this.expression, { LABEL: 'repeat' });
+          });
+          this.OPTION5(() => {
+            this.CONSUME(KwIf);
+            this.SUBRULE2(this.expression, { LABEL: 'condition' });
+          });
+          this.OPTION6(() => this.SUBRULE(this.branches));
+        },
+      },
+      {
+        ALT: () => {
+          this.OPTION7(() => {
+            this.CONSUME2(KwIf);
+            this.SUBRULE3(this.expression, { LABEL: 'condition' });
+          });
+          this.SUBRULE2(this.branches);
+        },
+      },
+    ]);
+  });
+
+  /** branches := '{' (branch | ';')* '}' — the branches of a merge. */
+  public readonly branches = this.RULE('branches', () => {
+    this.CONSUME(LCurly);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.branch) }, { ALT: () => this.CONSUME(Semicolon) }]);
     });
-    this.CONSUME(RParen);
-    this.OPTION4(() => {
-      this.CONSUME(Star);
-      this.SUBRULE(this.expression, { LABEL: 'repeat' });
+    this.CONSUME(RCurly);
+  });
+
+  /** branch := NAME '{' (call | ';')* '}' — NAME may be a keyword (`input { }`). */
+  public readonly branch = this.RULE('branch', () => {
+    this.CONSUME(AnyName, { LABEL: 'branchName' });
+    this.CONSUME(LCurly);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.call) }, { ALT: () => this.CONSUME(Semicolon) }]);
     });
+    this.CONSUME(RCurly);
   });
 
   /** arg := (IDENT '=')? expr */
@@ -384,7 +434,7 @@ export class DslParser extends CstParser {
     ]);
   });
 
-  /** primary := INT | FLOAT | true | false | STRING | IDENT | $IDENT | '(' expr ')' | list */
+  /** primary := INT | FLOAT | true | false | STRING | IDENT | $IDENT | IDENT.IDENT | '(' expr ')' | list */
   public readonly primary = this.RULE('primary', () => {
     this.OR([
       { ALT: () => this.CONSUME(IntLiteral) },
@@ -394,6 +444,7 @@ export class DslParser extends CstParser {
       { ALT: () => this.CONSUME(StringLiteral) },
       { ALT: () => this.CONSUME(Identifier) },
       { ALT: () => this.CONSUME(DollarIdentifier) },
+      { ALT: () => this.CONSUME(QualifiedName) },
       {
         ALT: () => {
           this.CONSUME(LParen);

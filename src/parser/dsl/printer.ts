@@ -2,7 +2,18 @@
  * AST → canonical DSL text: 2-space indent, one layer per line, a blank line between top-level items, minimal
  * parentheses. `parseDsl(printDsl(ast))` gives `ast` back (modulo spans) for every AST the DSL parser produces.
  */
-import type { Arg, BinaryOp, BlockDecl, Call, Expr, ModuleDecl, NetworkAst, ParamDecl } from '../ast.js';
+import type {
+  Arg,
+  BinaryOp,
+  BlockDecl,
+  BranchMerge,
+  Call,
+  Expr,
+  Item,
+  ModuleDecl,
+  NetworkAst,
+  ParamDecl,
+} from '../ast.js';
 import { KEYWORDS } from './tokens.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -110,11 +121,31 @@ function printCall(call: Call): string {
   let text = `${call.callee}(${call.args.map(printArg).join(', ')})`;
   if (call.name !== undefined) text = `${call.name} = ${text}`;
   if (call.repeat) text += ` * ${printExpr(call.repeat)}`;
+  if (call.condition) text += ` if ${printExpr(call.condition)}`;
   return text;
 }
 
-function printCalls(calls: readonly Call[], indent: string): string[] {
-  return calls.map((c) => indent + printCall(c));
+/** A merge and its branches, one branch per line group: `concat {`, `  a {`, `    conv(64)`, `  }`, `}`. */
+function printMerge(merge: BranchMerge, indent: string): string[] {
+  let head = merge.op;
+  if (merge.args.length > 0) head += `(${merge.args.map(printArg).join(', ')})`;
+  if (merge.name !== undefined) head = `${merge.name} = ${head}`;
+  if (merge.condition) head += ` if ${printExpr(merge.condition)}`;
+  const lines = [`${indent}${head} {`];
+  for (const branch of merge.branches) {
+    const opening = `${indent}  ${branch.name} {`;
+    const items = printCalls(branch.items, `${indent}    `);
+    if (items.length === 0) lines.push(`${opening}}`);
+    else lines.push(opening, ...items, `${indent}  }`);
+  }
+  lines.push(`${indent}}`);
+  return lines;
+}
+
+function printCalls(items: readonly Item[], indent: string): string[] {
+  return items.flatMap((item) =>
+    item.kind === 'call' ? [indent + printCall(item)] : printMerge(item, indent),
+  );
 }
 
 function printBlock(block: BlockDecl): string[] {

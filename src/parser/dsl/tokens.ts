@@ -26,6 +26,16 @@ export const DollarIdentifier = createToken({
   label: 'a name',
 });
 
+/**
+ * `in.channels`, `$in.height`: a dotted name, read as one reference (the shape of a block's input). Lexed before
+ * the keywords, so `input.x` is one name too; no other rule reads it.
+ */
+export const QualifiedName = createToken({
+  name: 'QualifiedName',
+  pattern: /\$?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+/,
+  label: 'a name',
+});
+
 function keyword(word: string, usableAsLayerName = true): TokenType {
   return createToken({
     name: `Kw${word[0]?.toUpperCase() ?? ''}${word.slice(1)}`,
@@ -167,7 +177,16 @@ const keywords = [
 
 const operators = [EqEq, NotEq, LtEq, GtEq, Lt, Gt, Equals, Plus, Minus, Star];
 const punctuation = [Percent, LParen, RParen, LBracket, RBracket, LCurly, RCurly, Comma, Colon, Semicolon];
-const words = [StringLiteral, BadString, FloatLiteral, IntLiteral, ...keywords, Identifier, DollarIdentifier];
+const words = [
+  StringLiteral,
+  BadString,
+  FloatLiteral,
+  IntLiteral,
+  QualifiedName,
+  ...keywords,
+  Identifier,
+  DollarIdentifier,
+];
 
 /** Lexer order matters: comments before `/`, strings before their loose variant, keywords before Identifier. */
 const dslTokens: TokenType[] = [

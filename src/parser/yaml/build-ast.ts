@@ -6,11 +6,14 @@
 import { isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Node as YamlNode, ParsedNode, Scalar, YAMLMap } from 'yaml';
 import type { Diagnostic, LineMap, Span } from '../../diagnostics.js';
+import { MERGE_WORDS } from '../ast.js';
 import type {
   Arg,
   BlockDecl,
-  Call,
+  Branch,
+  BranchMerge,
   Expr,
+  Item,
   ExtendsDecl,
   InputDecl,
   MergeDecl,
@@ -192,13 +195,16 @@ export class AstBuilder {
     };
   }
 
-  private layers(node: ParsedNode | undefined): Call[] {
+  private layers(node: ParsedNode | undefined): Item[] {
     if (!isSeq(node)) return [];
     return node.items.flatMap((item) => this.call(deref(item, this.aliases)) ?? []);
   }
 
-  /** `relu`, `conv: {name: c1, out: 64}`, `linear: $num_classes`, `batchnorm:` (null). */
-  private call(node: ParsedNode | undefined): Call | undefined {
+  /**
+   * `relu`, `conv: {name: c1, out: 64}`, `linear: $num_classes`, `batchnorm:` (null), or a merge: a map with
+   * branches, values that are lists of layers (`concat: {a: [conv: 64], b: []}`; see `isBranch`).
+   */
+  private call(node: ParsedNode | undefined): Item | undefined {
     if (isScalar(node) && typeof node.value === 'string') {
       const span = this.span(node);
       return { kind: 'call', callee: node.value, calleeSpan: span, args: [], span };
@@ -221,20 +227,55 @@ export class AstBuilder {
       return { ...base, args: [{ kind: 'arg', value, span: value.span }] };
     }
     const args: Arg[] = [];
+    const branches: Branch[] = [];
     let name: { name: string; nameSpan: Span } | undefined;
     let repeat: Expr | undefined;
+    let condition: Expr | undefined;
     for (const a of this.entries(argsNode)) {
       if (a.key === 'name') {
         if (isScalar(a.value) && typeof a.value.value === 'string')
           name = { name: a.value.value, nameSpan: this.span(a.value) };
         continue;
       }
+      if (this.isBranch(a.value, MERGE_WORDS.includes(entry.key))) {
+        const items = this.layers(a.value);
+        branches.push({ kind: 'branch', name: a.key, nameSpan: this.span(a.keyNode), items, span: a.span });
+        continue;
+      }
       const value = this.expr(a.value);
       if (!value) continue;
       if (a.key === 'repeat') repeat = value;
+      else if (a.key === 'if') condition = value;
       else args.push({ kind: 'arg', name: a.key, nameSpan: this.span(a.keyNode), value, span: a.span });
     }
-    return { ...base, ...(name ?? {}), args, ...(repeat ? { repeat } : {}) };
+    const extra = { ...(name ?? {}), ...(condition ? { condition } : {}) };
+    if (branches.length > 0) {
+      const merge: BranchMerge = {
+        kind: 'branches',
+        op: base.callee,
+        opSpan: base.calleeSpan,
+        ...extra,
+        args,
+        branches,
+        span: base.span,
+      };
+      return merge;
+    }
+    return { ...base, ...extra, args, ...(repeat ? { repeat } : {}) };
+  }
+
+  /**
+   * A merge's branch: under a merge word (`concat:`) every list; elsewhere a list of layers (maps, and names that
+   * are not expressions), so that `conv: {a: [relu]}` is reported as a layer given branches. `kernel: [3, 3]` and
+   * `dims: [$a, $b]` are arguments.
+   */
+  private isBranch(node: ParsedNode | undefined, underMerge: boolean): boolean {
+    if (!isSeq(node)) return false;
+    if (underMerge) return true;
+    return node.items.every((item) => {
+      const v = deref(item, this.aliases);
+      return isMap(v) || (isScalar(v) && typeof v.value === 'string' && !isExpressionText(v.value));
+    });
   }
 
   /** A value as an expression: numbers, booleans, strings, `$expr` strings, lists of those. */
@@ -254,7 +295,7 @@ export class AstBuilder {
     if (typeof v === 'number') return { kind: isIntegerLiteral(node) ? 'int' : 'float', value: v, span };
     if (typeof v === 'boolean') return { kind: 'bool', value: v, span };
     if (typeof v !== 'string') return undefined;
-    if (!v.startsWith('$')) return { kind: 'string', value: v, span };
+    if (!isExpressionText(v)) return { kind: 'string', value: v, span };
     return this.expression(node, v, span);
   }
 
@@ -308,6 +349,14 @@ export class AstBuilder {
   private end(node: ParsedNode): number {
     return nodeEnd(node);
   }
+}
+
+/**
+ * True for a string YAML reads as an expression: it starts with `$` (`$out * 4`), or with `(` or `-` before one
+ * of those (`($a + 1) * 2`, `-$pad`). Other strings are string values.
+ */
+export function isExpressionText(text: string): boolean {
+  return /^-?[$(]/.test(text);
 }
 
 /**
