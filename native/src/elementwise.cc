@@ -32,8 +32,33 @@ uint8_t* boolArray(napi_env env, napi_value value, size_t* length, const char* n
   return static_cast<uint8_t*>(data);
 }
 
+// How a binary kernel's operands cover its output of n elements: each is out-sized, or the smaller one either
+// repeats as a block (a scalar, or the trailing axes of the output: spread 1), or each of its elements serves
+// `spread` consecutive outputs (its shape is the output's leading axes, as a [N, 1] row maximum against [N, K]
+// logits).
+struct Operands {
+  size_t la, lb, n, spread;
+};
+
+Operands operands(napi_env env, const std::vector<napi_value>& argv, size_t n, const char* kernel) {
+  Operands o{floatLength(env, argv[1], "a"), floatLength(env, argv[2], "b"), n, 1};
+  if (argv.size() > 4 && isPresent(env, argv[4])) {
+    int64_t spread = 0;
+    check(env, napi_get_value_int64(env, argv[4], &spread), "spread");
+    if (spread <= 0) throw Fail{std::string(kernel) + ": spread must be positive"};
+    o.spread = static_cast<size_t>(spread);
+  }
+  const size_t small = std::min(o.la, o.lb);
+  const bool fits = o.spread == 1 ? (o.la == n || (o.la != 0 && n % o.la == 0)) && (o.lb == n || (o.lb != 0 && n % o.lb == 0))
+                                  : small * o.spread == n;
+  if (!fits || (o.la != n && o.lb != n))
+    throw Fail{std::string(kernel) + ": operands must be out-sized or repeat evenly, and one must be out-sized"};
+  return o;
+}
+
 template <typename Out, typename Op>
-void binaryLoop(const float* a, size_t la, const float* b, size_t lb, Out* out, size_t n, Op op) {
+void binaryLoop(const float* a, const float* b, Out* out, const Operands& o, Op op) {
+  const size_t la = o.la, lb = o.lb, n = o.n;
   if (la == n && lb == n) {
     parallelRanges(n, kParallelMin, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; i++) out[i] = op(a[i], b[i]);
@@ -47,6 +72,20 @@ void binaryLoop(const float* a, size_t la, const float* b, size_t lb, Out* out, 
     const float s = b[0];
     parallelRanges(n, kParallelMin, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; i++) out[i] = op(a[i], s);
+    });
+  } else if (o.spread > 1) {
+    const size_t spread = o.spread;
+    parallelRanges(n / spread, grainOf(spread), [&](size_t begin, size_t end) {
+      for (size_t block = begin; block < end; block++) {
+        const size_t start = block * spread;
+        if (lb < n) {
+          const float s = b[block];
+          for (size_t j = 0; j < spread; j++) out[start + j] = op(a[start + j], s);
+        } else {
+          const float s = a[block];
+          for (size_t j = 0; j < spread; j++) out[start + j] = op(s, b[start + j]);
+        }
+      }
     });
   } else if (lb < n) {
     parallelRanges(n / lb, grainOf(lb), [&](size_t begin, size_t end) {
@@ -76,53 +115,48 @@ inline float maximum(float x, float y) {
   return x != x ? x : (y != y ? y : ((y > x || (y == x && std::signbit(x))) ? y : x));
 }
 
-// binary(op, a, b, out): op 0 add, 1 sub, 2 mul, 3 div, 4 minimum, 5 maximum. Each operand is out-sized or
-// repeats as a block (a scalar, or the trailing axes of the output); the caller checks the shapes. out may be a or
-// b.
+// binary(op, a, b, out[, spread]): op 0 add, 1 sub, 2 mul, 3 div, 4 minimum, 5 maximum. Each operand is
+// out-sized or covers the output as Operands says (spread: each element of the smaller one serves that many
+// consecutive outputs; 1 or absent: it repeats as a block); the caller checks the shapes. out may be a or b.
 napi_value Binary(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
-    auto argv = args(env, info, 4);
+    auto argv = args(env, info, 4, 5);
     int32_t op = 0;
     check(env, napi_get_value_int32(env, argv[0], &op), "op");
-    const size_t la = floatLength(env, argv[1], "a"), lb = floatLength(env, argv[2], "b");
-    const size_t n = floatLength(env, argv[3], "out");
-    const float* a = floatArray(env, argv[1], la, "a");
-    const float* b = floatArray(env, argv[2], lb, "b");
-    float* out = floatArray(env, argv[3], n, "out");
-    if ((la != n && (la == 0 || n % la != 0)) || (lb != n && (lb == 0 || n % lb != 0)) || (la != n && lb != n))
-      throw Fail{"binary: operands must be out-sized or repeat evenly, and one must be out-sized"};
+    const Operands o = operands(env, argv, floatLength(env, argv[3], "out"), "binary");
+    const float* a = floatArray(env, argv[1], o.la, "a");
+    const float* b = floatArray(env, argv[2], o.lb, "b");
+    float* out = floatArray(env, argv[3], o.n, "out");
     switch (op) {
-      case 0: binaryLoop(a, la, b, lb, out, n, [](float x, float y) { return x + y; }); break;
-      case 1: binaryLoop(a, la, b, lb, out, n, [](float x, float y) { return x - y; }); break;
-      case 2: binaryLoop(a, la, b, lb, out, n, [](float x, float y) { return x * y; }); break;
-      case 3: binaryLoop(a, la, b, lb, out, n, [](float x, float y) { return x / y; }); break;
-      case 4: binaryLoop(a, la, b, lb, out, n, minimum); break;
-      case 5: binaryLoop(a, la, b, lb, out, n, maximum); break;
+      case 0: binaryLoop(a, b, out, o, [](float x, float y) { return x + y; }); break;
+      case 1: binaryLoop(a, b, out, o, [](float x, float y) { return x - y; }); break;
+      case 2: binaryLoop(a, b, out, o, [](float x, float y) { return x * y; }); break;
+      case 3: binaryLoop(a, b, out, o, [](float x, float y) { return x / y; }); break;
+      case 4: binaryLoop(a, b, out, o, minimum); break;
+      case 5: binaryLoop(a, b, out, o, maximum); break;
       default: throw Fail{"binary: unknown op"};
     }
     return nullptr;
   });
 }
 
-// compare(op, a, b, out): out (a Uint8Array, tfjs's bool storage) = 1 where a op b holds, else 0 (NaN compares
-// false): op 0 greater, 1 greater-or-equal, 2 less, 3 less-or-equal. Operands as for binary.
+// compare(op, a, b, out[, spread]): out (a Uint8Array, tfjs's bool storage) = 1 where a op b holds, else 0 (NaN
+// compares false): op 0 greater, 1 greater-or-equal, 2 less, 3 less-or-equal. Operands as for binary.
 napi_value Compare(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
-    auto argv = args(env, info, 4);
+    auto argv = args(env, info, 4, 5);
     int32_t op = 0;
     check(env, napi_get_value_int32(env, argv[0], &op), "op");
-    const size_t la = floatLength(env, argv[1], "a"), lb = floatLength(env, argv[2], "b");
     size_t n = 0;
     uint8_t* out = boolArray(env, argv[3], &n, "out");
-    const float* a = floatArray(env, argv[1], la, "a");
-    const float* b = floatArray(env, argv[2], lb, "b");
-    if ((la != n && (la == 0 || n % la != 0)) || (lb != n && (lb == 0 || n % lb != 0)) || (la != n && lb != n))
-      throw Fail{"compare: operands must be out-sized or repeat evenly, and one must be out-sized"};
+    const Operands o = operands(env, argv, n, "compare");
+    const float* a = floatArray(env, argv[1], o.la, "a");
+    const float* b = floatArray(env, argv[2], o.lb, "b");
     switch (op) {
-      case 0: binaryLoop(a, la, b, lb, out, n, [](float x, float y) -> uint8_t { return x > y; }); break;
-      case 1: binaryLoop(a, la, b, lb, out, n, [](float x, float y) -> uint8_t { return x >= y; }); break;
-      case 2: binaryLoop(a, la, b, lb, out, n, [](float x, float y) -> uint8_t { return x < y; }); break;
-      case 3: binaryLoop(a, la, b, lb, out, n, [](float x, float y) -> uint8_t { return x <= y; }); break;
+      case 0: binaryLoop(a, b, out, o, [](float x, float y) -> uint8_t { return x > y; }); break;
+      case 1: binaryLoop(a, b, out, o, [](float x, float y) -> uint8_t { return x >= y; }); break;
+      case 2: binaryLoop(a, b, out, o, [](float x, float y) -> uint8_t { return x < y; }); break;
+      case 3: binaryLoop(a, b, out, o, [](float x, float y) -> uint8_t { return x <= y; }); break;
       default: throw Fail{"compare: unknown op"};
     }
     return nullptr;

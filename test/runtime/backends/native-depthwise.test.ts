@@ -1,6 +1,7 @@
 /**
- * The native backend's depthwise convolutions (oneDNN grouped convolutions, one group per channel) and the
- * elementwise kernels of ReLU6 (Minimum, Maximum and the comparisons of their gradients) against the cpu backend:
+ * The native backend's depthwise convolutions (oneDNN grouped convolutions, one group per channel), the
+ * elementwise kernels of ReLU6 (Minimum, Maximum and the comparisons of their gradients) and the binary kernels'
+ * spread operands (softmax cross-entropy's row statistics) against the cpu backend:
  * forward and gradients over grids of shapes, strides, paddings and multipliers, with checks that the addon ran
  * and that nothing leaks. Skipped, with the reason, where the addon is not built.
  */
@@ -145,7 +146,7 @@ describe.skipIf(!built)('depthwise convolutions on oneDNN', () => {
   });
 });
 
-describe.skipIf(!built)('Minimum, Maximum and comparisons on the addon', () => {
+describe.skipIf(!built)('Minimum, Maximum, comparisons and broadcasts on the addon', () => {
   // Special values where Math.min/max and IEEE comparisons differ from the naive ones: NaN, signed zeros, ties.
   const special = [Number.NaN, -0, 0, 6, -6, 1e-30, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
   const pairs = special.flatMap((a) => special.map((b) => [a, b] as const));
@@ -174,22 +175,34 @@ describe.skipIf(!built)('Minimum, Maximum and comparisons on the addon', () => {
     expect(await callsTo(name.startsWith('m') ? 'binary' : 'compare', () => op(a(), b()))).toBe(1);
   });
 
-  // A scalar on either side (ReLU6 is minimum(6, relu(x))), a per-channel vector, and a general broadcast,
-  // which the cpu kernel keeps.
+  // A scalar on either side (ReLU6 is minimum(6, relu(x))), a per-channel vector, a row statistic spread over
+  // the trailing axes (softmax cross-entropy's [N, 1] maximum and sum against [N, K] logits), and general
+  // broadcasts, which the cpu kernel keeps. Add, Sub, Multiply and RealDiv share the layouts.
   const layouts: { a: number[]; b: number[]; native: boolean }[] = [
     { a: [], b: [4, 5, 6, 7], native: true },
     { a: [4, 5, 6, 7], b: [], native: true },
     { a: [4, 5, 6, 7], b: [7], native: true },
     { a: [7], b: [4, 5, 6, 7], native: true },
     { a: [4, 5, 6, 7], b: [4, 5, 6, 7], native: true },
+    { a: [16, 100], b: [16, 1], native: true },
+    { a: [16, 1], b: [16, 100], native: true },
+    { a: [4, 5, 6, 7], b: [4, 5, 1, 1], native: true },
+    { a: [4, 1, 1, 1], b: [4, 5, 6, 7], native: true },
+    { a: [4, 5, 6, 7], b: [1, 4, 1, 1, 1], native: true },
     { a: [4, 1, 6, 7], b: [4, 5, 1, 7], native: false },
+    { a: [4, 5, 6, 7], b: [4, 1, 6, 1], native: false },
+    { a: [4, 5, 1], b: [4, 1, 7], native: false },
   ];
+  const arithmetic = { add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div } as const;
   it.each(layouts.map((l) => [JSON.stringify(l), l] as const))('%s', async (_name, l) => {
     const x = (): tf.Tensor => tensor(l.a, 21);
     const y = (): tf.Tensor => tensor(l.b, 22);
-    for (const [name, op] of Object.entries(binaries)) {
+    for (const [name, op] of Object.entries({ ...binaries, ...arithmetic })) {
       await compare(() => op(x(), y()), 0);
-      const calls = await callsTo(name.startsWith('m') ? 'binary' : 'compare', () => op(x(), y()));
+      const calls = await callsTo(
+        name.startsWith('greater') || name.startsWith('less') ? 'compare' : 'binary',
+        () => op(x(), y()),
+      );
       expect(calls).toBe(l.native ? 1 : 0);
     }
   });

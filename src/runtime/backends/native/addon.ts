@@ -41,12 +41,19 @@ export interface NativeAddon {
   /** c = a @ b over batches; dims: batchA, batchB, M, K, N, transposeA, transposeB. */
   matMul(a: Float32Array, b: Float32Array, c: Float32Array, dims: Int32Array): void;
   /**
-   * out = a op b (0 add, 1 sub, 2 mul, 3 div, 4 minimum, 5 maximum as Math.min/max); each operand out-sized or a
-   * repeating block, one out-sized.
+   * out = a op b (0 add, 1 sub, 2 mul, 3 div, 4 minimum, 5 maximum as Math.min/max); one operand out-sized, the
+   * other too, or a block that repeats (`spread` 1, the default), or with each element serving `spread`
+   * consecutive outputs.
    */
-  binary(op: 0 | 1 | 2 | 3 | 4 | 5, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  binary(
+    op: 0 | 1 | 2 | 3 | 4 | 5,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    spread?: number,
+  ): void;
   /** out = 1 where a op b (0 greater, 1 greater-or-equal, 2 less, 3 less-or-equal), else 0; operands as binary's. */
-  compare(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Uint8Array): void;
+  compare(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Uint8Array, spread?: number): void;
   /** out = relu(x) (op 0), step(x, alpha) (1), x * x (2), -x (3), 1 / sqrt(x) (4); NaN kept. */
   unary(op: 0 | 1 | 2 | 3 | 4, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[c] = scale * sum of x viewed as [x.length / out.length, out.length] down column c. */

@@ -34,13 +34,27 @@ export function unaryKernel(
 }
 
 /**
- * A binary kernel's float32 operands and output shape when the addon takes them: one operand full, the other full
- * or repeating; undefined otherwise (the cpu kernel's index mapping then runs).
+ * How many consecutive outputs each element of `shape` serves when, padded with leading 1s to the output's rank,
+ * it equals the leading axes of `outShape` and is 1 on the rest ([N, 1] against [N, K]: K); else undefined.
+ */
+function spreadOver(shape: readonly number[], outShape: readonly number[]): number | undefined {
+  const padded = [...Array<number>(Math.max(0, outShape.length - shape.length)).fill(1), ...shape];
+  if (padded.length !== outShape.length) return undefined;
+  let k = 0;
+  while (k < padded.length && padded[k] === outShape[k]) k++;
+  if (k === 0 || padded.slice(k).some((d) => d !== 1)) return undefined;
+  return util.sizeFromShape(outShape.slice(k));
+}
+
+/**
+ * A binary kernel's float32 operands, output shape and the addon's `spread` when the addon takes them: one operand
+ * full, the other full, repeating as a block (spread 1) or spread over the trailing axes; undefined otherwise (the
+ * cpu kernel's index mapping then runs).
  */
 function addonOperands(
   args: Parameters<KernelFunc>[0],
   name: string,
-): { a: TensorInfo; b: TensorInfo; shape: number[] } | undefined {
+): { a: TensorInfo; b: TensorInfo; shape: number[]; spread: number } | undefined {
   const a = args.inputs['a'] as TensorInfo | undefined;
   const b = args.inputs['b'] as TensorInfo | undefined;
   if (a === undefined || b === undefined) throw new Error(`${name} needs inputs a and b`);
@@ -48,23 +62,28 @@ function addonOperands(
   const shape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
   const ka = broadcastKind(a.shape, shape);
   const kb = broadcastKind(b.shape, shape);
-  // Both repeating (e.g. [C] op [1, C] into [N, C]) or a general broadcast.
-  if (ka === undefined || kb === undefined || (ka === 'tail' && kb === 'tail')) return undefined;
-  return { a, b, shape };
+  if (ka === 'full' && kb === 'full') return { a, b, shape, spread: 1 };
+  // One full operand, the other a block that repeats (per-channel vectors, scalars) or spreads (row statistics).
+  const small = ka === 'full' ? b : kb === 'full' ? a : undefined;
+  if (small === undefined) return undefined;
+  if ((small === a ? ka : kb) === 'tail') return { a, b, shape, spread: 1 };
+  const spread = spreadOver(small.shape, shape);
+  return spread === undefined ? undefined : { a, b, shape, spread };
 }
 
 /**
- * Add, Sub, Multiply, RealDiv, Minimum or Maximum with one full operand and the other full or repeating; else the
- * cpu kernel.
+ * Add, Sub, Multiply, RealDiv, Minimum or Maximum with one full operand and the other full, repeating or spread
+ * (see addonOperands); else the cpu kernel.
  */
 export function binaryKernel(name: string, op: BinaryOp | 'minimum' | 'maximum'): KernelFunc {
   return (args) => {
     const operands = addonOperands(args, name);
     if (operands === undefined) return cpuKernel(name)(args);
-    const { a, b, shape } = operands;
+    const { a, b, shape, spread } = operands;
     const backend = args.backend as NativeBackend;
     const out = backend.allocFloats(util.sizeFromShape(shape));
-    if (out.length > 0) theAddon().binary(BINARY_CODES[op], floatsOf(backend, a), floatsOf(backend, b), out);
+    if (out.length > 0)
+      theAddon().binary(BINARY_CODES[op], floatsOf(backend, a), floatsOf(backend, b), out, spread);
     return backend.makeTensorInfo(shape, 'float32', out);
   };
 }
@@ -78,11 +97,11 @@ export function compareKernel(name: keyof typeof COMPARE_CODES): KernelFunc {
   return (args) => {
     const operands = addonOperands(args, name);
     if (operands === undefined) return cpuKernel(name)(args);
-    const { a, b, shape } = operands;
+    const { a, b, shape, spread } = operands;
     const backend = args.backend as NativeBackend;
     const out = new Uint8Array(util.sizeFromShape(shape));
     if (out.length > 0)
-      theAddon().compare(COMPARE_CODES[name], floatsOf(backend, a), floatsOf(backend, b), out);
+      theAddon().compare(COMPARE_CODES[name], floatsOf(backend, a), floatsOf(backend, b), out, spread);
     return backend.makeTensorInfo(shape, 'bool', out);
   };
 }
