@@ -119,7 +119,6 @@ export function typeName(value: Value): string {
 export function inferParamType(declared: ParamType | undefined, defaultValue: Value | undefined): ParamType {
   if (declared) return declared;
   if (!defaultValue) return 'int';
-  if (defaultValue.t === 'list') return 'int';
   return defaultValue.t;
 }
 
@@ -134,6 +133,8 @@ export function coerce(value: Value, type: ParamType): Value | undefined {
       return value.t === 'bool' ? value : undefined;
     case 'string':
       return value.t === 'string' ? value : undefined;
+    case 'list':
+      return value.t === 'list' ? value : undefined;
   }
 }
 

@@ -271,7 +271,9 @@ class Lowering {
         this.diagnostics.push(
           error(
             'WRONG_TYPE',
-            `parameter '${clip(decl.name)}' expects ${type}, found ${describeValue(raw)}`,
+            value
+              ? `network parameter '${clip(decl.name)}' must be a number, boolean or string, found ${describeValue(raw)} (lists are block parameters)`
+              : `parameter '${clip(decl.name)}' expects ${type}, found ${describeValue(raw)}`,
             override?.span ?? decl.default?.span ?? decl.nameSpan,
           ),
         );
@@ -562,16 +564,37 @@ class Lowering {
     this.diagnostics.push(diagnostic);
   }
 
-  /** Adds "(and N more instances)" to problems reported once for several instances. */
+  /**
+   * Adds "(and N more instances)" to problems reported once for several instances, and folds repeats of one
+   * message at one place (an argument checked in every instance of its block) into its first report likewise.
+   */
   finishReports(): void {
-    for (const { index, count } of this.reportedAt.values()) {
-      const d = this.diagnostics[index];
-      if (d && count > 1)
-        this.diagnostics[index] = {
+    const counts = new Map<number, number>();
+    for (const { index, count } of this.reportedAt.values()) counts.set(index, count);
+    const firstOf = new Map<string, number>();
+    const kept: Diagnostic[] = [];
+    const keptIndex = new Map<number, number>();
+    for (const [i, d] of this.diagnostics.entries()) {
+      const key = `${d.code}|${d.span?.file ?? ''}:${d.span?.offset ?? -1}|${d.message}`;
+      const first = firstOf.get(key);
+      if (first !== undefined) {
+        counts.set(first, (counts.get(first) ?? 1) + 1);
+        continue;
+      }
+      firstOf.set(key, i);
+      keptIndex.set(i, kept.length);
+      kept.push(d);
+    }
+    for (const [i, count] of counts) {
+      const at = keptIndex.get(i);
+      const d = at === undefined ? undefined : kept[at];
+      if (d && at !== undefined && count > 1)
+        kept[at] = {
           ...d,
           message: `${d.message} (and ${count - 1} more instance${count > 2 ? 's' : ''} of this layer)`,
         };
     }
+    this.diagnostics.splice(0, this.diagnostics.length, ...kept);
   }
 
   private claimPath(path: string, span: Span): boolean {

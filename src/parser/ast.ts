@@ -29,7 +29,7 @@ export type Expr =
   | { readonly kind: 'list'; readonly items: readonly Expr[]; readonly span: Span };
 
 /** The declared type of a parameter; absent means "inferred from the default" (or int when there is none). */
-export type ParamType = 'int' | 'float' | 'bool' | 'string';
+export type ParamType = 'int' | 'float' | 'bool' | 'string' | 'list';
 
 /** A network or block parameter: `in_channels = 1`, `out: int`, `stride = 1`. */
 export interface ParamDecl {

@@ -2,7 +2,17 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Span } from '../../src/diagnostics.js';
-import type { Arg, BlockDecl, Call, Expr, ModuleDecl, NetworkAst, ParamDecl } from '../../src/parser/ast.js';
+import type {
+  Arg,
+  BlockDecl,
+  BranchMerge,
+  Call,
+  Expr,
+  Item,
+  ModuleDecl,
+  NetworkAst,
+  ParamDecl,
+} from '../../src/parser/ast.js';
 import { parseDsl, printDsl } from '../../src/parser/dsl/index.js';
 import { KEYWORDS } from '../../src/parser/dsl/tokens.js';
 import { stripSpans } from './dsl-test-utils.js';
@@ -72,6 +82,27 @@ describe('printDsl', () => {
 }
 `);
     roundTrip(ast);
+  });
+
+  it('prints merges of branches and conditions, and reads them back', () => {
+    const text = readFileSync('test/fixtures/graphs/branches.net', 'utf8');
+    const parsed = parseDsl(text, 'branches.net');
+    expect(parsed.diagnostics).toEqual([]);
+    if (!parsed.ast) throw new Error('no AST');
+    const printed = printDsl(parsed.ast);
+    expect(printed).toContain(
+      [
+        '    concat {',
+        '      input {}',
+        '      new {',
+        '        batchnorm()',
+        '        $act()',
+        '        conv(growth, kernel = 3, padding = 1, bias = false) if growth > 0',
+        '      }',
+        '    }',
+      ].join('\n'),
+    );
+    roundTrip(parsed.ast);
   });
 
   it('prints the plain variant as a one-liner', () => {
@@ -150,21 +181,51 @@ const call = fc
     fc.option(layerName, { nil: undefined }),
     fc.array(arg, { maxLength: 3 }),
     fc.option(expr, { nil: undefined }),
+    fc.option(expr, { nil: undefined }),
   )
-  .map(([callee, name, args, repeat]): Call => ({
+  .map(([callee, name, args, repeat, condition]): Call => ({
     kind: 'call',
     callee,
     calleeSpan: S,
     ...(name !== undefined ? { name, nameSpan: S } : {}),
     args,
     ...(repeat ? { repeat } : {}),
+    ...(condition ? { condition } : {}),
     span: S,
   }));
-const calls = fc.array(call, { maxLength: 3 });
+const { items } = fc.letrec<{ items: Item[]; item: Item; merge: BranchMerge }>((tie) => ({
+  items: fc.array(tie('item'), { maxLength: 3 }),
+  item: fc.oneof({ depthSize: 'small', maxDepth: 3 }, call, tie('merge')),
+  merge: fc
+    .record({
+      op: fc.oneof(identifier, fc.constant('add')),
+      name: fc.option(layerName, { nil: undefined }),
+      args: fc.array(arg, { maxLength: 2 }),
+      condition: fc.option(expr, { nil: undefined }),
+      branches: fc.array(fc.tuple(layerName, tie('items')), { maxLength: 3 }),
+    })
+    .map((m): BranchMerge => ({
+      kind: 'branches',
+      op: m.op,
+      opSpan: S,
+      ...(m.name !== undefined ? { name: m.name, nameSpan: S } : {}),
+      args: m.args,
+      ...(m.condition ? { condition: m.condition } : {}),
+      branches: m.branches.map(([name, list]) => ({
+        kind: 'branch',
+        name,
+        nameSpan: S,
+        items: list,
+        span: S,
+      })),
+      span: S,
+    })),
+}));
+const calls = items;
 const param = fc
   .tuple(
     identifier,
-    fc.option(fc.constantFrom('int', 'float', 'bool', 'string' as const), { nil: undefined }),
+    fc.option(fc.constantFrom('int', 'float', 'bool', 'string', 'list' as const), { nil: undefined }),
     fc.option(expr, { nil: undefined }),
   )
   .map(([name, type, value]): ParamDecl => ({

@@ -28,7 +28,7 @@ import type {
 import { isRealToken, isToken, type SpanMaker } from './spans.js';
 import { KwDiv } from './tokens.js';
 
-const PARAM_TYPES: readonly ParamType[] = ['int', 'float', 'bool', 'string'];
+const PARAM_TYPES: readonly ParamType[] = ['int', 'float', 'bool', 'string', 'list'];
 const SHORTCUT_WHENS: readonly ShortcutWhen[] = ['shape_changes', 'always'];
 
 const BINARY_OPS: ReadonlySet<string> = new Set<BinaryOp>([

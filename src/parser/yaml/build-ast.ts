@@ -28,7 +28,7 @@ import { createTokenBudget } from '../dsl/run-parser.js';
 import { deref, isIntegerLiteral } from './load.js';
 import { isEmptyScalar, nodeEnd } from './locate.js';
 
-const PARAM_TYPES: ReadonlySet<string> = new Set<ParamType>(['int', 'float', 'bool', 'string']);
+const PARAM_TYPES: ReadonlySet<string> = new Set<ParamType>(['int', 'float', 'bool', 'string', 'list']);
 
 /** One `key: value` of a map, aliases resolved; `value` is undefined for `key:` with nothing after it. */
 interface Entry {
