@@ -13,3 +13,5 @@ for spec in specs/*.yaml; do
 done
 # The JavaScript twins of the tfjs runtime that `netspec export --format tfjs-layers` ships in layers.js.
 npx tsx scripts/layers-runtime.ts
+# The layer reference, from the layer definitions.
+npx tsx -e "import('./src/compiler/ops/reference.ts').then((m) => process.stdout.write(m.layerReference()))" > docs/layers.md

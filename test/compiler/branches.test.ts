@@ -3,6 +3,7 @@
  * conditional items, the repeat index and layers chosen by a parameter, in both forms; and their errors, each
  * at the place in the source it is about.
  */
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { serializeIr, type IrNetwork, type IrNode } from '../../src/compiler/ir.js';
 import { compile, compileIr } from '../support/compile.js';
@@ -193,5 +194,22 @@ describe('parameters that choose layers, lists and the input shape', () => {
     const yaml =
       'netspec: 1\nname: t\nparams: {a: 2}\ninput: [8, 8, 8]\nmodules:\n  - m: [conv: {out: ($a + 2) * 2, kernel: 1}, conv: {out: -$a + 6, kernel: 1}]\n';
     expect(compileIr('t.yaml', { 't.yaml': yaml }).nodes.map((n) => n.outputShape[0])).toEqual([8, 4]);
+  });
+});
+
+describe("the README's graph tour", () => {
+  it('compiles: the Inception block and the DenseNet layer as written there', () => {
+    const readme = fs.readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('### Graphs'));
+    const dsl = /```\n([\s\S]*?)```/.exec(section)?.[1];
+    if (!dsl) throw new Error('no DSL example in the README graph tour');
+    const text =
+      'network tour {\n  input [3, 16, 16]\n' +
+      '  block BasicConv2d(out, kernel = 1, padding = 0) { conv(out, kernel = kernel, padding = padding); relu() }\n' +
+      dsl +
+      '  module m { Inception(4, 4, 8, 2, 4, 4); DenseLayer(growth = 4) * 2 }\n}\n';
+    const ir = compileIr('tour.net', { 'tour.net': text });
+    expect(ir.nodes.find((n) => n.path === 'm.0.branch3.1.conv')?.outputShape).toEqual([4, 16, 16]);
+    expect(ir.outputShape).toEqual([28, 16, 16]);
   });
 });
