@@ -36,13 +36,43 @@ const CLASSES: { readonly [K in OpKind]: ClassRow<NodeOfOp<K>> } = {
   maxpool: named('MaxPool2d', 'MaxPooling2D'),
   avgpool: named('AvgPool2d', 'AveragePooling2D'),
   global_avgpool: named('AdaptiveAvgPool2d', 'GlobalAveragePooling2D'),
+  adaptive_avgpool: named('AdaptiveAvgPool2d', 'AdaptiveAveragePooling2D'),
+  // torch.chunk, narrow and channel_shuffle are functions: inside blocks they are functional calls (no row); at
+  // module level the generated module holds them as its own modules Chunk, Slice and ChannelShuffle (the name of
+  // nn.ChannelShuffle). Neither Keras nor tfjs has such layers: the Keras column names netspec's tfjs layer.
+  chunk: named('Chunk', 'TorchSlice'),
+  slice: named('Slice', 'TorchSlice'),
+  channel_shuffle: named('ChannelShuffle', 'TorchChannelShuffle'),
+  // torchvision.ops.StochasticDepth, which the generated module defines itself (no torchvision import).
+  stochastic_depth: named('StochasticDepth', 'TorchStochasticDepth'),
   flatten: named('Flatten', 'Flatten'),
   linear: named('Linear', 'Dense'),
   dropout: named('Dropout', 'Dropout'),
+  // nn.LayerNorm on the last axis; on another axis a subclass the generated module defines (torchvision's
+  // LayerNorm2d on a map's channels, LayerNormDim elsewhere).
+  layernorm: {
+    torch: (n) => {
+      const rank = n.inputShapes[0]?.length ?? 0;
+      if (n.dim === rank) return 'LayerNorm';
+      return rank === 3 && n.dim === 1 ? 'LayerNorm2d' : 'LayerNormDim';
+    },
+    keras: 'LayerNormalization',
+  },
+  // Modules the generated PyTorch defines (Permute is torchvision's name); tfjs has Permute and Reshape layers, and
+  // for the others the Keras column names netspec's tfjs layer.
+  parameter: named('Parameter', 'TorchParameter'),
+  permute: named('Permute', 'Permute'),
+  reshape: named('Reshape', 'Reshape'),
+  select: named('Select', 'TorchSelect'),
+  // A subclass of nn.MultiheadAttention that returns the output only; Keras's layer is MultiHeadAttention.
+  attention: named('SelfAttention', 'MultiHeadAttention'),
   // tfjs has no Identity layer; a linear Activation is the identity.
   identity: named('Identity', 'Activation'),
   // A merge is `torch.add` (`x + y`), never a module.
   add: named(undefined, 'Add'),
+  // torch.mul (`x * y`) and torch.cat, never modules.
+  mul: named(undefined, 'Multiply'),
+  concat: named(undefined, 'Concatenate'),
 };
 
 /** The torch.nn module class PyTorch would use for the node, or undefined when there is none (a merge). */

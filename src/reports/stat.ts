@@ -153,19 +153,68 @@ const MEASURES: { readonly [K in OpKind]: (node: NodeOfOp<K>) => Measures } = {
     compute: elementwise(n.kernel[0] * n.kernel[1] * numel(n.outputShape)),
   }),
   global_avgpool: unsupported((n) => numel(inputOf(n))),
+  // Each output element adds its bin and divides once: the bin's size in operations, as avgpool's k_h*k_w.
+  adaptive_avgpool: (n) => {
+    const [channels = 0, h = 0, w = 0] = inputOf(n);
+    return unsupported(() => channels * binSizes(h, n.out[0]) * binSizes(w, n.out[1]))(n);
+  },
+  // Views and copies: no arithmetic.
+  chunk: unsupported(() => 0),
+  slice: unsupported(() => 0),
+  channel_shuffle: unsupported(() => 0),
+  // The identity in inference, as dropout.
+  stochastic_depth: unsupported(() => 0),
   flatten: unsupported(() => 0),
   linear: (n) => ({
-    torchstat: {
-      madd: n.outFeatures * (2 * n.inFeatures - 1),
-      flops: n.inFeatures * n.outFeatures,
-      memory: [n.inFeatures + trainable(n), n.outFeatures],
+    // torchstat's Linear formulas assert a 2-D input ([N, F]); on tokens they would stop, recorded here as unsupported.
+    torchstat:
+      inputOf(n).length !== 1
+        ? UNSUPPORTED
+        : {
+            madd: n.outFeatures * (2 * n.inFeatures - 1),
+            flops: n.inFeatures * n.outFeatures,
+            memory: [n.inFeatures + trainable(n), n.outFeatures],
+          },
+    compute: {
+      macs: tokensOf(n) * n.inFeatures * n.outFeatures,
+      flops: 2 * tokensOf(n) * n.inFeatures * n.outFeatures,
     },
-    compute: { macs: n.inFeatures * n.outFeatures, flops: 2 * n.inFeatures * n.outFeatures },
   }),
   dropout: unsupported(() => 0),
+  // torchstat has no LayerNorm. fvcore's count: 5 operations per element with the affine scale and shift, else 4.
+  layernorm: (n) => unsupported(() => numel(n.outputShape) * (n.affine ? 5 : 4))(n),
+  // A copy of the weight per sample, and views: no arithmetic.
+  parameter: unsupported(() => 0),
+  permute: unsupported(() => 0),
+  reshape: unsupported(() => 0),
+  select: unsupported(() => 0),
+  attention: (n) => {
+    // Per sample with T tokens of E: the q, k, v projections 3*T*E*E, the scores T*T*E (over all heads), their
+    // weighted sum of values T*T*E, the output projection T*E*E. Softmax, scaling and bias adds not counted.
+    const [tokens = 0] = n.outputShape;
+    const e = n.embed;
+    const macs = 4 * tokens * e * e + 2 * tokens * tokens * e;
+    return { torchstat: UNSUPPORTED, compute: { macs, flops: 2 * macs } };
+  },
   identity: unsupported(() => 0),
   add: unsupported((n) => (n.inputs.length - 1) * numel(n.outputShape)),
+  mul: unsupported((n) => (n.inputs.length - 1) * numel(n.outputShape)),
+  // A copy: no arithmetic.
+  concat: unsupported(() => 0),
 };
+
+/** The summed sizes of AdaptiveAvgPool2d's `out` bins over `size` elements (bins may overlap). */
+function binSizes(size: number, out: number): number {
+  let total = 0;
+  for (let i = 0; i < out; i++) total += Math.ceil(((i + 1) * size) / out) - Math.floor((i * size) / out);
+  return total;
+}
+
+/** How many rows a linear layer maps: 1 for flat features, T for tokens [T, F]. */
+function tokensOf(n: NodeOfOp<'linear'>): number {
+  const input = inputOf(n);
+  return input.length === 2 ? (input[0] ?? 1) : 1;
+}
 
 const measuresOf = (node: IrNode): Measures => byOp(MEASURES, node, undefined);
 
@@ -387,6 +436,12 @@ function torchstatText(ir: IrNetwork): string {
       ? [
           `- torchstat does not support ${unsupported.join(', ')}: it records 0 for the measures it reports as not`,
           '  supported, and so does this table.',
+        ]
+      : []),
+    ...(ir.nodes.some((n) => n.kind === 'linear' && (n.inputShapes[0]?.length ?? 0) !== 1)
+      ? [
+          "- torchstat's Linear formulas assert a 2-D input: on tokens [N, T, F] torchstat stops with an AssertionError;",
+          '  this table records those Linear rows as not supported instead.',
         ]
       : []),
     "- Rows are netspec's layers in execution order, which is also the registration order of netspec's generated",

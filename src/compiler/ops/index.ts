@@ -6,39 +6,68 @@
 import type { ActivationNode, IrNode, IrNodeKind } from '../ir.js';
 import { ACTIVATION_LAYERS } from './activation.js';
 import type { ActivationKind } from './activations/index.js';
+import { adaptive_avgpool } from './adaptive-avgpool.js';
 import { add } from './add.js';
+import { concat } from './concat.js';
+import { mul } from './mul.js';
+import { attention } from './attention.js';
 import { avgpool } from './avgpool.js';
 import { batchnorm } from './batchnorm.js';
+import { channel_shuffle } from './channel-shuffle.js';
+import { chunk } from './chunk.js';
 import { conv } from './conv.js';
 import { dropout } from './dropout.js';
 import { flatten } from './flatten.js';
 import { global_avgpool } from './global-avgpool.js';
 import { identity } from './identity.js';
+import { layernorm } from './layernorm.js';
 import { linear } from './linear.js';
 import { maxpool } from './maxpool.js';
+import { parameter } from './parameter.js';
+import { permute } from './permute.js';
+import { reshape } from './reshape.js';
+import { select } from './select.js';
+import { slice } from './slice.js';
+import { stochastic_depth } from './stochastic-depth.js';
 
 /** Every layer kind a spec may call, in the order the language documents them (hints prefer the earlier). */
 export const LAYERS = {
   conv,
   batchnorm,
+  layernorm,
   ...ACTIVATION_LAYERS,
   maxpool,
   avgpool,
   global_avgpool,
+  adaptive_avgpool,
   flatten,
+  chunk,
+  slice,
+  channel_shuffle,
+  reshape,
+  permute,
+  select,
   linear,
+  attention,
+  parameter,
   dropout,
+  stochastic_depth,
   identity,
 } as const;
 
 /** A layer kind's name as specs write it. */
 export type LayerKind = keyof typeof LAYERS;
 
-/** Every way a block merges its branches (`merge add`). */
-export const MERGES = { add } as const;
+/** Every way to merge branches: a block's `merge add`, and merges of named branches (`concat { a {...} b {...} }`). */
+export const MERGES = { add, concat, mul } as const;
 
 /** A merge kind's name. */
 export type MergeKind = keyof typeof MERGES;
+
+/** True when `name` is a merge kind (an own key). */
+export function isMergeKind(name: string): name is MergeKind {
+  return Object.prototype.hasOwnProperty.call(MERGES, name);
+}
 
 /** What a node computes, one name per row of every target's and report's table: a layer kind or a merge. */
 export type OpKind = LayerKind | MergeKind;
@@ -101,4 +130,4 @@ export {
   type Lowered,
   type NodeFrame,
 } from './definition.js';
-export type { MergeDefinition } from './add.js';
+export type { MergeDefinition, MergeNode } from './merge.js';

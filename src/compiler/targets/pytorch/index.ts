@@ -3,7 +3,7 @@
  * instance of a generated block class (one class per distinct structure), registered in execution order, so
  * the state-dict names are netspec layer paths and hook-based tools see what netspec's reports show.
  */
-import { loadTemplate } from '../../../templates.js';
+import { loadTemplate, readPackageSource } from '../../../templates.js';
 import type { IrGroup, IrNetwork, IrNode } from '../../ir.js';
 import { opKindOf, type LayerKind, type MergeKind, type NodeOfOp } from '../../ops/index.js';
 
@@ -20,13 +20,49 @@ const pair = (p: readonly [number, number]): string => `(${num(p[0])}, ${num(p[1
 
 const bool = (b: boolean): string => (b ? 'True' : 'False');
 
+/** A Python tuple literal of ints: `(1, 8)`, `(8,)`. */
+const tuple = (v: readonly number[]): string => `(${v.map(num).join(', ')}${v.length === 1 ? ',' : ''})`;
+
+/** nn.LayerNorm normalizes the last axis; another axis needs a helper (torchvision's LayerNorm2d on channels). */
+function layerNormHelper(n: NodeOfOp<'layernorm'>): 'LayerNorm2d' | 'LayerNormDim' | undefined {
+  const rank = n.inputShapes[0]?.length ?? 0;
+  if (n.dim === rank) return undefined;
+  return rank === 3 && n.dim === 1 ? 'LayerNorm2d' : 'LayerNormDim';
+}
+
+/** A pooling's ceil_mode argument, written only when set (so other networks' code stays as it was). */
+const ceil = (n: { readonly ceilMode?: true }): string => (n.ceilMode ? ', ceil_mode=True' : '');
+
 /** How PyTorch spells a layer: its nn.Module constructor, and its call inside a block's forward when functional. */
 interface TorchRow<N> {
   /** The `nn.*(...)` expression of the node as a submodule. */
   readonly module: (node: N) => string;
   /** The functional expression of the node on `args` (only for kinds that are functional inside blocks). */
   readonly functional?: (node: N, args: readonly string[]) => string;
+  /** The Python the generated module defines for this kind (PyTorch has no such module), only where it is used. */
+  readonly helper?: PythonHelper | ((node: N) => PythonHelper | undefined);
 }
+
+/**
+ * Modules and functions PyTorch (without torchvision) lacks, as the generated file defines them: the class names
+ * (what torchsummary and torchstat show) and their source in templates/helpers/.
+ */
+const HELPERS = {
+  StochasticDepth: 'stochastic-depth.py',
+  Chunk: 'chunk.py',
+  Slice: 'slice.py',
+  ChannelShuffle: 'channel-shuffle.py',
+  LayerNorm2d: 'layer-norm-2d.py',
+  LayerNormDim: 'layer-norm-dim.py',
+  Parameter: 'parameter.py',
+  Permute: 'permute.py',
+  Reshape: 'reshape.py',
+  Select: 'select.py',
+  SelfAttention: 'self-attention.py',
+} as const;
+
+/** A helper class of the generated module. */
+type PythonHelper = keyof typeof HELPERS;
 
 /** How PyTorch spells a merge: an expression of its inputs, never a submodule. */
 interface TorchMergeRow<N> {
@@ -72,18 +108,72 @@ const TORCH: { readonly [K in LayerKind]: TorchRow<NodeOfOp<K>> } & {
   hardsigmoid: plainActivation('Hardsigmoid', 'F.hardsigmoid'),
   maxpool: {
     module: (n) =>
-      `nn.MaxPool2d(kernel_size=${pair(n.kernel)}, stride=${pair(n.stride)}, padding=${pair(n.padding)})`,
+      `nn.MaxPool2d(kernel_size=${pair(n.kernel)}, stride=${pair(n.stride)}, padding=${pair(n.padding)}${ceil(n)})`,
   },
   avgpool: {
     module: (n) =>
-      `nn.AvgPool2d(kernel_size=${pair(n.kernel)}, stride=${pair(n.stride)}, padding=${pair(n.padding)})`,
+      `nn.AvgPool2d(kernel_size=${pair(n.kernel)}, stride=${pair(n.stride)}, padding=${pair(n.padding)}${ceil(n)})`,
   },
   global_avgpool: { module: () => 'nn.AdaptiveAvgPool2d(1)' },
+  adaptive_avgpool: { module: (n) => `nn.AdaptiveAvgPool2d(${pair(n.out)})` },
+  chunk: {
+    module: (n) => `Chunk(${n.chunks}, ${n.index}, dim=${n.dim})`,
+    functional: (n, [a = 'x']) => `torch.chunk(${a}, ${n.chunks}, dim=${n.dim})[${n.index}]`,
+    helper: 'Chunk',
+  },
+  slice: {
+    module: (n) => `Slice(${n.dim}, ${n.start}, ${n.end})`,
+    functional: (n, [a = 'x']) => `torch.narrow(${a}, ${n.dim}, ${n.start}, ${n.end - n.start})`,
+    helper: 'Slice',
+  },
+  channel_shuffle: {
+    module: (n) => `ChannelShuffle(${n.groups})`,
+    functional: (n, [a = 'x']) => `channel_shuffle(${a}, ${n.groups})`,
+    helper: 'ChannelShuffle',
+  },
+  stochastic_depth: {
+    module: (n) => `StochasticDepth(p=${num(n.p)}, mode="row")`,
+    helper: 'StochasticDepth',
+  },
   flatten: { module: () => 'nn.Flatten()' },
   linear: { module: (n) => `nn.Linear(${n.inFeatures}, ${n.outFeatures}, bias=${bool(n.bias)})` },
   dropout: { module: (n) => `nn.Dropout(p=${num(n.p)})` },
+  layernorm: {
+    module: (n) => {
+      const options = `eps=${num(n.eps)}, elementwise_affine=${bool(n.affine)}`;
+      const helper = layerNormHelper(n);
+      if (helper === undefined) return `nn.LayerNorm(${n.features}, ${options})`;
+      if (helper === 'LayerNorm2d') return `LayerNorm2d(${n.features}, ${options})`;
+      return `LayerNormDim(${n.features}, ${n.dim}, ${options})`;
+    },
+    helper: (n) => layerNormHelper(n),
+  },
+  parameter: {
+    module: (n) => {
+      const init = n.params[0]?.init;
+      const options =
+        init?.kind === 'normal'
+          ? `, init="normal", std=${num(init.std)}`
+          : init?.kind === 'constant'
+            ? `, init="constant", value=${num(init.value)}`
+            : init?.kind === 'ones'
+              ? ', init="ones"'
+              : '';
+      return `Parameter(${tuple(n.shape)}${options})`;
+    },
+    helper: 'Parameter',
+  },
+  permute: { module: (n) => `Permute(${tuple(n.dims)})`, helper: 'Permute' },
+  reshape: { module: (n) => `Reshape(${n.outputShape.map(num).join(', ')})`, helper: 'Reshape' },
+  select: { module: (n) => `Select(${n.dim}, ${n.index})`, helper: 'Select' },
+  attention: {
+    module: (n) => `SelfAttention(${n.embed}, ${n.heads}, dropout=${num(n.dropout)}, bias=${bool(n.bias)})`,
+    helper: 'SelfAttention',
+  },
   identity: { module: () => 'nn.Identity()', functional: (_n, [a = 'x']) => a },
   add: { functional: (_n, args) => args.join(' + ') },
+  mul: { functional: (_n, args) => args.join(' * ') },
+  concat: { functional: (n, args) => `torch.cat([${args.join(', ')}], dim=${n.dim})` },
 };
 
 /** The `nn.*(...)` constructor of a node that is a submodule (never a merge: the lowering makes those functional). */
@@ -107,7 +197,8 @@ interface BlockView {
   className: string;
   block: string;
   instances: string[];
-  submodules: { key: string; constructor: string }[];
+  /** `owner.add_module(key, constructor)`: owner is `self`, or a container for a branch (`self._modules['b']`). */
+  submodules: { owner: string; key: string; constructor: string }[];
   statements: string[];
   signature: string;
 }
@@ -150,7 +241,9 @@ export function generatePyTorch(ir: IrNetwork): Map<string, string> {
   const classes = new Map<string, BlockView>();
   const classBySignature = new Map<string, BlockView>();
   const classOfGroup = new Map<string, string>();
-  const usedNames = new Set<string>();
+  const helpers = helpersOf(ir);
+  // Block classes must not take the name of a helper the file defines.
+  const usedNames = new Set<string>(helpers.keys());
   // Groups are in completion order, so inner groups get their class before the groups that contain them.
   for (const group of ir.groups) {
     const view = blockView(group, context, classOfGroup);
@@ -206,14 +299,38 @@ export function generatePyTorch(ir: IrNetwork): Map<string, string> {
       instances: c.instances.join(', '),
     })),
     modules,
+    helpers: [...helpers.values()],
   });
   return new Map([['model.py', text]]);
+}
+
+/** The helpers `ir` needs, by class name in HELPERS order, with their Python source. */
+function helpersOf(ir: IrNetwork): Map<PythonHelper, string> {
+  const used = new Set<PythonHelper>();
+  for (const node of ir.nodes) {
+    const row = (TORCH[opKindOf(node)] as Partial<TorchRow<IrNode>>).helper;
+    const helper = typeof row === 'function' ? row(node) : row;
+    if (helper) used.add(helper);
+  }
+  const helpers = new Map<PythonHelper, string>();
+  for (const [name, file] of Object.entries(HELPERS) as [PythonHelper, string][])
+    if (used.has(name))
+      helpers.set(name, readPackageSource(`compiler/targets/pytorch/templates/helpers/${file}`).trimEnd());
+  return helpers;
 }
 
 function nodeAt(nodeByPath: ReadonlyMap<string, IrNode>, path: string): IrNode {
   const node = nodeByPath.get(path);
   if (!node) throw new Error(`internal: no node ${path}`);
   return node;
+}
+
+/** The value a child group reads: the first input of its nodes that is computed outside it. */
+function childInput(child: string, nodesInGroup: ReadonlyMap<string, readonly IrNode[]>): string | undefined {
+  const inside = `${child}.`;
+  for (const node of nodesInGroup.get(child) ?? [])
+    for (const ref of node.inputs) if (!ref.startsWith(inside)) return ref;
+  return undefined;
 }
 
 /** The indexes block views are built from (see generatePyTorch). */
@@ -228,10 +345,30 @@ function blockView(
   { memberOf, groupByPath, nodesInGroup }: ViewContext,
   classOfGroup: ReadonlyMap<string, string>,
 ): BlockView {
-  const submodules: { key: string; constructor: string }[] = [];
+  const submodules: BlockView['submodules'] = [];
   const statements: string[] = [];
   const variable = new Map<string, string>();
   const prefix = `${group.path}.`;
+  // A member below a branch (`branch2.0`) lives in plain nn.Module containers, one per path part, so its
+  // state-dict names are its layer path (torchvision's Inception names, `branch2.0.conv.weight`).
+  const containers = new Set<string>();
+  const attach = (member: string, constructor: string): string => {
+    const parts = member.slice(prefix.length).split('.');
+    let owner = 'self';
+    for (const part of parts.slice(0, -1)) {
+      const next = `${owner}._modules[${py(part)}]`;
+      if (!containers.has(next)) {
+        containers.add(next);
+        submodules.push({ owner, key: py(part), constructor: 'nn.Module()' });
+      }
+      owner = next;
+    }
+    const key = py(parts[parts.length - 1] ?? '');
+    submodules.push({ owner, key, constructor });
+    return `${owner}._modules[${key}]`;
+  };
+  // What a node of this group reads: a value computed here, or the block input.
+  const argOf = (ref: string): string => (ref === 'input' || !ref.startsWith(prefix) ? 'x' : valueOf(ref));
   const valueOf = (ref: string): string =>
     variable.get(memberOf(ref, group.path)) ?? variable.get(ref) ?? 'x';
   const seen = new Set<string>();
@@ -245,25 +382,16 @@ function blockView(
     seen.add(member);
     const v = `v${counter++}`;
     const child = member !== node.path ? member : undefined;
-    const key = py(local(member));
     if (child) {
-      submodules.push({ key, constructor: `${classOfGroup.get(child)}()` });
-      statements.push(`${v} = self._modules[${key}](${valueOf(node.inputs[0] ?? 'input')})`);
+      const module = attach(member, `${classOfGroup.get(child)}()`);
+      statements.push(`${v} = ${module}(${argOf(childInput(child, nodesInGroup) ?? 'input')})`);
       const childGroup = groupByPath.get(child);
       if (childGroup) variable.set(childGroup.output, v);
     } else if (node.functional) {
-      statements.push(
-        `${v} = ${functionalCall(
-          node,
-          node.inputs.map((i) => (i === 'input' || !i.startsWith(prefix) ? 'x' : valueOf(i))),
-        )}`,
-      );
+      statements.push(`${v} = ${functionalCall(node, node.inputs.map(argOf))}`);
     } else {
-      submodules.push({ key, constructor: torchConstructor(node) });
-      const arg = node.inputs[0] ?? 'input';
-      statements.push(
-        `${v} = self._modules[${key}](${arg === 'input' || !arg.startsWith(prefix) ? 'x' : valueOf(arg)})`,
-      );
+      const module = attach(member, torchConstructor(node));
+      statements.push(`${v} = ${module}(${argOf(node.inputs[0] ?? 'input')})`);
     }
     variable.set(member, v);
   }

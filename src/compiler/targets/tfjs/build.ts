@@ -1,12 +1,22 @@
 /** Builds an in-memory tf.LayersModel from the IR, by instantiating the layer plan. */
 import * as tf from '@tensorflow/tfjs';
 import type { IrNetwork } from '../../ir.js';
-import { planModel, type InitSpec, type OpConfigs, type PlanOp, type PlanStep } from './plan.js';
+import { MERGE_OPS, planModel, type InitSpec, type OpConfigs, type PlanOp, type PlanStep } from './plan.js';
 import {
+  TorchAdaptiveAvgPool2d,
+  TorchAvgPool2d,
+  TorchAttention,
   TorchBatchNorm,
+  TorchChannelShuffle,
   TorchConv2d,
   TorchElu,
+  TorchLayerNorm,
   TorchMaxPool2d,
+  torchNormal,
+  TorchParameter,
+  TorchSelect,
+  TorchSlice,
+  TorchStochasticDepth,
   torchUniform,
   type Initializer,
 } from './torch-layers.js';
@@ -40,7 +50,7 @@ export function buildModel(ir: IrNetwork, opts: BuildModelOptions = {}): tf.Laye
     const layer = createLayer(step, opts.seed);
     const [first] = args;
     if (!first) throw new Error(`tfjs target: layer '${step.name}' has no input`);
-    const out = layer.apply(step.op === 'add' ? args : first);
+    const out = layer.apply(MERGE_OPS.has(step.op) ? args : first);
     if (Array.isArray(out) || !(out instanceof tf.SymbolicTensor))
       throw new Error(`tfjs target: layer '${step.name}' did not give one symbolic tensor`);
     tensors.set(step.name, out);
@@ -68,6 +78,10 @@ export function createInitializer(spec: InitSpec, seed: number | undefined): Ini
   switch (spec.init) {
     case 'uniform':
       return torchUniform(spec.bound, seed, spec.key);
+    case 'normal':
+      return torchNormal(spec.std, seed, spec.key);
+    case 'constant':
+      return tf.initializers.constant({ value: spec.value });
     case 'ones':
       return tf.initializers.ones();
     case 'zeros':
@@ -97,11 +111,26 @@ const LAYER_FACTORIES: {
   torchElu: (s) => new TorchElu({ name: s.name, ...s.config }),
   maxPooling2d: (s) => tf.layers.maxPooling2d({ name: s.name, ...s.config }),
   torchMaxPool2d: (s) => new TorchMaxPool2d({ name: s.name, ...s.config }),
+  torchAvgPool2d: (s) => new TorchAvgPool2d({ name: s.name, ...s.config }),
+  torchAdaptiveAvgPool2d: (s) => new TorchAdaptiveAvgPool2d({ name: s.name, ...s.config }),
+  torchSlice: (s) => new TorchSlice({ name: s.name, ...s.config }),
+  torchChannelShuffle: (s) => new TorchChannelShuffle({ name: s.name, ...s.config }),
+  torchStochasticDepth: (s) => new TorchStochasticDepth({ name: s.name, ...s.config }),
   averagePooling2d: (s) => tf.layers.averagePooling2d({ name: s.name, ...s.config }),
   flatten: (s) => tf.layers.flatten({ name: s.name }),
   dense: (s, seed) => tf.layers.dense({ name: s.name, ...realize<OpConfigs['dense']>(s.config, seed) }),
   dropout: (s) => tf.layers.dropout({ name: s.name, ...s.config }),
   add: (s) => tf.layers.add({ name: s.name }),
+  reshape: (s) => tf.layers.reshape({ name: s.name, ...s.config }),
+  torchSelect: (s) => new TorchSelect({ name: s.name, ...s.config }),
+  torchLayerNorm: (s, seed) =>
+    new TorchLayerNorm({ name: s.name, ...realize<OpConfigs['torchLayerNorm']>(s.config, seed) }),
+  torchParameter: (s, seed) =>
+    new TorchParameter({ name: s.name, ...realize<OpConfigs['torchParameter']>(s.config, seed) }),
+  torchAttention: (s, seed) =>
+    new TorchAttention({ name: s.name, ...realize<OpConfigs['torchAttention']>(s.config, seed) }),
+  multiply: (s) => tf.layers.multiply({ name: s.name }),
+  concatenate: (s) => tf.layers.concatenate({ name: s.name, ...s.config }),
 };
 
 function createLayer(step: Exclude<PlanStep, { op: 'input' }>, seed: number | undefined): tf.layers.Layer {

@@ -3,7 +3,7 @@
  * the equivalent PyTorch model computes. Both the in-memory builder and the TypeScript generator consume this
  * one plan, so the two can only differ in how they spell it.
  */
-import type { Init, IrNetwork, IrNode, Shape } from '../../ir.js';
+import type { Init, IrNetwork, IrNode, IrParamName, Shape } from '../../ir.js';
 import { byOp, type NodeOfOp, type OpKind } from '../../ops/index.js';
 import type { TorchActivationFn } from './torch-activations.js';
 import { helperLayerName, tfjsLayerName, tfjsModelName } from './names.js';
@@ -11,6 +11,8 @@ import { helperLayerName, tfjsLayerName, tfjsModelName } from './names.js';
 /** How a weight starts: PyTorch's uniform (drawn from a stream keyed by the state-dict name), or a constant. */
 export type InitSpec =
   | { readonly init: 'uniform'; readonly bound: number; readonly key: string }
+  | { readonly init: 'normal'; readonly std: number; readonly key: string }
+  | { readonly init: 'constant'; readonly value: number }
   | { readonly init: 'ones' }
   | { readonly init: 'zeros' };
 
@@ -68,16 +70,45 @@ export interface OpConfigs {
   leakyReLU: { alpha: number };
   torchElu: { alpha: number };
   maxPooling2d: { poolSize: Pair; strides: Pair; padding: 'valid' };
-  torchMaxPool2d: { poolSize: Pair; strides: Pair; padding: Pair };
+  torchMaxPool2d: { poolSize: Pair; strides: Pair; padding: Pair; ceilMode?: true };
+  torchAvgPool2d: { poolSize: Pair; strides: Pair; padding: Pair; ceilMode: true };
+  torchAdaptiveAvgPool2d: { outputSize: Pair };
+  torchSlice: { axis: number; start: number; size: number };
+  torchChannelShuffle: { groups: number };
+  torchStochasticDepth: { rate: number };
   averagePooling2d: { poolSize: Pair; strides: Pair; padding: 'valid' };
   flatten: Record<string, never>;
   dense: { units: number; useBias: boolean; kernelInitializer: InitSpec; biasInitializer?: InitSpec };
   dropout: { rate: number };
   add: Record<string, never>;
+  multiply: Record<string, never>;
+  concatenate: { axis: number };
+  reshape: { targetShape: number[] };
+  torchSelect: { axis: number; index: number };
+  torchLayerNorm: {
+    axis: number;
+    eps: number;
+    affine: boolean;
+    weightInitializer?: InitSpec;
+    biasInitializer?: InitSpec;
+  };
+  torchParameter: { shape: number[]; weightInitializer: InitSpec };
+  torchAttention: {
+    heads: number;
+    dropout: number;
+    useBias: boolean;
+    inProjWeightInitializer: InitSpec;
+    inProjBiasInitializer?: InitSpec;
+    outProjWeightInitializer: InitSpec;
+    outProjBiasInitializer?: InitSpec;
+  };
 }
 
 /** The op tags of plan steps. */
 export type PlanOp = keyof OpConfigs;
+
+/** Plan ops whose layer reads a list of inputs (merges); every other layer reads one. */
+export const MERGE_OPS: ReadonlySet<PlanOp> = new Set<PlanOp>(['add', 'multiply', 'concatenate']);
 
 /** One tfjs layer of the plan. `path` is the IR node it computes; helper layers (padding, permutes) have null. */
 export type PlanStep = {
@@ -104,10 +135,13 @@ export interface LayerPlan {
 /** Name of the model's input layer (the IR reserves `input` for the network input). */
 export const INPUT_LAYER_NAME = 'input';
 
-/** Where a node's value lives: the producing layer, and whether it is a channels-last map or flat features. */
+/**
+ * Where a node's value lives: the producing layer, and its layout: a [C, H, W] map is stored channels-last
+ * (`nhwc`), tokens [T, E] (`tokens`) and flat features [F] (`flat`) as PyTorch orders them.
+ */
 interface Value {
   readonly step: string;
-  readonly layout: 'nhwc' | 'flat';
+  readonly layout: 'nhwc' | 'tokens' | 'flat';
 }
 
 /**
@@ -145,7 +179,7 @@ export function planModel(ir: IrNetwork): LayerPlan {
           }),
           layout: 'nhwc',
         }
-      : { step: INPUT_LAYER_NAME, layout: 'flat' };
+      : { step: INPUT_LAYER_NAME, layout: inputLayout };
   values.set('input', inputValue);
 
   for (const node of ir.nodes) {
@@ -198,6 +232,11 @@ interface PlanContext {
   requireMap(kind: string): void;
   /** The inputs behind an explicit zero padding layer (none for zero padding). */
   padded(padding: readonly [number, number]): string[];
+  /**
+   * The first input in PyTorch's axis order: a map goes back from NHWC to NCHW through a helper permute, which
+   * `orderOnly` leaves out for a 1x1 map (the same elements in the same order, for a reshape).
+   */
+  pytorchOrder(orderOnly: boolean): string[];
 }
 
 /** How one op kind becomes tfjs layers: returns the name of the layer holding the node's value. */
@@ -265,7 +304,7 @@ const PLANNERS: { readonly [K in OpKind]: Planner<K> } = {
     c.requireMap('maxpool');
     const poolSize = pair(node.kernel);
     const strides = pair(node.stride);
-    if (node.padding[0] === 0 && node.padding[1] === 0)
+    if (node.padding[0] === 0 && node.padding[1] === 0 && node.ceilMode !== true)
       return c.push({
         op: 'maxPooling2d',
         name: c.name,
@@ -278,11 +317,30 @@ const PLANNERS: { readonly [K in OpKind]: Planner<K> } = {
       name: c.name,
       path: c.path,
       inputs: c.from,
-      config: { poolSize, strides, padding: pair(node.padding) },
+      config: {
+        poolSize,
+        strides,
+        padding: pair(node.padding),
+        ...(node.ceilMode ? { ceilMode: true } : {}),
+      },
     });
   },
   avgpool: (node, c) => {
     c.requireMap('avgpool');
+    // Ceil mode divides the windows that hang over the end by what they cover of the padded input.
+    if (node.ceilMode)
+      return c.push({
+        op: 'torchAvgPool2d',
+        name: c.name,
+        path: c.path,
+        inputs: c.from,
+        config: {
+          poolSize: pair(node.kernel),
+          strides: pair(node.stride),
+          padding: pair(node.padding),
+          ceilMode: true,
+        },
+      });
     // Zero padding then a valid average counts the padded zeros: PyTorch's count_include_pad=True.
     return c.push({
       op: 'averagePooling2d',
@@ -303,8 +361,41 @@ const PLANNERS: { readonly [K in OpKind]: Planner<K> } = {
       config: { poolSize: [h, w], strides: [h, w], padding: 'valid' },
     });
   },
+  adaptive_avgpool: (node, c) => {
+    c.requireMap('adaptive_avgpool');
+    return c.push({
+      op: 'torchAdaptiveAvgPool2d',
+      name: c.name,
+      path: c.path,
+      inputs: c.from,
+      config: { outputSize: pair(node.out) },
+    });
+  },
+  chunk: (node, c) => sliceOf(c, node.dim, node.start, node.length),
+  slice: (node, c) => sliceOf(c, node.dim, node.start, node.end - node.start),
+  channel_shuffle: (node, c) => {
+    c.requireMap('channel_shuffle');
+    return c.push({
+      op: 'torchChannelShuffle',
+      name: c.name,
+      path: c.path,
+      inputs: c.from,
+      config: { groups: node.groups },
+    });
+  },
+  stochastic_depth: (node, c) =>
+    c.push({
+      op: 'torchStochasticDepth',
+      name: c.name,
+      path: c.path,
+      inputs: c.from,
+      config: { rate: node.p },
+    }),
   flatten: (node, c) => {
     if (c.first.layout === 'flat') return builtIn('linear')(node, c);
+    // Tokens are stored in PyTorch's order already.
+    if (c.first.layout === 'tokens')
+      return c.push({ op: 'flatten', name: c.name, path: c.path, inputs: c.from, config: {} });
     const [, h, w] = mapShape(node.inputShapes[0], c.path);
     // PyTorch flattens in (C, H, W) order; NHWC must go back to NCHW first unless the map is 1x1.
     const source =
@@ -322,7 +413,9 @@ const PLANNERS: { readonly [K in OpKind]: Planner<K> } = {
     return c.push({ op: 'flatten', name: c.name, path: c.path, inputs: source, config: {} });
   },
   linear: (node, c) => {
-    if (c.first.layout !== 'flat') throw new Error(`tfjs target: '${c.path}' (linear) needs flat [F] input`);
+    // tfjs's Dense acts on the last axis, as nn.Linear: on flat features and on each token.
+    if (c.first.layout === 'nhwc')
+      throw new Error(`tfjs target: '${c.path}' (linear) needs flat [F] or tokens [T, F] input`);
     const biasInitializer = node.bias ? { biasInitializer: initOf(node, 'bias') } : {};
     return c.push({
       op: 'dense',
@@ -345,7 +438,150 @@ const PLANNERS: { readonly [K in OpKind]: Planner<K> } = {
       throw new Error(`tfjs target: '${c.path}' adds values of different ranks`);
     return c.push({ op: 'add', name: c.name, path: c.path, inputs: c.inputs.map((v) => v.step), config: {} });
   },
+  // Broadcasting along axes of size 1 is the same in NHWC storage, since every input has one layout.
+  mul: (_node, c) => {
+    if (c.inputs.some((v) => v.layout !== c.first.layout))
+      throw new Error(`tfjs target: '${c.path}' multiplies values of different ranks`);
+    const inputs = c.inputs.map((v) => v.step);
+    return c.push({ op: 'multiply', name: c.name, path: c.path, inputs, config: {} });
+  },
+  concat: (node, c) => {
+    if (c.inputs.some((v) => v.layout !== c.first.layout))
+      throw new Error(`tfjs target: '${c.path}' concatenates values of different ranks`);
+    const axis = storageAxis(c.first.layout, node.dim);
+    const inputs = c.inputs.map((v) => v.step);
+    return c.push({ op: 'concatenate', name: c.name, path: c.path, inputs, config: { axis } });
+  },
+  layernorm: (node, c) => {
+    const affine = node.affine
+      ? { weightInitializer: initOf(node, 'weight'), biasInitializer: initOf(node, 'bias') }
+      : {};
+    return c.push({
+      op: 'torchLayerNorm',
+      name: c.name,
+      path: c.path,
+      inputs: c.from,
+      config: { axis: storageAxis(c.first.layout, node.dim), eps: node.eps, affine: node.affine, ...affine },
+    });
+  },
+  parameter: (node, c) =>
+    c.push({
+      op: 'torchParameter',
+      name: c.name,
+      path: c.path,
+      inputs: c.from,
+      config: { shape: storageShape(node.shape), weightInitializer: initOf(node, 'weight') },
+    }),
+  permute: (node, c) => {
+    // One tfjs permute from the input's storage order to the output's: PyTorch's dims between the two layouts.
+    const inOrder = storageOrder(node.inputShapes[0]?.length ?? 0);
+    const outOrder = storageOrder(node.outputShape.length);
+    const inverse = inverseOf(inOrder);
+    const dims = outOrder.map((axis) => inverse[node.dims[axis] ?? 0] ?? 0);
+    if (dims.every((d, k) => d === k)) return builtIn('linear')(node, c);
+    return c.push({
+      op: 'permute',
+      name: c.name,
+      path: c.path,
+      inputs: c.from,
+      config: { dims: dims.slice(1) },
+    });
+  },
+  reshape: (node, c) => {
+    // PyTorch reshapes the (C, H, W)-ordered elements: a map goes back to NCHW first and a map result comes back
+    // to NHWC after, except where a 1x1 map has its elements in that order already.
+    const source = c.pytorchOrder(true);
+    const out = node.outputShape;
+    const [ch = 1, h = 1, w = 1] = out;
+    if (out.length === 3 && h * w !== 1) {
+      const nchw = c.push({
+        op: 'reshape',
+        name: helperLayerName(c.name, 'shape'),
+        path: null,
+        inputs: source,
+        config: { targetShape: [...out] },
+      });
+      return c.push({
+        op: 'permute',
+        name: c.name,
+        path: c.path,
+        inputs: [nchw],
+        config: { dims: [2, 3, 1] },
+      });
+    }
+    const targetShape = out.length === 3 ? [h, w, ch] : [...out];
+    return c.push({ op: 'reshape', name: c.name, path: c.path, inputs: source, config: { targetShape } });
+  },
+  select: (node, c) => {
+    // The channels of an NHWC map are its last axis, and what remains, [H, W], is in PyTorch's order already.
+    const channels = c.first.layout === 'nhwc' && node.dim === 1;
+    return c.push({
+      op: 'torchSelect',
+      name: c.name,
+      path: c.path,
+      inputs: channels ? c.from : c.pytorchOrder(false),
+      config: { axis: channels ? 3 : node.dim, index: node.index },
+    });
+  },
+  attention: (node, c) => {
+    if (c.first.layout !== 'tokens')
+      throw new Error(`tfjs target: '${c.path}' (attention) needs tokens [T, E] input`);
+    const biases = node.bias
+      ? {
+          inProjBiasInitializer: initOf(node, 'in_proj_bias'),
+          outProjBiasInitializer: initOf(node, 'out_proj.bias'),
+        }
+      : {};
+    return c.push({
+      op: 'torchAttention',
+      name: c.name,
+      path: c.path,
+      inputs: c.from,
+      config: {
+        heads: node.heads,
+        dropout: node.dropout,
+        useBias: node.bias,
+        inProjWeightInitializer: initOf(node, 'in_proj_weight'),
+        outProjWeightInitializer: initOf(node, 'out_proj.weight'),
+        ...biases,
+      },
+    });
+  },
 };
+
+/** The axes of a value with its batch in storage order: storage axis k holds PyTorch's axis order[k]. */
+function storageOrder(sampleRank: number): number[] {
+  return sampleRank === 3 ? [0, 2, 3, 1] : Array.from({ length: sampleRank + 1 }, (_, k) => k);
+}
+
+function inverseOf(order: readonly number[]): number[] {
+  const inverse = new Array<number>(order.length).fill(0);
+  order.forEach((axis, k) => (inverse[axis] = k));
+  return inverse;
+}
+
+/** The storage axis (batch = 0) of PyTorch's axis `dim` in a value of `layout`. */
+function storageAxis(layout: Value['layout'], dim: number): number {
+  return layout === 'nhwc' ? (inverseOf(storageOrder(3))[dim] ?? dim) : dim;
+}
+
+/** A per-sample shape as stored: [C, H, W] as [H, W, C], the others as they are. */
+function storageShape(shape: readonly number[]): number[] {
+  const [c = 1, h = 1, w = 1] = shape;
+  return shape.length === 3 ? [h, w, c] : [...shape];
+}
+
+/** `size` elements from `start` of PyTorch's axis `dim`, on the axis that holds it in storage (TorchSlice). */
+function sliceOf(c: PlanContext, dim: number, start: number, size: number): string {
+  const axis = storageAxis(c.first.layout, dim);
+  return c.push({
+    op: 'torchSlice',
+    name: c.name,
+    path: c.path,
+    inputs: c.from,
+    config: { axis, start, size },
+  });
+}
 
 /** tfjs's Conv2D and DepthwiseConv2D where they compute PyTorch's convolution, else netspec's TorchConv2d. */
 function planConv(node: NodeOfOp<'conv'>, c: PlanContext): string {
@@ -450,15 +686,30 @@ function planNode(
       });
       return [pad];
     },
+    pytorchOrder: (orderOnly) => {
+      if (first.layout !== 'nhwc') return from;
+      const [, h = 1, w = 1] = node.inputShapes[0] ?? [];
+      if (orderOnly && h * w === 1) return from;
+      return [
+        push({
+          op: 'permute',
+          name: helperLayerName(name, 'nchw'),
+          path: null,
+          inputs: from,
+          config: { dims: [3, 1, 2] },
+        }),
+      ];
+    },
   };
   return byOp(PLANNERS, node, context);
 }
 
 function layoutOf(shape: Shape, what: string): Value['layout'] {
   if (shape.length === 3) return 'nhwc';
+  if (shape.length === 2) return 'tokens';
   if (shape.length === 1) return 'flat';
   throw new Error(
-    `tfjs target: ${what} has shape [${shape.join(', ')}]; only [C, H, W] and [F] are supported`,
+    `tfjs target: ${what} has shape [${shape.join(', ')}]; only [C, H, W], [T, E] and [F] are supported`,
   );
 }
 
@@ -473,7 +724,7 @@ function pair(v: readonly [number, number]): Pair {
   return [v[0], v[1]];
 }
 
-function initOf(node: IrNode, param: 'weight' | 'bias' | 'running_mean' | 'running_var'): InitSpec {
+function initOf(node: IrNode, param: IrParamName): InitSpec {
   const p = node.params.find((q) => q.name === param);
   if (!p) throw new Error(`tfjs target: '${node.path}' has no parameter '${param}'`);
   return initSpec(p.init, `${node.path}.${param}`);
@@ -486,6 +737,12 @@ export function initSpec(init: Init, key: string): InitSpec {
     case 'bias_uniform':
       // kaiming_uniform_(a=sqrt(5)) has gain sqrt(1/3), so its bound sqrt(3/fanIn)*gain is 1/sqrt(fanIn), as the bias's.
       return { init: 'uniform', bound: 1 / Math.sqrt(init.fanIn), key };
+    case 'xavier_uniform':
+      return { init: 'uniform', bound: Math.sqrt(6 / (init.fanIn + init.fanOut)), key };
+    case 'normal':
+      return { init: 'normal', std: init.std, key };
+    case 'constant':
+      return { init: 'constant', value: init.value };
     case 'ones':
       return { init: 'ones' };
     case 'zeros':

@@ -55,10 +55,24 @@ const CONVERSIONS: { readonly [Op in PlanOp]: ((param: IrParam) => Conversion) |
   torchElu: null,
   maxPooling2d: null,
   torchMaxPool2d: null,
+  torchAvgPool2d: null,
+  torchAdaptiveAvgPool2d: null,
+  torchSlice: null,
+  torchChannelShuffle: null,
+  torchStochasticDepth: null,
   averagePooling2d: null,
   flatten: null,
   dropout: null,
   add: null,
+  reshape: null,
+  torchSelect: null,
+  torchLayerNorm: plain,
+  // A map-shaped parameter is stored [H, W, C], PyTorch's [C, H, W] transposed.
+  torchParameter: (p) => ({ weight: p.name, perm: p.shape.length === 3 ? [2, 0, 1] : null }),
+  // PyTorch's layout; tfjs names cannot hold the '.' of out_proj.weight.
+  torchAttention: (p) => ({ weight: p.name.replace('.', '_'), perm: null }),
+  multiply: null,
+  concatenate: null,
 };
 
 /** The tfjs weight holding `param` in the layer of `step`, and the permutation from its layout to PyTorch's. */

@@ -3,7 +3,7 @@
  * All decisions (names, literals, line breaks) happen here, so the templates stay free of logic.
  */
 import type { IrNetwork } from '../../ir.js';
-import { planModel, type InitSpec, type PlanOp, type PlanStep } from '../tfjs/plan.js';
+import { MERGE_OPS, planModel, type InitSpec, type PlanOp, type PlanStep } from '../tfjs/plan.js';
 import { commentText, IdentifierPool, tsNumber, tsString } from './code.js';
 
 /** What templates/model.ts.hbs renders. */
@@ -37,11 +37,23 @@ const FACTORIES: Readonly<Record<PlanOp, string>> = {
   torchElu: 'new nt.TorchElu',
   maxPooling2d: 'tf.layers.maxPooling2d',
   torchMaxPool2d: 'new nt.TorchMaxPool2d',
+  torchAvgPool2d: 'new nt.TorchAvgPool2d',
+  torchAdaptiveAvgPool2d: 'new nt.TorchAdaptiveAvgPool2d',
+  torchSlice: 'new nt.TorchSlice',
+  torchChannelShuffle: 'new nt.TorchChannelShuffle',
+  torchStochasticDepth: 'new nt.TorchStochasticDepth',
   averagePooling2d: 'tf.layers.averagePooling2d',
   flatten: 'tf.layers.flatten',
   dense: 'tf.layers.dense',
   dropout: 'tf.layers.dropout',
   add: 'tf.layers.add',
+  reshape: 'tf.layers.reshape',
+  torchSelect: 'new nt.TorchSelect',
+  torchLayerNorm: 'new nt.TorchLayerNorm',
+  torchParameter: 'new nt.TorchParameter',
+  torchAttention: 'new nt.TorchAttention',
+  multiply: 'tf.layers.multiply',
+  concatenate: 'tf.layers.concatenate',
 };
 
 /** The plan ops whose layers come from netspec's activation runtime (torch-activations.ts, imported as `na`). */
@@ -83,6 +95,11 @@ export function modelView(ir: IrNetwork): ModelView {
       case 'uniform':
         usesSeed = true;
         return `nt.torchUniform(${tsNumber(spec.bound)}, seed, ${tsString(spec.key)})`;
+      case 'normal':
+        usesSeed = true;
+        return `nt.torchNormal(${tsNumber(spec.std)}, seed, ${tsString(spec.key)})`;
+      case 'constant':
+        return `tf.initializers.constant({ value: ${tsNumber(spec.value)} })`;
       case 'ones':
         return 'tf.initializers.ones()';
       case 'zeros':
@@ -145,7 +162,7 @@ function statement(
   const tail =
     step.op === 'input'
       ? ');'
-      : `).apply(${step.op === 'add' ? `[${args.join(', ')}]` : args.join(', ')}) as tf.SymbolicTensor;`;
+      : `).apply(${MERGE_OPS.has(step.op) ? `[${args.join(', ')}]` : args.join(', ')}) as tf.SymbolicTensor;`;
   const oneLine = `{ ${entries.map(([k, v]) => `${k}: ${value(v, initCode)}`).join(', ')} }`;
   if (head.length + oneLine.length + tail.length <= MAX_LINE) return head + oneLine + tail;
   const props = entries.map(([k, v]) => `${INDENT}${INDENT}${k}: ${value(v, initCode)},`);

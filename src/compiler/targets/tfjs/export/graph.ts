@@ -8,7 +8,7 @@
  * Each op kind is one row of GRAPH_OPS and spells the tfjs ops netspec's own tfjs model runs for it (plan.ts,
  * torch-layers.ts, torch-activations.ts, and tfjs-layers' built-ins), so that both give the same numbers.
  */
-import type { IrNetwork, IrNode } from '../../../ir.js';
+import { numel, type IrNetwork, type IrNode, type IrParamName, type Shape } from '../../../ir.js';
 import { byOp, type NodeOfOp, type OpTable } from '../../../ops/index.js';
 import { tfjsLayerName } from '../names.js';
 import type { StateDict } from '../state-dict.js';
@@ -67,7 +67,7 @@ export interface GraphModelOptions {
 /** Where a node's value lives: the tensor's name, and whether it is an NHWC map or flat features. */
 interface Value {
   readonly tensor: string;
-  readonly layout: 'nhwc' | 'flat';
+  readonly layout: 'nhwc' | 'tokens' | 'flat';
 }
 
 /** What a row needs besides its node. */
@@ -80,7 +80,7 @@ interface GraphContext {
   readonly first: Value;
   readonly inputs: readonly Value[];
   /** The node's parameter `param` from the state dict (PyTorch layout). */
-  weight(param: 'weight' | 'bias' | 'running_mean' | 'running_var'): FloatTensor;
+  weight(param: IrParamName): FloatTensor;
 }
 
 /**
@@ -99,7 +99,7 @@ export function tfjsGraphModel(
     'input',
     ir.inputShape.length === 3
       ? { tensor: transpose(g, `${GRAPH_INPUT}/nhwc`, input, [0, 2, 3, 1]), layout: 'nhwc' }
-      : { tensor: input, layout: 'flat' },
+      : { tensor: input, layout: layoutOf(ir.inputShape) },
   );
   for (const node of ir.nodes) {
     const inputs = node.inputs.map((p) => {
@@ -119,7 +119,7 @@ export function tfjsGraphModel(
       weight: (param) => weightOf(weights, node, param),
     };
     const tensor = byOp(GRAPH_OPS, node, context);
-    values.set(node.path, { tensor, layout: node.outputShape.length === 3 ? 'nhwc' : 'flat' });
+    values.set(node.path, { tensor, layout: layoutOf(node.outputShape) });
   }
   const out = values.get(ir.output);
   if (!out) throw new Error(`tfjs-graph export: the output '${ir.output}' is not a node`);
@@ -150,11 +150,7 @@ export function tfjsGraphModel(
   return new Map<string, string | Uint8Array>([['model.json', JSON.stringify(model)], ...shards.files]);
 }
 
-function weightOf(
-  weights: ReadonlyMap<string, FloatTensor>,
-  node: IrNode,
-  param: 'weight' | 'bias' | 'running_mean' | 'running_var',
-): FloatTensor {
+function weightOf(weights: ReadonlyMap<string, FloatTensor>, node: IrNode, param: IrParamName): FloatTensor {
   const key = `${node.path}.${param}`;
   const t = weights.get(key);
   const want = node.params.find((p) => p.name === param);
@@ -285,15 +281,33 @@ const GRAPH_OPS: OpTable<string, GraphContext> = {
   hardsigmoid: (_node, c) =>
     // torch-activations.ts: clip(x + 3, 0, 6) / 6.
     c.g.op(c.name, 'RealDiv', [clippedShift(c), c.g.scalar(`${c.name}/six`, 6)]),
-  maxpool: (node, c) => pool(c, 'MaxPool', pad(c, node.padding, LOWEST_FLOAT32), node.kernel, node.stride),
+  maxpool: (node, c) =>
+    node.ceilMode
+      ? pool(c, 'MaxPool', ceilPad(c, node, LOWEST_FLOAT32), node.kernel, node.stride)
+      : pool(c, 'MaxPool', pad(c, node.padding, LOWEST_FLOAT32), node.kernel, node.stride),
   // Zero padding then a valid average counts the padded zeros: PyTorch's count_include_pad=True.
-  avgpool: (node, c) => pool(c, 'AvgPool', pad(c, node.padding), node.kernel, node.stride),
+  avgpool: (node, c) =>
+    node.ceilMode ? ceilAvgPool(node, c) : pool(c, 'AvgPool', pad(c, node.padding), node.kernel, node.stride),
   global_avgpool: (node, c) => {
     const [, h = 1, w = 1] = node.inputShapes[0] ?? [];
     return pool(c, 'AvgPool', c.x, [h, w], [h, w]);
   },
+  adaptive_avgpool: adaptiveAvgPoolOps,
+  chunk: (node, c) => sliceOps(node, c, node.dim, node.start, node.length),
+  slice: (node, c) => sliceOps(node, c, node.dim, node.start, node.end - node.start),
+  channel_shuffle: (node, c) => {
+    // TorchChannelShuffle: [M, g, C/g] transposed to [M, C/g, g], back to the map's NHWC shape.
+    const [ch = 1, h = 1, w = 1] = node.inputShapes[0] ?? [];
+    const grouped = reshape(c, `${c.name}/grouped`, c.x, [-1, node.groups, ch / node.groups]);
+    const swapped = transpose(c.g, `${c.name}/transpose`, grouped, [0, 2, 1]);
+    return reshape(c, c.name, swapped, [-1, h, w, ch]);
+  },
+  // The identity in inference, as dropout.
+  stochastic_depth: unary('Identity'),
   flatten: (node, c) => {
     if (c.first.layout === 'flat') return unary('Identity')(node, c);
+    // Tokens are in PyTorch's order already: tfjs's Flatten reshapes them.
+    if (c.first.layout === 'tokens') return reshape(c, c.name, c.x, [-1, numel(node.outputShape)]);
     const [ch = 1, h = 1, w = 1] = node.inputShapes[0] ?? [];
     // PyTorch flattens in (C, H, W) order; NHWC goes back to NCHW first unless the map is 1x1.
     const source = h * w === 1 ? c.x : transpose(c.g, `${c.name}/nchw`, c.x, [0, 3, 1, 2]);
@@ -301,21 +315,172 @@ const GRAPH_OPS: OpTable<string, GraphContext> = {
     return c.g.op(c.name, 'Reshape', [source, shape], { Tshape: attr.type('DT_INT32') });
   },
   linear: (node, c) => {
+    // tfjs-layers' Dense on tokens [N, T, F] multiplies the [N * T, F] rows and reshapes back.
+    const [tokens = 1] = node.inputShapes[0] ?? [];
+    const onTokens = c.first.layout === 'tokens';
+    const rows = onTokens ? reshape(c, `${c.name}/rows`, c.x, [-1, node.inFeatures]) : c.x;
+    const name = onTokens ? `${c.name}/matmul` : c.name;
     const kernel = transposeTensor(c.weight('weight'), [1, 0]);
     const k = c.g.floats(`${c.name}/kernel`, kernel.shape, kernel.data);
     const flags = { transpose_a: attr.b(false), transpose_b: attr.b(false) };
-    if (!node.bias) return c.g.op(c.name, 'MatMul', [c.x, k], flags);
-    // tfjs-layers' Dense multiplies and adds the bias in one fused op.
-    const bias = c.weight('bias');
-    const b = c.g.floats(`${c.name}/bias`, bias.shape, bias.data);
-    return c.g.op(c.name, '_FusedMatMul', [c.x, k, b], {
-      ...flags,
-      fused_ops: attr.strings(['BiasAdd']),
-      num_args: attr.i(1),
-      epsilon: attr.f(0),
-    });
+    let y: string;
+    if (!node.bias) y = c.g.op(name, 'MatMul', [rows, k], flags);
+    else {
+      // tfjs-layers' Dense multiplies and adds the bias in one fused op.
+      const bias = c.weight('bias');
+      const b = c.g.floats(`${c.name}/bias`, bias.shape, bias.data);
+      y = c.g.op(name, '_FusedMatMul', [rows, k, b], {
+        ...flags,
+        fused_ops: attr.strings(['BiasAdd']),
+        num_args: attr.i(1),
+        epsilon: attr.f(0),
+      });
+    }
+    return onTokens ? reshape(c, c.name, y, [-1, tokens, node.outFeatures]) : y;
   },
   dropout: unary('Identity'),
+  layernorm: (node, c) => {
+    // TorchLayerNorm: (x - mean) * rsqrt(mean((x - mean)^2) + eps) * weight + bias along the stored axis.
+    const g = c.g;
+    const rank = (node.inputShapes[0]?.length ?? 0) + 1;
+    const axis = storageAxis(c.first.layout, node.dim);
+    const axes = g.ints(`${c.name}/axis`, [1], [axis]);
+    const keep = { keep_dims: attr.b(true), Tidx: attr.type('DT_INT32') };
+    const mean = g.op(`${c.name}/mean`, 'Mean', [c.x, axes], keep);
+    const centered = g.op(`${c.name}/centered`, 'Sub', [c.x, mean]);
+    const square = g.op(`${c.name}/square`, 'Square', [centered]);
+    const variance = g.op(`${c.name}/variance`, 'Mean', [square, axes], keep);
+    const shifted = g.op(`${c.name}/shifted`, 'AddV2', [variance, g.scalar(`${c.name}/eps`, node.eps)]);
+    const rstd = g.op(`${c.name}/rstd`, 'Rsqrt', [shifted]);
+    if (!node.affine) return g.op(c.name, 'Mul', [centered, rstd]);
+    const normalized = g.op(`${c.name}/normalized`, 'Mul', [centered, rstd]);
+    // weight and bias shaped to broadcast along the axis, as TorchLayerNorm reshapes them.
+    const shape = Array.from({ length: rank }, (_, k) => (k === axis ? node.features : 1));
+    const weight = c.weight('weight');
+    const bias = c.weight('bias');
+    const scaled = g.op(`${c.name}/scaled`, 'Mul', [
+      normalized,
+      g.floats(`${c.name}/weight`, shape, weight.data),
+    ]);
+    return g.op(c.name, 'AddV2', [scaled, g.floats(`${c.name}/bias`, shape, bias.data)]);
+  },
+  parameter: (node, c) => {
+    // TorchParameter: the weight (as stored: a map's as [H, W, C]) tiled to the batch of the input.
+    const g = c.g;
+    const stored =
+      node.shape.length === 3 ? transposeTensor(c.weight('weight'), [1, 2, 0]) : c.weight('weight');
+    const w = g.floats(`${c.name}/weight`, [1, ...stored.shape], stored.data);
+    const ints = { T: attr.type('DT_INT32') };
+    const shape = g.op(`${c.name}/input_shape`, 'Shape', [c.x], {
+      T: attr.type('DT_FLOAT'),
+      out_type: attr.type('DT_INT32'),
+    });
+    const batch = g.op(
+      `${c.name}/batch`,
+      'Slice',
+      [shape, g.ints(`${c.name}/batch_begin`, [1], [0]), g.ints(`${c.name}/batch_size`, [1], [1])],
+      { ...ints, Index: attr.type('DT_INT32') },
+    );
+    const ones = g.ints(
+      `${c.name}/ones`,
+      [stored.shape.length],
+      stored.shape.map(() => 1),
+    );
+    const multiples = g.op(
+      `${c.name}/multiples`,
+      'ConcatV2',
+      [batch, ones, g.ints(`${c.name}/concat_axis`, [], [0])],
+      {
+        ...ints,
+        N: attr.i(2),
+        Tidx: attr.type('DT_INT32'),
+      },
+    );
+    return g.op(c.name, 'Tile', [w, multiples], { Tmultiples: attr.type('DT_INT32') });
+  },
+  permute: (node, c) => {
+    // One transpose from the input's stored order to the output's (plan.ts).
+    const inverse = inverseOf(storageOrder(node.inputShapes[0]?.length ?? 0));
+    const perm = storageOrder(node.outputShape.length).map((axis) => inverse[node.dims[axis] ?? 0] ?? 0);
+    if (perm.every((d, k) => d === k)) return unary('Identity')(node, c);
+    return transpose(c.g, c.name, c.x, perm);
+  },
+  reshape: (node, c) => {
+    // PyTorch's element order: a map back to NCHW first (unless 1x1), a map result back to NHWC after.
+    const [, ih = 1, iw = 1] = node.inputShapes[0] ?? [];
+    const source =
+      c.first.layout === 'nhwc' && ih * iw !== 1 ? transpose(c.g, `${c.name}/nchw`, c.x, [0, 3, 1, 2]) : c.x;
+    const out = node.outputShape;
+    const [ch = 1, h = 1, w = 1] = out;
+    if (out.length === 3 && h * w !== 1) {
+      const nchw = reshape(c, `${c.name}/shape`, source, [-1, ...out]);
+      return transpose(c.g, c.name, nchw, [0, 2, 3, 1]);
+    }
+    return reshape(c, c.name, source, [-1, ...(out.length === 3 ? [h, w, ch] : out)]);
+  },
+  select: (node, c) => {
+    // TorchSelect: a slice of size 1 on the axis (a map's channels on its last axis, else in NCHW), reshaped away.
+    const channels = c.first.layout === 'nhwc' && node.dim === 1;
+    const x =
+      c.first.layout === 'nhwc' && !channels ? transpose(c.g, `${c.name}/nchw`, c.x, [0, 3, 1, 2]) : c.x;
+    const rank = (node.inputShapes[0]?.length ?? 0) + 1;
+    const axis = channels ? 3 : node.dim;
+    const begin = Array.from({ length: rank }, (_, k) => (k === axis ? node.index : 0));
+    const sizes = Array.from({ length: rank }, (_, k) => (k === axis ? 1 : -1));
+    const slice = c.g.op(
+      `${c.name}/slice`,
+      'Slice',
+      [x, c.g.ints(`${c.name}/begin`, [rank], begin), c.g.ints(`${c.name}/size`, [rank], sizes)],
+      { Index: attr.type('DT_INT32') },
+    );
+    return reshape(c, c.name, slice, [-1, ...node.outputShape]);
+  },
+  attention: (node, c) => {
+    // TorchAttention, op for op: the projections as MatMul with PyTorch's [out, in] weights transposed (transpose_b).
+    const g = c.g;
+    const [tokens = 1, e = 1] = node.inputShapes[0] ?? [];
+    const h = node.heads;
+    const d = e / h;
+    const project = (name: string, x: string, weight: 'in_proj_weight' | 'out_proj.weight'): string => {
+      const w = c.weight(weight);
+      const k = g.floats(`${c.name}/${weight.replace('.', '_')}`, w.shape, w.data);
+      const flags = { transpose_a: attr.b(false), transpose_b: attr.b(true) };
+      if (!node.bias) return g.op(name, 'MatMul', [x, k], flags);
+      const y = g.op(`${name}/matmul`, 'MatMul', [x, k], flags);
+      const biasName = weight === 'in_proj_weight' ? 'in_proj_bias' : 'out_proj.bias';
+      const b = c.weight(biasName);
+      return g.op(name, 'AddV2', [y, g.floats(`${c.name}/${biasName.replace('.', '_')}`, b.shape, b.data)]);
+    };
+    const qkv = project(`${c.name}/qkv`, reshape(c, `${c.name}/rows`, c.x, [-1, e]), 'in_proj_weight');
+    const split = g.op(`${c.name}/split`, 'Split', [g.ints(`${c.name}/split_axis`, [], [1]), qkv], {
+      num_split: attr.i(3),
+    });
+    const perHead = (k: number, role: string): string =>
+      transpose(
+        g,
+        `${c.name}/${role}_heads`,
+        reshape(c, `${c.name}/${role}`, `${split}:${k}`, [-1, tokens, h, d]),
+        [0, 2, 1, 3],
+      );
+    const q = g.op(`${c.name}/q_scaled`, 'RealDiv', [
+      perHead(0, 'q'),
+      g.scalar(`${c.name}/sqrt_d`, Math.sqrt(d)),
+    ]);
+    const scores = g.op(`${c.name}/scores`, 'BatchMatMulV2', [q, perHead(1, 'k')], {
+      adj_x: attr.b(false),
+      adj_y: attr.b(true),
+    });
+    const weights = g.op(`${c.name}/softmax`, 'Softmax', [scores]);
+    const context = g.op(`${c.name}/context`, 'BatchMatMulV2', [weights, perHead(2, 'v')], {
+      adj_x: attr.b(false),
+      adj_y: attr.b(false),
+    });
+    const joined = reshape(c, `${c.name}/joined`, transpose(g, `${c.name}/merge`, context, [0, 2, 1, 3]), [
+      -1,
+      e,
+    ]);
+    return reshape(c, c.name, project(`${c.name}/out`, joined, 'out_proj.weight'), [-1, tokens, e]);
+  },
   identity: unary('Identity'),
   add: (_node, c) => {
     // tfjs-layers' Add sums left to right.
@@ -328,7 +493,123 @@ const GRAPH_OPS: OpTable<string, GraphContext> = {
     });
     return sum;
   },
+  mul: (_node, c) => {
+    const [first, ...rest] = c.inputs;
+    if (!first || rest.length === 0)
+      throw new Error(`tfjs-graph export: '${c.name}' multiplies fewer than two values`);
+    let product = first.tensor;
+    rest.forEach((v, k) => {
+      product = c.g.op(k === rest.length - 1 ? c.name : `${c.name}/mul${k + 1}`, 'Mul', [product, v.tensor]);
+    });
+    return product;
+  },
+  concat: (node, c) => {
+    // PyTorch's dim on the NHWC storage of a map (C is last); flat features keep their order.
+    const axis = c.first.layout === 'nhwc' ? ([0, 3, 1, 2][node.dim] ?? node.dim) : node.dim;
+    const axisTensor = c.g.ints(`${c.name}/axis`, [], [axis]);
+    return c.g.op(c.name, 'ConcatV2', [...c.inputs.map((v) => v.tensor), axisTensor], {
+      N: attr.i(c.inputs.length),
+      Tidx: attr.type('DT_INT32'),
+    });
+  },
 };
+
+/** A Reshape of `x` to `shape` (-1 for the batch), named `name`. */
+function reshape(c: GraphContext, name: string, x: string, shape: readonly number[]): string {
+  const target = c.g.ints(`${name}/shape`, [shape.length], shape);
+  return c.g.op(name, 'Reshape', [x, target], { Tshape: attr.type('DT_INT32') });
+}
+
+/** What a ceil-mode pooling adds at the far end of each axis: its last window's overhang past the padded input. */
+function overhangs(node: NodeOfOp<'maxpool' | 'avgpool'>): [number, number] {
+  const [, h = 1, w = 1] = node.inputShapes[0] ?? [];
+  const [, oh = 1, ow = 1] = node.outputShape;
+  const over = (size: number, out: number, axis: 0 | 1): number =>
+    Math.max(0, (out - 1) * node.stride[axis] + node.kernel[axis] - (size + 2 * node.padding[axis]));
+  return [over(h, oh, 0), over(w, ow, 1)];
+}
+
+/** The padding of a ceil-mode pooling (TorchMaxPool2d, TorchAvgPool2d): symmetric plus the overhang at the end. */
+function ceilPad(c: GraphContext, node: NodeOfOp<'maxpool' | 'avgpool'>, value?: number): string {
+  const [ph, pw] = node.padding;
+  const [eh, ew] = overhangs(node);
+  if (ph + eh + pw + ew === 0) return c.x;
+  const paddings = c.g.ints(`${c.name}/paddings`, [4, 2], [0, 0, ph, ph + eh, pw, pw + ew, 0, 0]);
+  if (value === undefined)
+    return c.g.op(`${c.name}/pad`, 'Pad', [c.x, paddings], { Tpaddings: attr.type('DT_INT32') });
+  const constant = c.g.scalar(`${c.name}/pad_value`, value);
+  return c.g.op(`${c.name}/pad`, 'PadV2', [c.x, paddings, constant], { Tpaddings: attr.type('DT_INT32') });
+}
+
+/**
+ * Ceil-mode average pooling as TorchAvgPool2d: zero padding with the overhang, a valid AvgPool, and the windows that
+ * hang over rescaled by kernel / (their part inside the padded input), PyTorch's count_include_pad divisor.
+ */
+function ceilAvgPool(node: NodeOfOp<'avgpool'>, c: GraphContext): string {
+  const [, h = 1, w = 1] = node.inputShapes[0] ?? [];
+  const [, oh = 1, ow = 1] = node.outputShape;
+  const scale = (size: number, out: number, axis: 0 | 1): number[] =>
+    Array.from({ length: out }, (_, i) => {
+      const [k, p] = [node.kernel[axis], node.padding[axis]];
+      const start = i * node.stride[axis] - p;
+      return k / (Math.min(start + k, size + p) - start);
+    });
+  const rows = scale(h, oh, 0);
+  const columns = scale(w, ow, 1);
+  const padded = ceilPad(c, node);
+  if (rows.every((r) => r === 1) && columns.every((v) => v === 1))
+    return pool(c, 'AvgPool', padded, node.kernel, node.stride);
+  const y = pool({ ...c, name: `${c.name}/avg` }, 'AvgPool', padded, node.kernel, node.stride);
+  const grid = Float32Array.from(rows.flatMap((r) => columns.map((v) => r * v)));
+  return c.g.op(c.name, 'Mul', [y, c.g.floats(`${c.name}/scale`, [1, oh, ow, 1], grid)]);
+}
+
+/** Row i of PyTorch's adaptive average pooling of `size` elements to `out`: 1/|bin| on its bin (TorchAdaptiveAvgPool2d). */
+function adaptiveMatrix(size: number, out: number): Float32Array {
+  const m = new Float32Array(out * size);
+  for (let i = 0; i < out; i++) {
+    const start = Math.floor((i * size) / out);
+    const end = Math.ceil(((i + 1) * size) / out);
+    for (let j = start; j < end; j++) m[i * size + j] = 1 / (end - start);
+  }
+  return m;
+}
+
+/**
+ * Adaptive average pooling as TorchAdaptiveAvgPool2d: the width, then the height, each a MatMul with a constant
+ * averaging matrix (transpose_b) over the last axis of a 2-D view, between the same Transposes.
+ */
+function adaptiveAvgPoolOps(node: NodeOfOp<'adaptive_avgpool'>, c: GraphContext): string {
+  const [ch = 1, h = 1, w = 1] = node.inputShapes[0] ?? [];
+  const [oh, ow] = node.out;
+  const g = c.g;
+  const flags = { transpose_a: attr.b(false), transpose_b: attr.b(true) };
+  const hcw = transpose(g, `${c.name}/hcw`, c.x, [0, 1, 3, 2]);
+  const rows = reshape(c, `${c.name}/rows`, hcw, [-1, w]);
+  const byWidth = g.floats(`${c.name}/by_width`, [ow, w], adaptiveMatrix(w, ow));
+  const pooledW = g.op(`${c.name}/pool_width`, 'MatMul', [rows, byWidth], flags);
+  const nhcw = reshape(c, `${c.name}/pooled_width`, pooledW, [-1, h, ch, ow]);
+  const ncwh = transpose(g, `${c.name}/cwh`, nhcw, [0, 2, 3, 1]);
+  const columns = reshape(c, `${c.name}/columns`, ncwh, [-1, h]);
+  const byHeight = g.floats(`${c.name}/by_height`, [oh, h], adaptiveMatrix(h, oh));
+  const pooledH = g.op(`${c.name}/pool_height`, 'MatMul', [columns, byHeight], flags);
+  const pooled = reshape(c, `${c.name}/pooled`, pooledH, [-1, ch, ow, oh]);
+  return transpose(g, c.name, pooled, [0, 3, 2, 1]);
+}
+
+/** `size` elements from `start` of PyTorch's axis `dim` (TorchSlice): a Slice on the axis storage holds it at. */
+function sliceOps(node: IrNode, c: GraphContext, dim: number, start: number, size: number): string {
+  const rank = (node.inputShapes[0]?.length ?? 0) + 1;
+  const axis = c.first.layout === 'nhwc' ? ([0, 3, 1, 2][dim] ?? dim) : dim;
+  const begin = Array.from({ length: rank }, (_, i) => (i === axis ? start : 0));
+  const sizes = Array.from({ length: rank }, (_, i) => (i === axis ? size : -1));
+  return c.g.op(
+    c.name,
+    'Slice',
+    [c.x, c.g.ints(`${c.name}/begin`, [rank], begin), c.g.ints(`${c.name}/size`, [rank], sizes)],
+    { Index: attr.type('DT_INT32') },
+  );
+}
 
 /** clip(x + 3, 0, 6), the gate of hardswish and hardsigmoid (torch-activations.ts). */
 function clippedShift(c: GraphContext): string {
@@ -396,4 +677,25 @@ function convOps(node: NodeOfOp<'conv'>, c: GraphContext): string {
     Tidx: attr.type('DT_INT32'),
   });
   return bias ? biasAdd(c, y, bias) : y;
+}
+
+/** A value's layout: a [C, H, W] map is NHWC, tokens [T, E] and flat features [F] are stored as PyTorch orders them. */
+function layoutOf(shape: Shape): Value['layout'] {
+  return shape.length === 3 ? 'nhwc' : shape.length === 2 ? 'tokens' : 'flat';
+}
+
+/** The axes of a value with its batch in storage order, as plan.ts: axis k holds PyTorch's axis order[k]. */
+function storageOrder(sampleRank: number): number[] {
+  return sampleRank === 3 ? [0, 2, 3, 1] : Array.from({ length: sampleRank + 1 }, (_, k) => k);
+}
+
+function inverseOf(order: readonly number[]): number[] {
+  const inverse = new Array<number>(order.length).fill(0);
+  order.forEach((axis, k) => (inverse[axis] = k));
+  return inverse;
+}
+
+/** The stored axis (batch = 0) of PyTorch's axis `dim` in a value of `layout`. */
+function storageAxis(layout: Value['layout'], dim: number): number {
+  return layout === 'nhwc' ? (inverseOf(storageOrder(3))[dim] ?? dim) : dim;
 }
