@@ -160,6 +160,11 @@ export function zooGenerated(name: ZooNet, model: string, zoo: ZooCase, map?: st
   zooReference(step ? 'generated-step' : 'generated', name, model, zoo.dir, ...(map ? [map] : []));
 }
 
+/** Removes a case's folder (vgg11_bn's weights alone are 530 MB). */
+export function removeZooCase(zoo: ZooCase): void {
+  fs.rmSync(zoo.dir, { recursive: true, force: true });
+}
+
 /** A safetensors file, decoded. */
 export function readSafetensors(file: string): DecodedSafetensors {
   return decodeSafetensors(fs.readFileSync(file), file);

@@ -11,18 +11,17 @@ import {
   maxDifference,
   readFloat,
   readSafetensors,
+  removeZooCase,
   zooEval,
   zooGenerated,
   zooSgdStep,
-  zooTempDir,
   zooTorchAvailable,
 } from '../support/zoo.js';
 
 const torchAvailable = zooTorchAvailable('zoo harness tests');
 
-/** A model.py as netspec's PyTorch target writes one (`build_model()`), wrapping `constructor` as `net`. */
-function standIn(constructor: string): { model: string; map: string } {
-  const dir = zooTempDir('stand-in');
+/** In `dir`, a model.py as netspec's PyTorch target writes one (`build_model()`) wrapping `constructor` as `net`. */
+function standIn(constructor: string, dir: string): { model: string; map: string } {
   const model = path.join(dir, 'model.py');
   const map = path.join(dir, 'map.yaml');
   fs.writeFileSync(
@@ -55,18 +54,19 @@ describe.skipIf(!torchAvailable)('the zoo harness', () => {
     const expected = readFloat(zoo.expected, 'output');
     expect(expected.shape).toEqual([2, 1000]);
     expect(readFloat(zoo.input, 'input').shape).toEqual([2, 3, 21, 21]);
-    const { model, map } = standIn('torchvision.models.squeezenet1_0()');
+    const { model, map } = standIn('torchvision.models.squeezenet1_0()', zoo.dir);
     zooGenerated('squeezenet1_0', model, zoo, map);
     const { diff, scale } = maxDifference(readFloat(zoo.generated, 'output').data, expected.data);
     expect(scale).toBeGreaterThan(0.1);
     expect(diff).toBe(0);
+    removeZooCase(zoo);
   });
 
   it("sgd-step: mobilenet_v3_small's classifier dropout at p = 0 is mobilenet_v3_small(dropout=0.0)", () => {
     const zoo = zooSgdStep('mobilenet_v3_small', 8);
     const expected = readSafetensors(zoo.expected);
     expect(JSON.parse(expected.metadata.zeroed ?? '')).toEqual(['classifier.2']);
-    const { model, map } = standIn('torchvision.models.mobilenet_v3_small(dropout=0.0)');
+    const { model, map } = standIn('torchvision.models.mobilenet_v3_small(dropout=0.0)', zoo.dir);
     zooGenerated('mobilenet_v3_small', model, zoo, map, true);
     const ours = readSafetensors(zoo.generated);
     expect(Number(ours.metadata.loss)).toBe(Number(expected.metadata.loss));
@@ -78,5 +78,6 @@ describe.skipIf(!torchAvailable)('the zoo harness', () => {
       expect(got?.shape, name).toEqual(want.shape);
       expect(Array.from(got?.data ?? []), name).toEqual(Array.from(want.data));
     }
+    removeZooCase(zoo);
   });
 });
