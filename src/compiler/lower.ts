@@ -82,6 +82,8 @@ interface Place {
   readonly group: string | null;
   readonly scope: Scope;
   readonly depth: number;
+  /** The value the innermost block instance (or module) starts from: what `from = "input"` reads. */
+  readonly input: Cursor;
 }
 
 class Lowering {
@@ -91,6 +93,8 @@ class Lowering {
   private readonly paths = new Set<string>();
   private readonly clashesReported = new Set<string>();
   private readonly reportedAt = new Map<string, { index: number; count: number }>();
+  /** The value of every layer and block instance lowered so far, by path (what `from` reads). */
+  private readonly values = new Map<string, Cursor>();
   /** Layers and block instances lowered so far, repeats included (see MAX_EXPANDED_ITEMS). */
   private expanded = 0;
   private readonly blocks = new Map<string, BlockDecl>();
@@ -150,7 +154,7 @@ class Lowering {
       moduleNames.add(mod.name);
       const scope = new Scope(globals);
       bindInputShape(scope, cursor.shape);
-      const place: Place = { module: mod.name, group: null, scope, depth: 0 };
+      const place: Place = { module: mod.name, group: null, scope, depth: 0, input: cursor };
       cursor = this.sequence(mod.items, mod.name, place, cursor, true);
     }
     if (hasErrors(this.diagnostics) || !inputShape || !cursor.shape) return undefined;
@@ -611,8 +615,14 @@ class Lowering {
     return true;
   }
 
-  private item(written: Call, path: string, place: Place, cursor: Cursor): Cursor {
-    const call = this.chosen(written, place.scope);
+  private item(written: Call, path: string, place: Place, previous: Cursor): Cursor {
+    const fromArg = written.args.find((a) => a.name === 'from');
+    const cursor = fromArg ? this.source(fromArg, place) : previous;
+    if (!cursor) return { ref: previous.ref, shape: undefined };
+    const call = this.chosen(
+      fromArg ? { ...written, args: written.args.filter((a) => a !== fromArg) } : written,
+      place.scope,
+    );
     if (!call) return { ref: cursor.ref, shape: undefined };
     if (isLayerKind(call.callee)) return this.layer(call, call.callee, path, place, cursor);
     const block = this.blocks.get(call.callee);
@@ -628,6 +638,51 @@ class Lowering {
       ),
     );
     return { ref: cursor.ref, shape: undefined };
+  }
+
+  /**
+   * What `from = "name"` reads instead of the previous item: an earlier layer or block instance of the same block
+   * instance, by its name there (`conv1`, `branch2.0`), or `input`, the block's input. Only inside blocks, and only
+   * their own layers: a block reads one value (its input), which is what the generated PyTorch blocks take.
+   */
+  private source(arg: Arg, place: Place): Cursor | undefined {
+    const value = evaluate(arg.value, place.scope, this.diagnostics);
+    if (!value) return undefined;
+    const at = arg.value.span;
+    if (value.t !== 'string') {
+      this.diagnostics.push(
+        error('WRONG_TYPE', `'from' names an earlier layer, a string, found ${describeValue(value)}`, at),
+      );
+      return undefined;
+    }
+    if (place.group === null) {
+      this.diagnostics.push(
+        error(
+          'BAD_VALUE',
+          `'from' reads an earlier layer of the same block; '${clip(value.v)}' is read in module '${clip(place.module)}'`,
+          at,
+          'put the layers that share a value in a block',
+        ),
+      );
+      return undefined;
+    }
+    if (value.v === 'input') return place.input;
+    const found = this.values.get(`${place.group}.${value.v}`);
+    if (found) return found;
+    const prefix = `${place.group}.`;
+    const known = [...this.values.keys()]
+      .filter((p) => p.startsWith(prefix))
+      .map((p) => p.slice(prefix.length));
+    this.diagnostics.push(
+      error(
+        'UNKNOWN_LAYER',
+        `no earlier layer '${clip(value.v)}' in this block to read from`,
+        at,
+        didYouMean(value.v, ['input', ...known]) ??
+          `the block's layers so far: ${clip(['input', ...known].join(', '), 200)}`,
+      ),
+    );
+    return undefined;
   }
 
   /**
@@ -888,7 +943,9 @@ class Lowering {
     if (!this.fits(node.path, node.outputShape, span, parameters))
       return { ref: node.path, shape: undefined };
     this.nodes.push(node);
-    return { ref: node.path, shape: node.outputShape };
+    const out = { ref: node.path, shape: node.outputShape };
+    this.values.set(node.path, out);
+    return out;
   }
 
   /** True when an activation of `shape` fits at the batch size; else a TOO_LARGE at `span`. */
@@ -922,7 +979,7 @@ class Lowering {
     }
     const scope = this.bindBlockParams(block, call, outer.scope, cursor.shape);
     if (!scope || !this.claimPath(path, call.nameSpan ?? call.span)) return { ref: path, shape: undefined };
-    const place: Place = { module: outer.module, group: path, scope, depth: outer.depth + 1 };
+    const place: Place = { module: outer.module, group: path, scope, depth: outer.depth + 1, input: cursor };
     const autoNames = autoNameBlockLayers(block);
     const input = cursor;
     const body = this.sequence(block.body, path, place, input, false, autoNames);
@@ -993,6 +1050,7 @@ class Lowering {
       merged = this.push(assembleMerge<IrNode>(frame, result.body), merge.span);
     }
     const out = this.sequence(block.after, path, place, merged, false, autoNames);
+    this.values.set(path, out);
     if (input.shape && out.shape)
       this.groups.push({
         path,

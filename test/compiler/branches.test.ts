@@ -213,3 +213,35 @@ describe("the README's graph tour", () => {
     expect(ir.outputShape).toEqual([28, 16, 16]);
   });
 });
+
+describe("'from': an earlier value of the same block", () => {
+  const block = (body: string): string => net(`  block U {\n${body}\n  }`, 'U()');
+  it('reads a named layer or the block input instead of the previous item', () => {
+    const text = block(
+      '    down = conv(8, kernel = 3, stride = 2, padding = 1)\n    relu()\n' +
+        '    concat {\n      deep { conv(8, kernel = 3, padding = 1) }\n      skip { identity(from = "down") }\n    }\n' +
+        '    conv(4, kernel = 1, from = "input")',
+    );
+    const ir = compileIr('t.net', { 't.net': text });
+    expect(ir.nodes.map((n) => `${n.path}<-${n.inputs.join('+')}`)).toEqual([
+      'm.0.down<-input',
+      'm.0.relu<-m.0.down',
+      'm.0.deep<-m.0.relu',
+      'm.0.skip<-m.0.down',
+      'm.0.concat<-m.0.deep+m.0.skip',
+      'm.0.conv<-input',
+    ]);
+  });
+  it('names what it can read when the name is unknown, and is refused at module level', () => {
+    expect(diagnose(block('    down = conv(8, kernel = 1)\n    relu(from = "dwn")'))).toEqual([
+      "UNKNOWN_LAYER 5:17 no earlier layer 'dwn' in this block to read from",
+    ]);
+    expect(
+      compile('t.net', { 't.net': block('    down = conv(8, kernel = 1)\n    relu(from = "dwn")') })
+        .diagnostics[0]?.hint,
+    ).toBe("did you mean 'down'?");
+    expect(diagnose(net('', 'relu(from = "input")'))).toEqual([
+      "BAD_VALUE 4:26 'from' reads an earlier layer of the same block; 'input' is read in module 'm'",
+    ]);
+  });
+});
