@@ -25,3 +25,39 @@ export function batchNormParams(features: number, affine: boolean): IrParam[] {
   );
   return params;
 }
+
+/** LayerNorm's weight (ones) and bias (zeros), when affine. */
+export function layerNormParams(features: number, affine: boolean): IrParam[] {
+  return affine
+    ? [
+        { name: 'weight', shape: [features], trainable: true, init: { kind: 'ones' } },
+        { name: 'bias', shape: [features], trainable: true, init: { kind: 'zeros' } },
+      ]
+    : [];
+}
+
+/**
+ * nn.MultiheadAttention's tensors: in_proj_weight [3E, E] (xavier_uniform_), out_proj.weight [E, E] (nn.Linear's
+ * kaiming_uniform_), and with `bias` in_proj_bias [3E] and out_proj.bias [E], both zeros (its _reset_parameters).
+ */
+export function attentionParams(embed: number, bias: boolean): IrParam[] {
+  const inProj: IrParam = {
+    name: 'in_proj_weight',
+    shape: [3 * embed, embed],
+    trainable: true,
+    init: { kind: 'xavier_uniform', fanIn: embed, fanOut: 3 * embed },
+  };
+  const outProj: IrParam = {
+    name: 'out_proj.weight',
+    shape: [embed, embed],
+    trainable: true,
+    init: { kind: 'kaiming_uniform_a_sqrt5', fanIn: embed },
+  };
+  if (!bias) return [inProj, outProj];
+  return [
+    inProj,
+    { name: 'in_proj_bias', shape: [3 * embed], trainable: true, init: { kind: 'zeros' } },
+    outProj,
+    { name: 'out_proj.bias', shape: [embed], trainable: true, init: { kind: 'zeros' } },
+  ];
+}

@@ -83,7 +83,9 @@ function evalNode(node: IrNode, xs: readonly RefTensor[], w: RefWeights): RefTen
     case 'flatten':
       return { shape: [x.shape[0] ?? 1, size(x.shape.slice(1))], data: x.data };
     case 'linear': {
-      const [n = 1, f = 1] = x.shape;
+      // On the last axis: every other axis (the batch, and tokens) is a row.
+      const n = size(x.shape.slice(0, -1));
+      const f = x.shape[x.shape.length - 1] ?? 1;
       const wt = weight(w, `${node.path}.weight`);
       const b = node.bias ? weight(w, `${node.path}.bias`) : null;
       const o = node.outFeatures;
@@ -94,8 +96,46 @@ function evalNode(node: IrNode, xs: readonly RefTensor[], w: RefWeights): RefTen
           for (let k = 0; k < f; k++) s += (x.data[i * f + k] ?? 0) * (wt[j * f + k] ?? 0);
           out[i * o + j] = s;
         }
-      return { shape: [n, o], data: out };
+      return { shape: [...x.shape.slice(0, -1), o], data: out };
     }
+    case 'layernorm':
+      return layerNorm(
+        x,
+        node.dim,
+        node.eps,
+        node.affine ? weight(w, `${node.path}.weight`) : null,
+        node.affine ? weight(w, `${node.path}.bias`) : null,
+      );
+    case 'parameter': {
+      const p = weight(w, `${node.path}.weight`);
+      const n = x.shape[0] ?? 1;
+      const out = new Float64Array(n * p.length);
+      for (let i = 0; i < out.length; i++) out[i] = p[i % p.length] ?? 0;
+      return { shape: [n, ...node.shape], data: out };
+    }
+    case 'permute':
+      return transposeRef(x, node.dims);
+    case 'reshape':
+      return { shape: [x.shape[0] ?? 1, ...node.outputShape], data: x.data };
+    case 'select': {
+      // With the axis moved first, row `index` is contiguous and the other axes keep their order.
+      const order = [node.dim, ...x.shape.map((_, k) => k).filter((k) => k !== node.dim)];
+      const moved = transposeRef(x, order);
+      const rest = size(moved.shape.slice(1));
+      return {
+        shape: moved.shape.slice(1),
+        data: moved.data.slice(node.index * rest, (node.index + 1) * rest),
+      };
+    }
+    case 'attention':
+      return attention(
+        x,
+        node.heads,
+        weight(w, `${node.path}.in_proj_weight`),
+        node.bias ? weight(w, `${node.path}.in_proj_bias`) : null,
+        weight(w, `${node.path}.out_proj.weight`),
+        node.bias ? weight(w, `${node.path}.out_proj.bias`) : null,
+      );
     case 'dropout':
     case 'identity':
       return x;
@@ -224,4 +264,105 @@ function activation(fn: string, alpha: number | undefined): (v: number) => numbe
     default:
       throw new Error(`reference: activation ${fn}`);
   }
+}
+
+/** Row-major strides of `shape`. */
+function strides(shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length).fill(1);
+  for (let k = shape.length - 2; k >= 0; k--) out[k] = (out[k + 1] ?? 1) * (shape[k + 1] ?? 1);
+  return out;
+}
+
+/** x.permute(perm): output axis k is input axis perm[k]. */
+function transposeRef(x: RefTensor, perm: readonly number[]): RefTensor {
+  const shape = perm.map((p) => x.shape[p] ?? 1);
+  const inStrides = strides(x.shape);
+  const outStrides = strides(shape);
+  const out = new Float64Array(x.data.length);
+  for (let i = 0; i < out.length; i++) {
+    let src = 0;
+    for (let k = 0; k < shape.length; k++)
+      src += (Math.floor(i / (outStrides[k] ?? 1)) % (shape[k] ?? 1)) * (inStrides[perm[k] ?? 0] ?? 0);
+    out[i] = x.data[src] ?? 0;
+  }
+  return { shape, data: out };
+}
+
+/** F.layer_norm over the one axis `dim` (of the tensor with its batch): biased variance, then scale and shift. */
+function layerNorm(
+  x: RefTensor,
+  dim: number,
+  eps: number,
+  gamma: ArrayLike<number> | null,
+  beta: ArrayLike<number> | null,
+): RefTensor {
+  const len = x.shape[dim] ?? 1;
+  const step = strides(x.shape)[dim] ?? 1;
+  const out = new Float64Array(x.data.length);
+  for (let i = 0; i < out.length; i++) {
+    if (Math.floor(i / step) % len !== 0) continue;
+    let mean = 0;
+    for (let j = 0; j < len; j++) mean += x.data[i + j * step] ?? 0;
+    mean /= len;
+    let variance = 0;
+    for (let j = 0; j < len; j++) variance += ((x.data[i + j * step] ?? 0) - mean) ** 2;
+    variance /= len;
+    for (let j = 0; j < len; j++) {
+      const norm = ((x.data[i + j * step] ?? 0) - mean) / Math.sqrt(variance + eps);
+      out[i + j * step] = norm * (gamma ? (gamma[j] ?? 0) : 1) + (beta ? (beta[j] ?? 0) : 0);
+    }
+  }
+  return { shape: x.shape, data: out };
+}
+
+/** nn.MultiheadAttention(E, heads, batch_first=True)(x, x, x)[0] from its formulas, one sample and head at a time. */
+function attention(
+  x: RefTensor,
+  heads: number,
+  inW: ArrayLike<number>,
+  inB: ArrayLike<number> | null,
+  outW: ArrayLike<number>,
+  outB: ArrayLike<number> | null,
+): RefTensor {
+  const [n = 1, t = 1, e = 1] = x.shape;
+  const d = e / heads;
+  const out = new Float64Array(n * t * e);
+  const linear = (
+    row: number,
+    w: ArrayLike<number>,
+    b: ArrayLike<number> | null,
+    o: number,
+    src: Float64Array | ArrayLike<number>,
+    base: number,
+  ) => {
+    let s = b ? (b[row + o] ?? 0) : 0;
+    for (let k = 0; k < e; k++) s += (src[base + k] ?? 0) * (w[(row + o) * e + k] ?? 0);
+    return s;
+  };
+  for (let b = 0; b < n; b++) {
+    // qkv[i][j]: token i, feature j of [q | k | v].
+    const qkv = Array.from({ length: t }, (_, i) =>
+      Array.from({ length: 3 * e }, (_, j) => linear(0, inW, inB, j, x.data, (b * t + i) * e)),
+    );
+    const context = new Float64Array(t * e);
+    for (let h = 0; h < heads; h++)
+      for (let i = 0; i < t; i++) {
+        const scores = Array.from({ length: t }, (_, j) => {
+          let s = 0;
+          for (let k = 0; k < d; k++) s += (qkv[i]?.[h * d + k] ?? 0) * (qkv[j]?.[e + h * d + k] ?? 0);
+          return s / Math.sqrt(d);
+        });
+        const max = Math.max(...scores);
+        const exps = scores.map((v) => Math.exp(v - max));
+        const total = exps.reduce((a, v) => a + v, 0);
+        for (let k = 0; k < d; k++) {
+          let s = 0;
+          for (let j = 0; j < t; j++) s += ((exps[j] ?? 0) / total) * (qkv[j]?.[2 * e + h * d + k] ?? 0);
+          context[i * e + h * d + k] = s;
+        }
+      }
+    for (let i = 0; i < t; i++)
+      for (let o = 0; o < e; o++) out[(b * t + i) * e + o] = linear(0, outW, outB, o, context, i * e);
+  }
+  return { shape: x.shape, data: out };
 }

@@ -50,6 +50,6 @@ export function tfjsModelName(name: string): string {
 }
 
 /** The name of a helper layer that belongs to the layer `owner` (`stem.0-pad`, `input-nhwc`). */
-export function helperLayerName(owner: string, role: 'pad' | 'nhwc' | 'nchw'): string {
+export function helperLayerName(owner: string, role: 'pad' | 'nhwc' | 'nchw' | 'shape'): string {
   return `${owner}-${role}`;
 }

@@ -25,7 +25,12 @@ describe('initialization', () => {
           );
           continue;
         }
-        const bound = 1 / Math.sqrt(p.init.fanIn);
+        if (p.init.kind === 'constant' || p.init.kind === 'normal')
+          throw new Error(`${node.path}.${p.name}: tinyResNet has no ${p.init.kind} init`);
+        const bound =
+          p.init.kind === 'xavier_uniform'
+            ? Math.sqrt(6 / (p.init.fanIn + p.init.fanOut))
+            : 1 / Math.sqrt(p.init.fanIn);
         const max = Math.max(...values.map(Math.abs));
         expect(max, `${node.path}.${p.name}`).toBeLessThanOrEqual(bound);
         // Enough draws to reach near both ends and to center near 0.
