@@ -471,6 +471,27 @@ const CONVENTIONS = {
     "torchstat 0.0.7's columns for the layers its hooks see (null for layers applied with torch.nn.functional): madd counts multiplications and additions, flops counts multiply-accumulates, memoryMiB is the output in MiB, memRead/memWrite in bytes; a measure torchstat does not support is 0 and listed in notSupported",
 };
 
+/**
+ * The counts of the kinds for tokens, stated where a network has them (so other networks' reports keep their
+ * conventions as they were).
+ */
+function tokenConventions(ir: IrNetwork): Record<string, string> {
+  const kinds = new Set(ir.nodes.map((n) => n.kind));
+  const tokens = ir.nodes.some((n) => n.kind === 'linear' && (n.inputShapes[0]?.length ?? 0) === 2);
+  return {
+    ...(tokens ? { linearOnTokens: 'linear on tokens [T, F]: T*in*out MACs, FLOPs 2 x MACs' } : {}),
+    ...(kinds.has('attention')
+      ? {
+          attention:
+            'attention on T tokens of E: MACs 4*T*E^2 (the q, k, v and output projections) + 2*T^2*E (the scores and their weighted sum of values, over all heads); FLOPs 2 x MACs; softmax, scaling and bias adds not counted',
+        }
+      : {}),
+    ...(kinds.has('layernorm')
+      ? { layernorm: "layernorm: 0 MACs, FLOPs 5 per element with affine, 4 without (fvcore's count)" }
+      : {}),
+  };
+}
+
 /** The JSON document of `stat(ir, 'json')`, with keys in a fixed order. */
 export function statJson(ir: IrNetwork): unknown {
   const tsRows = torchstatRows(ir);
@@ -512,7 +533,7 @@ export function statJson(ir: IrNetwork): unknown {
   return {
     network: ir.name,
     inputShape: ir.inputShape,
-    conventions: CONVENTIONS,
+    conventions: { ...CONVENTIONS, ...tokenConventions(ir) },
     layers,
     totals: {
       params: sum((l) => l.params),

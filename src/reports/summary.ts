@@ -44,6 +44,17 @@ function trainableCount(node: IrNode): number {
   return node.params.reduce((n, p) => n + (p.trainable ? numel(p.shape) : 0), 0);
 }
 
+/**
+ * What torchsummary counts of a module: its own `weight` and `bias` attributes, nothing else (so 0 for
+ * nn.MultiheadAttention, whose tensors are in_proj_weight, in_proj_bias and out_proj's).
+ */
+function torchsummaryCount(node: IrNode): number {
+  return node.params.reduce(
+    (n, p) => n + (p.trainable && (p.name === 'weight' || p.name === 'bias') ? numel(p.shape) : 0),
+    0,
+  );
+}
+
 function bufferCount(node: IrNode): number {
   return node.params.reduce((n, p) => n + (p.trainable ? 0 : numel(p.shape)), 0);
 }
@@ -68,7 +79,7 @@ export function torchsummaryRows(ir: IrNetwork): TorchsummaryRow[] {
         path: node.path,
         kind: node.kind,
         outputShape: node.outputShape,
-        params: trainableCount(node),
+        params: torchsummaryCount(node),
       });
     for (const group of groupsByOutput.get(node.path) ?? [])
       add(group.block, { path: group.path, kind: 'block', outputShape: group.outputShape, params: 0 });
@@ -134,6 +145,19 @@ export function torchsummaryTable(ir: IrNetwork): string {
   return lines.join('\n') + '\n';
 }
 
+/** A note on the trainable parameters torchsummary does not count (attention's), when there are any. */
+function uncounted(ir: IrNetwork): string[] {
+  const missed = ir.nodes
+    .filter(isHooked)
+    .reduce((n, node) => n + trainableCount(node) - torchsummaryCount(node), 0);
+  if (missed === 0) return [];
+  const total = ir.nodes.reduce((n, node) => n + trainableCount(node), 0);
+  return [
+    `- ${groupThousands(missed)} trainable parameters are not in Total params: nn.MultiheadAttention keeps its tensors as`,
+    `  in_proj_weight, in_proj_bias and out_proj, which torchsummary does not count (the network has ${groupThousands(total)}).`,
+  ];
+}
+
 function torchsummaryText(ir: IrNetwork): string {
   const hidden = ir.nodes.filter((n) => !isHooked(n)).length;
   const buffers = ir.nodes.reduce((n, node) => n + bufferCount(node), 0);
@@ -147,6 +171,7 @@ function torchsummaryText(ir: IrNetwork): string {
     "- Rows are the modules PyTorch's forward hooks see. Activations and merges that a block applies with",
     `  torch.nn.functional have no row (${hidden} layers here); a block's row has 0 params because torchsummary`,
     "  counts only a module's own weight and bias.",
+    ...uncounted(ir),
   ];
   return `${torchsummaryTable(ir)}\n${notes.join('\n')}\n`;
 }

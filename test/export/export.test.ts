@@ -68,6 +68,14 @@ const CASES: readonly Case[] = [
     webgpu: [],
   },
   {
+    name: 'every-kind-tokens',
+    spec: 'test/fixtures/kinds/every-kind-tokens.yaml',
+    set: ['drop=0'],
+    batch: 3,
+    fineTune: true,
+    webgpu: [],
+  },
+  {
     name: 'conv-variants',
     spec: 'test/fixtures/export/conv-variants.yaml',
     batch: 3,

@@ -5,6 +5,7 @@ import { buildModel, setStateDict } from '../../../../src/compiler/targets/tfjs/
 import { leNet, tinyResNet, zoo } from '../ir-fixtures.js';
 import { maxAbsDiff, randomStateDict, rng, uniform } from '../helpers.js';
 import { referenceForward } from '../reference-forward.js';
+import { compileIr } from '../../../support/compile.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -14,6 +15,8 @@ const fixtures: [string, () => IrNetwork][] = [
   ['tinyResNet', tinyResNet],
   ['leNet', leNet],
   ['zoo', zoo],
+  // Tokens: LayerNorm on each layout, parameters, permutes, reshapes and selects between layouts, attention.
+  ['every-kind-tokens', () => compileIr('test/fixtures/kinds/every-kind-tokens.yaml')],
 ];
 
 describe.each(fixtures)('buildModel(%s)', (_name, make) => {
