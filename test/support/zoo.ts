@@ -84,9 +84,20 @@ export function readFacts(name: ZooNet): TorchvisionFacts {
   return facts as unknown as TorchvisionFacts;
 }
 
-/** The spec of `name` that issue 13's later parts add, whether or not it exists yet. */
-export function zooSpec(name: ZooNet): string {
-  return `specs/zoo/${name}.yaml`;
+/** Where issue 13's later parts put the spec of `name`, in either form; the first that exists is used. */
+export function zooSpecCandidates(name: ZooNet): string[] {
+  return [`specs/zoo/${name}.net`, `specs/zoo/${name}.yaml`];
+}
+
+/** The spec of `name` (specs/zoo/<name>.net or .yaml), or undefined while it is not written. */
+export function zooSpec(name: ZooNet): string | undefined {
+  return zooSpecCandidates(name).find((file) => fs.existsSync(file));
+}
+
+/** The rename map of `name` (maps/zoo/<name>.yaml), or undefined where torchvision's names need none. */
+export function zooMap(name: ZooNet): string | undefined {
+  const file = `maps/zoo/${name}.yaml`;
+  return fs.existsSync(file) ? file : undefined;
 }
 
 /**

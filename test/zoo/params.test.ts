@@ -1,13 +1,21 @@
 /**
- * The zoo's parameter counts (issue 13): each specs/zoo/<name>.yaml that exists compiles, and its trainable
- * parameters and BN buffers are torchvision's, as recorded in test/fixtures/zoo/torchvision (so this runs without
- * torch). A net whose spec is not written yet is skipped, and its test's title says so.
+ * The zoo against torchvision's recorded facts (issue 13; test/fixtures/zoo/torchvision, so this runs without
+ * torch): each specs/zoo/<name>.net or .yaml that exists compiles, has torchvision's trainable parameters and BN
+ * buffers, and its layer paths are torchvision's state-dict names renamed by maps/zoo/<name>.yaml (where there is
+ * one), tensor for tensor with the same shapes. A net whose spec is not written yet is skipped, and its test's
+ * title says so.
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { countParams, numel } from '../../src/compiler/ir.js';
+import {
+  expectedTensors,
+  parseWeightMap,
+  renameTensor,
+  type WeightMap,
+} from '../../src/runtime/weights/state-dict-io.js';
 import { compileIr } from '../support/compile.js';
-import { readFacts, ZOO_NETS, zooSpec } from '../support/zoo.js';
+import { readFacts, ZOO_NETS, zooMap, zooSpec, zooSpecCandidates, type ZooNet } from '../support/zoo.js';
 
 describe('the recorded torchvision facts', () => {
   for (const name of ZOO_NETS)
@@ -23,19 +31,51 @@ describe('the recorded torchvision facts', () => {
     });
 });
 
-describe('zoo specs have torchvision parameter counts', () => {
-  const missing = ZOO_NETS.filter((name) => !fs.existsSync(zooSpec(name)));
+function weightMap(name: ZooNet): WeightMap {
+  const file = zooMap(name);
+  if (!file) return { rules: [], ignore: [] };
+  const map = parseWeightMap(fs.readFileSync(file, 'utf8'), file);
+  expect(map.diagnostics).toEqual([]);
+  return map;
+}
+
+/** What differs between torchvision's renamed state dict and the spec's tensors, one line each (none: equal). */
+function stateDictDifferences(name: ZooNet, spec: string): string[] {
+  const map = weightMap(name);
+  const want = expectedTensors(compileIr(spec));
+  const found = new Set<string>();
+  const out: string[] = [];
+  for (const [original, shape, dtype] of readFacts(name).stateDict) {
+    if (dtype !== 'float32' || map.ignore.some((r) => r.test(original))) continue;
+    const renamed = renameTensor(original, map.rules);
+    const as = renamed === original ? `'${original}'` : `'${original}' (renamed to '${renamed}')`;
+    const ours = want.get(renamed);
+    if (!ours) out.push(`${as} [${shape.join(', ')}] is not in ${spec}`);
+    else if (ours.join() !== shape.join()) out.push(`${as}: torchvision [${shape}], ${spec} [${ours}]`);
+    found.add(renamed);
+  }
+  for (const [path, shape] of want)
+    if (!found.has(path))
+      out.push(`'${path}' [${shape.join(', ')}] of ${spec} is not in torchvision's state dict`);
+  if (out.length > 0 && !zooMap(name))
+    out.unshift(`no maps/zoo/${name}.yaml: torchvision's names are used as they are`);
+  return out;
+}
+
+describe('zoo specs match torchvision', () => {
+  const missing = ZOO_NETS.filter((name) => !zooSpec(name));
   if (missing.length > 0)
-    console.warn(
-      `zoo parameter counts skipped for ${missing.length} nets: no ${missing.map(zooSpec).join(', ')}`,
-    );
+    console.warn(`zoo spec checks skipped for ${missing.length} nets, no spec yet: ${missing.join(', ')}`);
   for (const name of ZOO_NETS) {
     const spec = zooSpec(name);
-    const written = !missing.includes(name);
-    it.skipIf(!written)(written ? `${name}: ${spec}` : `${name}: skipped, ${spec} is not written yet`, () => {
+    const title = spec ?? `skipped, neither ${zooSpecCandidates(name).join(' nor ')} is written yet`;
+    it.skipIf(!spec)(`${name}: parameter counts (${title})`, () => {
       const facts = readFacts(name);
-      const { trainable, buffers } = countParams(compileIr(spec));
+      const { trainable, buffers } = countParams(compileIr(spec ?? ''));
       expect({ trainable, buffers }).toEqual({ trainable: facts.trainableParams, buffers: facts.buffers });
+    });
+    it.skipIf(!spec)(`${name}: state-dict names and shapes (${title})`, () => {
+      expect(stateDictDifferences(name, spec ?? '')).toEqual([]);
     });
   }
 });
