@@ -47,6 +47,8 @@ const cases: [string, () => IrNetwork][] = [
   ['zoo', zoo],
   ['hostile', hostile],
   ['resnet18', () => compileIr('specs/resnet18.yaml')],
+  // Token kinds: TorchLayerNorm, TorchParameter (normal init), TorchSelect, TorchAttention, reshape and permutes.
+  ['every-kind-tokens', () => compileIr('test/fixtures/kinds/every-kind-tokens.yaml')],
 ];
 
 const root = mkdtempSync(join(tmpdir(), 'netspec-ts-target-'));
