@@ -3,6 +3,10 @@
  * rules against their definitions over grids, the IR they lower to (PyTorch's dims, parameters and initializers),
  * their initial weights in tfjs, and the errors for bad arguments with their positions.
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderDiagnostics } from '../../../src/cli/render.js';
@@ -17,8 +21,14 @@ import {
   selectShape,
 } from '../../../src/compiler/shapes.js';
 import { generateTarget } from '../../../src/compiler/targets/index.js';
-import { buildModel, getStateDict } from '../../../src/compiler/targets/tfjs/index.js';
+import { tfjsGraphModel, type GraphModelJson } from '../../../src/compiler/targets/tfjs/export/graph.js';
+import { buildModel, getStateDict, setStateDict } from '../../../src/compiler/targets/tfjs/index.js';
+import { decodeSafetensors, encodeSafetensors } from '../../../src/runtime/weights/safetensors.js';
+import { exportStateDict } from '../../../src/runtime/weights/state-dict-io.js';
 import { compile, compileIr } from '../../support/compile.js';
+import { PYTHON, pythonHas } from '../../support/torch.js';
+import { maxAbsDiff, randomStateDict, rng, uniform } from '../targets/helpers.js';
+import { referenceForward } from '../targets/reference-forward.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -248,6 +258,78 @@ describe('initial weights in tfjs', () => {
     expect(new Set(dict.get('m.1.in_proj_bias')?.data)).toEqual(new Set([0]));
     expect(new Set(dict.get('m.4.weight')?.data)).toEqual(new Set([0.25]));
     model.dispose();
+  });
+});
+
+/** Layout corners the fixture leaves out: 1x1 maps, identity permutes, a parameter of a 1x1 map and of flat features. */
+const EDGES = [
+  'netspec: 1',
+  'name: edges',
+  'input: [8, 4, 4]',
+  'blocks:',
+  '  Bias:',
+  '    params: {shape: ints}',
+  '    body: [parameter: {shape: $shape, init: normal, std: 0.3}]',
+  '    shortcut: {when: always, layers: [identity]}',
+  '    merge: add',
+  'modules:',
+  '  - maps: [layernorm: {dim: 2}, permute: {dims: [0, 1, 2, 3]}, permute: {dims: [0, 3, 2, 1]}]',
+  '  - one: [reshape: {shape: [128, 1, 1]}, Bias: {shape: [128, 1, 1]}, reshape: {shape: [2, 64]}]',
+  '  - back: [layernorm: {dim: 1}, reshape: {shape: [4, 4, 8]}, select: {dim: 2, index: 1}, flatten]',
+  '  - flat: [Bias: {shape: [32]}, layernorm, linear: {out: 5}]',
+  '',
+].join('\n');
+
+describe('layouts', () => {
+  it('corner cases: the tfjs model computes the float64 reference, and its GraphModel export the same', async () => {
+    const ir = compileIr('edges.yaml', { 'edges.yaml': EDGES });
+    expect(ir.nodes.map((n) => n.outputShape)).toContainEqual([128, 1, 1]);
+    const model = buildModel(ir, { seed: 1 });
+    const weights = randomStateDict(ir, 4);
+    expect(setStateDict(model, ir, weights)).toEqual([]);
+    const shape = [3, ...ir.inputShape];
+    const x = uniform(
+      shape.reduce((a, b) => a * b, 1),
+      rng(6),
+      -2,
+      2,
+    );
+    const ours = tf.tidy(() => (model.predict(tf.tensor(x, shape)) as tf.Tensor).dataSync());
+    const reference = referenceForward(ir, weights, { shape, data: Float64Array.from(x) });
+    expect(maxAbsDiff(ours, reference.data)).toBeLessThan(1e-5);
+    const files = tfjsGraphModel(ir, weights);
+    const json = JSON.parse(String(files.get('model.json'))) as GraphModelJson;
+    const graph = await tf.loadGraphModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest.flatMap((g) =>
+          g.weights.map((w) => ({ ...w, shape: [...w.shape] })),
+        ),
+        weightData: (files.get('group1-shard1of1.bin') as Uint8Array).slice().buffer,
+        format: json.format,
+      }),
+    );
+    const exported = tf.tidy(() => (graph.predict(tf.tensor(x, shape)) as tf.Tensor).dataSync());
+    expect(maxAbsDiff(exported, ours)).toBeLessThan(1e-6);
+    model.dispose();
+    if (!pythonHas('token-kind corner cases in PyTorch')) return;
+    // The generated PyTorch (LayerNormDim on a map's height, a [128, 1, 1] and a flat parameter) gives them too.
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'netspec-edges-'));
+    fs.writeFileSync(path.join(work, 'model.py'), generateTarget(ir, 'pytorch').get('model.py') ?? '');
+    fs.writeFileSync(
+      path.join(work, 'weights.safetensors'),
+      encodeSafetensors(exportStateDict(weights, ir, 0)),
+    );
+    fs.writeFileSync(
+      path.join(work, 'input.safetensors'),
+      encodeSafetensors(new Map([['input', { dtype: 'F32', shape, data: Float32Array.from(x) }]])),
+    );
+    const args = ['test/parity/reference.py', 'generated', path.join(work, 'model.py'), work];
+    expect(execFileSync(PYTHON, args, { encoding: 'utf8' }).trim()).toBe('OK');
+    const expected = decodeSafetensors(fs.readFileSync(path.join(work, 'expected.safetensors')), 'expected');
+    const torch = expected.tensors.get('output')?.data as Float32Array;
+    expect(maxAbsDiff(ours, torch)).toBeLessThan(1e-5);
+    fs.rmSync(work, { recursive: true, force: true });
   });
 });
 
