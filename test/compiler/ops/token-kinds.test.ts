@@ -261,6 +261,26 @@ describe('initial weights in tfjs', () => {
   });
 });
 
+describe('attention dropout', () => {
+  it('drops attention weights at random while training only', () => {
+    const layers = (p: number) => `${TOKENS}attention: {heads: 2, dropout: ${p}}]`;
+    const ir = compileIr('a.yaml', { 'a.yaml': spec(layers(0.5), '[128]') });
+    const plain = compileIr('b.yaml', { 'b.yaml': spec(layers(0), '[128]') });
+    const model = buildModel(ir, { seed: 2 });
+    const reference = buildModel(plain, { seed: 2 });
+    const x = tf.tensor(uniform(2 * 128, rng(1), -1, 1), [2, 128]);
+    const run = (m: tf.LayersModel, training: boolean): Float32Array =>
+      tf.tidy(() => (m.apply(x, { training }) as tf.Tensor).dataSync() as Float32Array);
+    expect(maxAbsDiff(run(model, false), run(reference, false))).toBe(0);
+    const a = run(model, true);
+    expect(maxAbsDiff(a, run(reference, false))).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(a, run(model, true))).toBeGreaterThan(1e-3);
+    tf.dispose([x]);
+    model.dispose();
+    reference.dispose();
+  });
+});
+
 /** Layout corners the fixture leaves out: 1x1 maps, identity permutes, a parameter of a 1x1 map and of flat features. */
 const EDGES = [
   'netspec: 1',
