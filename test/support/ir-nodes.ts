@@ -14,6 +14,7 @@ import {
   type ArgValue,
   type LayerDefinition,
   type LayerKind,
+  type MergeDefinition,
   type MergeKind,
 } from '../../src/compiler/ops/index.js';
 
@@ -63,7 +64,8 @@ export function layerNode(
 
 /** The node the lowering makes for a block's merge of `place.inputs` (always functional: `x + y`). */
 export function mergeNode(kind: MergeKind, place: NodePlace): IrNode {
-  const lowered = MERGES[kind].lower(place.inputShapes);
+  const definition = MERGES[kind] as MergeDefinition;
+  const lowered = definition.lower(place.inputShapes, new LayerArgs(new Map([['dim', 1]])), place.inputs);
   if (!lowered.ok) throw new Error(`test IR: ${place.path}: ${lowered.message}`);
   return assembleMerge<IrNode>({ ...place, functional: true }, lowered.body);
 }

@@ -77,7 +77,21 @@ function evalNode(node: IrNode, xs: readonly RefTensor[], w: RefWeights): RefTen
     }
     case 'maxpool':
     case 'avgpool':
-      return pool(node.kind, x, node.kernel, node.stride, node.padding);
+      return pool(node.kind, x, node.kernel, node.stride, node.padding, node.outputShape);
+    case 'adaptive_avgpool':
+      return adaptiveAvgPool(x, node.out);
+    case 'chunk':
+      return narrow(x, node.dim, node.start, node.length);
+    case 'slice':
+      return narrow(x, node.dim, node.start, node.end - node.start);
+    case 'channel_shuffle': {
+      const [n = 1, c = 1, h = 1, wd = 1] = x.shape;
+      const g = node.groups;
+      const t = transposeRef({ shape: [n, g, c / g, h, wd], data: x.data }, [0, 2, 1, 3, 4]);
+      return { shape: x.shape, data: t.data };
+    }
+    case 'stochastic_depth':
+      return x; // the reference is eval mode
     case 'global_avgpool':
       return pool('avgpool', x, [x.shape[2] ?? 1, x.shape[3] ?? 1], [1, 1], [0, 0]);
     case 'flatten':
@@ -139,12 +153,83 @@ function evalNode(node: IrNode, xs: readonly RefTensor[], w: RefWeights): RefTen
     case 'dropout':
     case 'identity':
       return x;
-    case 'add': {
-      const out = new Float64Array(x.data.length);
-      for (const t of xs) for (let i = 0; i < out.length; i++) out[i] = (out[i] ?? 0) + (t.data[i] ?? 0);
-      return { shape: x.shape, data: out };
-    }
+    case 'add':
+      return broadcast(xs, (a, b) => a + b);
+    case 'mul':
+      return broadcast(xs, (a, b) => a * b);
+    case 'concat':
+      return concat(xs, node.dim);
   }
+}
+
+/** An element-wise `op` of tensors of one rank, broadcast along axes of size 1 (PyTorch's rule). */
+function broadcast(xs: readonly RefTensor[], op: (a: number, b: number) => number): RefTensor {
+  const rank = xs[0]?.shape.length ?? 0;
+  const shape = Array.from({ length: rank }, (_, k) => Math.max(...xs.map((t) => t.shape[k] ?? 1)));
+  const outStrides = strides(shape);
+  const out = new Float64Array(size(shape));
+  xs.forEach((t, j) => {
+    const st = strides(t.shape);
+    for (let i = 0; i < out.length; i++) {
+      let src = 0;
+      for (let k = 0; k < rank; k++) {
+        const coord = Math.floor(i / (outStrides[k] ?? 1)) % (shape[k] ?? 1);
+        src += ((t.shape[k] ?? 1) === 1 ? 0 : coord) * (st[k] ?? 0);
+      }
+      out[i] = j === 0 ? (t.data[src] ?? 0) : op(out[i] ?? 0, t.data[src] ?? 0);
+    }
+  });
+  return { shape, data: out };
+}
+
+/** torch.cat along `dim` (the batch is dim 0). */
+function concat(xs: readonly RefTensor[], dim: number): RefTensor {
+  const first = xs[0] as RefTensor;
+  const outer = size(first.shape.slice(0, dim));
+  const parts = xs.map((t) => ({ t, inner: size(t.shape.slice(dim)) }));
+  const total = parts.reduce((n, p) => n + p.inner, 0);
+  const out = new Float64Array(outer * total);
+  let offset = 0;
+  for (const { t, inner } of parts) {
+    for (let o = 0; o < outer; o++) out.set(t.data.subarray(o * inner, (o + 1) * inner), o * total + offset);
+    offset += inner;
+  }
+  const shape = [...first.shape];
+  shape[dim] = xs.reduce((n, t) => n + (t.shape[dim] ?? 0), 0);
+  return { shape, data: out };
+}
+
+/** x.narrow(dim, start, length). */
+function narrow(x: RefTensor, dim: number, start: number, length: number): RefTensor {
+  const outer = size(x.shape.slice(0, dim));
+  const inner = size(x.shape.slice(dim + 1));
+  const axis = x.shape[dim] ?? 1;
+  const out = new Float64Array(outer * length * inner);
+  for (let o = 0; o < outer; o++)
+    out.set(
+      x.data.subarray((o * axis + start) * inner, (o * axis + start + length) * inner),
+      o * length * inner,
+    );
+  const shape = [...x.shape];
+  shape[dim] = length;
+  return { shape, data: out };
+}
+
+/** nn.AdaptiveAvgPool2d: bin i of H spans floor(i*H/h) to ceil((i+1)*H/h). */
+function adaptiveAvgPool(x: RefTensor, [oh, ow]: readonly [number, number]): RefTensor {
+  const [n = 1, c = 1, h = 1, wd = 1] = x.shape;
+  const out = new Float64Array(n * c * oh * ow);
+  for (let p = 0; p < n * c; p++)
+    for (let y = 0; y < oh; y++)
+      for (let xx = 0; xx < ow; xx++) {
+        const [y0, y1] = [Math.floor((y * h) / oh), Math.ceil(((y + 1) * h) / oh)];
+        const [x0, x1] = [Math.floor((xx * wd) / ow), Math.ceil(((xx + 1) * wd) / ow)];
+        let sum = 0;
+        for (let iy = y0; iy < y1; iy++)
+          for (let ix = x0; ix < x1; ix++) sum += x.data[(p * h + iy) * wd + ix] ?? 0;
+        out[(p * oh + y) * ow + xx] = sum / ((y1 - y0) * (x1 - x0));
+      }
+  return { shape: [n, c, oh, ow], data: out };
 }
 
 function conv2d(
@@ -190,16 +275,21 @@ function conv2d(
   return { shape: [n, outC, oh, ow], data: out };
 }
 
+/**
+ * Max or average pooling of PyTorch (either ceil mode: the output size is the node's): the average divides by the
+ * window clipped to the padded input (count_include_pad), so a window hanging over the end counts only up to it.
+ */
 function pool(
   kind: 'maxpool' | 'avgpool',
   x: RefTensor,
   [kh, kw]: readonly [number, number],
   [sh, sw]: readonly [number, number],
   [ph, pw]: readonly [number, number],
+  outputShape?: readonly number[],
 ): RefTensor {
   const [n = 1, c = 1, h = 1, wd = 1] = x.shape;
-  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
-  const ow = Math.floor((wd + 2 * pw - kw) / sw) + 1;
+  const oh = outputShape?.[1] ?? Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const ow = outputShape?.[2] ?? Math.floor((wd + 2 * pw - kw) / sw) + 1;
   const out = new Float64Array(n * c * oh * ow);
   for (let p = 0; p < n * c; p++)
     for (let y = 0; y < oh; y++)
@@ -213,7 +303,10 @@ function pool(
             const v = inside ? (x.data[(p * h + iy) * wd + ix] ?? 0) : kind === 'maxpool' ? -Infinity : 0;
             acc = kind === 'maxpool' ? Math.max(acc, v) : acc + v;
           }
-        out[(p * oh + y) * ow + xx] = kind === 'maxpool' ? acc : acc / (kh * kw);
+        const divisor =
+          (Math.min(y * sh - ph + kh, h + ph) - (y * sh - ph)) *
+          (Math.min(xx * sw - pw + kw, wd + pw) - (xx * sw - pw));
+        out[(p * oh + y) * ow + xx] = kind === 'maxpool' ? acc : acc / divisor;
       }
   return { shape: [n, c, oh, ow], data: out };
 }
@@ -261,6 +354,10 @@ function activation(fn: string, alpha: number | undefined): (v: number) => numbe
       return (v) => (v > 20 ? v : Math.log1p(Math.exp(v)));
     case 'silu':
       return (v) => v * sigmoid(v);
+    case 'hardswish':
+      return (v) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6;
+    case 'hardsigmoid':
+      return (v) => Math.min(Math.max(v + 3, 0), 6) / 6;
     default:
       throw new Error(`reference: activation ${fn}`);
   }

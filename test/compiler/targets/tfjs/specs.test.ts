@@ -54,7 +54,15 @@ describe.each([
 });
 
 // resnet18-plain, resnet34/50 and torchvision-resnet18 use the same layer forms as resnet18 (only bigger).
-describe.each(['specs/resnet18.yaml', 'specs/lenet5.yaml', 'specs/vgg-small.yaml'])(
+// The graph fixtures hold every merge (concat, add, mul with broadcast) and every reshaping kind, against the same
+// float64 reference, which knows nothing of tfjs's NHWC storage.
+describe.each([
+  'specs/resnet18.yaml',
+  'specs/lenet5.yaml',
+  'specs/vgg-small.yaml',
+  'test/fixtures/graphs/branches.yaml',
+  'test/fixtures/kinds/every-kind.yaml',
+])(
   'buildModel(%s) numerics',
   (spec) => {
     it('computes what PyTorch computes in eval mode (naive float64 reference, random weights and BN stats)', () => {
