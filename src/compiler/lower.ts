@@ -299,11 +299,11 @@ class Lowering {
       );
       return undefined;
     }
-    if (input.dims.length !== 3 && input.dims.length !== 1) {
+    if (input.dims.length < 1 || input.dims.length > 3) {
       this.diagnostics.push(
         error(
           'BAD_INPUT_SHAPE',
-          `input must be [C, H, W] or [F], found ${input.dims.length} dimensions`,
+          `input must be [C, H, W], [T, E] (tokens) or [F], found ${input.dims.length} dimensions`,
           input.span,
         ),
       );

@@ -198,8 +198,19 @@ export function expectedTensors(ir: IrNetwork): Map<string, readonly number[]> {
 }
 
 /**
+ * True when two shapes are equal once their axes of size 1 are left out: the elements are then in the same order
+ * (torchvision's [1, 1, 768] class token and a [1, 768] parameter; a linear's [out, in] weight and a 1x1
+ * convolution's [out, in, 1, 1]), so one is the other reshaped.
+ */
+function sameUpToUnitAxes(a: readonly number[], b: readonly number[]): boolean {
+  const x = a.filter((d) => d !== 1);
+  const y = b.filter((d) => d !== 1);
+  return x.length === y.length && x.every((d, i) => d === y[i]);
+}
+
+/**
  * Matches a decoded safetensors file against the network: renames, then checks that every tensor the network
- * needs is there with its exact shape and a float dtype, and that every tensor in the file is used (BN's
+ * needs is there with its shape (or that shape with axes of size 1 added or left out) and a float dtype, and that every tensor in the file is used (BN's
  * `num_batches_tracked` counters are accepted and ignored, and so are names the map's `ignore` matches). Each finding names the tensor (and its original
  * name when a map renamed it).
  */
@@ -247,7 +258,7 @@ export function importStateDict(
       continue;
     }
     origin.set(name, original);
-    if (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i])) {
+    if (!sameUpToUnitAxes(tensor.shape, shape)) {
       diagnostics.push(
         error(
           'SHAPE_MISMATCH',
@@ -274,7 +285,8 @@ export function importStateDict(
       );
       continue;
     }
-    dict.set(name, { shape: [...tensor.shape], data });
+    // Stored under the network's shape: a [1, 1, 768] class token fits a [1, 768] parameter as it is.
+    dict.set(name, { shape: [...shape], data });
   }
   for (const [name, shape] of expected)
     if (!origin.has(name))

@@ -223,3 +223,49 @@ describe('bounds', () => {
     expect(() => renameTensor('conv1.weight', map.rules)).toThrow('rename rule 2 makes');
   });
 });
+
+describe('shapes that differ only by axes of size 1', () => {
+  const ir = compileIr('u.net', {
+    'u.net':
+      'network u {\n  input [4, 2, 2]\n  module m { conv(3, kernel = 1, bias = false); flatten(); linear(2, bias = false) }\n}\n',
+  });
+  const file = (shapes: Record<string, number[]>): DecodedSafetensors => ({
+    metadata: {},
+    tensors: new Map(
+      Object.entries(shapes).map(([name, shape]) => [
+        name,
+        {
+          dtype: 'F32',
+          shape,
+          data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i),
+        },
+      ]),
+    ),
+  });
+  const noMap = parseWeightMap('rename: []\n', 'none.yaml');
+
+  it('are the same elements in the same order: imported under the network shape', () => {
+    // A linear's [out, in] weight as the 1x1 convolution, and the linear's [2, 12] with a leading 1.
+    const { dict, diagnostics } = importStateDict(
+      file({ 'm.0.weight': [3, 4], 'm.2.weight': [1, 2, 12] }),
+      noMap,
+      ir,
+      'w.safetensors',
+    );
+    expect(diagnostics).toEqual([]);
+    expect(dict.get('m.0.weight')?.shape).toEqual([3, 4, 1, 1]);
+    expect(Array.from(dict.get('m.0.weight')?.data ?? [])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(dict.get('m.2.weight')?.shape).toEqual([2, 12]);
+  });
+  it('any other difference is a mismatch naming both shapes', () => {
+    const { diagnostics } = importStateDict(
+      file({ 'm.0.weight': [4, 3, 1, 1], 'm.2.weight': [2, 12] }),
+      noMap,
+      ir,
+      'w.safetensors',
+    );
+    expect(diagnostics.map((d) => d.message)).toEqual([
+      "w.safetensors: tensor 'm.0.weight' has shape [4, 3, 1, 1], the network needs [3, 4, 1, 1]",
+    ]);
+  });
+});

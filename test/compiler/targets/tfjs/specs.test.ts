@@ -62,6 +62,7 @@ describe.each([
   'specs/vgg-small.yaml',
   'test/fixtures/graphs/branches.yaml',
   'test/fixtures/kinds/every-kind.yaml',
+  'test/fixtures/graphs/tokens-input.net',
 ])(
   'buildModel(%s) numerics',
   (spec) => {
