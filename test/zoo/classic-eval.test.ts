@@ -5,7 +5,8 @@
  * backend (native when the addon is built, as in CI, else wasm) and (b) in the PyTorch module `netspec compile
  * --target pytorch` writes. Each net runs at the smallest input torchvision accepts, except where that input is
  * 1 x 1: every padded 3 x 3 convolution would read only its centre tap there, so those run at 32 x 32.
- * Needs Debian's python3-torch and python3-torchvision; skipped, with the reason, where missing.
+ * Needs Debian's python3-torch and python3-torchvision; skipped, with the reason, where missing. Without torch,
+ * each spec is checked to accept exactly the input sizes torchvision accepts (recorded in its facts).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNativeAddon } from '../../src/runtime/backends/native-backend.js';
 import { cli } from '../support/cli.js';
+import { compile } from '../support/compile.js';
 import { PYTHON } from '../support/torch.js';
 import {
   maxDifference,
@@ -153,3 +155,15 @@ for (const { name, spec, map } of CASES)
       expectTorchvisionOutput(`${name} generated PyTorch`, zoo.generated, zoo, seconds(start));
     });
   });
+
+describe('the classic CNN specs accept the input sizes torchvision accepts', () => {
+  for (const { name, spec } of CASES)
+    it(`${name}: from 3 below its smallest input to 16 above`, () => {
+      const { smallestInput, rejectedAbove } = readFacts(name);
+      const sizes = Array.from({ length: 20 }, (_, i) => smallestInput - 3 + i).filter((s) => s >= 1);
+      const accepted = (size: number) => compile(spec, {}, { set: [`size=${size}`] }).ir !== undefined;
+      expect(sizes.filter(accepted)).toEqual(
+        sizes.filter((s) => s >= smallestInput && !rejectedAbove.includes(s)),
+      );
+    });
+});
