@@ -928,9 +928,10 @@ class Lowering {
       );
       return undefined;
     }
-    if (spec.max !== undefined && v > spec.max) {
+    if (spec.max !== undefined && (spec.exclusiveMax ? v >= spec.max : v > spec.max)) {
+      const bound = spec.exclusiveMax ? `less than ${spec.max}` : `at most ${spec.max}`;
       this.diagnostics.push(
-        error('BAD_VALUE', `${layer} argument '${spec.name}' must be at most ${spec.max}, found ${v}`, span),
+        error('BAD_VALUE', `${layer} argument '${spec.name}' must be ${bound}, found ${v}`, span),
       );
       return undefined;
     }

@@ -19,6 +19,8 @@ export interface ArgSpec {
   readonly max?: number;
   /** Strictly greater than `min` (for probabilities and epsilons). */
   readonly exclusiveMin?: boolean;
+  /** Strictly less than `max` (stochastic depth's p < 1). */
+  readonly exclusiveMax?: boolean;
   /** For `choice`: the strings it accepts (the first is the default unless `default` says otherwise). */
   readonly choices?: readonly string[];
   /** For `ints`: how many items it must have, at least and at most. */

@@ -19,7 +19,7 @@ function typeOf(a: ArgSpec): string {
   }[a.type];
   const range: string[] = [];
   if (a.min !== undefined) range.push(`${a.exclusiveMin ? '>' : '>='} ${a.min}`);
-  if (a.max !== undefined) range.push(`<= ${a.max}`);
+  if (a.max !== undefined) range.push(`${a.exclusiveMax ? '<' : '<='} ${a.max}`);
   if (a.minItems !== undefined || a.maxItems !== undefined) {
     const lo = a.minItems;
     const hi = a.maxItems;

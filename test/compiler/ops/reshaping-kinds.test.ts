@@ -211,11 +211,11 @@ describe('errors name the position and what is wrong', () => {
     ],
     [
       '[stochastic_depth: {p: 1}]',
-      'spec.yaml:5:9: error BAD_VALUE: m.0: stochastic_depth p must be less than 1: p = 1 would drop every sample in training',
+      "spec.yaml:5:31: error BAD_VALUE: stochastic_depth argument 'p' must be less than 1, found 1",
     ],
     [
       '[stochastic_depth: {p: 1.5}]',
-      "spec.yaml:5:31: error BAD_VALUE: stochastic_depth argument 'p' must be at most 1, found 1.5",
+      "spec.yaml:5:31: error BAD_VALUE: stochastic_depth argument 'p' must be less than 1, found 1.5",
     ],
     [
       '[adaptive_avgpool: {out: [2, 0]}]',
