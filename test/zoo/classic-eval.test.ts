@@ -85,7 +85,7 @@ const seconds = (start: number) => (performance.now() - start) / 1000;
  * `reference.py args...` as zooReference runs it, but without blocking: vgg11_bn's harness runs take half a minute,
  * and a worker blocked that long misses vitest's RPC deadline ("Timeout calling onTaskUpdate").
  */
-async function reference(...args: string[]): Promise<void> {
+async function runReference(...args: string[]): Promise<void> {
   const { stdout } = await promisify(execFile)(PYTHON, [ZOO_SCRIPT, ...args], {
     encoding: 'utf8',
     env: { ...process.env, OMP_NUM_THREADS: '1', ZOO_THREADS: '1' },
@@ -96,7 +96,7 @@ async function reference(...args: string[]): Promise<void> {
 /** zooEval's case, written without blocking: torchvision's randomized weights, the input and its output at `size`. */
 async function torchvisionEval(name: ZooNet, size: number): Promise<ZooCase> {
   const dir = zooTempDir(name);
-  await reference('eval', name, String(size), dir);
+  await runReference('eval', name, String(size), dir);
   const at = (file: string) => path.join(dir, file);
   return {
     dir,
@@ -113,16 +113,21 @@ for (const { name, spec, map } of CASES)
     const { size, why } = testSize(name);
     const set = ['--set', `size=${size}`];
     const mapArgs = map ? ['--map', map] : [];
-    let zoo: ZooCase;
+    let made: ZooCase | undefined;
+    const reference = (): ZooCase => {
+      if (!made) throw new Error(`no torchvision reference for ${name}`);
+      return made;
+    };
     beforeAll(async () => {
       const start = performance.now();
-      zoo = await torchvisionEval(name, size);
+      made = await torchvisionEval(name, size);
       console.log(`${name}: torchvision reference at ${size}x${size} (${seconds(start).toFixed(1)} s)`);
     });
-    afterAll(() => removeZooCase(zoo));
+    afterAll(() => made && removeZooCase(made));
 
     it(`netspec predict on ${backend} at ${why}, batch 2`, async () => {
       const start = performance.now();
+      const zoo = reference();
       const out = path.join(zoo.dir, 'predict.safetensors');
       const run = await cli(
         'predict',
@@ -145,13 +150,14 @@ for (const { name, spec, map } of CASES)
 
     it(`the generated PyTorch module at ${why}, batch 2`, async () => {
       const start = performance.now();
+      const zoo = reference();
       const dir = path.join(zoo.dir, 'pytorch');
       const run = await cli('compile', spec, ...set, '--target', 'pytorch', '--out', dir);
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       const model = path.join(dir, 'model.py');
       expect(fs.existsSync(model)).toBe(true);
-      await reference('generated', name, model, zoo.dir, ...(map ? [map] : []));
+      await runReference('generated', name, model, zoo.dir, ...(map ? [map] : []));
       expectTorchvisionOutput(`${name} generated PyTorch`, zoo.generated, zoo, seconds(start));
     });
   });
