@@ -396,16 +396,10 @@ class Lowering {
       const call = item;
       const count = call.repeat ? this.positiveInt(call.repeat, place.scope, 'repeat count') : 1;
       if (count === undefined) continue;
-      if (call.name !== undefined && count > 1) {
-        this.diagnostics.push(
-          error(
-            'BAD_VALUE',
-            `a named layer cannot be repeated ('${clip(call.name)}' * ${count})`,
-            call.repeat?.span ?? call.span,
-          ),
-        );
-        continue;
-      }
+      // A repeated item that has a name (its own, or in a block its kind's) numbers its instances under it, as a
+      // PyTorch Sequential: `layers = DenseLayer() * 6` gives layers.0 ... layers.5. In a module or branch an
+      // unnamed repeat takes positions like any item (stage2.0, stage2.1).
+      const numbered = call.repeat !== undefined && (call.name !== undefined || !indexed);
       for (let k = 0; k < count; k++) {
         // Repeats multiply through nested blocks (`B() * 1000` of blocks of `C() * 1000`): bound the work.
         if (!this.expand(call)) return { ref: cursor.ref, shape: undefined };
@@ -414,8 +408,9 @@ class Lowering {
         if (included === undefined) return { ref: cursor.ref, shape: undefined };
         if (!included) continue;
         const local = call.name ?? (indexed ? String(index) : (autoNames?.get(call) ?? call.callee));
-        index++;
-        cursor = this.item(call, `${prefix}.${local}`, here, cursor);
+        // A numbered repeat is one item of its sequence (as a nested Sequential is), counted after its last instance.
+        if (!numbered || k === count - 1) index++;
+        cursor = this.item(call, numbered ? `${prefix}.${local}.${k}` : `${prefix}.${local}`, here, cursor);
       }
     }
     return cursor;

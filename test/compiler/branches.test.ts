@@ -245,3 +245,27 @@ describe("'from': an earlier value of the same block", () => {
     ]);
   });
 });
+
+describe('repeats with a name, and repeats inside blocks', () => {
+  it('number their instances under the name, as a PyTorch Sequential, and count as one item', () => {
+    const text = net(
+      '  block L { conv(8, kernel = 1); relu() }\n  block B(n: int) { L() * n; layers = L() * 2 }',
+      'B(3); relu(); blocks = L() * 2; relu()',
+    );
+    const ir = compileIr('t.net', { 't.net': text });
+    const groups = ir.groups.filter((g) => g.block === 'L').map((g) => g.path);
+    expect(groups).toEqual([
+      'm.0.L.0',
+      'm.0.L.1',
+      'm.0.L.2',
+      'm.0.layers.0',
+      'm.0.layers.1',
+      'm.blocks.0',
+      'm.blocks.1',
+    ]);
+    expect(ir.nodes.filter((n) => n.kind === 'activation' && n.group === null).map((n) => n.path)).toEqual([
+      'm.1',
+      'm.3',
+    ]);
+  });
+});

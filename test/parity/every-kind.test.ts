@@ -32,8 +32,11 @@ import { relativeError, values, randomizedWeights } from '../support/values.js';
 
 /** The fixtures, the classes of their output, and whether their biases (attention's start at 0) are randomized. */
 const CASES = [
-  { spec: 'test/fixtures/kinds/every-kind.yaml', classes: 4, biases: false },
-  { spec: 'test/fixtures/kinds/every-kind-tokens.yaml', classes: 3, biases: true },
+  { spec: 'test/fixtures/kinds/every-kind.yaml', classes: 4, biases: false, noDropout: ['drop=0'] },
+  { spec: 'test/fixtures/kinds/every-kind-tokens.yaml', classes: 3, biases: true, noDropout: ['drop=0'] },
+  // The graph language: merges of branches with blocks inside branches, numbered repeats, `from`, conditions.
+  { spec: 'test/fixtures/graphs/branches.yaml', classes: 10, biases: false, noDropout: [] },
+  { spec: 'test/fixtures/graphs/repeats.net', classes: 5, biases: false, noDropout: [] },
 ] as const;
 const BATCH = 6;
 const torchAvailable = pythonHas('every-kind parity');
@@ -87,7 +90,7 @@ describe.skipIf(!torchAvailable)('the every-kind fixtures', () => {
 
 describe.skipIf(!torchAvailable).each(CASES)(
   'every op kind equals PyTorch ($spec)',
-  ({ spec, classes, biases }) => {
+  ({ spec, classes, biases, noDropout }) => {
     const ir = compileIr(spec);
 
     it.each([
@@ -118,7 +121,7 @@ describe.skipIf(!torchAvailable).each(CASES)(
 
     it('one SGD step in train mode (dropout 0) on cpu: loss, weights and BN statistics', async () => {
       await selectBackend('cpu');
-      const step = compileIr(spec, {}, { set: ['drop=0'] });
+      const step = compileIr(spec, {}, { set: [...noDropout] });
       const model = buildModel(step, { seed: 4 });
       const dict = randomizedWeights(getStateDict(model, step), 11, { biases });
       expect(setStateDict(model, step, dict)).toEqual([]);

@@ -190,9 +190,6 @@ function functionalCall(node: IrNode, args: readonly string[]): string {
   return row.functional(node, args);
 }
 
-/** The last part of a path (its name within the parent). */
-const local = (path: string): string => path.slice(path.lastIndexOf('.') + 1);
-
 interface BlockView {
   className: string;
   block: string;
@@ -269,15 +266,11 @@ export function generatePyTorch(ir: IrNetwork): Map<string, string> {
           members.push(member);
         }
       }
-    return {
-      key: py(m),
-      children: members.map((member) => ({
-        key: py(local(member)),
-        constructor: groupByPath.has(member)
-          ? `${classOfGroup.get(member)}()`
-          : torchConstructor(nodeAt(nodeByPath, member)),
-      })),
-    };
+    const constructorOf = (member: string): string =>
+      groupByPath.has(member)
+        ? `${classOfGroup.get(member)}()`
+        : torchConstructor(nodeAt(nodeByPath, member));
+    return { key: py(m), children: sequentialChildren(members, `${m}.`, constructorOf) };
   });
   const firstParam = ir.nodes.find((n) => n.params.length > 0);
   const text = loadTemplate('compiler/targets/pytorch/templates/model.py.hbs')({
@@ -323,6 +316,36 @@ function nodeAt(nodeByPath: ReadonlyMap<string, IrNode>, path: string): IrNode {
   const node = nodeByPath.get(path);
   if (!node) throw new Error(`internal: no node ${path}`);
   return node;
+}
+
+/**
+ * The children of a module's nn.Sequential: one per member, keyed by its path below `prefix`; members whose path
+ * has more parts (a named repeat, `blocks.0`, `blocks.1`) are consecutive and go into a nested Sequential under
+ * their first part, so every state-dict name is the layer path.
+ */
+function sequentialChildren(
+  members: readonly string[],
+  prefix: string,
+  constructorOf: (member: string) => string,
+): { key: string; constructor: string }[] {
+  const children: { key: string; constructor: string }[] = [];
+  for (let i = 0; i < members.length;) {
+    const rel = (members[i] ?? '').slice(prefix.length);
+    const dot = rel.indexOf('.');
+    if (dot < 0) {
+      children.push({ key: py(rel), constructor: constructorOf(members[i] ?? '') });
+      i++;
+      continue;
+    }
+    const head = `${prefix}${rel.slice(0, dot)}.`;
+    let j = i;
+    while (j < members.length && (members[j] ?? '').startsWith(head)) j++;
+    const inner = sequentialChildren(members.slice(i, j), head, constructorOf);
+    const items = inner.map((c) => `(${c.key}, ${c.constructor})`).join(', ');
+    children.push({ key: py(rel.slice(0, dot)), constructor: `nn.Sequential(OrderedDict([${items}]))` });
+    i = j;
+  }
+  return children;
 }
 
 /** The value a child group reads: the first input of its nodes that is computed outside it. */
