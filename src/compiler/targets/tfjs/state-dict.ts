@@ -55,7 +55,6 @@ const CONVERSIONS: { readonly [Op in PlanOp]: ((param: IrParam) => Conversion) |
   torchElu: null,
   maxPooling2d: null,
   torchMaxPool2d: null,
-  torchCeilMaxPool2d: null,
   torchAvgPool2d: null,
   torchAdaptiveAvgPool2d: null,
   torchSlice: null,
@@ -88,31 +87,14 @@ function conversionFor(step: PlanStep, param: IrParam): Conversion {
  * `data` of row-major `shape`, transposed by `perm` (output axis k is input axis perm[k]), as a new array.
  * Plain loops: the cpu backend's transpose takes over a minute for ResNet18's 11M weights, this takes milliseconds.
  */
-/**
- * A [rows, cols] matrix transposed into `out` in 64 x 64 tiles (a linear's [out, in] weight to tfjs's [in, out]):
- * vgg11_bn's 102 million-weight layer in a fraction of the general loop's time.
- */
-function transpose2d(data: ArrayLike<number>, rows: number, cols: number, out: Float32Array): Float32Array {
-  const T = 64;
-  for (let r0 = 0; r0 < rows; r0 += T)
-    for (let c0 = 0; c0 < cols; c0 += T) {
-      const r1 = Math.min(r0 + T, rows);
-      const c1 = Math.min(c0 + T, cols);
-      for (let r = r0; r < r1; r++)
-        for (let c = c0; c < c1; c++) out[c * rows + r] = data[r * cols + c] as number;
-    }
-  return out;
-}
-
 function permute(
   data: ArrayLike<number>,
   shape: readonly number[],
   perm: readonly number[] | null,
 ): Float32Array {
-  const out = data instanceof Float32Array ? data.slice() : Float32Array.from(data);
+  const out = Float32Array.from(data);
   if (perm === null) return out;
   const rank = shape.length;
-  if (rank === 2 && perm[0] === 1 && perm[1] === 0) return transpose2d(data, shape[0] ?? 1, shape[1] ?? 1, out);
   const inStrides = new Array<number>(rank).fill(1);
   for (let k = rank - 2; k >= 0; k--) inStrides[k] = (inStrides[k + 1] ?? 1) * (shape[k + 1] ?? 1);
   const outShape = perm.map((p) => shape[p] ?? 1);
