@@ -2,10 +2,11 @@
  * The torchvision zoo (issue 13) for tests: the 16 nets, their recorded facts (test/fixtures/zoo/torchvision, read
  * without torch), and test/zoo/reference.py, the torchvision side, run into a temporary folder.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { decodeSafetensors, type DecodedSafetensors } from '../../src/runtime/weights/safetensors.js';
 import { PYTHON, pythonHas } from './torch.js';
 
@@ -117,6 +118,18 @@ export function zooReference(...args: string[]): void {
   if (out.trim() !== 'OK') throw new Error(`${ZOO_SCRIPT} ${args.join(' ')}: ${out.trim()}`);
 }
 
+/**
+ * {@link zooReference} without blocking the worker: a run that loads hundreds of MB of weights (vit_b_16's 330 MB,
+ * vgg11_bn's 530 MB) takes tens of seconds, and a worker blocked that long misses vitest's RPC deadline.
+ */
+export async function zooReferenceAsync(...args: string[]): Promise<void> {
+  const { stdout } = await promisify(execFile)(PYTHON, [ZOO_SCRIPT, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '1', ZOO_THREADS: '1' },
+  });
+  if (stdout.trim() !== 'OK') throw new Error(`${ZOO_SCRIPT} ${args.join(' ')}: ${stdout.trim()}`);
+}
+
 /** The files one reference run writes into its folder. */
 export interface ZooCase {
   readonly dir: string;
@@ -153,6 +166,16 @@ export function zooTempDir(name: string): string {
 export function zooEval(name: ZooNet, size: number = readFacts(name).smallestInput): ZooCase {
   const dir = zooTempDir(name);
   zooReference('eval', name, String(size), dir);
+  return zooCase(dir);
+}
+
+/** {@link zooEval} without blocking (see {@link zooReferenceAsync}). */
+export async function zooEvalAsync(
+  name: ZooNet,
+  size: number = readFacts(name).smallestInput,
+): Promise<ZooCase> {
+  const dir = zooTempDir(name);
+  await zooReferenceAsync('eval', name, String(size), dir);
   return zooCase(dir);
 }
 

@@ -12,9 +12,10 @@
                                                 that have them; named in the output's metadata)
   reference.py generated NAME MODEL DIR [MAP]   the generated netspec module (MODEL = model.py) loads
                                                 DIR/weights.safetensors, renamed by the map file MAP (YAML,
-                                                `rename: [{from, to}]`, `ignore: [pattern]`), strictly; writes its
-                                                eval-mode output for DIR/input.safetensors to
-                                                DIR/generated.safetensors
+                                                `rename: [{from, to}]`, `ignore: [pattern]`), strictly (a shape
+                                                that differs only by axes of size 1 reshaped, as netspec's
+                                                importer takes it); writes its eval-mode output for
+                                                DIR/input.safetensors to DIR/generated.safetensors
   reference.py generated-step NAME MODEL DIR [MAP]  likewise, one SGD step (lr 0.005, cross-entropy) in train mode
                                                 on DIR/input and DIR/labels; writes the updated state dict (renamed
                                                 names) and the loss to DIR/generated.safetensors
@@ -304,13 +305,28 @@ def renamed(weights, map_path):
     return out
 
 
+def unit_axes_as(ours, weights):
+    """Tensors whose shape differs from the module's only by axes of size 1 reshaped to it, as netspec's importer
+    takes them (ViT's [1, 1, 768] class token as [1, 768], a Linear's [out, in] as a 1x1 convolution's); the
+    others as they are, for load_state_dict to judge."""
+    def squeezed(shape):
+        return [d for d in shape if d != 1]
+
+    out = {}
+    for name, t in weights.items():
+        want = ours.get(name)
+        fits = want is not None and list(t.shape) != list(want.shape) and squeezed(t.shape) == squeezed(want.shape)
+        out[name] = t.reshape(want.shape) if fits else t
+    return out
+
+
 def generated(module_path, out, map_path):
     spec = importlib.util.spec_from_file_location("generated_model", module_path)
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     model = gen.build_model()
     weights, _, _ = st.read(os.path.join(out, "weights.safetensors"))
-    model.load_state_dict(renamed(weights, map_path), strict=True)
+    model.load_state_dict(unit_axes_as(model.state_dict(), renamed(weights, map_path)), strict=True)
     x, _, _ = st.read(os.path.join(out, "input.safetensors"))
     return model, x["input"]
 
