@@ -1,4 +1,5 @@
 /** The native backend's class: tfjs-backend-cpu's storage under another name, with float32 arrays recycled. */
+import { totalmem } from 'node:os';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { backend_util, DataId, DataType, TensorInfo } from '@tensorflow/tfjs-core';
 import { loadedNativeAddon } from './addon.js';
@@ -8,8 +9,13 @@ export const NATIVE_BACKEND = 'native';
 
 /** Smallest array (in floats) worth recycling; smaller ones cost little to allocate. */
 const POOL_MIN_FLOATS = 16 * 1024;
-/** Most memory (bytes) kept for reuse. */
-const POOL_MAX_BYTES = 1024 * 1024 * 1024;
+/**
+ * Most memory (bytes) kept for reuse: a quarter of the machine's memory, at least 1 GiB. A training step's
+ * intermediate tensors are freed at its end and asked for again, size for size, by the next step, so the pool has
+ * to hold a whole step's worth: MobileNetV2 on 112x112 at batch 64 allocates 6.9 GB a step, and with a 1 GiB pool
+ * the 4.3 GB allocated afresh cost 3-4 s of CPU per step (steps of 10-18 s instead of 2-4 s).
+ */
+const POOL_MAX_BYTES = Math.max(1024 * 1024 * 1024, Math.floor(totalmem() / 4));
 
 /**
  * The cpu backend under another name (so its kernels can be swapped without touching 'cpu'), plus recycling of
