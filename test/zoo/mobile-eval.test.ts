@@ -28,7 +28,7 @@ import {
   type WeightMap,
 } from '../../src/runtime/weights/state-dict-io.js';
 import { cli } from '../support/cli.js';
-import { compileIr } from '../support/compile.js';
+import { compile, compileIr } from '../support/compile.js';
 import { PYTHON } from '../support/torch.js';
 import {
   maxDifference,
@@ -325,3 +325,14 @@ for (const { name, spec, map, stepSet } of CASES.filter((c) => c.stepSet))
       expect(worst.diff).toBeLessThanOrEqual(TOLERANCE);
     });
   });
+
+describe('the mobile specs accept the input sizes torchvision accepts', () => {
+  for (const { name, spec } of CASES)
+    it(`${name}: every size from 1 (its smallest) to 17`, () => {
+      const { smallestInput, rejectedAbove } = readFacts(name);
+      expect({ smallestInput, rejectedAbove }).toEqual({ smallestInput: 1, rejectedAbove: [] });
+      const sizes = Array.from({ length: 17 }, (_, i) => i + 1);
+      const accepted = (size: number) => compile(spec, {}, { set: [`size=${size}`] }).ir !== undefined;
+      expect(sizes.filter(accepted)).toEqual(sizes);
+    });
+});
