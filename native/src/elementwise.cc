@@ -164,7 +164,8 @@ napi_value Compare(napi_env env, napi_callback_info info) {
 }
 
 // unary(op, x, out, alpha), out may be x: op 0 relu (x < 0 ? 0 : x, NaN kept), 1 step (NaN kept, x > 0 ? 1 :
-// alpha), 2 square, 3 negate, 4 1/sqrt(x) (in float64 and rounded, as tfjs-backend-cpu computes it).
+// alpha), 2 square, 3 negate, 4 1/sqrt(x), 5 exp, 6 log (4-6 in float64 and rounded, as tfjs-backend-cpu
+// computes them with Math).
 napi_value Unary(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     auto argv = args(env, info, 4);
@@ -190,6 +191,8 @@ napi_value Unary(napi_env env, napi_callback_info info) {
       case 2: run([](float v) { return v * v; }); break;
       case 3: run([](float v) { return -v; }); break;
       case 4: run([](float v) { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(v))); }); break;
+      case 5: run([](float v) { return static_cast<float>(std::exp(static_cast<double>(v))); }); break;
+      case 6: run([](float v) { return static_cast<float>(std::log(static_cast<double>(v))); }); break;
       default: throw Fail{"unary: unknown op"};
     }
     return nullptr;

@@ -1,9 +1,9 @@
 /**
- * The native backend's depthwise convolutions (oneDNN grouped convolutions, one group per channel), the
- * elementwise kernels of ReLU6 (Minimum, Maximum and the comparisons of their gradients) and the binary kernels'
- * spread operands (softmax cross-entropy's row statistics) against the cpu backend:
- * forward and gradients over grids of shapes, strides, paddings and multipliers, with checks that the addon ran
- * and that nothing leaks. Skipped, with the reason, where the addon is not built.
+ * The native kernels MobileNetV2 added, against the cpu backend: depthwise convolutions (oneDNN grouped
+ * convolutions, one group per channel) forward and through both gradients over grids of shapes, strides, paddings
+ * and multipliers; Minimum, Maximum and the comparisons of their gradients (tfjs-layers' ReLU6); binary operands
+ * spread over trailing axes, Exp and Log (softmax cross-entropy). Each checks that the addon ran and that nothing
+ * leaks. Skipped, with the reason, where the addon is not built.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -204,6 +204,21 @@ describe.skipIf(!built)('Minimum, Maximum, comparisons and broadcasts on the add
         () => op(x(), y()),
       );
       expect(calls).toBe(l.native ? 1 : 0);
+    }
+  });
+
+  it('Exp and Log give the cpu kernel values, special ones included', async () => {
+    const inputs = (): tf.Tensor =>
+      tf.concat([
+        tf.tensor1d([Number.NaN, -0, 0, 1, -1, 88, 89, -103, -104, 1e-30, -5, Infinity, -Infinity]),
+        tf.mul(tensor([4000], 41), 30),
+      ]);
+    for (const [name, op] of [
+      ['exp', tf.exp],
+      ['log', tf.log],
+    ] as const) {
+      await compare(() => op(inputs()), 0);
+      expect(await callsTo('unary', () => op(inputs())), name).toBe(1);
     }
   });
 

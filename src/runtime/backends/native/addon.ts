@@ -54,8 +54,8 @@ export interface NativeAddon {
   ): void;
   /** out = 1 where a op b (0 greater, 1 greater-or-equal, 2 less, 3 less-or-equal), else 0; operands as binary's. */
   compare(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Uint8Array, spread?: number): void;
-  /** out = relu(x) (op 0), step(x, alpha) (1), x * x (2), -x (3), 1 / sqrt(x) (4); NaN kept. */
-  unary(op: 0 | 1 | 2 | 3 | 4, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** out = relu(x) (op 0), step(x, alpha) (1), x * x (2), -x (3), 1 / sqrt(x) (4), exp (5), log (6); NaN kept. */
+  unary(op: 0 | 1 | 2 | 3 | 4 | 5 | 6, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[c] = scale * sum of x viewed as [x.length / out.length, out.length] down column c. */
   sumRows(x: Float32Array, out: Float32Array, scale: number): void;
   /** out = x + alpha * y (the product rounded to float32 first), one pass. */

@@ -3,7 +3,7 @@
  * (native/src/elementwise.cc), and netspec's own SCALED_ADD_KERNEL.
  */
 import { backend_util, FusedBatchNorm, Mean, Step, util } from '@tensorflow/tfjs-core';
-import type { Neg, Relu, Rsqrt, Square, Sum } from '@tensorflow/tfjs-core';
+import type { Exp, Log, Neg, Relu, Rsqrt, Square, Sum } from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { broadcastKind, leadingAxes, type BinaryOp } from '../array-kernels.js';
 import { SCALED_ADD_KERNEL } from '../names.js';
@@ -16,10 +16,10 @@ const BINARY_CODES = { add: 0, sub: 1, mul: 2, div: 3, minimum: 4, maximum: 5 } 
 /** The addon's compare `op` of each comparison kernel. */
 const COMPARE_CODES = { Greater: 0, GreaterEqual: 1, Less: 2, LessEqual: 3 } as const;
 
-/** Relu, Step, Square, Neg or Rsqrt (the addon's unary `op`) on float32; other dtypes run the cpu kernel. */
+/** Relu, Step, Square, Neg, Rsqrt, Exp or Log (the addon's unary `op`) on float32; else the cpu kernel. */
 export function unaryKernel(
-  name: typeof Relu | typeof Step | typeof Square | typeof Neg | typeof Rsqrt,
-  op: 0 | 1 | 2 | 3 | 4,
+  name: typeof Relu | typeof Step | typeof Square | typeof Neg | typeof Rsqrt | typeof Exp | typeof Log,
+  op: 0 | 1 | 2 | 3 | 4 | 5 | 6,
 ): KernelFunc {
   return (args) => {
     const x = args.inputs['x'] as TensorInfo | undefined;

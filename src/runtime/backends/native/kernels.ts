@@ -14,6 +14,7 @@ import {
   DepthwiseConv2dNative,
   DepthwiseConv2dNativeBackpropFilter,
   DepthwiseConv2dNativeBackpropInput,
+  Exp,
   FusedBatchNorm,
   FusedConv2D,
   getKernelsForBackend,
@@ -21,6 +22,7 @@ import {
   GreaterEqual,
   Less,
   LessEqual,
+  Log,
   MaxPool,
   Maximum,
   MaxPoolGrad,
@@ -104,6 +106,8 @@ export const NATIVE_KERNELS: ReadonlyMap<string, KernelFunc> = new Map<string, K
   [Square, unaryKernel(Square, 2)],
   [Neg, unaryKernel(Neg, 3)],
   [Rsqrt, unaryKernel(Rsqrt, 4)],
+  [Exp, unaryKernel(Exp, 5)],
+  [Log, unaryKernel(Log, 6)],
 ]);
 
 /**
