@@ -1,6 +1,6 @@
 /**
- * Writes the JavaScript twins of netspec's tfjs runtime (torch-layers.ts, torch-activations.ts) that
- * `netspec export --format tfjs-layers` puts into an exported folder's layers.js: each source transpiled by
+ * Writes the JavaScript twins of netspec's tfjs runtime (torch-layers.ts, zoo-layers.ts, torch-activations.ts)
+ * that `netspec export --format tfjs-layers` puts into an exported folder's layers.js: each source transpiled by
  * TypeScript (types erased, nothing else changed), its import of '@tensorflow/tfjs' dropped and its body wrapped in
  * `registerX(tf)`, which defines the classes against the app's `tf` object, registers them for tfjs's
  * (de)serialization and returns them (and the source's exported functions). Run by `npm run generate`
@@ -23,6 +23,11 @@ export const LAYERS_RUNTIME = [
     source: 'src/compiler/targets/tfjs/torch-layers.ts',
     twin: 'src/compiler/targets/tfjs/export/runtime/torch-layers.js',
     register: 'registerTorchLayers',
+  },
+  {
+    source: 'src/compiler/targets/tfjs/zoo-layers.ts',
+    twin: 'src/compiler/targets/tfjs/export/runtime/zoo-layers.js',
+    register: 'registerZooLayers',
   },
   {
     source: 'src/compiler/targets/tfjs/torch-activations.ts',

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { renderDiagnostics } from '../../../src/cli/render.js';
 import { serializeIr } from '../../../src/compiler/ir.js';
 import { chunkPiece, poolOutputLength, sliceRange } from '../../../src/compiler/shapes.js';
-import { adaptivePoolMatrix, avgPoolAxisScale } from '../../../src/compiler/targets/tfjs/torch-layers.js';
+import { adaptivePoolMatrix, avgPoolAxisScale } from '../../../src/compiler/targets/tfjs/zoo-layers.js';
 import { compile, compileIr } from '../../support/compile.js';
 
 /**

@@ -3,23 +3,26 @@ import * as tf from '@tensorflow/tfjs';
 import type { IrNetwork } from '../../ir.js';
 import { MERGE_OPS, planModel, type InitSpec, type OpConfigs, type PlanOp, type PlanStep } from './plan.js';
 import {
-  TorchAdaptiveAvgPool2d,
-  TorchAvgPool2d,
-  TorchAttention,
   TorchBatchNorm,
-  TorchChannelShuffle,
   TorchConv2d,
   TorchElu,
-  TorchLayerNorm,
   TorchMaxPool2d,
+  torchUniform,
+  type Initializer,
+} from './torch-layers.js';
+import {
+  TorchAdaptiveAvgPool2d,
+  TorchAttention,
+  TorchAvgPool2d,
+  TorchCeilMaxPool2d,
+  TorchChannelShuffle,
+  TorchLayerNorm,
   torchNormal,
   TorchParameter,
   TorchSelect,
   TorchSlice,
   TorchStochasticDepth,
-  torchUniform,
-  type Initializer,
-} from './torch-layers.js';
+} from './zoo-layers.js';
 import { TorchActivation } from './torch-activations.js';
 
 /** Options of {@link buildModel}. */
@@ -111,6 +114,7 @@ const LAYER_FACTORIES: {
   torchElu: (s) => new TorchElu({ name: s.name, ...s.config }),
   maxPooling2d: (s) => tf.layers.maxPooling2d({ name: s.name, ...s.config }),
   torchMaxPool2d: (s) => new TorchMaxPool2d({ name: s.name, ...s.config }),
+  torchCeilMaxPool2d: (s) => new TorchCeilMaxPool2d({ name: s.name, ...s.config }),
   torchAvgPool2d: (s) => new TorchAvgPool2d({ name: s.name, ...s.config }),
   torchAdaptiveAvgPool2d: (s) => new TorchAdaptiveAvgPool2d({ name: s.name, ...s.config }),
   torchSlice: (s) => new TorchSlice({ name: s.name, ...s.config }),

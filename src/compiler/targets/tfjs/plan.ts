@@ -70,7 +70,8 @@ export interface OpConfigs {
   leakyReLU: { alpha: number };
   torchElu: { alpha: number };
   maxPooling2d: { poolSize: Pair; strides: Pair; padding: 'valid' };
-  torchMaxPool2d: { poolSize: Pair; strides: Pair; padding: Pair; ceilMode?: true };
+  torchMaxPool2d: { poolSize: Pair; strides: Pair; padding: Pair };
+  torchCeilMaxPool2d: { poolSize: Pair; strides: Pair; padding: Pair };
   torchAvgPool2d: { poolSize: Pair; strides: Pair; padding: Pair; ceilMode: true };
   torchAdaptiveAvgPool2d: { outputSize: Pair };
   torchSlice: { axis: number; start: number; size: number };
@@ -312,17 +313,14 @@ const PLANNERS: { readonly [K in OpKind]: Planner<K> } = {
         inputs: c.from,
         config: { poolSize, strides, padding: 'valid' },
       });
+    // Ceil mode has its own class (zoo-layers.ts), so that TorchMaxPool2d and the code of models without ceil mode
+    // keep their bytes.
     return c.push({
-      op: 'torchMaxPool2d',
+      op: node.ceilMode === true ? 'torchCeilMaxPool2d' : 'torchMaxPool2d',
       name: c.name,
       path: c.path,
       inputs: c.from,
-      config: {
-        poolSize,
-        strides,
-        padding: pair(node.padding),
-        ...(node.ceilMode ? { ceilMode: true } : {}),
-      },
+      config: { poolSize, strides, padding: pair(node.padding) },
     });
   },
   avgpool: (node, c) => {

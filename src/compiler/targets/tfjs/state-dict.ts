@@ -55,6 +55,7 @@ const CONVERSIONS: { readonly [Op in PlanOp]: ((param: IrParam) => Conversion) |
   torchElu: null,
   maxPooling2d: null,
   torchMaxPool2d: null,
+  torchCeilMaxPool2d: null,
   torchAvgPool2d: null,
   torchAdaptiveAvgPool2d: null,
   torchSlice: null,

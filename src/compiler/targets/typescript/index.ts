@@ -1,3 +1,3 @@
 /** The TypeScript target: generated code that builds the tfjs target's model with '@tensorflow/tfjs' alone. */
-export { generateTypeScript, MODEL_FILE, RUNTIME_FILE } from './generate.js';
+export { generateTypeScript, MODEL_FILE, RUNTIME_FILE, RUNTIME_FILES } from './generate.js';
 export { modelView, type ModelView } from './view-model.js';

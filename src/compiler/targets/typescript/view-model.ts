@@ -3,7 +3,15 @@
  * All decisions (names, literals, line breaks) happen here, so the templates stay free of logic.
  */
 import type { IrNetwork } from '../../ir.js';
-import { MERGE_OPS, planModel, type InitSpec, type PlanOp, type PlanStep } from '../tfjs/plan.js';
+import {
+  MERGE_OPS,
+  planModel,
+  type InitSpec,
+  type LayerPlan,
+  type PlanOp,
+  type PlanStep,
+} from '../tfjs/plan.js';
+import { runtimeModulesOf, type RuntimeModule } from '../tfjs/runtime-modules.js';
 import { commentText, IdentifierPool, tsNumber, tsString } from './code.js';
 
 /** What templates/model.ts.hbs renders. */
@@ -22,7 +30,7 @@ export interface ModelView {
   readonly outputVar: string;
 }
 
-/** How each op is constructed; custom layers come from the copied runtime (`nt`). */
+/** How each op is constructed; custom layers come from the copied runtime modules (`nt`, `nz`, `na`). */
 const FACTORIES: Readonly<Record<PlanOp, string>> = {
   input: 'tf.input',
   permute: 'tf.layers.permute',
@@ -37,37 +45,49 @@ const FACTORIES: Readonly<Record<PlanOp, string>> = {
   torchElu: 'new nt.TorchElu',
   maxPooling2d: 'tf.layers.maxPooling2d',
   torchMaxPool2d: 'new nt.TorchMaxPool2d',
-  torchAvgPool2d: 'new nt.TorchAvgPool2d',
-  torchAdaptiveAvgPool2d: 'new nt.TorchAdaptiveAvgPool2d',
-  torchSlice: 'new nt.TorchSlice',
-  torchChannelShuffle: 'new nt.TorchChannelShuffle',
-  torchStochasticDepth: 'new nt.TorchStochasticDepth',
+  torchCeilMaxPool2d: 'new nz.TorchCeilMaxPool2d',
+  torchAvgPool2d: 'new nz.TorchAvgPool2d',
+  torchAdaptiveAvgPool2d: 'new nz.TorchAdaptiveAvgPool2d',
+  torchSlice: 'new nz.TorchSlice',
+  torchChannelShuffle: 'new nz.TorchChannelShuffle',
+  torchStochasticDepth: 'new nz.TorchStochasticDepth',
   averagePooling2d: 'tf.layers.averagePooling2d',
   flatten: 'tf.layers.flatten',
   dense: 'tf.layers.dense',
   dropout: 'tf.layers.dropout',
   add: 'tf.layers.add',
   reshape: 'tf.layers.reshape',
-  torchSelect: 'new nt.TorchSelect',
-  torchLayerNorm: 'new nt.TorchLayerNorm',
-  torchParameter: 'new nt.TorchParameter',
-  torchAttention: 'new nt.TorchAttention',
+  torchSelect: 'new nz.TorchSelect',
+  torchLayerNorm: 'new nz.TorchLayerNorm',
+  torchParameter: 'new nz.TorchParameter',
+  torchAttention: 'new nz.TorchAttention',
   multiply: 'tf.layers.multiply',
   concatenate: 'tf.layers.concatenate',
 };
 
-/** The plan ops whose layers come from netspec's activation runtime (torch-activations.ts, imported as `na`). */
-const ACTIVATION_RUNTIME_OPS: ReadonlySet<PlanOp> = new Set(['torchActivation']);
+/** The namespace each runtime module is imported as (`import * as nt from './torch-layers.js'`). */
+const RUNTIME_NAMESPACES: { readonly [M in RuntimeModule]: string } = {
+  'torch-layers': 'nt',
+  'zoo-layers': 'nz',
+  'torch-activations': 'na',
+};
 
-/** True when a model of `ir` needs netspec's activation runtime (so the generated folder holds a copy of it). */
-export function usesActivationRuntime(ir: IrNetwork): boolean {
-  return planModel(ir).steps.some((s) => ACTIVATION_RUNTIME_OPS.has(s.op));
+/**
+ * The runtime modules the generated module of `plan` imports, in import order: torch-layers always, the others
+ * only when one of their layers or initializers is used (so the generated folder holds copies of just these).
+ */
+export function runtimeModules(plan: LayerPlan): readonly RuntimeModule[] {
+  const used = runtimeModulesOf(plan);
+  return (['torch-layers', 'zoo-layers', 'torch-activations'] as const).filter(
+    (m) => m === 'torch-layers' || used.has(m),
+  );
 }
 
 /** Names the generated module itself declares or imports; layer variables must not shadow them. */
 const TAKEN = [
   'tf',
   'nt',
+  'nz',
   'na',
   'opts',
   'seed',
@@ -97,7 +117,7 @@ export function modelView(ir: IrNetwork): ModelView {
         return `nt.torchUniform(${tsNumber(spec.bound)}, seed, ${tsString(spec.key)})`;
       case 'normal':
         usesSeed = true;
-        return `nt.torchNormal(${tsNumber(spec.std)}, seed, ${tsString(spec.key)})`;
+        return `nz.torchNormal(${tsNumber(spec.std)}, seed, ${tsString(spec.key)})`;
       case 'constant':
         return `tf.initializers.constant({ value: ${tsNumber(spec.value)} })`;
       case 'ones':
@@ -126,10 +146,7 @@ export function modelView(ir: IrNetwork): ModelView {
   const prologue = usesSeed ? `${INDENT}const seed = opts.seed;` : `${INDENT}void opts;`;
   const imports = [
     "import * as tf from '@tensorflow/tfjs';",
-    "import * as nt from './torch-layers.js';",
-    ...(plan.steps.some((st) => ACTIVATION_RUNTIME_OPS.has(st.op))
-      ? ["import * as na from './torch-activations.js';"]
-      : []),
+    ...runtimeModules(plan).map((m) => `import * as ${RUNTIME_NAMESPACES[m]} from './${m}.js';`),
   ];
   return {
     source: tsString(ir.name),

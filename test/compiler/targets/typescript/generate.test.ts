@@ -10,6 +10,7 @@ import {
   generateTypeScript,
   MODEL_FILE,
   RUNTIME_FILE,
+  RUNTIME_FILES,
 } from '../../../../src/compiler/targets/typescript/index.js';
 import { compileIr } from '../../../support/compile.js';
 import { IrBuilder, leNet, tinyResNet, zoo } from '../ir-fixtures.js';
@@ -47,6 +48,8 @@ const cases: [string, () => IrNetwork][] = [
   ['zoo', zoo],
   ['hostile', hostile],
   ['resnet18', () => compileIr('specs/resnet18.yaml')],
+  // Every op kind: merges, the zoo-layers pooling, slice, shuffle and stochastic depth, torch-activations.
+  ['every-kind', () => compileIr('test/fixtures/kinds/every-kind.yaml')],
   // Token kinds: TorchLayerNorm, TorchParameter (normal init), TorchSelect, TorchAttention, reshape and permutes.
   ['every-kind-tokens', () => compileIr('test/fixtures/kinds/every-kind-tokens.yaml')],
 ];
@@ -100,6 +103,27 @@ describe('generateTypeScript', () => {
     expect(runtime.endsWith(source)).toBe(true);
   });
 
+  it('copies zoo-layers.ts and torch-activations.ts, verbatim, only into models that use them', () => {
+    const every = generateTypeScript(compileIr('test/fixtures/kinds/every-kind.yaml'));
+    expect([...every.keys()]).toEqual([
+      MODEL_FILE,
+      RUNTIME_FILES['torch-layers'],
+      RUNTIME_FILES['zoo-layers'],
+      RUNTIME_FILES['torch-activations'],
+    ]);
+    expect(every.get(MODEL_FILE)?.match(/^import .*$/gm)).toEqual([
+      "import * as tf from '@tensorflow/tfjs';",
+      "import * as nt from './torch-layers.js';",
+      "import * as nz from './zoo-layers.js';",
+      "import * as na from './torch-activations.js';",
+    ]);
+    const zoo = readFileSync('src/compiler/targets/tfjs/zoo-layers.ts', 'utf8');
+    expect(every.get(RUNTIME_FILES['zoo-layers'])?.endsWith(zoo)).toBe(true);
+    const resnet = generateTypeScript(compileIr('specs/resnet18.yaml'));
+    expect([...resnet.keys()]).toEqual([MODEL_FILE, RUNTIME_FILE]);
+    expect(resnet.get(MODEL_FILE)).not.toContain('nz.');
+  });
+
   it('is deterministic: identical IR (even a deep copy) gives byte-identical files', () => {
     const a = generateTypeScript(zoo());
     const b = generateTypeScript(JSON.parse(JSON.stringify(zoo())) as IrNetwork);
@@ -107,7 +131,8 @@ describe('generateTypeScript', () => {
   });
 
   it('type-checks under strict settings (a Node project: ES2022 lib, no DOM)', () => {
-    const files = [...dirs.values()].flatMap((d) => [join(d, MODEL_FILE), join(d, RUNTIME_FILE)]);
+    // The model modules import the runtime modules they use, so the program checks those too.
+    const files = [...dirs.values()].map((d) => join(d, MODEL_FILE));
     const program = ts.createProgram(files, {
       strict: true,
       noUncheckedIndexedAccess: true,

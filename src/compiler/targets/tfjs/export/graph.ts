@@ -6,7 +6,8 @@
  * the logits `[N, ...ir.outputShape]` (a map output transposed back to NCHW).
  *
  * Each op kind is one row of GRAPH_OPS and spells the tfjs ops netspec's own tfjs model runs for it (plan.ts,
- * torch-layers.ts, torch-activations.ts, and tfjs-layers' built-ins), so that both give the same numbers.
+ * torch-layers.ts, zoo-layers.ts, torch-activations.ts, and tfjs-layers' built-ins), so that both give the same
+ * numbers.
  */
 import { numel, type IrNetwork, type IrNode, type IrParamName, type Shape } from '../../../ir.js';
 import { byOp, type NodeOfOp, type OpTable } from '../../../ops/index.js';
@@ -529,7 +530,7 @@ function overhangs(node: NodeOfOp<'maxpool' | 'avgpool'>): [number, number] {
   return [over(h, oh, 0), over(w, ow, 1)];
 }
 
-/** The padding of a ceil-mode pooling (TorchMaxPool2d, TorchAvgPool2d): symmetric plus the overhang at the end. */
+/** A ceil-mode pooling's padding (TorchCeilMaxPool2d, TorchAvgPool2d): symmetric plus the overhang at the end. */
 function ceilPad(c: GraphContext, node: NodeOfOp<'maxpool' | 'avgpool'>, value?: number): string {
   const [ph, pw] = node.padding;
   const [eh, ew] = overhangs(node);

@@ -2,10 +2,8 @@
 // Do not edit: change the TypeScript source and run `npm run generate`.
 /**
  * Defines netspec's layer classes against `tf` (the app's @tensorflow/tfjs) and registers them for
- * tf.loadLayersModel; returns TorchBatchNorm, TorchMaxPool2d, TorchAvgPool2d, TorchAdaptiveAvgPool2d,
- * TorchSlice, TorchChannelShuffle, TorchStochasticDepth, TorchConv2d, TorchElu, TorchLayerNorm,
- * TorchParameter, TorchSelect, TorchAttention, deriveSeed, torchUniform, torchNormal, avgPoolAxisScale,
- * adaptivePoolMatrix.
+ * tf.loadLayersModel; returns TorchBatchNorm, TorchMaxPool2d, TorchConv2d, TorchElu, deriveSeed,
+ * torchUniform.
  */
 export function registerTorchLayers(tf) {
   /** PyTorch pads max pooling with -inf; the lowest float32 behaves the same and is safe on every backend. */
@@ -31,14 +29,6 @@ export function registerTorchLayers(tf) {
       ...(seed === undefined ? {} : { seed: deriveSeed(seed, key) }),
     });
   }
-  /** N(0, std), PyTorch's normal_ (a parameter's `normal` init); `key` picks the seeded stream as for torchUniform. */
-  function torchNormal(std, seed, key) {
-    return tf.initializers.randomNormal({
-      mean: 0,
-      stddev: std,
-      ...(seed === undefined ? {} : { seed: deriveSeed(seed, key) }),
-    });
-  }
   function single(inputs) {
     if (Array.isArray(inputs)) {
       const [first] = inputs;
@@ -58,34 +48,6 @@ export function registerTorchLayers(tf) {
   }
   function pooledLength(size, kernel, stride, padding) {
     return size === null ? null : Math.floor((size + 2 * padding - kernel) / stride) + 1;
-  }
-  /**
-   * PyTorch's pooling output length (dilation 1): floor, or with ceil mode the ceiling less a last window that would
-   * start in the right padding.
-   */
-  function poolLength(size, kernel, stride, padding, ceilMode) {
-    const span = size + 2 * padding - kernel;
-    if (!ceilMode) return Math.floor(span / stride) + 1;
-    const out = Math.floor((span + stride - 1) / stride) + 1;
-    return (out - 1) * stride >= size + padding ? out - 1 : out;
-  }
-  /** What a pooling of one axis needs beyond its symmetric padding at the far end for its last (ceil mode) window. */
-  function overhang(size, kernel, stride, padding, ceilMode) {
-    const out = poolLength(size, kernel, stride, padding, ceilMode);
-    return Math.max(0, (out - 1) * stride + kernel - (size + 2 * padding));
-  }
-  /** The NHWC paddings of a pooling: `padding` on both sides of H and W, plus the ceil-mode overhang at the ends. */
-  function poolPaddings(x, poolSize, strides, padding, ceilMode) {
-    const [, h, w] = x.shape;
-    const [ph, pw] = padding;
-    const eh = overhang(h, poolSize[0], strides[0], ph, ceilMode);
-    const ew = overhang(w, poolSize[1], strides[1], pw, ceilMode);
-    return [
-      [0, 0],
-      [ph, ph + eh],
-      [pw, pw + ew],
-      [0, 0],
-    ];
   }
   /**
    * Training-mode batch normalization over every axis but the last, as one op with a closed-form gradient.
@@ -212,242 +174,50 @@ export function registerTorchLayers(tf) {
       return { ...super.getConfig(), eps: this.eps, momentum: this.momentum, affine: this.affine };
     }
   }
-  /** The output shape of a PyTorch pooling of NHWC `inputShape`. */
-  function pooledShape(inputShape, layer) {
-    const s = singleShape(inputShape);
-    const length = (axis) => {
-      const size = dim(s, axis + 1);
-      const [k, st, p] = [layer.poolSize[axis], layer.strides[axis], layer.padding[axis]];
-      return size === null ? null : poolLength(size, k, st, p, layer.ceilMode);
-    };
-    return [dim(s, 0), length(0), length(1), dim(s, 3)];
-  }
-  /** Max pooling with PyTorch's explicit padding (padded cells never win) and ceil mode, on NHWC tensors. */
+  /** Max pooling with PyTorch's explicit padding (padded cells never win), on NHWC tensors. */
   class TorchMaxPool2d extends tf.layers.Layer {
     /** The name this class is registered under for (de)serialization. */
     static className = 'NetspecTorchMaxPool2d';
     poolSize;
     strides;
     padding;
-    ceilMode;
     constructor(args) {
       super(args);
       this.poolSize = [args.poolSize[0], args.poolSize[1]];
       this.strides = [args.strides[0], args.strides[1]];
       this.padding = [args.padding[0], args.padding[1]];
-      this.ceilMode = args.ceilMode === true;
     }
     computeOutputShape(inputShape) {
-      return pooledShape(inputShape, this);
+      const s = singleShape(inputShape);
+      return [
+        dim(s, 0),
+        pooledLength(dim(s, 1), this.poolSize[0], this.strides[0], this.padding[0]),
+        pooledLength(dim(s, 2), this.poolSize[1], this.strides[1], this.padding[1]),
+        dim(s, 3),
+      ];
     }
     call(inputs) {
       return tf.tidy(() => {
         const x = single(inputs);
-        const pads = poolPaddings(x, this.poolSize, this.strides, this.padding, this.ceilMode);
-        const padded = pads.flat().some((p) => p > 0) ? tf.pad(x, pads, LOWEST_FLOAT32) : x;
+        const [ph, pw] = this.padding;
+        const padded =
+          ph > 0 || pw > 0
+            ? tf.pad(
+                x,
+                [
+                  [0, 0],
+                  [ph, ph],
+                  [pw, pw],
+                  [0, 0],
+                ],
+                LOWEST_FLOAT32,
+              )
+            : x;
         return tf.maxPool(padded, this.poolSize, this.strides, 'valid');
       });
     }
     getConfig() {
-      const ceil = this.ceilMode ? { ceilMode: true } : {};
-      return {
-        ...super.getConfig(),
-        poolSize: this.poolSize,
-        strides: this.strides,
-        padding: this.padding,
-        ...ceil,
-      };
-    }
-  }
-  /**
-   * Average pooling with PyTorch's ceil mode, on NHWC tensors: the padding's zeros count (count_include_pad=True),
-   * the ceil-mode overhang past the padded input does not. Zero padding with the overhang and a valid average
-   * divide every window by kh*kw; the windows that hang over are rescaled by kh*kw / (the part inside the padded
-   * input), a constant per output position. (Without ceil mode the plan uses tfjs's own layers.)
-   */
-  class TorchAvgPool2d extends tf.layers.Layer {
-    /** The name this class is registered under for (de)serialization. */
-    static className = 'NetspecTorchAvgPool2d';
-    poolSize;
-    strides;
-    padding;
-    ceilMode;
-    constructor(args) {
-      super(args);
-      this.poolSize = [args.poolSize[0], args.poolSize[1]];
-      this.strides = [args.strides[0], args.strides[1]];
-      this.padding = [args.padding[0], args.padding[1]];
-      this.ceilMode = args.ceilMode === true;
-    }
-    computeOutputShape(inputShape) {
-      return pooledShape(inputShape, this);
-    }
-    call(inputs) {
-      return tf.tidy(() => {
-        const x = single(inputs);
-        const pads = poolPaddings(x, this.poolSize, this.strides, this.padding, this.ceilMode);
-        const padded = pads.flat().some((p) => p > 0) ? tf.pad(x, pads) : x;
-        const y = tf.avgPool(padded, this.poolSize, this.strides, 'valid');
-        const scale = avgPoolScale(x.shape, this.poolSize, this.strides, this.padding, this.ceilMode);
-        return scale === null ? y : tf.mul(y, scale);
-      });
-    }
-    getConfig() {
-      const ceil = this.ceilMode ? { ceilMode: true } : {};
-      return {
-        ...super.getConfig(),
-        poolSize: this.poolSize,
-        strides: this.strides,
-        padding: this.padding,
-        ...ceil,
-      };
-    }
-  }
-  /**
-   * Per axis, kernel / (the part of each window inside the padded input): PyTorch's divisor with
-   * count_include_pad=True is min(start + k, size + padding) - start; only ceil-mode windows hang over.
-   */
-  function avgPoolAxisScale(size, kernel, stride, padding, ceilMode) {
-    const out = poolLength(size, kernel, stride, padding, ceilMode);
-    return Array.from({ length: out }, (_, i) => {
-      const start = i * stride - padding;
-      return kernel / (Math.min(start + kernel, size + padding) - start);
-    });
-  }
-  /** The [1, oh, ow, 1] rescaling of a ceil-mode average pooling, or null when no window hangs over. */
-  function avgPoolScale(shape, poolSize, strides, padding, ceilMode) {
-    const rows = avgPoolAxisScale(shape[1], poolSize[0], strides[0], padding[0], ceilMode);
-    const columns = avgPoolAxisScale(shape[2], poolSize[1], strides[1], padding[1], ceilMode);
-    if (rows.every((r) => r === 1) && columns.every((c) => c === 1)) return null;
-    const grid = rows.flatMap((r) => columns.map((c) => r * c));
-    return tf.tensor4d(grid, [1, rows.length, columns.length, 1]);
-  }
-  /**
-   * The [out, size] averaging matrix of PyTorch's adaptive average pooling along one axis: row i averages bin
-   * floor(i*size/out) to ceil((i+1)*size/out).
-   */
-  function adaptivePoolMatrix(size, out) {
-    const m = new Array(out * size).fill(0);
-    for (let i = 0; i < out; i++) {
-      const start = Math.floor((i * size) / out);
-      const end = Math.ceil(((i + 1) * size) / out);
-      for (let j = start; j < end; j++) m[i * size + j] = 1 / (end - start);
-    }
-    return m;
-  }
-  /**
-   * nn.AdaptiveAvgPool2d on NHWC tensors as two matrix products with constant averaging matrices (every backend has
-   * matMul and its gradient): the width, then the height, each contracted as the last axis of a 2-D product.
-   */
-  class TorchAdaptiveAvgPool2d extends tf.layers.Layer {
-    /** The name this class is registered under for (de)serialization. */
-    static className = 'NetspecTorchAdaptiveAvgPool2d';
-    outputSize;
-    constructor(args) {
-      super(args);
-      this.outputSize = [args.outputSize[0], args.outputSize[1]];
-    }
-    computeOutputShape(inputShape) {
-      const s = singleShape(inputShape);
-      return [dim(s, 0), this.outputSize[0], this.outputSize[1], dim(s, 3)];
-    }
-    call(inputs) {
-      return tf.tidy(() => {
-        const x = single(inputs);
-        const [n, h, w, c] = x.shape;
-        const [oh, ow] = this.outputSize;
-        const byWidth = tf.tensor2d(adaptivePoolMatrix(w, ow), [ow, w]);
-        const byHeight = tf.tensor2d(adaptivePoolMatrix(h, oh), [oh, h]);
-        // [n, h, c, w] x [w, ow] -> [n, h, c, ow]; then [n, c, ow, h] x [h, oh] -> [n, c, ow, oh].
-        const rows = tf.reshape(tf.transpose(x, [0, 1, 3, 2]), [n * h * c, w]);
-        const pooledW = tf.reshape(tf.matMul(rows, byWidth, false, true), [n, h, c, ow]);
-        const columns = tf.reshape(tf.transpose(pooledW, [0, 2, 3, 1]), [n * c * ow, h]);
-        const pooled = tf.reshape(tf.matMul(columns, byHeight, false, true), [n, c, ow, oh]);
-        return tf.transpose(pooled, [0, 3, 2, 1]);
-      });
-    }
-    getConfig() {
-      return { ...super.getConfig(), outputSize: this.outputSize };
-    }
-  }
-  /** `size` elements from `start` of one axis (torch.narrow, a piece of torch.chunk), differentiable. */
-  class TorchSlice extends tf.layers.Layer {
-    /** The name this class is registered under for (de)serialization. */
-    static className = 'NetspecTorchSlice';
-    axis;
-    start;
-    size;
-    constructor(args) {
-      super(args);
-      this.axis = args.axis;
-      this.start = args.start;
-      this.size = args.size;
-    }
-    computeOutputShape(inputShape) {
-      return singleShape(inputShape).map((d, i) => (i === this.axis ? this.size : d));
-    }
-    call(inputs) {
-      return tf.tidy(() => {
-        const x = single(inputs);
-        const begin = x.shape.map((_, i) => (i === this.axis ? this.start : 0));
-        const size = x.shape.map((d, i) => (i === this.axis ? this.size : d));
-        return tf.slice(x, begin, size);
-      });
-    }
-    getConfig() {
-      return { ...super.getConfig(), axis: this.axis, start: this.start, size: this.size };
-    }
-  }
-  /**
-   * torchvision's channel_shuffle on NHWC tensors: the channels viewed as [groups, C/groups] and transposed, so
-   * output channel k*groups + g is input channel g*(C/groups) + k. Rank-3 reshapes and a transpose.
-   */
-  class TorchChannelShuffle extends tf.layers.Layer {
-    /** The name this class is registered under for (de)serialization. */
-    static className = 'NetspecTorchChannelShuffle';
-    groups;
-    constructor(args) {
-      super(args);
-      this.groups = args.groups;
-    }
-    call(inputs) {
-      return tf.tidy(() => {
-        const x = single(inputs);
-        const channels = x.shape[x.rank - 1] ?? 1;
-        const grouped = tf.reshape(x, [-1, this.groups, channels / this.groups]);
-        return tf.reshape(tf.transpose(grouped, [0, 2, 1]), x.shape);
-      });
-    }
-    getConfig() {
-      return { ...super.getConfig(), groups: this.groups };
-    }
-  }
-  /**
-   * torchvision's StochasticDepth(p, 'row'): in training each sample's whole tensor is kept with probability 1 - p
-   * and scaled by 1/(1 - p), or zeroed; in inference (and for p = 0) the identity. The draws are tfjs's unseeded
-   * randomUniform, as tfjs's Dropout layer (netspec's dropout) draws them.
-   */
-  class TorchStochasticDepth extends tf.layers.Layer {
-    /** The name this class is registered under for (de)serialization. */
-    static className = 'NetspecTorchStochasticDepth';
-    rate;
-    constructor(args) {
-      super(args);
-      this.rate = args.rate;
-    }
-    call(inputs, kwargs) {
-      return tf.tidy(() => {
-        const x = single(inputs);
-        if (kwargs['training'] !== true || this.rate === 0) return x;
-        const keep = 1 - this.rate;
-        const rows = [x.shape[0] ?? 1, ...x.shape.slice(1).map(() => 1)];
-        // floor(u + keep) is 1 with probability keep (u uniform in [0, 1)), as torch's bernoulli_(keep).
-        const mask = tf.div(tf.floor(tf.add(tf.randomUniform(rows), keep)), keep);
-        return tf.mul(x, mask);
-      });
-    }
-    getConfig() {
-      return { ...super.getConfig(), rate: this.rate };
+      return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding };
     }
   }
   /**
@@ -616,221 +386,10 @@ export function registerTorchLayers(tf) {
       return { ...super.getConfig(), alpha: this.alpha };
     }
   }
-  /**
-   * Layer normalization over one axis with PyTorch's semantics (nn.LayerNorm on the last axis, torchvision's
-   * LayerNorm2d on a map's channels): (x - mean) * rsqrt(biased variance + eps) * weight + bias, the statistics
-   * taken along `axis` for every other position, the same in training and inference. Differentiated op by op.
-   */
-  class TorchLayerNorm extends tf.layers.Layer {
-    /** The name this class is registered under for (de)serialization. */
-    static className = 'NetspecTorchLayerNorm';
-    axis;
-    eps;
-    affine;
-    weightInitializer;
-    biasInitializer;
-    gamma = null;
-    beta = null;
-    constructor(args) {
-      super(args);
-      this.axis = args.axis;
-      this.eps = args.eps;
-      this.affine = args.affine;
-      this.weightInitializer = args.weightInitializer ?? tf.initializers.ones();
-      this.biasInitializer = args.biasInitializer ?? tf.initializers.zeros();
-    }
-    build(inputShape) {
-      const features = dim(singleShape(inputShape), this.axis);
-      if (features === null) throw new Error(`${this.name}: the normalized dimension must be known`);
-      if (this.affine) {
-        this.gamma = this.addWeight('weight', [features], 'float32', this.weightInitializer);
-        this.beta = this.addWeight('bias', [features], 'float32', this.biasInitializer);
-      }
-      this.built = true;
-    }
-    call(inputs) {
-      return tf.tidy(() => {
-        const x = single(inputs);
-        const mean = tf.mean(x, this.axis, true);
-        const centered = tf.sub(x, mean);
-        const variance = tf.mean(tf.square(centered), this.axis, true);
-        const normalized = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
-        if (this.gamma === null || this.beta === null) return normalized;
-        // weight and bias lie along `axis`: shaped [..., features, 1, ...] to broadcast over the other axes.
-        const shape = x.shape.map((d, k) => (k === this.axis ? d : 1));
-        const scale = tf.reshape(this.gamma.read(), shape);
-        return tf.add(tf.mul(normalized, scale), tf.reshape(this.beta.read(), shape));
-      });
-    }
-    getConfig() {
-      return { ...super.getConfig(), axis: this.axis, eps: this.eps, affine: this.affine };
-    }
-  }
-  /**
-   * A learnable tensor (`weight`, PyTorch's nn.Parameter) repeated for every sample of the batch: the input is read
-   * only for its batch size, which is known only when the layer runs. The gradient of the repetition sums over the batch.
-   */
-  class TorchParameter extends tf.layers.Layer {
-    /** The name this class is registered under for (de)serialization. */
-    static className = 'NetspecTorchParameter';
-    shape;
-    weightInitializer;
-    weight = null;
-    constructor(args) {
-      super(args);
-      this.shape = [...args.shape];
-      this.weightInitializer = args.weightInitializer ?? tf.initializers.zeros();
-    }
-    build() {
-      this.weight = this.addWeight('weight', this.shape, 'float32', this.weightInitializer);
-      this.built = true;
-    }
-    computeOutputShape(inputShape) {
-      return [dim(singleShape(inputShape), 0), ...this.shape];
-    }
-    call(inputs) {
-      return tf.tidy(() => {
-        if (this.weight === null) throw new Error(`${this.name}: called before build`);
-        const batch = single(inputs).shape[0] ?? 1;
-        return tf.tile(tf.expandDims(this.weight.read(), 0), [batch, ...this.shape.map(() => 1)]);
-      });
-    }
-    getConfig() {
-      return { ...super.getConfig(), shape: this.shape };
-    }
-  }
-  /** PyTorch's x.select(dim, index): the slice at `index` of `axis`, that axis dropped (ViT's class token x[:, 0]). */
-  class TorchSelect extends tf.layers.Layer {
-    /** The name this class is registered under for (de)serialization. */
-    static className = 'NetspecTorchSelect';
-    axis;
-    index;
-    constructor(args) {
-      super(args);
-      this.axis = args.axis;
-      this.index = args.index;
-    }
-    computeOutputShape(inputShape) {
-      return singleShape(inputShape).filter((_, k) => k !== this.axis);
-    }
-    call(inputs) {
-      return tf.tidy(() => {
-        const x = single(inputs);
-        const begin = x.shape.map((_, k) => (k === this.axis ? this.index : 0));
-        const size = x.shape.map((d, k) => (k === this.axis ? 1 : d));
-        return tf.reshape(
-          tf.slice(x, begin, size),
-          x.shape.filter((_, k) => k !== this.axis),
-        );
-      });
-    }
-    getConfig() {
-      return { ...super.getConfig(), axis: this.axis, index: this.index };
-    }
-  }
-  /**
-   * Multi-head self-attention on tokens [N, T, E] as PyTorch's nn.MultiheadAttention(E, heads, batch_first=True)
-   * computes attn(x, x, x, need_weights=False)[0], with its weights in PyTorch's layout and names (in_proj_weight
-   * [3E, E] = the query, key and value projections stacked, in_proj_bias [3E], out_proj_weight [E, E], out_proj_bias
-   * [E]): q, k, v = split(x W^T + b), per head softmax((q / sqrt(E / heads)) k^T) v, joined and projected.
-   */
-  class TorchAttention extends tf.layers.Layer {
-    /** The name this class is registered under for (de)serialization. */
-    static className = 'NetspecTorchAttention';
-    heads;
-    dropout;
-    useBias;
-    initializers;
-    inProjWeight = null;
-    inProjBias = null;
-    outProjWeight = null;
-    outProjBias = null;
-    constructor(args) {
-      super(args);
-      this.heads = args.heads;
-      this.dropout = args.dropout;
-      this.useBias = args.useBias;
-      this.initializers = {
-        inWeight: args.inProjWeightInitializer ?? tf.initializers.glorotUniform({}),
-        inBias: args.inProjBiasInitializer ?? tf.initializers.zeros(),
-        outWeight: args.outProjWeightInitializer ?? tf.initializers.glorotUniform({}),
-        outBias: args.outProjBiasInitializer ?? tf.initializers.zeros(),
-      };
-    }
-    build(inputShape) {
-      const embed = dim(singleShape(inputShape), -1);
-      if (embed === null) throw new Error(`${this.name}: the embedding dimension must be known`);
-      if (embed % this.heads !== 0)
-        throw new Error(`${this.name}: embedding ${embed} does not divide into ${this.heads} heads`);
-      const { inWeight, inBias, outWeight, outBias } = this.initializers;
-      this.inProjWeight = this.addWeight('in_proj_weight', [3 * embed, embed], 'float32', inWeight);
-      if (this.useBias) this.inProjBias = this.addWeight('in_proj_bias', [3 * embed], 'float32', inBias);
-      this.outProjWeight = this.addWeight('out_proj_weight', [embed, embed], 'float32', outWeight);
-      if (this.useBias) this.outProjBias = this.addWeight('out_proj_bias', [embed], 'float32', outBias);
-      this.built = true;
-    }
-    call(inputs, kwargs) {
-      return tf.tidy(() => {
-        if (this.inProjWeight === null || this.outProjWeight === null)
-          throw new Error(`${this.name}: called before build`);
-        const x = single(inputs);
-        const [n = 1, t = 1, e = 1] = x.shape;
-        const h = this.heads;
-        const d = e / h;
-        // x W^T + b on every token, as nn.Linear (and F.linear inside nn.MultiheadAttention).
-        const project = (v, w, b) => {
-          const y = tf.matMul(v, w.read(), false, true);
-          return b === null ? y : tf.add(y, b.read());
-        };
-        const qkv = project(tf.reshape(x, [n * t, e]), this.inProjWeight, this.inProjBias);
-        const [q, k, v] = tf.split(qkv, 3, 1);
-        // [N * T, E] to [N, heads, T, E / heads].
-        const perHead = (m) => tf.transpose(tf.reshape(m, [n, t, h, d]), [0, 2, 1, 3]);
-        const scores = tf.matMul(tf.div(perHead(q), Math.sqrt(d)), perHead(k), false, true);
-        const softmax = tf.softmax(scores);
-        const weights =
-          kwargs['training'] === true && this.dropout > 0 ? tf.dropout(softmax, this.dropout) : softmax;
-        const context = tf.matMul(weights, perHead(v));
-        const joined = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [n * t, e]);
-        return tf.reshape(project(joined, this.outProjWeight, this.outProjBias), [n, t, e]);
-      });
-    }
-    getConfig() {
-      return { ...super.getConfig(), heads: this.heads, dropout: this.dropout, useBias: this.useBias };
-    }
-  }
   tf.serialization.registerClass(TorchBatchNorm);
   tf.serialization.registerClass(TorchMaxPool2d);
-  tf.serialization.registerClass(TorchAvgPool2d);
-  tf.serialization.registerClass(TorchAdaptiveAvgPool2d);
-  tf.serialization.registerClass(TorchSlice);
-  tf.serialization.registerClass(TorchChannelShuffle);
-  tf.serialization.registerClass(TorchStochasticDepth);
   tf.serialization.registerClass(TorchConv2d);
   tf.serialization.registerClass(TorchElu);
-  tf.serialization.registerClass(TorchLayerNorm);
-  tf.serialization.registerClass(TorchParameter);
-  tf.serialization.registerClass(TorchSelect);
-  tf.serialization.registerClass(TorchAttention);
 
-  return {
-    TorchBatchNorm,
-    TorchMaxPool2d,
-    TorchAvgPool2d,
-    TorchAdaptiveAvgPool2d,
-    TorchSlice,
-    TorchChannelShuffle,
-    TorchStochasticDepth,
-    TorchConv2d,
-    TorchElu,
-    TorchLayerNorm,
-    TorchParameter,
-    TorchSelect,
-    TorchAttention,
-    deriveSeed,
-    torchUniform,
-    torchNormal,
-    avgPoolAxisScale,
-    adaptivePoolMatrix,
-  };
+  return { TorchBatchNorm, TorchMaxPool2d, TorchConv2d, TorchElu, deriveSeed, torchUniform };
 }
