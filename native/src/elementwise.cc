@@ -5,6 +5,7 @@
 #include "netspec_native.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace netspec {
 namespace {
@@ -107,12 +108,27 @@ void binaryLoop(const float* a, const float* b, Out* out, const Operands& o, Op 
 }  // namespace
 
 // JavaScript's Math.min / Math.max, as tfjs-backend-cpu computes them: NaN when either operand is NaN, and -0
-// below +0.
+// below +0. Written without branches so that the loops vectorize: equal operands differ only in a zero's sign,
+// which OR (min: -0 wins) or AND (max: +0 wins) of the bits settles; x + y is NaN when either is.
+inline uint32_t bitsOf(float v) {
+  uint32_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+inline float fromBits(uint32_t b) {
+  float v;
+  std::memcpy(&v, &b, sizeof v);
+  return v;
+}
 inline float minimum(float x, float y) {
-  return x != x ? x : (y != y ? y : ((y < x || (y == x && std::signbit(y))) ? y : x));
+  float m = y < x ? y : x;
+  m = x == y ? fromBits(bitsOf(x) | bitsOf(y)) : m;
+  return x != x || y != y ? x + y : m;
 }
 inline float maximum(float x, float y) {
-  return x != x ? x : (y != y ? y : ((y > x || (y == x && std::signbit(x))) ? y : x));
+  float m = y > x ? y : x;
+  m = x == y ? fromBits(bitsOf(x) & bitsOf(y)) : m;
+  return x != x || y != y ? x + y : m;
 }
 
 // binary(op, a, b, out[, spread]): op 0 add, 1 sub, 2 mul, 3 div, 4 minimum, 5 maximum. Each operand is
