@@ -319,7 +319,8 @@ class Lowering {
     return dims;
   }
 
-  private positiveInt(expr: Expr, scope: Scope, what: string): number | undefined {
+  /** An integer of at least `min` (1 unless given: a positive integer). */
+  private positiveInt(expr: Expr, scope: Scope, what: string, min = 1): number | undefined {
     const v = evaluate(expr, scope, this.diagnostics);
     if (!v) return undefined;
     if (v.t === 'float') {
@@ -339,8 +340,9 @@ class Lowering {
       );
       return undefined;
     }
-    if (v.v <= 0) {
-      this.diagnostics.push(error('NON_POSITIVE', `${what} must be positive, found ${v.v}`, expr.span));
+    if (v.v < min) {
+      const bound = min === 1 ? 'positive' : `at least ${min}`;
+      this.diagnostics.push(error('NON_POSITIVE', `${what} must be ${bound}, found ${v.v}`, expr.span));
       return undefined;
     }
     return v.v;
@@ -394,7 +396,8 @@ class Lowering {
         continue;
       }
       const call = item;
-      const count = call.repeat ? this.positiveInt(call.repeat, place.scope, 'repeat count') : 1;
+      // `* 0` leaves the item out (a stage of one block: `X(stride = 2); X() * (n - 1)`).
+      const count = call.repeat ? this.positiveInt(call.repeat, place.scope, 'repeat count', 0) : 1;
       if (count === undefined) continue;
       // A repeated item that has a name (its own, or in a block its kind's) numbers its instances under it, as a
       // PyTorch Sequential: `layers = DenseLayer() * 6` gives layers.0 ... layers.5. In a module or branch an

@@ -269,3 +269,13 @@ describe('repeats with a name, and repeats inside blocks', () => {
     ]);
   });
 });
+
+describe('edge cases met writing the zoo', () => {
+  it('a repeat of 0 leaves the item out; a negative one is refused', () => {
+    const ir = compileIr('t.net', { 't.net': net('', 'conv(8, kernel = 1) * 0; relu()') });
+    expect(ir.nodes.map((n) => n.path)).toEqual(['m.0']);
+    expect(diagnose(net('', 'relu() * (0 - 1)'))).toEqual([
+      'NON_POSITIVE 4:24 repeat count must be at least 0, found -1',
+    ]);
+  });
+});

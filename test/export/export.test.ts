@@ -75,6 +75,8 @@ const CASES: readonly Case[] = [
     fineTune: true,
     webgpu: [],
   },
+  // The graph language: merges, named repeats, from, a one-branch merge.
+  { name: 'repeats', spec: 'test/fixtures/graphs/repeats.net', batch: 2, fineTune: true, webgpu: [] },
   {
     name: 'conv-variants',
     spec: 'test/fixtures/export/conv-variants.yaml',

@@ -431,19 +431,23 @@ const PLANNERS: { readonly [K in OpKind]: Planner<K> } = {
   dropout: (node, c) =>
     c.push({ op: 'dropout', name: c.name, path: c.path, inputs: c.from, config: { rate: node.p } }),
   identity: builtIn('linear'),
-  add: (_node, c) => {
+  add: (node, c) => {
+    if (c.inputs.length === 1) return builtIn('linear')(node, c);
     if (c.inputs.some((v) => v.layout !== c.first.layout))
       throw new Error(`tfjs target: '${c.path}' adds values of different ranks`);
     return c.push({ op: 'add', name: c.name, path: c.path, inputs: c.inputs.map((v) => v.step), config: {} });
   },
   // Broadcasting along axes of size 1 is the same in NHWC storage, since every input has one layout.
-  mul: (_node, c) => {
+  mul: (node, c) => {
+    if (c.inputs.length === 1) return builtIn('linear')(node, c);
     if (c.inputs.some((v) => v.layout !== c.first.layout))
       throw new Error(`tfjs target: '${c.path}' multiplies values of different ranks`);
     const inputs = c.inputs.map((v) => v.step);
     return c.push({ op: 'multiply', name: c.name, path: c.path, inputs, config: {} });
   },
+  // A merge of one branch is that branch (tfjs's merge layers want two inputs; a branch numbers its layers).
   concat: (node, c) => {
+    if (c.inputs.length === 1) return builtIn('linear')(node, c);
     if (c.inputs.some((v) => v.layout !== c.first.layout))
       throw new Error(`tfjs target: '${c.path}' concatenates values of different ranks`);
     const axis = storageAxis(c.first.layout, node.dim);

@@ -483,21 +483,21 @@ const GRAPH_OPS: OpTable<string, GraphContext> = {
     return reshape(c, c.name, project(`${c.name}/out`, joined, 'out_proj.weight'), [-1, tokens, e]);
   },
   identity: unary('Identity'),
-  add: (_node, c) => {
-    // tfjs-layers' Add sums left to right.
+  add: (node, c) => {
+    // tfjs-layers' Add sums left to right; a merge of one branch is that branch.
     const [first, ...rest] = c.inputs;
-    if (!first || rest.length === 0)
-      throw new Error(`tfjs-graph export: '${c.name}' adds fewer than two values`);
+    if (first && rest.length === 0) return unary('Identity')(node, c);
+    if (!first) throw new Error(`tfjs-graph export: '${c.name}' adds no values`);
     let sum = first.tensor;
     rest.forEach((v, k) => {
       sum = c.g.op(k === rest.length - 1 ? c.name : `${c.name}/sum${k + 1}`, 'AddV2', [sum, v.tensor]);
     });
     return sum;
   },
-  mul: (_node, c) => {
+  mul: (node, c) => {
     const [first, ...rest] = c.inputs;
-    if (!first || rest.length === 0)
-      throw new Error(`tfjs-graph export: '${c.name}' multiplies fewer than two values`);
+    if (first && rest.length === 0) return unary('Identity')(node, c);
+    if (!first) throw new Error(`tfjs-graph export: '${c.name}' multiplies no values`);
     let product = first.tensor;
     rest.forEach((v, k) => {
       product = c.g.op(k === rest.length - 1 ? c.name : `${c.name}/mul${k + 1}`, 'Mul', [product, v.tensor]);
@@ -505,6 +505,7 @@ const GRAPH_OPS: OpTable<string, GraphContext> = {
     return product;
   },
   concat: (node, c) => {
+    if (c.inputs.length === 1) return unary('Identity')(node, c);
     // PyTorch's dim on the NHWC storage of a map (C is last); flat features keep their order.
     const axis = c.first.layout === 'nhwc' ? ([0, 3, 1, 2][node.dim] ?? node.dim) : node.dim;
     const axisTensor = c.g.ints(`${c.name}/axis`, [], [axis]);
