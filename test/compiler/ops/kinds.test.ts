@@ -91,6 +91,12 @@ describe('the every-kind fixture covers every op kind', () => {
 
 describe('the targets spell every kind wherever it may stand', () => {
   const functionalKinds = definitions.filter(([, d]) => d.functionalInBlocks).map(([k]) => k);
+  /** Arguments for the kinds that require some, fitting the [2, 4, 4] input below. */
+  const required: Partial<Record<LayerKind, string>> = {
+    chunk: '{chunks: 2, index: 1}',
+    slice: '{start: 0, end: 1}',
+    channel_shuffle: '{groups: 2}',
+  };
 
   it.each(functionalKinds)('%s inside a block: generated PyTorch and TypeScript', (kind) => {
     const spec = [
@@ -98,7 +104,7 @@ describe('the targets spell every kind wherever it may stand', () => {
       `name: in-block-${kind}`,
       'input: [2, 4, 4]',
       'blocks:',
-      `  B: {body: [${kind}]}`,
+      `  B: {body: [${required[kind] ? `${kind}: ${required[kind]}` : kind}]}`,
       'modules:',
       '  - m: [B, flatten, linear: {out: 2}]',
       '',
