@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'vitest';
 import { decodeSafetensors, type DecodedSafetensors } from '../../src/runtime/weights/safetensors.js';
 import { PYTHON, pythonHas } from './torch.js';
 
@@ -221,4 +222,24 @@ export function maxDifference(a: Float32Array, b: Float32Array): { diff: number;
     scale = Math.max(scale, Math.abs(b[i] ?? 0));
   }
   return { diff, scale };
+}
+
+/** The zoo's eval tolerance: max |difference| relative to max |torchvision output|. */
+export const ZOO_EVAL_TOLERANCE = 1e-4;
+
+/**
+ * Asserts that the `output` tensor of the safetensors file `ours` is torchvision's (`zoo.expected`) within
+ * {@link ZOO_EVAL_TOLERANCE} of its scale, and logs the difference and the seconds `took`.
+ */
+export function expectTorchvisionOutput(what: string, ours: string, zoo: ZooCase, took: number): void {
+  const theirs = readFloat(zoo.expected, 'output');
+  const got = readFloat(ours, 'output');
+  expect(got.shape).toEqual(theirs.shape);
+  const { diff, scale } = maxDifference(got.data, theirs.data);
+  console.log(
+    `${what}: max |difference| ${diff.toExponential(2)}, ${(diff / scale).toExponential(2)} of ` +
+      `max |output| ${scale.toFixed(3)} (${took.toFixed(1)} s)`,
+  );
+  expect(scale).toBeGreaterThan(0.1);
+  expect(diff).toBeLessThanOrEqual(ZOO_EVAL_TOLERANCE * scale);
 }

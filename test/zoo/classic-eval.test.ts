@@ -8,22 +8,18 @@
  * Needs Debian's python3-torch and python3-torchvision; skipped, with the reason, where missing. Without torch,
  * each spec is checked to accept exactly the input sizes torchvision accepts (recorded in its facts).
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNativeAddon } from '../../src/runtime/backends/native-backend.js';
 import { cli } from '../support/cli.js';
 import { compile } from '../support/compile.js';
-import { PYTHON } from '../support/torch.js';
 import {
-  maxDifference,
+  expectTorchvisionOutput,
   readFacts,
-  readFloat,
   removeZooCase,
-  ZOO_SCRIPT,
-  zooTempDir,
+  zooEvalAsync,
+  zooReferenceAsync,
   zooTorchAvailable,
   type ZooCase,
   type ZooNet,
@@ -32,9 +28,6 @@ import {
 const torchAvailable = zooTorchAvailable('classic zoo eval parity');
 const backend = typeof loadNativeAddon() === 'string' ? 'wasm' : 'native';
 if (backend === 'wasm') console.warn('classic zoo eval parity runs on wasm: the native addon is not built');
-
-/** Relative to max |torchvision output|. */
-const TOLERANCE = 1e-4;
 
 /** The input side used where the smallest accepted is 1 x 1 (see the file comment). */
 const CENTRE_TAP_SIZE = 32;
@@ -65,48 +58,7 @@ function testSize(name: ZooNet): { size: number; why: string } {
     : { size: smallest, why: `${smallest}x${smallest}, its smallest input` };
 }
 
-/** Asserts `ours` is torchvision's output within the tolerance, and logs the difference and the time taken. */
-function expectTorchvisionOutput(what: string, ours: string, zoo: ZooCase, seconds: number): void {
-  const theirs = readFloat(zoo.expected, 'output');
-  const got = readFloat(ours, 'output');
-  expect(got.shape).toEqual(theirs.shape);
-  const { diff, scale } = maxDifference(got.data, theirs.data);
-  console.log(
-    `${what}: max |difference| ${diff.toExponential(2)}, ${(diff / scale).toExponential(2)} of ` +
-      `max |output| ${scale.toFixed(3)} (${seconds.toFixed(1)} s)`,
-  );
-  expect(scale).toBeGreaterThan(0.1);
-  expect(diff).toBeLessThanOrEqual(TOLERANCE * scale);
-}
-
 const seconds = (start: number) => (performance.now() - start) / 1000;
-
-/**
- * `reference.py args...` as zooReference runs it, but without blocking: vgg11_bn's harness runs take half a minute,
- * and a worker blocked that long misses vitest's RPC deadline ("Timeout calling onTaskUpdate").
- */
-async function runReference(...args: string[]): Promise<void> {
-  const { stdout } = await promisify(execFile)(PYTHON, [ZOO_SCRIPT, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, OMP_NUM_THREADS: '1', ZOO_THREADS: '1' },
-  });
-  if (stdout.trim() !== 'OK') throw new Error(`${ZOO_SCRIPT} ${args.join(' ')}: ${stdout.trim()}`);
-}
-
-/** zooEval's case, written without blocking: torchvision's randomized weights, the input and its output at `size`. */
-async function torchvisionEval(name: ZooNet, size: number): Promise<ZooCase> {
-  const dir = zooTempDir(name);
-  await runReference('eval', name, String(size), dir);
-  const at = (file: string) => path.join(dir, file);
-  return {
-    dir,
-    weights: at('weights.safetensors'),
-    input: at('input.safetensors'),
-    expected: at('expected.safetensors'),
-    labels: at('labels.safetensors'),
-    generated: at('generated.safetensors'),
-  };
-}
 
 for (const { name, spec, map } of CASES)
   describe.skipIf(!torchAvailable)(`${name} equals torchvision in eval mode`, () => {
@@ -120,7 +72,7 @@ for (const { name, spec, map } of CASES)
     };
     beforeAll(async () => {
       const start = performance.now();
-      made = await torchvisionEval(name, size);
+      made = await zooEvalAsync(name, size);
       console.log(`${name}: torchvision reference at ${size}x${size} (${seconds(start).toFixed(1)} s)`);
     });
     afterAll(() => made && removeZooCase(made));
@@ -157,7 +109,7 @@ for (const { name, spec, map } of CASES)
       expect(run.code).toBe(0);
       const model = path.join(dir, 'model.py');
       expect(fs.existsSync(model)).toBe(true);
-      await runReference('generated', name, model, zoo.dir, ...(map ? [map] : []));
+      await zooReferenceAsync('generated', name, model, zoo.dir, ...(map ? [map] : []));
       expectTorchvisionOutput(`${name} generated PyTorch`, zoo.generated, zoo, seconds(start));
     });
   });

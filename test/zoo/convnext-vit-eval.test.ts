@@ -17,9 +17,8 @@ import { parseWeightMap, renameTensor } from '../../src/runtime/weights/state-di
 import { cli } from '../support/cli.js';
 import { compile, compileIr } from '../support/compile.js';
 import {
-  maxDifference,
+  expectTorchvisionOutput,
   readFacts,
-  readFloat,
   removeZooCase,
   zooEvalAsync,
   zooReferenceAsync,
@@ -32,9 +31,6 @@ const torchAvailable = zooTorchAvailable('ConvNeXt and ViT zoo eval parity');
 const backend = typeof loadNativeAddon() === 'string' ? 'wasm' : 'native';
 if (backend === 'wasm')
   console.warn('ConvNeXt and ViT zoo eval parity runs on wasm: the native addon is not built');
-
-/** Relative to max |torchvision output|. */
-const TOLERANCE = 1e-4;
 
 /** vit_b_16's predict took 46 s on native and 64 s on wasm here under load (2 shared cores, load 6.8). */
 const TEST_TIMEOUT = 300_000;
@@ -66,20 +62,6 @@ const CASES: readonly Case[] = [
 ];
 
 const seconds = (start: number) => (performance.now() - start) / 1000;
-
-/** Asserts `ours` is torchvision's output within the tolerance, and logs the difference and the time taken. */
-function expectTorchvisionOutput(what: string, ours: string, zoo: ZooCase, start: number): void {
-  const theirs = readFloat(zoo.expected, 'output');
-  const got = readFloat(ours, 'output');
-  expect(got.shape).toEqual(theirs.shape);
-  const { diff, scale } = maxDifference(got.data, theirs.data);
-  console.log(
-    `${what}: max |difference| ${diff.toExponential(2)}, ${(diff / scale).toExponential(2)} of ` +
-      `max |output| ${scale.toFixed(3)} (${seconds(start).toFixed(1)} s)`,
-  );
-  expect(scale).toBeGreaterThan(0.1);
-  expect(diff).toBeLessThanOrEqual(TOLERANCE * scale);
-}
 
 for (const { name, spec, map, size, why } of CASES)
   describe.skipIf(!torchAvailable)(`${name} equals torchvision in eval mode`, () => {
@@ -119,7 +101,7 @@ for (const { name, spec, map, size, why } of CASES)
         );
         expect(run.stderr).toBe('');
         expect(run.code).toBe(0);
-        expectTorchvisionOutput(`${name} predict on ${backend}`, out, zoo, start);
+        expectTorchvisionOutput(`${name} predict on ${backend}`, out, zoo, seconds(start));
       },
       TEST_TIMEOUT,
     );
@@ -136,7 +118,7 @@ for (const { name, spec, map, size, why } of CASES)
         const model = path.join(dir, 'model.py');
         expect(fs.existsSync(model)).toBe(true);
         await zooReferenceAsync('generated', name, model, zoo.dir, map);
-        expectTorchvisionOutput(`${name} generated PyTorch`, zoo.generated, zoo, start);
+        expectTorchvisionOutput(`${name} generated PyTorch`, zoo.generated, zoo, seconds(start));
       },
       TEST_TIMEOUT,
     );

@@ -11,10 +11,8 @@
  * statistics within 1e-4.
  * Needs Debian's python3-torch and python3-torchvision; skipped, with the reason, where missing.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, getStateDict, setStateDict } from '../../src/compiler/targets/tfjs/index.js';
 import { selectBackend } from '../../src/runtime/backends/index.js';
@@ -29,14 +27,13 @@ import {
 } from '../../src/runtime/weights/state-dict-io.js';
 import { cli } from '../support/cli.js';
 import { compile, compileIr } from '../support/compile.js';
-import { PYTHON } from '../support/torch.js';
 import {
-  maxDifference,
+  expectTorchvisionOutput,
   readFacts,
   readFloat,
   readSafetensors,
   removeZooCase,
-  ZOO_SCRIPT,
+  zooReferenceAsync,
   zooTempDir,
   zooTorchAvailable,
   type ZooCase,
@@ -98,36 +95,10 @@ function sizeTitle(name: ZooNet): string {
 /** The step tests' title for the size. */
 const STEP_TITLE = `${STEP_SIZE}x${STEP_SIZE} (at ${SIZE}, train-mode BN of 1x1 maps passes back only rounding noise)`;
 
-/** Asserts `ours` is torchvision's output within the tolerance, and logs the difference and the time taken. */
-function expectTorchvisionOutput(what: string, ours: string, zoo: ZooCase, took: number): void {
-  const theirs = readFloat(zoo.expected, 'output');
-  const got = readFloat(ours, 'output');
-  expect(got.shape).toEqual(theirs.shape);
-  const { diff, scale } = maxDifference(got.data, theirs.data);
-  console.log(
-    `${what}: max |difference| ${diff.toExponential(2)}, ${(diff / scale).toExponential(2)} of ` +
-      `max |output| ${scale.toFixed(3)} (${took.toFixed(1)} s)`,
-  );
-  expect(scale).toBeGreaterThan(0.1);
-  expect(diff).toBeLessThanOrEqual(TOLERANCE * scale);
-}
-
-/**
- * `reference.py args...` as zooReference runs it (one thread), but without blocking the worker, which would miss
- * vitest's RPC deadline during a long harness run.
- */
-async function runReference(...args: string[]): Promise<void> {
-  const { stdout } = await promisify(execFile)(PYTHON, [ZOO_SCRIPT, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, OMP_NUM_THREADS: '1', ZOO_THREADS: '1' },
-  });
-  if (stdout.trim() !== 'OK') throw new Error(`${ZOO_SCRIPT} ${args.join(' ')}: ${stdout.trim()}`);
-}
-
 /** torchvision's side of `command` (eval or sgd-step) for `name` at `size`, in a fresh folder. */
 async function torchvision(command: 'eval' | 'sgd-step', name: ZooNet, size: number): Promise<ZooCase> {
   const dir = zooTempDir(name);
-  await runReference(command, name, String(size), dir);
+  await zooReferenceAsync(command, name, String(size), dir);
   const at = (file: string) => path.join(dir, file);
   return {
     dir,
@@ -198,7 +169,7 @@ for (const { name, spec, map } of CASES)
       const start = performance.now();
       const zoo = reference();
       const model = await generatedModule(spec, set, zoo);
-      await runReference('generated', name, model, zoo.dir, map);
+      await zooReferenceAsync('generated', name, model, zoo.dir, map);
       expectTorchvisionOutput(`${name} generated PyTorch`, zoo.generated, zoo, seconds(start));
     });
   });
@@ -300,7 +271,7 @@ for (const { name, spec, map, stepSet } of CASES.filter((c) => c.stepSet))
         values.flatMap((v) => ['--set', v]),
         zoo,
       );
-      await runReference('generated-step', name, model, zoo.dir, map);
+      await zooReferenceAsync('generated-step', name, model, zoo.dir, map);
       const expected = readSafetensors(zoo.expected);
       const generated = readSafetensors(zoo.generated);
       const floats = (file: DecodedSafetensors) =>
