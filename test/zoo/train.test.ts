@@ -63,6 +63,7 @@ describe.each(ZOO_NETS)('%s', (net) => {
       for (const s of metrics.steps) expect(Number.isFinite(s.loss)).toBe(true);
       expect(metrics.test).not.toBeNull();
     },
+    180_000,
   );
   it.skipIf(spec === undefined)(
     'compiles to TypeScript and PyTorch and prints summary and stat',
