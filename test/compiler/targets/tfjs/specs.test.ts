@@ -63,33 +63,30 @@ describe.each([
   'test/fixtures/graphs/branches.yaml',
   'test/fixtures/kinds/every-kind.yaml',
   'test/fixtures/graphs/tokens-input.net',
-])(
-  'buildModel(%s) numerics',
-  (spec) => {
-    it('computes what PyTorch computes in eval mode (naive float64 reference, random weights and BN stats)', () => {
-      const ir = compileIr(spec);
-      const model = buildModel(ir, { seed: 0 });
-      const weights = randomStateDict(ir, 4);
-      // Scale conv/linear weights to keep activations O(1) through many layers, so the tolerance stays meaningful.
-      for (const node of ir.nodes)
-        if (node.kind === 'conv' || node.kind === 'linear') {
-          const w = weights.get(`${node.path}.weight`);
-          const fanIn = (w?.shape ?? []).slice(1).reduce((a, b) => a * b, 1);
-          w?.data.forEach((v, i, a) => (a[i] = v * Math.sqrt(12 / fanIn)));
-        }
-      expect(setStateDict(model, ir, weights)).toEqual([]);
-      const shape = [1, ...ir.inputShape];
-      const x = uniform(
-        shape.reduce((a, b) => a * b, 1),
-        rng(12),
-        -1,
-        1,
-      );
-      const y = tf.tidy(() => (model.predict(tf.tensor(x, shape)) as tf.Tensor).dataSync());
-      const ref = referenceForward(ir, weights, { shape, data: Float64Array.from(x) });
-      const scale = Math.max(1, ...Array.from(ref.data, Math.abs));
-      expect(maxAbsDiff(y, ref.data) / scale).toBeLessThan(1e-5);
-      model.dispose();
-    });
-  },
-);
+])('buildModel(%s) numerics', (spec) => {
+  it('computes what PyTorch computes in eval mode (naive float64 reference, random weights and BN stats)', () => {
+    const ir = compileIr(spec);
+    const model = buildModel(ir, { seed: 0 });
+    const weights = randomStateDict(ir, 4);
+    // Scale conv/linear weights to keep activations O(1) through many layers, so the tolerance stays meaningful.
+    for (const node of ir.nodes)
+      if (node.kind === 'conv' || node.kind === 'linear') {
+        const w = weights.get(`${node.path}.weight`);
+        const fanIn = (w?.shape ?? []).slice(1).reduce((a, b) => a * b, 1);
+        w?.data.forEach((v, i, a) => (a[i] = v * Math.sqrt(12 / fanIn)));
+      }
+    expect(setStateDict(model, ir, weights)).toEqual([]);
+    const shape = [1, ...ir.inputShape];
+    const x = uniform(
+      shape.reduce((a, b) => a * b, 1),
+      rng(12),
+      -1,
+      1,
+    );
+    const y = tf.tidy(() => (model.predict(tf.tensor(x, shape)) as tf.Tensor).dataSync());
+    const ref = referenceForward(ir, weights, { shape, data: Float64Array.from(x) });
+    const scale = Math.max(1, ...Array.from(ref.data, Math.abs));
+    expect(maxAbsDiff(y, ref.data) / scale).toBeLessThan(1e-5);
+    model.dispose();
+  });
+});
