@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { countParams, numel } from '../../src/compiler/ir.js';
+import { countParams, numel, serializeIr } from '../../src/compiler/ir.js';
 import {
   expectedTensors,
   parseWeightMap,
@@ -86,4 +86,14 @@ describe('zoo specs match torchvision', () => {
       expect(stateDictDifferences(name, spec ?? '')).toEqual([]);
     });
   }
+});
+
+describe('zoo specs written in both forms', () => {
+  const twins = ZOO_NETS.filter((name) => zooSpecCandidates(name).every((file) => fs.existsSync(file)));
+  it('include mobilenet_v2 (its YAML form is what issue 13 benches)', () =>
+    expect(twins).toContain('mobilenet_v2'));
+  it.each(twins)('%s: the .net and the .yaml give byte-identical IR', (name) => {
+    const [net, yaml] = zooSpecCandidates(name);
+    expect(serializeIr(compileIr(yaml ?? ''))).toBe(serializeIr(compileIr(net ?? '')));
+  });
 });
