@@ -403,6 +403,8 @@ class Lowering {
       // PyTorch Sequential: `layers = DenseLayer() * 6` gives layers.0 ... layers.5. In a module or branch an
       // unnamed repeat takes positions like any item (stage2.0, stage2.1).
       const numbered = call.repeat !== undefined && (call.name !== undefined || !indexed);
+      // A numbered repeat is one item of its sequence (as a nested Sequential is) when any instance is present.
+      let placed = false;
       for (let k = 0; k < count; k++) {
         // Repeats multiply through nested blocks (`B() * 1000` of blocks of `C() * 1000`): bound the work.
         if (!this.expand(call)) return { ref: cursor.ref, shape: undefined };
@@ -411,10 +413,11 @@ class Lowering {
         if (included === undefined) return { ref: cursor.ref, shape: undefined };
         if (!included) continue;
         const local = call.name ?? (indexed ? String(index) : (autoNames?.get(call) ?? call.callee));
-        // A numbered repeat is one item of its sequence (as a nested Sequential is), counted after its last instance.
-        if (!numbered || k === count - 1) index++;
+        if (numbered) placed = true;
+        else index++;
         cursor = this.item(call, numbered ? `${prefix}.${local}.${k}` : `${prefix}.${local}`, here, cursor);
       }
+      if (placed) index++;
     }
     return cursor;
   }

@@ -271,6 +271,12 @@ describe('repeats with a name, and repeats inside blocks', () => {
 });
 
 describe('edge cases met writing the zoo', () => {
+  it('a named repeat whose last instance is left out still counts as one item', () => {
+    const ir = compileIr('t.net', {
+      't.net': net('  block L { conv(8, kernel = 1) }', 'blocks = L() * 2 if index == 0; relu()'),
+    });
+    expect(ir.nodes.map((n) => n.path)).toEqual(['m.blocks.0.conv', 'm.1']);
+  });
   it('a repeat of 0 leaves the item out; a negative one is refused', () => {
     const ir = compileIr('t.net', { 't.net': net('', 'conv(8, kernel = 1) * 0; relu()') });
     expect(ir.nodes.map((n) => n.path)).toEqual(['m.0']);
