@@ -431,29 +431,10 @@ const PLANNERS: { readonly [K in OpKind]: Planner<K> } = {
   dropout: (node, c) =>
     c.push({ op: 'dropout', name: c.name, path: c.path, inputs: c.from, config: { rate: node.p } }),
   identity: builtIn('linear'),
-  add: (node, c) => {
-    if (c.inputs.length === 1) return builtIn('linear')(node, c);
-    if (c.inputs.some((v) => v.layout !== c.first.layout))
-      throw new Error(`tfjs target: '${c.path}' adds values of different ranks`);
-    return c.push({ op: 'add', name: c.name, path: c.path, inputs: c.inputs.map((v) => v.step), config: {} });
-  },
+  add: (node, c) => merge(node, c, 'add', {}),
   // Broadcasting along axes of size 1 is the same in NHWC storage, since every input has one layout.
-  mul: (node, c) => {
-    if (c.inputs.length === 1) return builtIn('linear')(node, c);
-    if (c.inputs.some((v) => v.layout !== c.first.layout))
-      throw new Error(`tfjs target: '${c.path}' multiplies values of different ranks`);
-    const inputs = c.inputs.map((v) => v.step);
-    return c.push({ op: 'multiply', name: c.name, path: c.path, inputs, config: {} });
-  },
-  // A merge of one branch is that branch (tfjs's merge layers want two inputs; a branch numbers its layers).
-  concat: (node, c) => {
-    if (c.inputs.length === 1) return builtIn('linear')(node, c);
-    if (c.inputs.some((v) => v.layout !== c.first.layout))
-      throw new Error(`tfjs target: '${c.path}' concatenates values of different ranks`);
-    const axis = storageAxis(c.first.layout, node.dim);
-    const inputs = c.inputs.map((v) => v.step);
-    return c.push({ op: 'concatenate', name: c.name, path: c.path, inputs, config: { axis } });
-  },
+  mul: (node, c) => merge(node, c, 'multiply', {}),
+  concat: (node, c) => merge(node, c, 'concatenate', { axis: storageAxis(c.first.layout, node.dim) }),
   layernorm: (node, c) => {
     const affine = node.affine
       ? { weightInitializer: initOf(node, 'weight'), biasInitializer: initOf(node, 'bias') }
@@ -583,6 +564,23 @@ function sliceOf(c: PlanContext, dim: number, start: number, size: number): stri
     inputs: c.from,
     config: { axis, start, size },
   });
+}
+
+/**
+ * A merge as the tfjs merge layer `op` over its inputs (all of one layout), or a merge of one branch as that branch
+ * (tfjs's merge layers want two inputs; a branch of one is how a spec numbers a block's layers).
+ */
+function merge<Op extends 'add' | 'multiply' | 'concatenate'>(
+  node: IrNode,
+  c: PlanContext,
+  op: Op,
+  config: OpConfigs[Op],
+): string {
+  if (c.inputs.length === 1) return builtIn('linear')(node, c);
+  if (c.inputs.some((v) => v.layout !== c.first.layout))
+    throw new Error(`tfjs target: '${c.path}' merges values of different ranks (${op})`);
+  const inputs = c.inputs.map((v) => v.step);
+  return c.push({ op, name: c.name, path: c.path, inputs, config } as PlanStep);
 }
 
 /** tfjs's Conv2D and DepthwiseConv2D where they compute PyTorch's convolution, else netspec's TorchConv2d. */

@@ -483,27 +483,9 @@ const GRAPH_OPS: OpTable<string, GraphContext> = {
     return reshape(c, c.name, project(`${c.name}/out`, joined, 'out_proj.weight'), [-1, tokens, e]);
   },
   identity: unary('Identity'),
-  add: (node, c) => {
-    // tfjs-layers' Add sums left to right; a merge of one branch is that branch.
-    const [first, ...rest] = c.inputs;
-    if (first && rest.length === 0) return unary('Identity')(node, c);
-    if (!first) throw new Error(`tfjs-graph export: '${c.name}' adds no values`);
-    let sum = first.tensor;
-    rest.forEach((v, k) => {
-      sum = c.g.op(k === rest.length - 1 ? c.name : `${c.name}/sum${k + 1}`, 'AddV2', [sum, v.tensor]);
-    });
-    return sum;
-  },
-  mul: (node, c) => {
-    const [first, ...rest] = c.inputs;
-    if (first && rest.length === 0) return unary('Identity')(node, c);
-    if (!first) throw new Error(`tfjs-graph export: '${c.name}' multiplies no values`);
-    let product = first.tensor;
-    rest.forEach((v, k) => {
-      product = c.g.op(k === rest.length - 1 ? c.name : `${c.name}/mul${k + 1}`, 'Mul', [product, v.tensor]);
-    });
-    return product;
-  },
+  // tfjs-layers' Add and Multiply combine left to right.
+  add: (node, c) => fold(node, c, 'AddV2', 'sum'),
+  mul: (node, c) => fold(node, c, 'Mul', 'mul'),
   concat: (node, c) => {
     if (c.inputs.length === 1) return unary('Identity')(node, c);
     // PyTorch's dim on the NHWC storage of a map (C is last); flat features keep their order.
@@ -611,6 +593,21 @@ function sliceOps(node: IrNode, c: GraphContext, dim: number, start: number, siz
     [c.x, c.g.ints(`${c.name}/begin`, [rank], begin), c.g.ints(`${c.name}/size`, [rank], sizes)],
     { Index: attr.type('DT_INT32') },
   );
+}
+
+/**
+ * The inputs combined left to right by the binary `op` (the last op named as the node, the others
+ * `<name>/<role>k`); a merge of one branch is that branch.
+ */
+function fold(node: IrNode, c: GraphContext, op: 'AddV2' | 'Mul', role: string): string {
+  const [first, ...rest] = c.inputs;
+  if (!first) throw new Error(`tfjs-graph export: '${c.name}' merges no values`);
+  if (rest.length === 0) return unary('Identity')(node, c);
+  let value = first.tensor;
+  rest.forEach((v, k) => {
+    value = c.g.op(k === rest.length - 1 ? c.name : `${c.name}/${role}${k + 1}`, op, [value, v.tensor]);
+  });
+  return value;
 }
 
 /** clip(x + 3, 0, 6), the gate of hardswish and hardsigmoid (torch-activations.ts). */
