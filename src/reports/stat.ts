@@ -314,13 +314,14 @@ function shapeCell(shape: Shape): string {
   return shape.map((d) => String(d).padStart(3)).join(' ');
 }
 
-/** torchstat's output: its "not supported" messages, the table without duration[%], and its footer. */
+/**
+ * torchstat's table without duration[%], and its footer. torchstat also prints a "[MAdd]: Flatten is not
+ * supported!" line per row and measure before the table; those are progress chatter, not part of the table, so
+ * they are said once per kind in the notes instead (see `notSupportedNotes`).
+ */
 export function torchstatTable(ir: IrNetwork): string {
   const rows = torchstatRows(ir);
   const t = torchstatTotals(rows);
-  const messages = rows.flatMap((r) =>
-    r.notSupported.map((m) => `[${m}]: ${r.torchClass} is not supported!`),
-  );
   const index = [...rows.map((_, i) => String(i)), 'total'];
   const float = (values: readonly number[], total: number): string[] => pandasFloatColumn([...values, total]);
   const text = (values: readonly string[], total: string): string[] => pandasObjectColumn([...values, total]);
@@ -403,7 +404,6 @@ export function torchstatTable(ir: IrNetwork): string {
   ]);
   const width = table[0]?.length ?? 0;
   const lines = [
-    ...messages,
     ...table,
     '='.repeat(width),
     `Total params: ${groupThousands(t.params)}`,
@@ -420,7 +420,6 @@ function torchstatText(ir: IrNetwork): string {
   const rows = torchstatRows(ir);
   const t = torchstatTotals(rows);
   const hidden = ir.nodes.filter((n) => !isHooked(n)).length;
-  const unsupported = [...new Set(rows.filter((r) => r.notSupported.length > 0).map((r) => r.torchClass))];
   const notes = [
     'Notes (netspec):',
     '- The duration[%] column is left out: it is a timing measurement of one forward pass and cannot be derived',
@@ -432,12 +431,7 @@ function torchstatText(ir: IrNetwork): string {
     "- The total row's MemRead(B) and MemWrite(B) repeat the last row's values, a torchstat quirk kept for",
     `  compatibility. The true sums are MemRead ${groupThousands(t.memReadBytes)} B and MemWrite ${groupThousands(t.memWriteBytes)} B;`,
     '  MemR+W(B) and Total MemR+W are true sums.',
-    ...(unsupported.length
-      ? [
-          `- torchstat does not support ${unsupported.join(', ')}: it records 0 for the measures it reports as not`,
-          '  supported, and so does this table.',
-        ]
-      : []),
+    ...notSupportedNotes(rows),
     ...(ir.nodes.some((n) => n.kind === 'linear' && (n.inputShapes[0]?.length ?? 0) !== 1)
       ? [
           "- torchstat's Linear formulas assert a 2-D input: on tokens [N, T, F] torchstat stops with an AssertionError;",
@@ -455,6 +449,29 @@ function torchstatText(ir: IrNetwork): string {
       : []),
   ];
   return `${torchstatTable(ir)}\n${notes.join('\n')}\n`;
+}
+
+/**
+ * One note per torchstat class (the "not supported" in torchstat's words; the table holds 0 there) with measures torchstat does not support, in place of torchstat's own
+ * "[MAdd]: Flatten is not supported!" lines (one per row and measure, printed before its table).
+ */
+function notSupportedNotes(rows: readonly TorchstatRow[]): string[] {
+  const byClass = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (r.notSupported.length === 0) continue;
+    const seen = byClass.get(r.torchClass) ?? new Set<string>();
+    for (const m of r.notSupported) seen.add(m);
+    byClass.set(r.torchClass, seen);
+  }
+  const notes: string[] = [];
+  for (const [cls, measures] of byClass) {
+    // torchstat's order: MAdd, Flops, Memory.
+    const names = (['MAdd', 'Flops', 'Memory'] as const).filter((m) => measures.has(m));
+    const list =
+      names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+    notes.push(`- torchstat counts no ${list} for ${cls}; netspec shows 0 as torchstat does.`);
+  }
+  return notes;
 }
 
 /** What each number of the JSON report means. */

@@ -240,9 +240,9 @@ function kerasText(ir: IrNetwork): string {
   const trainable = ir.nodes.reduce((n, node) => n + trainableCount(node), 0);
   const buffers = ir.nodes.reduce((n, node) => n + bufferCount(node), 0);
   out.push(
-    `Total params: ${trainable + buffers}`,
-    `Trainable params: ${trainable}`,
-    `Non-trainable params: ${buffers}`,
+    `Total params: ${groupThousands(trainable + buffers)}`,
+    `Trainable params: ${groupThousands(trainable)}`,
+    `Non-trainable params: ${groupThousands(buffers)}`,
     '_'.repeat(width),
   );
   const notes = [

@@ -117,12 +117,12 @@ describe('summary --format keras', () => {
     expect(lines.find((l) => l.startsWith('head.2 '))).toMatch(/\(Dense\) +\[null,512\] +\[null,10\] +5130 /);
   });
 
-  it('totals trainable and non-trainable parameters as tfjs does', () => {
+  it('totals trainable and non-trainable parameters as tfjs does, with thousands separators', () => {
     expect(text).toContain(
-      '\nTotal params: 11185034\nTrainable params: 11175434\nNon-trainable params: 9600\n',
+      '\nTotal params: 11,185,034\nTrainable params: 11,175,434\nNon-trainable params: 9,600\n',
     );
     expect(summary(plain, 'keras')).toContain(
-      '\nTotal params: 11009418\nTrainable params: 11001610\nNon-trainable params: 7808\n',
+      '\nTotal params: 11,009,418\nTrainable params: 11,001,610\nNon-trainable params: 7,808\n',
     );
   });
 
