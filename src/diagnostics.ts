@@ -58,6 +58,11 @@ export type DiagnosticCode =
   | 'UNKNOWN_FORMAT'
   | 'SET_SYNTAX'
   | 'SET_UNKNOWN_PARAMETER'
+  // training settings (the spec's `training:` section and `--set training.<key>=`)
+  | 'UNKNOWN_TRAINING_KEY'
+  | 'TRAINING_VALUE'
+  | 'TRAINING_GROUP'
+  | 'DUPLICATE_TRAINING_KEY'
   // reporting
   | 'TOO_MANY_ERRORS';
 

@@ -6,8 +6,11 @@ import { hasErrors, limitDiagnostics, type Diagnostic } from '../diagnostics.js'
 import type { IrNetwork } from './ir.js';
 import { lower } from './lower.js';
 import { parseOverrides, resolveSpec, type SpecHost } from './resolve.js';
+import { checkTraining, parseTrainingOverrides, type TrainingOrigins } from './training.js';
+import type { PartialSettings } from '../training-settings.js';
 
 export type { SpecHost, SpecReadFailure } from './resolve.js';
+export type { TrainingOrigins } from './training.js';
 export { DEFAULT_MAX_PARAMS } from './lower.js';
 export { activationProblem, DEFAULT_BATCH_SIZE, MAX_ACTIVATION_ELEMENTS } from './activation-limit.js';
 
@@ -28,17 +31,35 @@ export interface CompileResult {
   readonly diagnostics: readonly Diagnostic[];
   /** Every source text read, by file name, so diagnostics can be shown with their lines. */
   readonly sources: ReadonlyMap<string, string>;
+  /**
+   * The training settings the spec (and what it extends) and `--set training.<key>=` give, checked, by field;
+   * `{}` without any. Settings the spec leaves out are not here: their defaults are DEFAULT_TRAINING's.
+   */
+  readonly training: PartialSettings;
+  /** Where each of `training` came from: `specs/lenet5.yaml:12` (the line of its key) or `--set`. */
+  readonly trainingOrigins: TrainingOrigins;
 }
 
 /** Compiles the spec at `file` (and whatever it extends) to IR. */
 export function compileSpec(file: string, host: SpecHost, options: CompileOptions = {}): CompileResult {
   const resolved = resolveSpec(file, host);
   const sources = new Map(resolved.sources);
-  if (!resolved.ast) return { ir: undefined, diagnostics: resolved.diagnostics, sources };
+  if (!resolved.ast)
+    return { ir: undefined, diagnostics: resolved.diagnostics, sources, training: {}, trainingOrigins: {} };
   const set = options.set ?? [];
   const { overrides, diagnostics: setDiagnostics } = parseOverrides(set, resolved.ast.params);
   if (set.length) sources.set('--set', set.join('\n'));
-  const diagnostics = [...resolved.diagnostics, ...setDiagnostics];
+  // Training settings never reach lower(): they are not part of the network, so its IR is the same with or without.
+  const spec = checkTraining(resolved.ast.training);
+  const command = parseTrainingOverrides(set);
+  const training = { ...spec.settings, ...command.settings };
+  const trainingOrigins = { ...spec.origins, ...command.origins };
+  const diagnostics = [
+    ...resolved.diagnostics,
+    ...spec.diagnostics,
+    ...setDiagnostics,
+    ...command.diagnostics,
+  ];
   const lowered = lower(resolved.ast, {
     overrides,
     sources,
@@ -46,5 +67,11 @@ export function compileSpec(file: string, host: SpecHost, options: CompileOption
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
   });
   const all = [...diagnostics, ...lowered.diagnostics];
-  return { ir: hasErrors(all) ? undefined : lowered.ir, diagnostics: limitDiagnostics(all), sources };
+  return {
+    ir: hasErrors(all) ? undefined : lowered.ir,
+    diagnostics: limitDiagnostics(all),
+    sources,
+    training,
+    trainingOrigins,
+  };
 }

@@ -3,10 +3,11 @@
  * File access goes through a `SpecHost`, so this stays testable and free of I/O of its own.
  */
 import path from 'node:path';
-import type { BlockDecl, NetworkAst, ParamDecl } from '../parser/ast.js';
+import type { BlockDecl, NetworkAst, ParamDecl, TrainingDecl } from '../parser/ast.js';
 import { isSpecFile, parseSpec, SPEC_EXTENSIONS } from '../parser/index.js';
 import { clip, didYouMean, error, hasErrors, LineMap, type Diagnostic, type Span } from '../diagnostics.js';
 import type { Value } from './evaluate.js';
+import { isTrainingAssignment } from './training.js';
 
 /** Why a spec file could not be read, in words (`not a regular file (a FIFO)`, `larger than the 4 MiB limit`). */
 export interface SpecReadFailure {
@@ -129,8 +130,8 @@ function load(
 
 /**
  * A variant is its parent with: the child's name; the child's parameter values as new defaults (a parameter
- * the parent does not declare is an error); and input, blocks (by name) and modules replaced where the child
- * gives them.
+ * the parent does not declare is an error); input, blocks (by name) and modules replaced where the child
+ * gives them; and training settings replaced key by key.
  */
 function mergeVariant(
   parent: NetworkAst,
@@ -165,6 +166,7 @@ function mergeVariant(
   const blocks: BlockDecl[] = parent.blocks.map((b) => child.blocks.find((c) => c.name === b.name) ?? b);
   for (const b of child.blocks) if (!parent.blocks.some((p) => p.name === b.name)) blocks.push(b);
   if (!ok) return undefined;
+  const training = mergeTraining(parent.training, child.training);
   return {
     ...parent,
     file: child.file,
@@ -175,11 +177,33 @@ function mergeVariant(
     ...(child.input ? { input: child.input } : {}),
     blocks,
     modules: child.modules.length > 0 ? child.modules : parent.modules,
+    ...(training ? { training } : {}),
     span: child.span,
   };
 }
 
-/** Parses `--set` arguments (`name=value`) into typed values; positions point into a pseudo-file `--set`. */
+/**
+ * The parent's training entries that the child does not give, then the child's (each keeps its own file's span,
+ * so its problems and its origin name that file). Groups are kept from both, for the structural checks.
+ */
+function mergeTraining(
+  parent: TrainingDecl | undefined,
+  child: TrainingDecl | undefined,
+): TrainingDecl | undefined {
+  if (!parent || !child) return child ?? parent;
+  const given = new Set(child.entries.map((e) => e.key));
+  return {
+    kind: 'training',
+    entries: [...parent.entries.filter((e) => !given.has(e.key)), ...child.entries],
+    groups: [...parent.groups, ...child.groups],
+    span: child.span,
+  };
+}
+
+/**
+ * Parses `--set` arguments (`name=value`) into typed values; positions point into a pseudo-file `--set`.
+ * Assignments of training settings (`training.lr=0.01`) are left to `parseTrainingOverrides`.
+ */
 export function parseOverrides(
   assignments: readonly string[],
   declared: readonly ParamDecl[],
@@ -190,6 +214,10 @@ export function parseOverrides(
   const map = new LineMap('--set', text);
   let offset = 0;
   for (const assignment of assignments) {
+    if (isTrainingAssignment(assignment)) {
+      offset += assignment.length + 1;
+      continue;
+    }
     const eq = assignment.indexOf('=');
     const name = eq >= 0 ? assignment.slice(0, eq).trim() : '';
     const raw = eq >= 0 ? assignment.slice(eq + 1).trim() : '';

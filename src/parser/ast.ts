@@ -4,6 +4,7 @@
  * compiler, which reads only this.
  */
 import type { Diagnostic, Span } from '../diagnostics.js';
+import type { SettingValue } from '../training-settings.js';
 
 export type { Span } from '../diagnostics.js';
 
@@ -168,6 +169,40 @@ export interface ExtendsDecl {
   readonly span: Span;
 }
 
+/**
+ * One training setting as written: `lr: 0.001` / `lr = 0.001`, or inside a group (`early_stopping: {patience: 3}`
+ * / `early_stopping { patience = 3 }`), whose key is then dotted (`early_stopping.patience`) and whose `keySpan`
+ * is the inner key's. Whether the key and value are valid is the compiler's to say (src/training-settings.ts).
+ */
+export interface TrainingEntry {
+  readonly key: string;
+  readonly keySpan: Span;
+  readonly value: SettingValue;
+  readonly valueSpan: Span;
+}
+
+/**
+ * A nested map of settings (`augment: {...}` / `augment { ... }`) as written, also when it holds nothing, so that
+ * the compiler can say when a plain setting (`lr: {}`) or an unknown word was written as a group.
+ */
+export interface TrainingGroup {
+  readonly kind: 'trainingGroup';
+  readonly key: string;
+  readonly keySpan: Span;
+  readonly span: Span;
+}
+
+/**
+ * The spec's training settings (YAML `training:`, DSL `training { }`), in written order. Not part of the network:
+ * the compiler checks them into `CompileResult.training`, and the IR never sees them.
+ */
+export interface TrainingDecl {
+  readonly kind: 'training';
+  readonly entries: readonly TrainingEntry[];
+  readonly groups: readonly TrainingGroup[];
+  readonly span: Span;
+}
+
 /** One spec file. A spec that extends another may leave out input, blocks and modules (inherited). */
 export interface NetworkAst {
   readonly kind: 'network';
@@ -180,6 +215,8 @@ export interface NetworkAst {
   readonly input?: InputDecl;
   readonly blocks: readonly BlockDecl[];
   readonly modules: readonly ModuleDecl[];
+  /** The training settings; a variant inherits its parent's and replaces them key by key. */
+  readonly training?: TrainingDecl;
   readonly span: Span;
 }
 

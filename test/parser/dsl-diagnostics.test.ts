@@ -38,7 +38,7 @@ describe('DSL diagnostics', () => {
 
   it("missing '}' at end of input: right after the last token, never NaN", () => {
     expect(diagnose('network x {\n  module m { conv(64) }\n  // trailing comment\n')).toEqual([
-      "DSL_SYNTAX 2:24 [35,35) expected 'input', 'block', 'module' or '}' but found end of input",
+      "DSL_SYNTAX 2:24 [35,35) expected 'input', 'block', 'module', 'training' or '}' but found end of input",
     ]);
     expect(diagnose('network x {\n  block B {\n    relu()')).toEqual([
       "DSL_SYNTAX 3:11 [34,34) expected a layer, 'shortcut', 'merge' or '}' but found end of input",
@@ -60,7 +60,7 @@ describe('DSL diagnostics', () => {
 
   it('stray tokens', () => {
     expect(diagnose('network x {\n  input [1] )\n}')).toEqual([
-      "DSL_SYNTAX 2:13 [24,25) expected 'input', 'block', 'module' or '}' but found ')'",
+      "DSL_SYNTAX 2:13 [24,25) expected 'input', 'block', 'module', 'training' or '}' but found ')'",
     ]);
     expect(diagnose('network x {\n  module m {\n    relu()\n    +\n  }\n}')).toEqual([
       "DSL_SYNTAX 4:5 [40,41) expected a layer or '}' but found '+'",
@@ -69,7 +69,7 @@ describe('DSL diagnostics', () => {
       "DSL_SYNTAX 1:15 [14,15) expected end of input but found '}'",
     ]);
     expect(diagnose('network x { foo }')).toEqual([
-      "DSL_SYNTAX 1:13 [12,15) expected 'input', 'block', 'module' or '}' but found 'foo'",
+      "DSL_SYNTAX 1:13 [12,15) expected 'input', 'block', 'module', 'training' or '}' but found 'foo'",
     ]);
   });
 

@@ -188,7 +188,7 @@ describe('YAML 1.2, one document, merge keys (items 28, 33, 34)', () => {
 
   it('a second document: one error where it starts, and the first is still checked', () => {
     expect(diags(`${HEAD}modules: []\nmodel: 1\n---\nname: m\n---\n`, 'two.yaml', true)).toEqual([
-      "UNKNOWN_KEY 5:1 unknown key 'model' (expected 'netspec', 'name', 'extends', 'params', 'input', 'blocks', 'modules')",
+      "UNKNOWN_KEY 5:1 unknown key 'model' (expected 'netspec', 'name', 'extends', 'params', 'input', 'blocks', 'modules', 'training')",
       'YAML_MULTIPLE_DOCUMENTS 6:1 a spec is one YAML document; a second document starts at 6:1',
     ]);
   });

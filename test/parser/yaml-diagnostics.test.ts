@@ -24,7 +24,7 @@ describe('parseYaml: YAML-level diagnostics', () => {
 
   it('reports a second document at its start, and checks the first one', () => {
     expect(diags(`${HEAD}modules: []\nmodels: []\n---\nname: m\n`, true)).toEqual([
-      "UNKNOWN_KEY 5:1 unknown key 'models' (expected 'netspec', 'name', 'extends', 'params', 'input', 'blocks', 'modules')",
+      "UNKNOWN_KEY 5:1 unknown key 'models' (expected 'netspec', 'name', 'extends', 'params', 'input', 'blocks', 'modules', 'training')",
       'YAML_MULTIPLE_DOCUMENTS 6:1 a spec is one YAML document; a second document starts at 6:1',
     ]);
     // After `...`, whatever follows is a second document too.

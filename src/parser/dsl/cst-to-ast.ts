@@ -24,7 +24,11 @@ import type {
   ShortcutDecl,
   ShortcutWhen,
   Span,
+  TrainingDecl,
+  TrainingEntry,
+  TrainingGroup,
 } from '../ast.js';
+import type { SettingValue } from '../../training-settings.js';
 import { isRealToken, isToken, type SpanMaker } from './spans.js';
 import { KwDiv } from './tokens.js';
 
@@ -96,6 +100,23 @@ function nodes(node: CstNode, key: string): CstNode[] {
   return (node.children[key] ?? []).filter((c): c is CstNode => !isToken(c));
 }
 
+/** The value of a literal expression (`-0.5` included), or undefined for anything else. */
+function literalValue(expr: Expr): SettingValue | undefined {
+  switch (expr.kind) {
+    case 'int':
+    case 'float':
+    case 'bool':
+    case 'string':
+      return expr.value;
+    case 'unary':
+      return expr.op === '-' && (expr.operand.kind === 'int' || expr.operand.kind === 'float')
+        ? -expr.operand.value
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
 function compact<T>(items: readonly (T | undefined)[]): T[] {
   return items.filter((x): x is T => x !== undefined);
 }
@@ -141,6 +162,16 @@ export class AstBuilder {
     }
     const input = inputs[0] ? this.input(inputs[0]) : undefined;
 
+    const sections = nodes(node, 'trainingSection');
+    for (const extra of sections.slice(1)) {
+      this.report(
+        "duplicate 'training': a network has one training section",
+        this.spans.token(realToken(extra, 'KwTraining')),
+        'put all the settings in the first one',
+      );
+    }
+    const training = sections[0] ? this.training(sections[0]) : undefined;
+
     return {
       kind: 'network',
       file: fileName,
@@ -152,8 +183,61 @@ export class AstBuilder {
       ...(input ? { input } : {}),
       blocks: compact(nodes(node, 'block').map((b) => this.block(b))),
       modules: compact(nodes(node, 'module').map((m) => this.module(m))),
+      ...(training ? { training } : {}),
       span: this.spans.node(node),
     };
+  }
+
+  /** `training { lr = 0.001; early_stopping { patience = 3 } }`: settings, group members with dotted keys. */
+  private training(node: CstNode): TrainingDecl {
+    const entries: TrainingEntry[] = [];
+    const groups: TrainingGroup[] = [];
+    for (const item of nodes(node, 'trainingItem')) {
+      const key = realToken(item, 'key');
+      if (!key) continue;
+      const valueNode = nodes(item, 'value')[0];
+      if (valueNode) {
+        const entry = this.trainingEntry(key.image, key, valueNode);
+        if (entry) entries.push(entry);
+        continue;
+      }
+      if (!realToken(item, 'LCurly')) continue;
+      groups.push({
+        kind: 'trainingGroup',
+        key: key.image,
+        keySpan: this.spans.token(key),
+        span: this.spans.node(item),
+      });
+      for (const setting of nodes(item, 'trainingSetting')) {
+        const inner = realToken(setting, 'key');
+        const innerValue = nodes(setting, 'value')[0];
+        if (!inner || !innerValue) continue;
+        const entry = this.trainingEntry(`${key.image}.${inner.image}`, inner, innerValue);
+        if (entry) entries.push(entry);
+      }
+    }
+    return { kind: 'training', entries, groups, span: this.spans.node(node) };
+  }
+
+  /** One setting; its value must be a literal (a number, maybe negative, a string, true or false). */
+  private trainingEntry(key: string, keyToken: IToken, valueNode: CstNode): TrainingEntry | undefined {
+    const expr = this.expression(valueNode);
+    if (!expr) return undefined;
+    const value = literalValue(expr);
+    if (value !== undefined) return { key, keySpan: this.spans.token(keyToken), value, valueSpan: expr.span };
+    if (expr.kind === 'ref') {
+      this.report(
+        `a training setting's value is a number, a string, true or false; found the name '${clip(expr.name)}'`,
+        expr.span,
+        `write ${keyToken.image} = ${JSON.stringify(expr.name)}`,
+      );
+    } else {
+      this.report(
+        "a training setting's value is a number, a string, true or false, not an expression",
+        expr.span,
+      );
+    }
+    return undefined;
   }
 
   /** The name under a rule that has a `name` subrule (identifier or string). */

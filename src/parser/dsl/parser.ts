@@ -30,6 +30,7 @@ import {
   KwNot,
   KwOr,
   KwShortcut,
+  KwTraining,
   KwTrue,
   KwWhen,
   LBracket,
@@ -90,7 +91,8 @@ function expectedCloser(
   const afterOpen =
     previous?.tokenType === LParen || previous?.tokenType === LBracket || previous?.tokenType === Comma;
   if (expected === RCurly) {
-    if (ruleName === 'network') return "'input', 'block', 'module' or '}'";
+    if (ruleName === 'network') return "'input', 'block', 'module', 'training' or '}'";
+    if (ruleName === 'trainingSection' || ruleName === 'trainingItem') return "a setting or '}'";
     if (ruleName === 'block') return "a layer, 'shortcut', 'merge' or '}'";
     if (ruleName === 'module' || ruleName === 'shortcut' || ruleName === 'branch') return "a layer or '}'";
     if (ruleName === 'branches') return "a branch or '}'";
@@ -142,7 +144,7 @@ export class DslParser extends CstParser {
     this.SUBRULE(this.network);
   });
 
-  /** network := 'network' name ('extends' STRING)? paramList? ('{' item* '}')? */
+  /** network := 'network' name ('extends' STRING)? paramList? ('{' (input | block | module | training | ';')* '}')? */
   public readonly network = this.RULE('network', () => {
     this.CONSUME(KwNetwork);
     this.SUBRULE(this.name);
@@ -158,11 +160,57 @@ export class DslParser extends CstParser {
           { ALT: () => this.SUBRULE(this.inputDecl) },
           { ALT: () => this.SUBRULE(this.block) },
           { ALT: () => this.SUBRULE(this.module) },
+          { ALT: () => this.SUBRULE(this.trainingSection) },
           { ALT: () => this.CONSUME(Semicolon) },
         ]);
       });
       this.CONSUME(RCurly);
     });
+  });
+
+  /**
+   * training := 'training' '{' (trainingItem | ';')* '}' — the training settings. Values are read as expressions
+   * and narrowed to literals when building the AST, which can then say what was wrong with `lr = base * 2`.
+   */
+  public readonly trainingSection = this.RULE('trainingSection', () => {
+    this.CONSUME(KwTraining);
+    this.CONSUME(LCurly);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.trainingItem) }, { ALT: () => this.CONSUME(Semicolon) }]);
+    });
+    this.CONSUME(RCurly);
+  });
+
+  /** trainingItem := IDENT ('=' expr | '{' (IDENT '=' expr | ';')* '}') — a setting, or a group of settings. */
+  public readonly trainingItem = this.RULE('trainingItem', () => {
+    this.CONSUME(Identifier, { LABEL: 'key' });
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(Equals);
+          this.SUBRULE(this.expression, { LABEL: 'value' });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(LCurly);
+          this.MANY(() => {
+            this.OR2([
+              { ALT: () => this.SUBRULE(this.trainingSetting) },
+              { ALT: () => this.CONSUME(Semicolon) },
+            ]);
+          });
+          this.CONSUME(RCurly);
+        },
+      },
+    ]);
+  });
+
+  /** trainingSetting := IDENT '=' expr — a setting inside a group. */
+  public readonly trainingSetting = this.RULE('trainingSetting', () => {
+    this.CONSUME(Identifier, { LABEL: 'key' });
+    this.CONSUME(Equals);
+    this.SUBRULE(this.expression, { LABEL: 'value' });
   });
 
   /** name := IDENT | STRING (strings allow names like "resnet18-plain") */

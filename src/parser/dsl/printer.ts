@@ -13,7 +13,10 @@ import type {
   ModuleDecl,
   NetworkAst,
   ParamDecl,
+  TrainingDecl,
+  TrainingEntry,
 } from '../ast.js';
+import type { SettingValue } from '../../training-settings.js';
 import { KEYWORDS } from './tokens.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -172,6 +175,49 @@ function printModule(module: ModuleDecl): string[] {
   return [opening, ...printCalls(module.items, '    '), '  }'];
 }
 
+function printSetting(value: SettingValue): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * The training section, settings and groups in written order (by position); a group's members are the dotted
+ * entries inside its span, and a dotted entry outside every group (an AST built by hand) gets a group of its own.
+ */
+function printTraining(training: TrainingDecl): string[] {
+  const within = (e: TrainingEntry, span: { offset: number; endOffset: number; file: string }): boolean =>
+    e.keySpan.file === span.file && e.keySpan.offset >= span.offset && e.keySpan.offset < span.endOffset;
+  const items: { at: number; lines: string[] }[] = [];
+  const placed = new Set<TrainingEntry>();
+  for (const group of training.groups) {
+    const members = training.entries.filter(
+      (e) => !placed.has(e) && e.key.startsWith(`${group.key}.`) && within(e, group.span),
+    );
+    for (const m of members) placed.add(m);
+    const inner = members.map((m) => `      ${m.key.slice(group.key.length + 1)} = ${printSetting(m.value)}`);
+    const opening = `    ${group.key} {`;
+    items.push({
+      at: group.keySpan.offset,
+      lines: inner.length ? [opening, ...inner, '    }'] : [`${opening}}`],
+    });
+  }
+  for (const e of training.entries) {
+    if (placed.has(e)) continue;
+    const dot = e.key.indexOf('.');
+    const lines =
+      dot < 0
+        ? [`    ${e.key} = ${printSetting(e.value)}`]
+        : [
+            `    ${e.key.slice(0, dot)} {`,
+            `      ${e.key.slice(dot + 1)} = ${printSetting(e.value)}`,
+            '    }',
+          ];
+    items.push({ at: e.keySpan.offset, lines });
+  }
+  items.sort((a, b) => a.at - b.at);
+  const body = items.flatMap((i) => i.lines);
+  return body.length ? ['  training {', ...body, '  }'] : ['  training {}'];
+}
+
 /** The canonical DSL text of `ast`, ending in a newline. */
 export function printDsl(ast: NetworkAst): string {
   let header = `network ${declName(ast.name)}`;
@@ -182,6 +228,7 @@ export function printDsl(ast: NetworkAst): string {
   if (ast.input) sections.push([`  input [${ast.input.dims.map((d) => printExpr(d)).join(', ')}]`]);
   for (const block of ast.blocks) sections.push(printBlock(block));
   for (const module of ast.modules) sections.push(printModule(module));
+  if (ast.training) sections.push(printTraining(ast.training));
   if (sections.length === 0) return `${header}\n`;
 
   const body = sections.map((lines) => lines.join('\n')).join('\n\n');

@@ -63,6 +63,17 @@ export const KwIf = keyword('if', false);
 /** `or` */ export const KwOr = keyword('or', false);
 /** `not` */ export const KwNot = keyword('not', false);
 /** `div`: floor division, the DSL's spelling of `//`. */ export const KwDiv = keyword('div', false);
+/**
+ * `training`, a soft keyword: it starts the network's training section, and is an Identifier everywhere else (its
+ * category), so a parameter, layer or argument may still be named `training`.
+ */
+export const KwTraining = createToken({
+  name: 'KwTraining',
+  pattern: /training/,
+  longer_alt: Identifier,
+  label: "'training'",
+  categories: [Identifier],
+});
 
 /** Every reserved word, for the printer (which quotes names that would lex as keywords). */
 export const KEYWORDS: ReadonlySet<string> = new Set([
@@ -173,6 +184,7 @@ const keywords = [
   KwOr,
   KwNot,
   KwDiv,
+  KwTraining,
 ];
 
 const operators = [EqEq, NotEq, LtEq, GtEq, Lt, Gt, Equals, Plus, Minus, Star];

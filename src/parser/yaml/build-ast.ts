@@ -22,6 +22,9 @@ import type {
   ParamDecl,
   ParamType,
   ShortcutDecl,
+  TrainingDecl,
+  TrainingEntry,
+  TrainingGroup,
 } from '../ast.js';
 import { parseExpression } from '../dsl/expression.js';
 import { createTokenBudget } from '../dsl/run-parser.js';
@@ -83,6 +86,9 @@ export class AstBuilder {
     const modulesNode = get('modules')?.value;
     const modules = isSeq(modulesNode) ? modulesNode.items.flatMap((m) => this.module(m) ?? []) : [];
 
+    const trainingEntry = get('training');
+    const training = trainingEntry ? this.training(trainingEntry) : undefined;
+
     return {
       kind: 'network',
       file: this.map.file,
@@ -94,8 +100,40 @@ export class AstBuilder {
       ...(input ? { input } : {}),
       blocks,
       modules,
+      ...(training ? { training } : {}),
       span: this.span(root),
     };
+  }
+
+  /** `training: {lr: 0.001, early_stopping: {patience: 3}}`: values, and groups as dotted keys (`early_stopping.patience`). */
+  private training(entry: Entry): TrainingDecl | undefined {
+    const node = entry.value;
+    if (!isMap(node)) return undefined;
+    const entries: TrainingEntry[] = [];
+    const groups: TrainingGroup[] = [];
+    for (const e of this.entries(node)) {
+      if (isMap(e.value)) {
+        groups.push({ kind: 'trainingGroup', key: e.key, keySpan: this.span(e.keyNode), span: e.span });
+        for (const inner of this.entries(e.value)) {
+          const setting = this.setting(`${e.key}.${inner.key}`, inner);
+          if (setting) entries.push(setting);
+        }
+      } else {
+        const setting = this.setting(e.key, e);
+        if (setting) entries.push(setting);
+      }
+    }
+    return { kind: 'training', entries, groups, span: entry.span };
+  }
+
+  /** One scalar setting; anything else was reported by the schema check. */
+  private setting(key: string, entry: Entry): TrainingEntry | undefined {
+    const node = entry.value;
+    if (!isScalar(node)) return undefined;
+    const value: unknown = node.value;
+    if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string')
+      return undefined;
+    return { key, keySpan: this.span(entry.keyNode), value, valueSpan: this.span(node) };
   }
 
   private input(node: ParsedNode): InputDecl | undefined {
