@@ -156,7 +156,7 @@ export function parseIdxImages(src: IdxSource): RawImages {
     fail(src, 12, `absurd image width ${width}: expected 1..${MAX_IDX_SIDE}`);
   }
   checkLength(src, 16, count * height * width, `${plural(count, 'image')} of ${height}x${width}`);
-  return { count, height, width, pixels: b.subarray(16) };
+  return { count, channels: 1, height, width, pixels: b.subarray(16) };
 }
 
 /** Validates an IDX unsigned-byte label file (magic 0x00000801); every label must be below `classes`. */

@@ -134,5 +134,5 @@ async function readDigits(dir: string): Promise<RawSet> {
     labels.fill(digit, at, at + bytes.length / PIXELS);
     at += bytes.length / PIXELS;
   });
-  return { images: { count, height: SIDE, width: SIDE, pixels }, labels };
+  return { images: { count, channels: 1, height: SIDE, width: SIDE, pixels }, labels };
 }

@@ -166,7 +166,7 @@ export function parseNndlJson(
       }
       out[k] = label;
     }
-    return { images: { count: n, height: SIDE, width: SIDE, pixels }, labels: out };
+    return { images: { count: n, channels: 1, height: SIDE, width: SIDE, pixels }, labels: out };
   });
   return sets as [RawSet, RawSet, RawSet];
 }

@@ -1,5 +1,6 @@
 /**
- * Bilinear resize of 8-bit grayscale images, bit-exact with Pillow's `Image.resize(size, Image.BILINEAR)`, which
+ * Bilinear resize of 8-bit image planes (a grey image, or each of R, G, B: Pillow resamples every band alike),
+ * bit-exact with Pillow's `Image.resize(size, Image.BILINEAR)`, which
  * is what torchvision's `Resize` runs on a PIL image. Pillow resamples separably (all rows horizontally, then all
  * columns vertically) with a triangle filter over half-pixel centres; the filter widens when shrinking (so it
  * antialiases). Coefficients are computed in double precision, normalised to sum 1, then turned into fixed point
@@ -28,15 +29,24 @@ function triangle(x: number): number {
   return a < 1 ? 1 - a : 0;
 }
 
-/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for the bilinear filter over the whole input [0, inSize). */
-export function bilinearCoefficients(inSize: number, outSize: number): ResampleCoefficients {
+/** Per output pixel: the first input index, how many inputs it reads, and their weights (double, summing to 1). */
+export interface ResampleWeights {
+  readonly taps: number;
+  readonly start: Int32Array;
+  readonly count: Int32Array;
+  /** `weights[o * taps + k]`: weight of input `start[o] + k`. */
+  readonly weights: Float64Array;
+}
+
+/** Pillow's precompute_coeffs for the bilinear filter over the whole input [0, inSize): double weights. */
+export function bilinearWeights(inSize: number, outSize: number): ResampleWeights {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = 1 * filterScale;
   const taps = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(outSize);
   const count = new Int32Array(outSize);
-  const weights = new Int32Array(outSize * taps);
+  const weights = new Float64Array(outSize * taps);
   const k = new Float64Array(taps);
   for (let o = 0; o < outSize; o++) {
     const center = (o + 0.5) * scale;
@@ -49,13 +59,23 @@ export function bilinearCoefficients(inSize: number, outSize: number): ResampleC
       k[x] = w;
       sum += w;
     }
-    for (let x = 0; x < taps; x++) {
-      const w = x < xmax && sum !== 0 ? (k[x] as number) / sum : x < xmax ? (k[x] as number) : 0;
+    for (let x = 0; x < taps; x++)
       weights[o * taps + x] =
-        w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
-    }
+        x < xmax && sum !== 0 ? (k[x] as number) / sum : x < xmax ? (k[x] as number) : 0;
     start[o] = xmin;
     count[o] = xmax;
+  }
+  return { taps, start, count, weights };
+}
+
+/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for the bilinear filter over the whole input [0, inSize). */
+export function bilinearCoefficients(inSize: number, outSize: number): ResampleCoefficients {
+  const { taps, start, count, weights: w } = bilinearWeights(inSize, outSize);
+  const weights = new Int32Array(w.length);
+  for (let i = 0; i < w.length; i++) {
+    const v = w[i] as number;
+    weights[i] =
+      v < 0 ? Math.trunc(-0.5 + v * (1 << PRECISION_BITS)) : Math.trunc(0.5 + v * (1 << PRECISION_BITS));
   }
   return { taps, start, count, weights };
 }
@@ -117,6 +137,53 @@ export function resizeBilinear(
     } else {
       dst.set(mid);
     }
+  }
+  return out;
+}
+
+/**
+ * Resizes `count` float images of `inH`x`inW` to `outH`x`outW` as Pillow does for mode 'F' (32-bit float): the
+ * same weights in double precision, no fixed point, each pass stored as float32. A pass whose size does not
+ * change is skipped.
+ */
+export function resizeBilinearFloat(
+  pixels: Float32Array,
+  count: number,
+  inH: number,
+  inW: number,
+  outH: number,
+  outW: number,
+): Float32Array {
+  const out = new Float32Array(count * outH * outW);
+  const horizontal = outW !== inW ? bilinearWeights(inW, outW) : undefined;
+  const vertical = outH !== inH ? bilinearWeights(inH, outH) : undefined;
+  const mid = new Float32Array(inH * outW);
+  for (let n = 0; n < count; n++) {
+    const src = pixels.subarray(n * inH * inW, (n + 1) * inH * inW);
+    if (horizontal) {
+      const { taps, start, count: len, weights } = horizontal;
+      for (let y = 0; y < inH; y++)
+        for (let x = 0; x < outW; x++) {
+          const s = (start[x] as number) + y * inW;
+          let acc = 0;
+          for (let t = 0; t < (len[x] as number); t++)
+            acc += (src[s + t] as number) * (weights[x * taps + t] as number);
+          mid[y * outW + x] = acc;
+        }
+    } else mid.set(src);
+    const dst = out.subarray(n * outH * outW, (n + 1) * outH * outW);
+    if (vertical) {
+      const { taps, start, count: len, weights } = vertical;
+      for (let y = 0; y < outH; y++) {
+        const s = start[y] as number;
+        for (let x = 0; x < outW; x++) {
+          let acc = 0;
+          for (let t = 0; t < (len[y] as number); t++)
+            acc += (mid[(s + t) * outW + x] as number) * (weights[y * taps + t] as number);
+          dst[y * outW + x] = acc;
+        }
+      }
+    } else dst.set(mid);
   }
   return out;
 }

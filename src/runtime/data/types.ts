@@ -18,6 +18,8 @@ export interface Dataset {
   readonly description: string;
   /** Number of classes (labels are 0..classes-1). */
   readonly classes: number;
+  /** The classes' names in index order, when the source has them (folder: its subfolders; cifar10: batches.meta.txt). */
+  readonly classNames?: readonly string[];
   /** [channels, height, width] of one sample after preprocessing. */
   readonly inputShape: readonly [number, number, number];
   readonly train: Split;
@@ -39,14 +41,23 @@ export interface LoadOptions {
   readonly std?: number;
   /** Number of classes labels must stay below (default 10). */
   readonly classes?: number;
+  /**
+   * Channels of the network input (1 or 3): RGB images are turned grey by ITU-R 601 luma (Pillow's `convert('L')`)
+   * and grey ones repeated into R, G and B (`convert('RGB')`). Default: as the source holds them.
+   */
+  readonly channels?: number;
 }
 
-/** Decoded grayscale images before preprocessing: `count` images of `height`x`width`, row-major, packed. */
+/**
+ * Decoded images before preprocessing: `count` images of `channels` planes of `height`x`width` (CHW, row-major,
+ * packed). Bytes are 0..255 (ToTensor divides them by 255); float32 values are already on ToTensor's [0, 1] scale.
+ */
 export interface RawImages {
   readonly count: number;
+  readonly channels: number;
   readonly height: number;
   readonly width: number;
-  readonly pixels: Uint8Array;
+  readonly pixels: Uint8Array | Float32Array;
 }
 
 /** Images with their labels, as a loader decodes them. */

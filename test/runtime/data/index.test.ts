@@ -78,7 +78,7 @@ describe('mnist-sample', () => {
     for (let i = 0; i < 3; i++) {
       const src = perm[i] as number;
       const resized = resizeBilinear(
-        all.images.pixels.subarray(src * 784, (src + 1) * 784),
+        (all.images.pixels as Uint8Array).subarray(src * 784, (src + 1) * 784),
         1,
         28,
         28,
@@ -217,16 +217,22 @@ describe('sources and options', () => {
   });
 
   it.each([
-    ['mnist', "unknown data source 'mnist': expected mnist-sample, idx:DIR, nndl-json:FILE"],
+    [
+      'mnist',
+      "unknown data source 'mnist': expected mnist-sample, idx:DIR, nndl-json:FILE, folder:DIR, cifar10:DIR, npy:X.npy,Y.npy",
+    ],
     [
       'mnist-sampel',
-      "unknown data source 'mnist-sampel': expected mnist-sample, idx:DIR, nndl-json:FILE (did you mean 'mnist-sample'?)",
+      "unknown data source 'mnist-sampel': expected mnist-sample, idx:DIR, nndl-json:FILE, folder:DIR, cifar10:DIR, npy:X.npy,Y.npy (did you mean 'mnist-sample'?)",
     ],
     [
       'idx:',
-      "unknown data source 'idx:': expected mnist-sample, idx:DIR, nndl-json:FILE (did you mean 'idx'?)",
+      "unknown data source 'idx:': expected mnist-sample, idx:DIR, nndl-json:FILE, folder:DIR, cifar10:DIR, npy:X.npy,Y.npy (did you mean 'idx'?)",
     ],
-    ['nndl:x.json', "unknown data source 'nndl:x.json': expected mnist-sample, idx:DIR, nndl-json:FILE"],
+    [
+      'nndl:x.json',
+      "unknown data source 'nndl:x.json': expected mnist-sample, idx:DIR, nndl-json:FILE, folder:DIR, cifar10:DIR, npy:X.npy,Y.npy",
+    ],
   ])('rejects %j', (source, message) => {
     expect(() => parseDataSource(source)).toThrow(new DataError(message));
   });
