@@ -15,3 +15,5 @@ done
 npx tsx scripts/layers-runtime.ts
 # The layer reference, from the layer definitions.
 npx tsx -e "import('./src/compiler/ops/reference.ts').then((m) => process.stdout.write(m.layerReference()))" > docs/layers.md
+# The table of training settings in docs/language.md, from src/training-settings.ts.
+npx tsx scripts/training-reference.ts

@@ -151,7 +151,9 @@ function valueGivenGroup(key: string, syntax: SettingSyntax): KeyProblem {
 }
 
 function unknownGroup(group: string, syntax: SettingSyntax): KeyProblem {
-  const near = didYouMean(group, SETTING_GROUPS);
+  // `augmentation`, `early_stop`: a group's name with a part added or cut is what was meant.
+  const prefixed = SETTING_GROUPS.find((g) => group.startsWith(g) || g.startsWith(group));
+  const near = didYouMean(group, SETTING_GROUPS) ?? (prefixed ? `did you mean '${prefixed}'?` : undefined);
   const alias = TRAINING_KEY_ALIASES[group];
   return {
     code: 'UNKNOWN_TRAINING_KEY',
