@@ -180,6 +180,9 @@ export function barLine(view: BarView, columns: number): string {
 /** Weight of the newest step in the moving average of step times: the ETA follows a change within ~10 steps. */
 const ETA_ALPHA = 0.1;
 
+/** The bar is drawn at most every REDRAW_MS milliseconds (cli-progress's timer runs at 1000 / REDRAW_MS fps). */
+const REDRAW_MS = 100;
+
 /** The phase shown, with the timing the bar needs. */
 interface PhaseState {
   readonly phase: ProgressPhase;
@@ -202,6 +205,8 @@ export class TerminalOutput implements SessionOutput {
   private multi: cliProgress.MultiBar | undefined;
   private state: PhaseState | undefined;
   private readonly now: () => number;
+  /** When the bar was last drawn (this.now()), for the limit of {@link REDRAW_MS}. */
+  private drawnAt = -Infinity;
 
   constructor(
     private readonly io: CliIo,
@@ -234,8 +239,7 @@ export class TerminalOutput implements SessionOutput {
     const done = phase.kind === 'train' ? phase.done : 0;
     this.state = { phase, startedAt: at, done, lastAt: at, stepSeconds: undefined, loss: undefined };
     this.multi ??= this.createBar(this.settings.bar);
-    // A new phase shows at once (the redraw timer would show it within 100 ms, or never for a short phase).
-    this.multi.update();
+    this.redraw();
   }
 
   progress(done: number, loss?: number): void {
@@ -264,6 +268,8 @@ export class TerminalOutput implements SessionOutput {
   }
 
   stopProgress(): void {
+    // Lines logged since the last redraw are still in cli-progress's buffer: out with them before the bar goes.
+    this.multi?.update();
     this.multi?.stop();
     this.multi = undefined;
     this.state = undefined;
@@ -316,8 +322,11 @@ export class TerminalOutput implements SessionOutput {
   private createBar(stream: BarStream): cliProgress.MultiBar {
     const multi = new cliProgress.MultiBar({
       stream: stream as NodeJS.WritableStream,
-      format: (_options, params) => this.barLineNow(params.maxWidth),
-      fps: 10,
+      format: (_options, params) => {
+        this.drawnAt = this.now();
+        return this.barLineNow(params.maxWidth);
+      },
+      fps: 1000 / REDRAW_MS,
       // Redraw even an unchanged line: a line logged above it has just cleared it.
       forceRedraw: true,
       // cli-progress cuts a line at the terminal's width as a last resort; barLine already fits it.
@@ -328,6 +337,14 @@ export class TerminalOutput implements SessionOutput {
     });
     multi.create(1, 0);
     return multi;
+  }
+
+  /**
+   * Draws the bar (and the lines logged above it) now, unless it was drawn less than REDRAW_MS ago: then
+   * cli-progress's own timer draws it within that time, so a burst of lines or phases costs no extra redraws.
+   */
+  private redraw(): void {
+    if (this.multi && this.now() - this.drawnAt >= REDRAW_MS) this.multi.update();
   }
 
   private paint(text: string, kind: LineKind): string {
@@ -348,7 +365,7 @@ export class TerminalOutput implements SessionOutput {
     if (this.multi) {
       // MultiBar.log writes the line where the bar was and draws the bar again below it.
       this.multi.log(`${text}\n`);
-      this.multi.update();
+      this.redraw();
     } else this.io.stdout(`${text}\n`);
   }
 }

@@ -5,7 +5,7 @@
 import type { SessionOutput } from '../../src/runtime/session/run.js';
 
 /** Steps per epoch, epochs and batches per evaluation of {@link playRun}. */
-export const RUN_SHAPE = { steps: 12, epochs: 2, batches: 4, batchSize: 32 } as const;
+const RUN_SHAPE = { steps: 12, epochs: 2, batches: 8, batchSize: 32 } as const;
 
 /** Calls `output` as a two-epoch run would; `pause` runs between steps (a real wait in the pty test). */
 export async function playRun(output: SessionOutput, pause: () => Promise<void>): Promise<void> {
