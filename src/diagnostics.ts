@@ -73,6 +73,8 @@ export interface Diagnostic {
   readonly message: string;
   readonly span?: Span;
   readonly hint?: string;
+  /** Other places the finding involves (the call of the block whose merge fails), each with a short note. */
+  readonly related?: readonly { readonly span: Span; readonly message: string }[];
 }
 
 /** Builds an error diagnostic; `hint` and `span` are optional. */

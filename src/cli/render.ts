@@ -1,5 +1,5 @@
 /** Renders diagnostics for a terminal: `file:line:col: error CODE: message`, the source line, a caret, a hint. */
-import { clip, LineMap, type Diagnostic } from '../diagnostics.js';
+import { clip, LineMap, type Diagnostic, type Span } from '../diagnostics.js';
 
 /** Most columns of a source line shown; a longer line is shown as a window around the span, cut with `…`. */
 export const MAX_SOURCE_COLUMNS = 120;
@@ -13,6 +13,22 @@ export function renderDiagnostics(
 ): string {
   const maps = new Map<string, LineMap>();
   const out: string[] = [];
+  const source = (span: Span): void => {
+    const text = sources.get(span.file);
+    if (text === undefined) return;
+    let map = maps.get(span.file);
+    if (!map) {
+      map = new LineMap(span.file, text);
+      maps.set(span.file, map);
+    }
+    const line = map.lineText(span.line);
+    const caretStart = Math.min(Math.max(0, span.col - 1), line.length);
+    const width = Math.max(1, Math.min(span.endOffset - span.offset, line.length - caretStart));
+    const shown = sourceWindow(line, caretStart, width);
+    const gutter = `${span.line} | `;
+    out.push(`${gutter}${shown.text}`);
+    out.push(`${' '.repeat(gutter.length - 2)}| ${' '.repeat(shown.caret)}${'^'.repeat(shown.width)}`);
+  };
   for (const d of diagnostics) {
     const span = d.span;
     const message = clip(d.message, MAX_MESSAGE_LENGTH);
@@ -20,21 +36,12 @@ export function renderDiagnostics(
       out.push(`${d.severity} ${d.code}: ${message}`);
     } else {
       out.push(`${span.file}:${span.line}:${span.col}: ${d.severity} ${d.code}: ${message}`);
-      const text = sources.get(span.file);
-      if (text !== undefined) {
-        let map = maps.get(span.file);
-        if (!map) {
-          map = new LineMap(span.file, text);
-          maps.set(span.file, map);
-        }
-        const line = map.lineText(span.line);
-        const caretStart = Math.min(Math.max(0, span.col - 1), line.length);
-        const width = Math.max(1, Math.min(span.endOffset - span.offset, line.length - caretStart));
-        const shown = sourceWindow(line, caretStart, width);
-        const gutter = `${span.line} | `;
-        out.push(`${gutter}${shown.text}`);
-        out.push(`${' '.repeat(gutter.length - 2)}| ${' '.repeat(shown.caret)}${'^'.repeat(shown.width)}`);
-      }
+      source(span);
+    }
+    // A related place (the call of a block whose merge fails) is shown as a note with its own source line.
+    for (const r of d.related ?? []) {
+      out.push(`${r.span.file}:${r.span.line}:${r.span.col}: note: ${clip(r.message, MAX_MESSAGE_LENGTH)}`);
+      source(r.span);
     }
     if (d.hint) out.push(`  hint: ${clip(d.hint, MAX_MESSAGE_LENGTH)}`);
   }

@@ -19,6 +19,7 @@ import { activationSizeProblem, DEFAULT_BATCH_SIZE, formatBytes } from './activa
 import {
   argDefault,
   assembleMerge,
+  samePadding,
   assembleNode,
   isLayerKind,
   LayerArgs,
@@ -43,6 +44,8 @@ import {
 import { numel, type IrGroup, type IrNetwork, type IrNode, type Shape } from './ir.js';
 import { withShape } from './ops/definition.js';
 import { addShape } from './shapes.js';
+import { frameworkArg, frameworkKind } from './framework-names.js';
+import { argText, callText, syntaxOf } from './hint-syntax.js';
 
 /** Options of the lowering. */
 export interface LowerOptions {
@@ -84,6 +87,8 @@ interface Place {
   readonly depth: number;
   /** The value the innermost block instance (or module) starts from: what `from = "input"` reads. */
   readonly input: Cursor;
+  /** The call of the innermost block instance (none in a module): where a merge error's instance comes from. */
+  readonly caller?: Span;
 }
 
 class Lowering {
@@ -357,6 +362,14 @@ class Lowering {
     return describeValue(value);
   }
 
+  /** The source text of `span` when it is at hand and short (for hints that quote a value as written). */
+  private sourceText(span: Span): string | undefined {
+    const text = this.sources.get(span.file)?.slice(span.offset, span.endOffset);
+    return text !== undefined && text.length > 0 && text.length <= 40 && !/[\r\n]/.test(text)
+      ? text
+      : undefined;
+  }
+
   /** A float literal's source text (`4.0`, `1e3`), or its value when the text is not at hand. */
   private written(expr: Extract<Expr, { kind: 'float' }>): string {
     const text = this.sources.get(expr.span.file)?.slice(expr.span.offset, expr.span.endOffset);
@@ -498,7 +511,19 @@ class Lowering {
     const names = branches.map((b) => b.name);
     const result = definition.lower(shapes, new LayerArgs(args), names);
     if (!result.ok) {
-      this.report(m.opSpan, error(result.code, `${clip(path)}: ${result.message}`, m.opSpan));
+      const caller = place.caller;
+      const d = error(result.code, `${clip(path)}: ${result.message}`, m.opSpan);
+      // Like a block's merge add: one report per call of the block, with the call shown.
+      if (!caller) this.report(m.opSpan, d);
+      else
+        this.report(
+          m.opSpan,
+          {
+            ...d,
+            related: [{ span: caller, message: `the instance ${clip(place.group ?? '')} is called here` }],
+          },
+          `${caller.file}:${caller.offset}`,
+        );
       return fail;
     }
     if (!this.claimPath(path, m.nameSpan ?? m.opSpan)) return fail;
@@ -521,7 +546,9 @@ class Lowering {
           'MISSING_ARGUMENT',
           `merge '${clip(m.op)}' has no branches`,
           m.opSpan,
-          'write name { layers } per branch',
+          syntaxOf(m.opSpan) === 'dsl'
+            ? 'write name { layers } per branch'
+            : `write each branch as a list of layers under it: ${clip(m.op)}: {a: [relu], b: []}`,
         ),
       );
       return false;
@@ -556,10 +583,11 @@ class Lowering {
   /**
    * Reports a problem found while lowering a layer at `at`, once per place in the source: a bad layer inside a
    * block would otherwise be reported once per instance (35 times for one padding in mobilenet_v2). The first
-   * report says how many instances share it (see `finishReports`).
+   * report says how many instances share it (see `finishReports`). `also` keeps apart reports at one place that
+   * are separate mistakes (a block's merge, once per call of the block).
    */
-  private report(at: Span, diagnostic: Diagnostic): void {
-    const where = `${at.file}:${at.offset}:${diagnostic.code}`;
+  private report(at: Span, diagnostic: Diagnostic, also = ''): void {
+    const where = `${at.file}:${at.offset}:${diagnostic.code}:${also}`;
     const seen = this.reportedAt.get(where);
     if (seen) {
       seen.count++;
@@ -629,16 +657,32 @@ class Lowering {
     const block = this.blocks.get(call.callee);
     if (block) return this.instantiate(block, call, path, place, cursor);
     const candidates = [...Object.keys(LAYERS), ...this.blocks.keys()];
-    const isBlockLike = /^[A-Z]/.test(call.callee);
+    const other = frameworkKind(call.callee, new Set(Object.keys(LAYERS)));
+    // `Conv2d` looks like a block name, but it is a layer someone knows from PyTorch.
+    const isBlockLike = /^[A-Z]/.test(call.callee) && other === undefined;
     this.diagnostics.push(
       error(
         isBlockLike ? 'UNKNOWN_BLOCK' : 'UNKNOWN_LAYER',
         `unknown ${isBlockLike ? 'block' : 'layer'} '${clip(call.callee)}'`,
         call.calleeSpan,
-        didYouMean(call.callee, candidates),
+        other === undefined
+          ? didYouMean(call.callee, candidates)
+          : 'leftOut' in other
+            ? other.leftOut
+            : `${other.known} is '${other.kind}' in netspec: write ${this.exampleCall(other.kind, call.calleeSpan)}`,
       ),
     );
     return { ref: cursor.ref, shape: undefined };
+  }
+
+  /** A call of `kind` with its required arguments as `...`, in the syntax of the file `at` is in. */
+  private exampleCall(kind: string, at: Span): string {
+    const required = isLayerKind(kind) ? LAYERS[kind].args.filter((a) => a.default === undefined) : [];
+    return callText(
+      syntaxOf(at),
+      kind,
+      required.map((a) => [a.name, '...'] as const),
+    );
   }
 
   /**
@@ -746,13 +790,20 @@ class Lowering {
           continue;
         }
       } else if (!names.includes(name)) {
+        const other = frameworkArg(name, names);
+        const hint =
+          other === undefined
+            ? (didYouMean(name, names) ??
+              (names.length ? `its arguments are: ${clip(names.join(', '), 200)}` : `it takes no arguments`))
+            : 'inferred' in other
+              ? `leave it out: netspec infers ${other.inferred} from the layer before`
+              : `${other.known} is '${other.arg}' in netspec: write ${argText(syntaxOf(arg.span), other.arg, this.sourceText(arg.value.span) ?? '...')}`;
         this.diagnostics.push(
           error(
             'UNKNOWN_ARGUMENT',
             `${what} has no argument '${clip(name)}'`,
             arg.nameSpan ?? arg.span,
-            didYouMean(name, names) ??
-              (names.length ? `its arguments are: ${clip(names.join(', '), 200)}` : `it takes no arguments`),
+            hint,
           ),
         );
         ok = false;
@@ -796,7 +847,7 @@ class Lowering {
               'MISSING_ARGUMENT',
               `${callee} needs argument '${spec.name}'`,
               calleeSpan,
-              `write ${callee}(${spec.name} = ...)`,
+              `write ${callText(syntaxOf(calleeSpan), callee, [[spec.name, '...']])}`,
             ),
           );
         ok = false;
@@ -804,7 +855,62 @@ class Lowering {
       }
       args.set(spec.name, value);
     }
+    for (const spec of specs) {
+      if (args.get(spec.name) !== SAME) continue;
+      const at = bound.get(spec.name)?.span ?? calleeSpan;
+      const padding = this.samePadding(args, bound.has('stride'), callee, at);
+      if (padding) args.set(spec.name, padding);
+      else ok = false;
+    }
     return ok ? args : undefined;
+  }
+
+  /** The integers `padding: same` stands for with these arguments, or undefined (reported) when none do. */
+  private samePadding(
+    args: ReadonlyMap<string, ArgValue>,
+    strideGiven: boolean,
+    callee: string,
+    at: Span,
+  ): [number, number] | undefined {
+    const pair = (name: string): [number, number] => {
+      const v = args.get(name);
+      return Array.isArray(v) ? [Number(v[0]), Number(v[1])] : [1, 1];
+    };
+    const kernel = pair('kernel');
+    const stride = pair('stride');
+    const dilation = pair('dilation');
+    const result = samePadding(kernel, stride, dilation);
+    if (result.ok) return result.padding;
+    const syntax = syntaxOf(at);
+    const axis = result.axis === 0 ? 'height' : 'width';
+    const padding = (p: number): string => `'${argText(syntax, 'padding', String(p))}'`;
+    if (result.problem === 'stride') {
+      const extent = dilation[result.axis] * (kernel[result.axis] - 1);
+      // A pooling's stride defaults to its kernel, so `maxpool: {kernel: 3, padding: same}` has stride 3.
+      const defaulted = !strideGiven && callee !== 'conv';
+      this.diagnostics.push(
+        error(
+          'BAD_VALUE',
+          `${callee} argument 'padding': 'same' keeps the size only with stride 1, and the stride along the ${axis} is ${result.stride}${defaulted ? ' (a pooling stride defaults to its kernel)' : ''}`,
+          at,
+          extent % 2 === 0
+            ? `write ${padding(extent / 2)} (${dilation[result.axis] === 1 ? '' : 'dilation * '}(kernel - 1) / 2): with stride ${result.stride} it gives ceil(size / ${result.stride})${defaulted ? `, or add '${argText(syntax, 'stride', '1')}' to keep the size` : ''}`
+            : `write the padding as an integer, e.g. ${padding(Math.floor(extent / 2))}`,
+        ),
+      );
+      return undefined;
+    }
+    const k = kernel[result.axis];
+    const d = dilation[result.axis];
+    this.diagnostics.push(
+      error(
+        'BAD_VALUE',
+        `${callee} argument 'padding': 'same' with ${d === 1 ? `the even kernel ${k}` : `kernel ${k} and dilation ${d}`} along the ${axis} needs ${result.extent} zeros in all, which do not split evenly between the two sides (PyTorch pads ${Math.floor(result.extent / 2)} before and ${Math.ceil(result.extent / 2)} after); netspec pads both sides alike`,
+        at,
+        `use an odd kernel, or write ${padding(Math.floor(result.extent / 2))} (the output 1 smaller) or ${padding(Math.ceil(result.extent / 2))} (1 larger)`,
+      ),
+    );
+    return undefined;
   }
 
   private layer(call: Call, kind: LayerKind, path: string, place: Place, cursor: Cursor): Cursor {
@@ -826,7 +932,7 @@ class Lowering {
     if (!lowered.ok) {
       const hint =
         lowered.code === 'NOT_FLAT'
-          ? 'add flatten() before it'
+          ? `add ${callText(syntaxOf(call.span), 'flatten')} before it`
           : lowered.code === 'KERNEL_TOO_LARGE'
             ? 'use a smaller kernel, more padding, or a larger input'
             : undefined;
@@ -866,6 +972,20 @@ class Lowering {
         if (value.t !== 'int') return fail('WRONG_TYPE', 'an integer');
         return this.checkRange(spec, value.v, expr.span, layer);
       case 'pair': {
+        if (spec.paddingWords && value.t === 'string') {
+          if (value.v === 'valid') return [0, 0];
+          // Resolved to integers in checkedArgs, once kernel, stride and dilation are bound.
+          if (value.v === 'same') return SAME;
+          this.diagnostics.push(
+            error(
+              'BAD_VALUE',
+              `${layer} argument '${spec.name}' expects an integer, [h, w], 'same' or 'valid', found ${describeValue(value)}`,
+              expr.span,
+              didYouMean(value.v, ['same', 'valid']),
+            ),
+          );
+          return undefined;
+        }
         const items = value.t === 'list' ? value.v : [value, value];
         if (items.length !== 2) return fail('WRONG_TYPE', 'an integer or a list of two integers [h, w]');
         const pair: number[] = [];
@@ -981,7 +1101,14 @@ class Lowering {
     }
     const scope = this.bindBlockParams(block, call, outer.scope, cursor.shape);
     if (!scope || !this.claimPath(path, call.nameSpan ?? call.span)) return { ref: path, shape: undefined };
-    const place: Place = { module: outer.module, group: path, scope, depth: outer.depth + 1, input: cursor };
+    const place: Place = {
+      module: outer.module,
+      group: path,
+      scope,
+      depth: outer.depth + 1,
+      input: cursor,
+      caller: call.span,
+    };
     const autoNames = autoNameBlockLayers(block);
     const input = cursor;
     const body = this.sequence(block.body, path, place, input, false, autoNames);
@@ -1010,7 +1137,7 @@ class Lowering {
           'BAD_VALUE',
           `block '${clip(block.name)}' has a shortcut but no merge`,
           block.shortcut.span,
-          "add 'merge add'",
+          syntaxOf(block.shortcut.span) === 'dsl' ? "add 'merge add'" : "add 'merge: add'",
         ),
       );
     }
@@ -1030,15 +1157,12 @@ class Lowering {
       }));
       const addPath = `${path}.${autoNames.get(MERGE_KEY) ?? 'add'}`;
       if (!result.ok) {
-        this.diagnostics.push(
-          error(
-            'SHAPE_MISMATCH',
-            `${clip(addPath)}: ${result.message}`,
-            merge.span,
-            sc ? undefined : 'the body changes the shape; add a shortcut that maps the input to it',
-          ),
-        );
-        return { ref: path, shape: undefined };
+        this.mergeMismatch(block, call, addPath, body.shape, shortcut.shape, useLayers);
+        // Go on with the body's value (what the block means to give), so later blocks are checked too: a second
+        // stage with the same mistake is reported in the same run.
+        const rest = this.sequence(block.after, path, place, body, false, autoNames);
+        this.values.set(path, rest);
+        return rest;
       }
       if (!this.claimPath(addPath, merge.span)) return { ref: path, shape: undefined };
       const frame = {
@@ -1064,6 +1188,51 @@ class Lowering {
         outputShape: out.shape,
       });
     return out;
+  }
+
+  /**
+   * Reports a block whose `merge add` gets two shapes: which side is the body and which the shortcut, both shapes,
+   * at the merge and with the call that made this instance (one report per call; repeats are counted).
+   */
+  private mergeMismatch(
+    block: BlockDecl,
+    call: Call,
+    addPath: string,
+    body: Shape,
+    shortcut: Shape,
+    shortcutLayers: boolean,
+  ): void {
+    const merge = block.merge;
+    if (!merge) return;
+    const show = (s: Shape): string => `[${s.join(', ')}]`;
+    const why = shortcutLayers
+      ? "the shortcut's layers"
+      : block.shortcut
+        ? `the block's input: the shortcut has no layers to run`
+        : `the block's input: the block has no shortcut, so it is the identity`;
+    const syntax = syntaxOf(merge.span);
+    const hint = shortcutLayers
+      ? "make the shortcut's layers give the body's shape (out channels, stride)"
+      : block.shortcut
+        ? undefined
+        : syntax === 'dsl'
+          ? 'the body changes the shape; add a shortcut that maps the input to it: shortcut when shape_changes { conv(out = ..., kernel = 1, stride = ...) }'
+          : 'the body changes the shape; add a shortcut that maps the input to it: shortcut: {when: shape_changes, layers: [conv: {out: ..., kernel: 1, stride: ...}]}';
+    const diagnostic: Diagnostic = {
+      ...error(
+        'SHAPE_MISMATCH',
+        `${clip(addPath)}: block ${clip(block.name)}'s merge add needs one shape, but the body gives ${show(body)} and the shortcut ${show(shortcut)} (${why})`,
+        merge.span,
+        hint,
+      ),
+      related: [
+        {
+          span: call.span,
+          message: `the instance ${clip(addPath.slice(0, addPath.lastIndexOf('.')))} is called here`,
+        },
+      ],
+    };
+    this.report(merge.span, diagnostic, `${call.span.file}:${call.span.offset}`);
   }
 
   private bindBlockParams(
@@ -1096,7 +1265,7 @@ class Lowering {
               'MISSING_ARGUMENT',
               `block ${clip(block.name)} needs argument '${clip(decl.name)}'`,
               call.calleeSpan,
-              `write ${clip(block.name)}(${clip(decl.name)} = ...)`,
+              `write ${callText(syntaxOf(call.calleeSpan), clip(block.name), [[clip(decl.name), '...']])}`,
             ),
           );
         ok = false;
@@ -1123,6 +1292,9 @@ class Lowering {
     return ok ? scope : undefined;
   }
 }
+
+/** Stands for `padding: same` between binding an argument and resolving it (see `samePadding`). */
+const SAME = 'same';
 
 /** `2`, `2 to 4`, `at least 1`: how many items an `ints` argument takes. */
 function itemsRange(spec: ArgSpec): string {

@@ -26,6 +26,11 @@ export interface ArgSpec {
   /** For `ints`: how many items it must have, at least and at most. */
   readonly minItems?: number;
   readonly maxItems?: number;
+  /**
+   * For a `pair` padding: also accepts `'same'` (the padding that keeps height and width at stride 1, resolved to
+   * integers by `samePadding` once kernel, stride and dilation are bound) and `'valid'` (0).
+   */
+  readonly paddingWords?: boolean;
   /** One line for people (help, editors, the JSON Schema). */
   readonly doc: string;
 }
@@ -107,6 +112,38 @@ export function windowArgs(strideDefaultsToKernel: boolean): readonly ArgSpec[] 
           doc: 'step of the window (default: kernel)',
         }
       : { name: 'stride', type: 'pair', default: 1, min: 1, doc: 'step of the window' },
-    { name: 'padding', type: 'pair', default: 0, min: 0, doc: 'zeros added on each side' },
+    {
+      name: 'padding',
+      type: 'pair',
+      default: 0,
+      min: 0,
+      paddingWords: true,
+      doc: "zeros added on each side; 'same' keeps the size (stride 1, odd kernel), 'valid' is 0",
+    },
   ];
+}
+
+/** Why `'same'` padding has no symmetric integer form on one axis: a stride above 1, or an even extent. */
+export type SamePaddingProblem =
+  | { readonly problem: 'stride'; readonly axis: 0 | 1; readonly stride: number }
+  | { readonly problem: 'even'; readonly axis: 0 | 1; readonly extent: number };
+
+/**
+ * The integer padding `'same'` means: per axis `dilation * (kernel - 1) / 2`, which keeps the size at stride 1
+ * (PyTorch's padding='same'). PyTorch pads an odd extent unevenly (less before than after) and refuses a stride
+ * above 1; netspec's padding is symmetric, so both are problems to report.
+ */
+export function samePadding(
+  kernel: readonly [number, number],
+  stride: readonly [number, number],
+  dilation: readonly [number, number] = [1, 1],
+): { readonly ok: true; readonly padding: [number, number] } | ({ readonly ok: false } & SamePaddingProblem) {
+  const padding: [number, number] = [0, 0];
+  for (const axis of [0, 1] as const) {
+    if (stride[axis] !== 1) return { ok: false, problem: 'stride', axis, stride: stride[axis] };
+    const extent = dilation[axis] * (kernel[axis] - 1);
+    if (extent % 2 !== 0) return { ok: false, problem: 'even', axis, extent };
+    padding[axis] = extent / 2;
+  }
+  return { ok: true, padding };
 }

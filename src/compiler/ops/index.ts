@@ -122,7 +122,7 @@ export function rowOf<T extends { readonly [K in OpKind]: unknown }>(rows: T, no
 
 export { ACTIVATIONS, type ActivationKind } from './activations/index.js';
 export type { ArgSpec, ArgType, ArgValue } from './args.js';
-export { argDefault, LayerArgs } from './args.js';
+export { argDefault, LayerArgs, samePadding } from './args.js';
 export {
   assembleMerge,
   assembleNode,

@@ -25,7 +25,8 @@ function typeOf(a: ArgSpec): string {
     const hi = a.maxItems;
     range.push(lo === hi ? `${lo} items` : `${lo ?? 0} to ${hi ?? 'any'} items`);
   }
-  return range.length > 0 ? `${base}, ${range.join(', ')}` : base;
+  const typed = range.length > 0 ? `${base}, ${range.join(', ')}` : base;
+  return a.paddingWords ? `${typed}, or 'same' / 'valid'` : typed;
 }
 
 function defaultOf(a: ArgSpec): string {
