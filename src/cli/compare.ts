@@ -21,14 +21,16 @@ import type { RunMetrics } from '../runtime/train/metrics.js';
 import { untrainableReasons } from '../runtime/train/trainability.js';
 import type * as Reports from '../reports/compare.js';
 import type { CompareVariant } from '../reports/compare.js';
-import { compileOrReport } from './common.js';
+import { compiledOrReport } from './common.js';
+import { consoleOptions } from './console.js';
+import { DEFAULT_RUN_SETTINGS, type RunSettings } from '../runtime/session/config.js';
 import { fileSystemError, UserError, type CliIo } from './io.js';
-import { givenOptions, parsePositiveInt, runOptions } from './options.js';
-import { EXIT_INTERRUPTED, exitCodeOf, trainRun, type RunOptions } from './run.js';
+import { parsePositiveInt, runOptions, settingsOf } from './options.js';
+import { EXIT_INTERRUPTED, exitCodeOf, trainRun, type RunOptions, type RunTask } from './run.js';
 import { FileError } from '../runtime/errors.js';
 
 /** Options of `netspec run` that compare sets itself for each run instead of passing them through. */
-const OWN_OPTIONS = new Set(['seed', 'out', 'resume']);
+const OWN_OPTIONS = new Set(['seed', 'out', 'resume', 'initFrom', 'map', 'json']);
 
 interface CompareOptions extends Omit<RunOptions, 'seed' | 'out'> {
   readonly seeds: number;
@@ -44,9 +46,10 @@ export function registerCompare(program: Command, io: CliIo, setExit: (code: num
     .option('--seeds <n>', 'runs per spec, with seeds 0..n-1', parsePositiveInt, 3)
     .option('--out <dir>', 'folder for the report and the runs', path.join('runs', 'compare'))
     .option('--resume', 'continue the runs already in --out (finished ones are only tested again)');
-  for (const option of runOptions()) if (!OWN_OPTIONS.has(option.attributeName())) command.addOption(option);
+  for (const option of [...runOptions(), ...consoleOptions()])
+    if (!OWN_OPTIONS.has(option.attributeName())) command.addOption(option);
   command.action(async (specs: string[], options: CompareOptions, self: Command) => {
-    setExit(await compareCommand(specs, options, givenOptions(self), io));
+    setExit(await compareCommand(specs, options, self, io));
   });
 }
 
@@ -60,6 +63,9 @@ interface Planned {
   readonly ir: IrNetwork;
   readonly label: string;
   readonly runs: { seed: number; dir: string }[];
+  /** The spec's training settings with the command's options over them, and which were given. */
+  readonly settings: RunSettings;
+  readonly given: ReadonlySet<string>;
 }
 
 /** Reads a run's metrics.json, or explains why it cannot be used. */
@@ -87,7 +93,7 @@ function readMetrics(dir: string): RunMetrics {
 async function compareCommand(
   specs: readonly string[],
   options: CompareOptions,
-  given: ReadonlySet<string>,
+  self: Command,
   io: CliIo,
 ): Promise<number> {
   if (specs.length < 2)
@@ -97,9 +103,15 @@ async function compareCommand(
 
   // Compile every spec before anything is trained: a typo in the last spec should not cost the first runs.
   const irs: IrNetwork[] = [];
+  const settings: { settings: RunSettings; given: Set<string> }[] = [];
   for (const spec of specs) {
-    const ir = compileOrReport(spec, options, io);
-    if (ir) irs.push(ir);
+    const compiled = compiledOrReport(spec, options, io);
+    if (!compiled) continue;
+    irs.push(compiled.ir);
+    const s = settingsOf(self, compiled.training ?? {});
+    for (const [field, origin] of Object.entries(compiled.trainingOrigins ?? {}))
+      if (origin === '--set') s.given.add(field);
+    settings.push(s);
   }
   if (irs.length !== specs.length) return 1;
   const untrainable = irs.flatMap((ir, i) => untrainableReasons(ir).map((r) => `${specs[i]}: ${r}`));
@@ -107,7 +119,7 @@ async function compareCommand(
 
   // The report module loads vega and resvg: only now, not whenever the CLI starts.
   const reports = await import('../reports/compare.js');
-  const plan = planRuns(specs, irs, options);
+  const plan = planRuns(specs, irs, settings, options);
   const reportFiles = ['compare.md', 'compare.html', ...Object.values(reports.COMPARE_IMAGES)];
   checkCompareFolder(options.out, reportFiles, options);
   const modeOf = (dir: string): RunFolderMode =>
@@ -124,14 +136,19 @@ async function compareCommand(
   } catch (e) {
     throw fileSystemError(e, options.out) ?? e;
   }
-  const trained = await trainAll(plan, options, given, modeOf, io);
+  const trained = await trainAll(plan, options, modeOf, io);
   if (trained.stop !== undefined) return trained.stop;
   await writeReport(plan, options.out, reports, io);
   return trained.failed > 0 ? 1 : 0;
 }
 
 /** Every spec's runs, labelled apart (a second network of the same name is NAME-2) and placed in `--out`. */
-function planRuns(specs: readonly string[], irs: readonly IrNetwork[], options: CompareOptions): Planned[] {
+function planRuns(
+  specs: readonly string[],
+  irs: readonly IrNetwork[],
+  settings: readonly { settings: RunSettings; given: ReadonlySet<string> }[],
+  options: CompareOptions,
+): Planned[] {
   const used = new Map<string, number>();
   return irs.map((ir, i) => {
     const k = (used.get(ir.name) ?? 0) + 1;
@@ -141,7 +158,8 @@ function planRuns(specs: readonly string[], irs: readonly IrNetwork[], options: 
       seed,
       dir: path.join(options.out, folderName(label), `seed-${seed}`),
     }));
-    return { spec: specs[i] ?? '', ir, label, runs };
+    const s = settings[i] ?? { settings: DEFAULT_RUN_SETTINGS, given: new Set<string>() };
+    return { spec: specs[i] ?? '', ir, label, runs, settings: s.settings, given: s.given };
   });
 }
 
@@ -152,7 +170,6 @@ function planRuns(specs: readonly string[], irs: readonly IrNetwork[], options: 
 async function trainAll(
   plan: readonly Planned[],
   options: CompareOptions,
-  given: ReadonlySet<string>,
   modeOf: (dir: string) => RunFolderMode,
   io: CliIo,
 ): Promise<{ failed: number; stop?: number }> {
@@ -164,14 +181,17 @@ async function trainAll(
       index += 1;
       io.stdout(`== compare ${index}/${total}: ${p.label} (${p.spec}), seed ${r.seed} -> ${r.dir}\n`);
       // The seed is stated for every run (so a resumed run checks it); the other options as given to compare.
-      const task = {
+      const task: RunTask = {
         spec: p.spec,
         ir: p.ir,
-        options: { ...options, seed: r.seed },
+        settings: { ...p.settings, seed: r.seed },
+        given: new Set([...p.given, 'seed']),
+        backend: options.backend,
+        console: options,
         out: r.dir,
         mode: modeOf(r.dir),
       };
-      const code = exitCodeOf(await trainRun({ ...task, given: new Set([...given, 'seed']) }, io), io);
+      const code = exitCodeOf(await trainRun(task, io), io);
       if (code === EXIT_INTERRUPTED) {
         io.stderr(`compare stopped; continue with the same command and --resume\n`);
         return { failed, stop: EXIT_INTERRUPTED };

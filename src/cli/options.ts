@@ -5,8 +5,14 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BACKEND_NAMES } from '../runtime/backends/names.js';
-import { DEFAULT_RUN_SETTINGS } from '../runtime/session/config.js';
-import { OPTIMIZER_KINDS, SCHEDULE_KINDS } from '../runtime/train/config.js';
+import {
+  DEFAULT_TRAINING,
+  layerSettings,
+  parseSetting,
+  TRAINING_SETTINGS,
+  type PartialSettings,
+  type TrainingSettings,
+} from '../training-settings.js';
 
 function parser(test: (n: number) => boolean, expected: string): (value: string) => number {
   return (value) => {
@@ -53,60 +59,66 @@ export function backendOption(description = 'where tfjs runs'): Option {
 
 /**
  * The options of `netspec run` after the spec options, in its help's order, as fresh Option objects: `compare`
- * adds the same list (less the ones it sets per run), so the two commands cannot drift apart.
+ * adds the same list (less the ones it sets per run), so the two commands cannot drift apart. The training
+ * options come from the settings table (src/training-settings.ts) and have no commander defaults: a value
+ * not given comes from the spec's `training:` section, then from DEFAULT_TRAINING (see {@link settingsOf}).
  */
 export function runOptions(): Option[] {
-  const d = DEFAULT_RUN_SETTINGS;
-  const option = (flags: string, description: string, parse: (v: string) => number, value: number): Option =>
-    new Option(flags, description).argParser(parse).default(value);
+  const training = TRAINING_SETTINGS.flatMap((def) => {
+    if (!def.option) return [];
+    const d = DEFAULT_TRAINING[def.field];
+    const option = new Option(
+      `${def.option} ${def.valueName ?? '<value>'}`,
+      `${def.description} (default: ${String(d)})`,
+    );
+    if (def.kind === 'choice') return [option.choices(def.choices ?? [])];
+    return [
+      option.argParser((text: string) => {
+        const parsed = parseSetting(def, text);
+        if (!parsed.ok) throw new InvalidArgumentError(parsed.problem);
+        return parsed.value;
+      }),
+    ];
+  });
   return [
-    new Option('--data <source>', 'mnist-sample | idx:DIR | nndl-json:FILE').default(d.data),
-    option('--epochs <n>', 'training epochs', parsePositiveInt, d.epochs),
-    option('--batch-size <n>', 'examples per step', parsePositiveInt, d.batchSize),
-    option('--lr <rate>', 'learning rate', parsePositiveNumber, d.lr),
-    option(
-      '--seed <n>',
-      'seed of the initial weights, the data split and the shuffling',
-      parseInteger,
-      d.seed,
-    ),
-    new Option('--optimizer <kind>', 'optimizer (PyTorch semantics)')
-      .choices(OPTIMIZER_KINDS)
-      .default(d.optimizer),
-    option('--momentum <m>', 'momentum factor of --optimizer momentum', parseNonNegativeNumber, d.momentum),
-    option(
-      '--weight-decay <wd>',
-      'L2 penalty added to the gradients (PyTorch weight_decay)',
-      parseNonNegativeNumber,
-      d.weightDecay,
-    ),
-    new Option('--lr-schedule <kind>', 'learning-rate schedule')
-      .choices(SCHEDULE_KINDS)
-      .default(d.lrSchedule),
-    option('--lr-step <epochs>', 'step schedule: epochs between decays', parsePositiveInt, d.lrStep),
-    option('--lr-gamma <factor>', 'step schedule: decay factor', parsePositiveNumber, d.lrGamma),
-    option('--lr-min <rate>', 'cosine schedule: final learning rate', parseNonNegativeNumber, d.lrMin),
-    option('--train <n>', 'training examples', parsePositiveInt, d.train),
-    option('--dev <n>', 'dev (validation) examples', parsePositiveInt, d.dev),
-    option('--test <n>', 'test examples', parsePositiveInt, d.test),
-    option(
-      '--log-steps <n>',
-      'log the training loss every n steps (0: never)',
-      parseNonNegativeInt,
-      d.logSteps,
-    ),
-    option(
-      '--eval-steps <n>',
-      'evaluate on dev every n steps and at the end (0: never)',
-      parseNonNegativeInt,
-      d.evalSteps,
-    ),
+    ...training,
     backendOption('where tfjs runs (auto: the fastest that loads)'),
-    new Option('--out <dir>', 'run folder (default: runs/<network name>)'),
-    new Option('--resume', 'continue the run in --out from checkpoints/last'),
-    new Option('--force', 'replace an existing run folder'),
+    new Option(
+      '--out <dir>',
+      'run folder (default: runs/<network name>/version_<N>, and runs/<name>/latest)',
+    ),
+    new Option('--resume', 'continue the run in --out (default: runs/<name>/latest) from checkpoints/last'),
+    new Option('--force', 'replace an existing run folder (with --out)'),
+    new Option(
+      '--init-from <path>',
+      'start from these weights (a checkpoint, a run folder, or a .safetensors file; fine-tuning)',
+    ),
+    new Option('--map <file>', 'with --init-from a .safetensors file: rename its tensors (a map file)'),
+    new Option('--json', 'print the final metrics as one JSON object on stdout'),
     new Option('--no-progress', 'no progress bar'),
   ];
+}
+
+/**
+ * The run settings of a command: DEFAULT_TRAINING, then the spec's `training:` section, then the options given
+ * on the command line (commander's values for the table's options). `given` names the fields set on the command
+ * line (options or `--set training.*`), which a resumed run takes over the saved ones.
+ */
+export function settingsOf(
+  command: Command,
+  spec: PartialSettings,
+  setTraining: PartialSettings = {},
+): { settings: TrainingSettings; given: Set<string> } {
+  const values = command.opts<Record<string, unknown>>();
+  const cli: PartialSettings = {};
+  const given = new Set<string>(Object.keys(setTraining));
+  for (const def of TRAINING_SETTINGS) {
+    if (!def.option) continue;
+    if (command.getOptionValueSource(def.field) !== 'cli') continue;
+    Object.assign(cli, { [def.field]: values[def.field] });
+    given.add(def.field);
+  }
+  return { settings: layerSettings(DEFAULT_TRAINING, spec, setTraining, cli), given };
 }
 
 /** The names (camelCase, as commander stores them) of the options given on the command line itself. */

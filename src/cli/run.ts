@@ -4,19 +4,25 @@
  * (src/runtime/session/); this file declares the options, shows progress, watches for stops and prints.
  * Ctrl-C finishes the current step, writes checkpoints/last and exits with 130; `--resume` continues.
  */
-import path from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import type { IrNetwork } from '../compiler/ir.js';
+import type { StateDict } from '../compiler/targets/tfjs/index.js';
 import type { BackendName } from '../runtime/backends/names.js';
 import type { RunFolderMode } from '../runtime/checkpoint/run-folder.js';
 import type { RunSettings } from '../runtime/session/config.js';
-import type { RunResult, SessionOutput, StopControls } from '../runtime/session/index.js';
+import type { RunResult, StopControls } from '../runtime/session/index.js';
 import { untrainableReasons } from '../runtime/train/trainability.js';
-import { compileOrReport, type SpecOptions } from './common.js';
-import { processIo, UserError, type CliIo } from './io.js';
-import { givenOptions, runOptions, withSpecOptions } from './options.js';
+import { compiledOrReport, type SpecOptions } from './common.js';
+import {
+  consoleOptions,
+  createTerminalOutput,
+  type ConsoleSettings,
+  type TerminalOutput,
+} from './console.js';
+import { UserError, type CliIo } from './io.js';
+import { runOptions, settingsOf, withSpecOptions } from './options.js';
 import { stopLine, watchStops } from './stops.js';
+import { batchOf, defaultRunFolder, describeSources, finalJson, loadInitWeights } from './run-setup.js';
 
 /**
  * Exit code of a run stopped early (by Ctrl-C, SIGTERM, SIGHUP or a closed stdout): 128 + SIGINT, the shell
@@ -24,13 +30,15 @@ import { stopLine, watchStops } from './stops.js';
  */
 export const EXIT_INTERRUPTED = 130;
 
-/** The values commander parses for `netspec run`. */
-export interface RunOptions extends Omit<SpecOptions, 'batchSize'>, RunSettings {
+/** The values commander parses for `netspec run` (the training options only when given: see settingsOf). */
+export interface RunOptions extends Omit<SpecOptions, 'batchSize'>, Partial<RunSettings>, ConsoleSettings {
   readonly backend: BackendName;
   readonly out?: string;
   readonly resume?: boolean;
   readonly force?: boolean;
-  readonly progress: boolean;
+  readonly initFrom?: string;
+  readonly map?: string;
+  readonly json?: boolean;
 }
 
 /** Registers `netspec run`; `setExit` records the exit code. */
@@ -39,22 +47,61 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
     program
       .command('run')
       .description(
-        'train a spec (NNDL RunnerV3 loop) and write a run folder with logs, metrics and checkpoints',
+        'train a spec (its training: section, then these options) and write a run folder with logs, metrics and checkpoints',
       )
       .argument('<spec>', 'spec file (.yaml or .net)'),
   );
-  for (const option of runOptions()) command.addOption(option);
+  for (const option of [...runOptions(), ...consoleOptions()]) command.addOption(option);
   command.action(async (spec: string, options: RunOptions, self: Command) => {
     const startedAt = performance.now();
     if (options.resume && options.force)
       throw new UserError('--resume and --force contradict each other; pass one');
-    const ir = compileOrReport(spec, options, io);
-    if (!ir) return setExit(1);
+    if (options.resume && options.initFrom)
+      throw new UserError(
+        '--resume continues a run from its own checkpoint; --init-from starts a new one: pass one',
+      );
+    if (options.map && !options.initFrom)
+      throw new UserError('--map renames the tensors of --init-from; pass both');
+    if (options.force && !options.out)
+      throw new UserError(
+        '--force replaces the run folder named by --out (without --out every run gets a new version_N folder)',
+      );
+    const compiled = compiledOrReport(spec, { ...options, ...batchOf(options) }, io);
+    if (!compiled) return setExit(1);
+    const { ir } = compiled;
     const untrainable = untrainableReasons(ir);
     if (untrainable.length) throw new UserError(`${spec}: ${untrainable.join('; ')}`);
-    const out = options.out ?? path.join('runs', ir.name);
-    const mode = options.resume ? 'resume' : options.force ? 'force' : 'new';
-    const result = await trainRun({ spec, ir, options, given: givenOptions(self), out, mode, startedAt }, io);
+    const fromSet = new Set(
+      Object.entries(compiled.trainingOrigins ?? {})
+        .filter(([, origin]) => origin === '--set')
+        .map(([field]) => field),
+    );
+    const { settings, given } = settingsOf(self, compiled.training ?? {});
+    for (const field of fromSet) given.add(field);
+    const mode: RunFolderMode = options.resume ? 'resume' : options.force ? 'force' : 'new';
+    const out = options.out ?? (await defaultRunFolder(ir.name, mode));
+    const initFrom = options.initFrom
+      ? await loadInitWeights(ir, spec, options.initFrom, options.map, io)
+      : undefined;
+    const settingsFrom = describeSources(spec, compiled.trainingOrigins ?? {}, given, fromSet);
+    const result = await trainRun(
+      {
+        spec,
+        ir,
+        settings,
+        given,
+        console: options,
+        backend: options.backend,
+        out,
+        mode,
+        startedAt,
+        ...(settingsFrom !== undefined ? { settingsFrom } : {}),
+        linkLatest: !options.out && mode !== 'resume',
+        ...(initFrom ? { initFrom } : {}),
+      },
+      io,
+    );
+    if (options.json) io.stdout(`${JSON.stringify(finalJson(result, out))}\n`);
     setExit(exitCodeOf(result, io));
   });
 }
@@ -63,32 +110,38 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
 export interface RunTask {
   readonly spec: string;
   readonly ir: IrNetwork;
-  readonly options: RunSettings & { readonly backend: BackendName; readonly progress?: boolean };
+  readonly settings: RunSettings;
   readonly given: ReadonlySet<string>;
+  readonly backend: BackendName;
+  readonly console: ConsoleSettings;
   readonly out: string;
   readonly mode: RunFolderMode;
   readonly startedAt?: number;
+  readonly settingsFrom?: string;
+  readonly linkLatest?: boolean;
+  readonly initFrom?: { readonly weights: StateDict; readonly description: string };
 }
 
 /** Trains one run through the runtime's session, with the terminal's progress bar and stops. */
 export async function trainRun(task: RunTask, io: CliIo): Promise<RunResult> {
-  const useBar =
-    task.options.progress !== false && io === processIo && process.stdout.isTTY === true && !process.env.CI;
-  const output = new TerminalOutput(io, useBar);
+  const output = createTerminalOutput(io, task.console);
   // tfjs loads only for commands that run a model, so `check`, `compile` and the reports start fast.
   const { runSession } = await import('../runtime/session/index.js');
   return runSession({
     spec: task.spec,
     ir: task.ir,
-    settings: task.options,
+    settings: task.settings,
     given: task.given,
-    backend: task.options.backend,
+    backend: task.backend,
     out: task.out,
     mode: task.mode,
     resumeCommand: `netspec run ${task.spec} --out ${task.out} --resume`,
     output,
     watchStops: (controls) => watchRunStops(controls, output, io),
     ...(task.startedAt !== undefined ? { startedAt: task.startedAt } : {}),
+    ...(task.settingsFrom !== undefined ? { settingsFrom: task.settingsFrom } : {}),
+    ...(task.initFrom ? { initFrom: task.initFrom } : {}),
+    ...(task.linkLatest ? { linkLatest: true } : {}),
   });
 }
 
@@ -132,51 +185,4 @@ function watchRunStops(controls: StopControls, output: TerminalOutput, io: CliIo
     },
     io.outputClosed,
   );
-}
-
-/** What a run shows on the terminal: its lines (above the progress bar when there is one) and notes on stderr. */
-class TerminalOutput implements SessionOutput {
-  private bar: cliProgress.SingleBar | undefined;
-  private multi: cliProgress.MultiBar | undefined;
-
-  constructor(
-    private readonly io: CliIo,
-    private readonly useBar: boolean,
-  ) {}
-
-  line(text: string): void {
-    if (this.multi) {
-      this.multi.log(text + '\n');
-      this.multi.update();
-    } else this.io.stdout(text + '\n');
-  }
-
-  note(text: string): void {
-    this.io.stderr(`note: ${text}\n`);
-  }
-
-  startProgress(total: number, done: number): void {
-    if (!this.useBar) return;
-    this.multi = new cliProgress.MultiBar(
-      {
-        stream: process.stdout,
-        format: ' {bar} {percentage}% | step {value}/{total} | loss {loss} | ETA {eta_formatted}',
-        hideCursor: true,
-        clearOnComplete: true,
-        gracefulExit: false,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    this.bar = this.multi.create(total, done, { loss: '-' });
-  }
-
-  progress(done: number, loss: number): void {
-    this.bar?.update(done, { loss: loss.toFixed(4) });
-  }
-
-  stopProgress(): void {
-    this.multi?.stop();
-    this.multi = undefined;
-    this.bar = undefined;
-  }
 }

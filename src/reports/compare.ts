@@ -176,7 +176,11 @@ function settingsOf(m: RunMetrics): string {
   return (
     `${d.source}: ${d.train} train / ${d.dev} dev / ${d.test} test images; ${t.optimizer}, lr ${t.lr}${schedule}` +
     `${extras.length ? `, ${extras.join(', ')}` : ''}, batch size ${t.batchSize}, ${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, ` +
-    (t.evalSteps > 0 ? `dev evaluation every ${t.evalSteps} steps and at the last step` : 'no dev evaluation')
+    (t.evalSteps === 'epoch'
+      ? 'dev evaluation at each epoch end'
+      : t.evalSteps > 0
+        ? `dev evaluation every ${t.evalSteps} steps and at the last step`
+        : 'no dev evaluation')
   );
 }
 

@@ -104,7 +104,7 @@ export function createBenchSession(
       }
     },
     async step() {
-      const loss = trainStep(model, variables, optimizer, x, y, 0);
+      const { loss } = trainStep(model, variables, optimizer, x, y, { weightDecay: 0 });
       try {
         await loss.data();
       } finally {

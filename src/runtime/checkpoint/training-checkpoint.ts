@@ -22,6 +22,7 @@ import {
   RUN_CONFIG_SCHEMA,
   TRAIN_HISTORY_SCHEMA,
   TRAIN_PROGRESS_SCHEMA,
+  withLaterFields,
 } from '../train/schemas.js';
 import { decodeSafetensors, encodeSafetensors, type TensorInput } from '../weights/safetensors.js';
 import { expectedTensors } from '../weights/state-dict-io.js';
@@ -193,7 +194,8 @@ function checkMeta(raw: unknown, where: string): CheckpointMeta {
   if (raw.version !== 1) return fail(`version ${show(raw.version)}; this netspec reads version 1`);
   const problem = checkMetaSchema(raw);
   if (problem !== undefined) return fail(problem);
-  const meta = raw as unknown as CheckpointMeta;
+  const saved = raw as unknown as CheckpointMeta;
+  const meta: CheckpointMeta = { ...saved, config: withLaterFields(saved.config) };
   const configProblems = validateTrainConfig(meta.config.training);
   if (configProblems.length) return fail(`config.training: ${configProblems.join('; ')}`);
   if (meta.kind === 'last')

@@ -3,54 +3,107 @@
  * the run's config: defaults, and on resume the saved config for every setting not given again. Pure; no tfjs.
  */
 import {
-  DEFAULT_TRAIN_CONFIG,
-  type LrSchedule,
-  type OptimizerKind,
-  type RunConfig,
-  type TrainConfig,
-} from '../train/config.js';
+  DEFAULT_TRAINING,
+  layerSettings,
+  type PartialSettings,
+  type SettingField,
+  type TrainingSettings,
+} from '../../training-settings.js';
+import type { LrSchedule, RunConfig, TrainConfig } from '../train/config.js';
 
-/** The settings of a training run, one per `netspec run` option. */
-export interface RunSettings {
-  readonly data: string;
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly lr: number;
-  readonly seed: number;
-  readonly optimizer: OptimizerKind;
-  readonly momentum: number;
-  readonly weightDecay: number;
-  readonly lrSchedule: LrSchedule['kind'];
-  readonly lrStep: number;
-  readonly lrGamma: number;
-  readonly lrMin: number;
-  readonly train: number;
-  readonly dev: number;
-  readonly test: number;
-  readonly logSteps: number;
-  readonly evalSteps: number;
+/** The settings of a training run: the training-settings table's, flat (one per `netspec run` option or key). */
+export type RunSettings = TrainingSettings;
+
+/** The defaults: RunnerV3's settings (NNDL 5.4) on the bundled MNIST sample. */
+export const DEFAULT_RUN_SETTINGS: RunSettings = DEFAULT_TRAINING;
+
+/** The settings a saved config ran with, for the fields that apply to it (the schedule's own by its kind). */
+function settingsOfConfig(saved: RunConfig): PartialSettings {
+  const t = saved.training;
+  const out: PartialSettings = {
+    optimizer: t.optimizer,
+    lr: t.lr,
+    momentum: t.momentum,
+    nesterov: t.nesterov,
+    weightDecay: t.weightDecay,
+    lrSchedule: t.schedule.kind,
+    warmupEpochs: t.warmupEpochs,
+    epochs: t.epochs,
+    batchSize: t.batchSize,
+    seed: t.seed,
+    logSteps: t.logSteps,
+    evalSteps: t.evalSteps,
+    labelSmoothing: t.labelSmoothing,
+    logFormat: t.logFormat,
+    earlyStopMonitor: t.earlyStopping?.monitor ?? 'none',
+    checkpointMonitor: t.checkpoint.monitor,
+    checkpointTopK: t.checkpoint.topK,
+    augmentCropPadding: t.augment.cropPadding,
+    augmentHflip: t.augment.hflip,
+    augmentRotate: t.augment.rotate,
+    augmentTranslate: t.augment.translate,
+    augmentScale: t.augment.scale,
+    data: saved.data.source,
+    train: saved.data.train,
+    dev: saved.data.dev,
+    test: saved.data.test,
+  };
+  if (t.schedule.kind === 'step')
+    Object.assign(out, { lrStep: t.schedule.stepEpochs, lrGamma: t.schedule.gamma });
+  if (t.schedule.kind === 'cosine') out.lrMin = t.schedule.minLr;
+  if (t.earlyStopping)
+    Object.assign(out, {
+      earlyStopMode: t.earlyStopping.mode,
+      earlyStopPatience: t.earlyStopping.patience,
+      earlyStopMinDelta: t.earlyStopping.minDelta,
+    });
+  return out;
 }
 
-/** RunnerV3's settings (NNDL 5.4) on the bundled MNIST sample: 1000 training, 200 dev and 200 test images. */
-export const DEFAULT_RUN_SETTINGS: RunSettings = {
-  data: 'mnist-sample',
-  epochs: DEFAULT_TRAIN_CONFIG.epochs,
-  batchSize: DEFAULT_TRAIN_CONFIG.batchSize,
-  lr: DEFAULT_TRAIN_CONFIG.lr,
-  seed: DEFAULT_TRAIN_CONFIG.seed,
-  optimizer: DEFAULT_TRAIN_CONFIG.optimizer,
-  momentum: DEFAULT_TRAIN_CONFIG.momentum,
-  weightDecay: DEFAULT_TRAIN_CONFIG.weightDecay,
-  lrSchedule: 'constant',
-  lrStep: 2,
-  lrGamma: 0.1,
-  lrMin: 0,
-  train: 1000,
-  dev: 200,
-  test: 200,
-  logSteps: DEFAULT_TRAIN_CONFIG.logSteps,
-  evalSteps: DEFAULT_TRAIN_CONFIG.evalSteps,
-};
+/** The run config of a full set of settings. */
+export function configOfSettings(s: RunSettings): RunConfig {
+  const schedule: LrSchedule =
+    s.lrSchedule === 'step'
+      ? { kind: 'step', stepEpochs: s.lrStep, gamma: s.lrGamma }
+      : s.lrSchedule === 'cosine'
+        ? { kind: 'cosine', minLr: s.lrMin }
+        : { kind: 'constant' };
+  const monitor = s.earlyStopMonitor;
+  const training: TrainConfig = {
+    epochs: s.epochs,
+    batchSize: s.batchSize,
+    lr: s.lr,
+    optimizer: s.optimizer,
+    momentum: s.momentum,
+    nesterov: s.nesterov,
+    weightDecay: s.weightDecay,
+    schedule,
+    warmupEpochs: s.warmupEpochs,
+    seed: s.seed,
+    logSteps: s.logSteps,
+    evalSteps: s.evalSteps,
+    labelSmoothing: s.labelSmoothing,
+    earlyStopping:
+      monitor === 'none'
+        ? null
+        : {
+            monitor,
+            mode: s.earlyStopMode === 'auto' ? (monitor === 'dev_loss' ? 'min' : 'max') : s.earlyStopMode,
+            patience: s.earlyStopPatience,
+            minDelta: s.earlyStopMinDelta,
+          },
+    checkpoint: { monitor: s.checkpointMonitor, topK: s.checkpointTopK },
+    augment: {
+      cropPadding: s.augmentCropPadding,
+      hflip: s.augmentHflip,
+      rotate: s.augmentRotate,
+      translate: s.augmentTranslate,
+      scale: s.augmentScale,
+    },
+    logFormat: s.logFormat,
+  };
+  return { training, data: { source: s.data, train: s.train, dev: s.dev, test: s.test } };
+}
 
 /**
  * The config of a run with `settings`. Without `saved`, the settings as they are. With `saved` (a resumed run's
@@ -63,38 +116,9 @@ export function runConfigOf(
   given: ReadonlySet<string>,
   saved: RunConfig | undefined,
 ): RunConfig {
-  const t = saved?.training;
-  const pick = <K extends keyof RunSettings>(key: K, old: RunSettings[K] | undefined): RunSettings[K] =>
-    old === undefined || given.has(key) ? settings[key] : old;
-  const kind = pick('lrSchedule', t?.schedule.kind);
-  const oldStep = t?.schedule.kind === 'step' ? t.schedule : undefined;
-  const oldCosine = t?.schedule.kind === 'cosine' ? t.schedule : undefined;
-  const schedule: LrSchedule =
-    kind === 'step'
-      ? { kind, stepEpochs: pick('lrStep', oldStep?.stepEpochs), gamma: pick('lrGamma', oldStep?.gamma) }
-      : kind === 'cosine'
-        ? { kind, minLr: pick('lrMin', oldCosine?.minLr) }
-        : { kind: 'constant' };
-  const training: TrainConfig = {
-    epochs: pick('epochs', t?.epochs),
-    batchSize: pick('batchSize', t?.batchSize),
-    lr: pick('lr', t?.lr),
-    optimizer: pick('optimizer', t?.optimizer),
-    momentum: pick('momentum', t?.momentum),
-    weightDecay: pick('weightDecay', t?.weightDecay),
-    schedule,
-    seed: pick('seed', t?.seed),
-    logSteps: pick('logSteps', t?.logSteps),
-    evalSteps: pick('evalSteps', t?.evalSteps),
-  };
-  const s = saved?.data;
-  return {
-    training,
-    data: {
-      source: pick('data', s?.source),
-      train: pick('train', s?.train),
-      dev: pick('dev', s?.dev),
-      test: pick('test', s?.test),
-    },
-  };
+  if (!saved) return configOfSettings(settings);
+  const restated: PartialSettings = {};
+  for (const field of Object.keys(settings) as SettingField[])
+    if (given.has(field)) Object.assign(restated, { [field]: settings[field] });
+  return configOfSettings(layerSettings(settings, settingsOfConfig(saved), restated));
 }

@@ -18,6 +18,7 @@ export async function testBest(
   bestDir: string,
   test: LabeledImages,
   batchSize: number,
+  onBatch?: (done: number) => void,
 ): Promise<TestRecord> {
   let which: 'best' | 'final' = 'final';
   if (fs.existsSync(bestDir)) {
@@ -27,7 +28,7 @@ export async function testBest(
       throw new CheckpointError(`${bestDir}: ${diagnostics.map((d) => d.message).join('; ')}`);
     which = 'best';
   }
-  const result = await evaluate(model, ir, test, batchSize);
+  const result = await evaluate(model, ir, test, batchSize, onBatch);
   return { accuracy: result.accuracy, loss: result.loss, count: result.count, model: which };
 }
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { IrNetwork } from '../../compiler/ir.js';
-import { buildModel } from '../../compiler/targets/tfjs/index.js';
+import { buildModel, setStateDict, type StateDict } from '../../compiler/targets/tfjs/index.js';
 import { selectBackend, type BackendName, type BackendSelection } from '../backends/index.js';
 import {
   checkRunFolder,
@@ -24,10 +24,11 @@ import {
   type RunFolderMode,
 } from '../checkpoint/index.js';
 import { TrainInputError, writeFailure } from '../errors.js';
+import { pointLatest } from '../checkpoint/versions.js';
 import { validateTrainConfig, type RunConfig, type TrainConfig } from '../train/config.js';
 import type { TrainProgress } from '../train/history.js';
 import { testLine } from '../train/log-lines.js';
-import { bestOf, type RunMetrics } from '../train/metrics.js';
+import { bestOf, type RunMetrics, type TestRecord } from '../train/metrics.js';
 import { train, type TrainOutcome } from '../train/trainer.js';
 import { runConfigOf, type RunSettings } from './config.js';
 import { loadRunData, type RunData } from './data.js';
@@ -35,17 +36,66 @@ import { testBest, writeCurves } from './finish.js';
 import { divergenceMessage, MetricsRecord, previousResumes } from './record.js';
 import { checkResumeConfig, checkResumeNetwork } from './resume.js';
 
+/** How a line of the run's story should stand out on a terminal (the CLI colours it; train.log has plain text). */
+export type LineKind = 'plain' | 'best' | 'warning' | 'result';
+
+/** What the progress display shows: one epoch of training, or an evaluation pass of its own. */
+export type ProgressPhase =
+  | {
+      readonly kind: 'train';
+      /** 0-based epoch, of `epochs`. */
+      readonly epoch: number;
+      readonly epochs: number;
+      /** Steps in this epoch, and how many of them are already done (a resumed run). */
+      readonly steps: number;
+      readonly done: number;
+      readonly batchSize: number;
+    }
+  | {
+      readonly kind: 'evaluate';
+      /** `dev` for the final dev evaluation, `test` for testing the best model. */
+      readonly split: 'dev' | 'test';
+      /** Batches to evaluate. */
+      readonly batches: number;
+    };
+
+/** The numbers of one finished epoch, for the per-epoch line (Keras `fit`'s) and the console. */
+export interface EpochSummary {
+  /** 0-based epoch, of `epochs`. */
+  readonly epoch: number;
+  readonly epochs: number;
+  /** Mean training loss and accuracy over the epoch's batches (training mode, before each update). */
+  readonly trainLoss: number;
+  readonly trainAccuracy: number;
+  /** The epoch's last dev evaluation, when it had one. */
+  readonly devLoss?: number;
+  readonly devAccuracy?: number;
+  /** Learning rate of the epoch's last step. */
+  readonly lr: number;
+  /** Training images per second over the epoch (evaluations excluded). */
+  readonly imagesPerSecond: number;
+  /** Seconds of the epoch (evaluations included) and of the whole run so far. */
+  readonly epochSeconds: number;
+  readonly elapsedSeconds: number;
+  /** True when a dev evaluation of this epoch gave a new best model. */
+  readonly improved: boolean;
+}
+
 /** Where a run shows what it does. Lines also go to train.log once the folder is open; notes do not. */
 export interface SessionOutput {
   /** A line of the run's story (backend, data, training and evaluation lines, the result). */
-  line(text: string): void;
+  line(text: string, kind?: LineKind): void;
+  /** A line for train.log that the console shows only when asked to be verbose (the backend probe's reasons). */
+  detail?(text: string): void;
   /** A remark about files outside the run's story (a previous run put back); the CLI prints it on stderr. */
   note(text: string): void;
-  /** Training starts: `total` steps, `done` of them already (a resumed run). */
-  startProgress?(total: number, done: number): void;
-  /** `done` steps are finished; the last one's loss. */
-  progress?(done: number, loss: number): void;
-  /** Training has ended (also on errors). */
+  /** A progress phase starts (each epoch, the final dev evaluation, the test). */
+  startProgress?(phase: ProgressPhase): void;
+  /** `done` steps (or batches, for an evaluation) of the phase are finished; for training, the last loss. */
+  progress?(done: number, loss?: number): void;
+  /** An epoch ended: its numbers (its line has been shown through `line` just before). */
+  epochEnd?(summary: EpochSummary): void;
+  /** The phase has ended (also on errors). */
   stopProgress?(): void;
 }
 
@@ -79,6 +129,12 @@ export interface RunRequest {
   readonly watchStops?: (controls: StopControls) => () => void;
   /** performance.now() when the command started (for wallSeconds); default: when the session started. */
   readonly startedAt?: number;
+  /** Weights a new run starts from instead of its seeded initialization (`--init-from`), and what they are. */
+  readonly initFrom?: { readonly weights: StateDict; readonly description: string };
+  /** Where the settings came from, for the settings line (`specs/lenet5.yaml training:, --epochs`). */
+  readonly settingsFrom?: string;
+  /** `out` is a `version_<N>` folder: point its parent's `latest` link at it once it is open. */
+  readonly linkLatest?: boolean;
 }
 
 /** How a run ended. */
@@ -117,10 +173,14 @@ export async function runSession(request: RunRequest): Promise<RunResult> {
   const log = new RunLog(request.output);
   let failed = true;
   try {
-    for (const action of repaired) log.line(`note: ${out}: ${action}`);
-    for (const action of folder?.recovered ?? []) log.line(`note: ${out}/checkpoints: ${action}`);
+    for (const action of repaired) log.line(`note: ${out}: ${action}`, 'warning');
+    for (const action of folder?.recovered ?? []) log.line(`note: ${out}/checkpoints: ${action}`, 'warning');
     const prepared = await prepare(request, folder, log);
     if (!folder) folder = openOrExplain(out, mode);
+    if (request.linkLatest) {
+      const note = pointLatest(out);
+      if (note) request.output.note(note);
+    }
     const run = reportingWriteErrors(folder);
     log.attach(run);
     const result = await new Training(request, prepared, run, log, startedAt).run();
@@ -154,23 +214,60 @@ async function prepare(request: RunRequest, folder: RunFolder | undefined, log: 
   if (last) checkResumeConfig(last, config, request.out);
   const backend = await selectBackend(request.backend);
   log.line(`backend: ${backend.name}`);
-  for (const reason of backend.reasons) log.line(`  ${reason}`);
+  for (const reason of backend.reasons) log.detail(`  ${reason}`);
   if (last && last.meta.backend !== backend.name)
     log.line(
       `note: this run started on ${last.meta.backend}; continuing on ${backend.name} (not bit-identical to an uninterrupted run)`,
+      'warning',
     );
   const data = await loadRunData(ir, config);
   log.line(`data: ${data.description}`);
   log.line(`network: ${ir.name} (${spec}); ${describeTraining(config.training)}`);
+  if (request.settingsFrom) log.line(`settings: ${request.settingsFrom}`);
+  if (request.initFrom && !last) log.line(`weights: from ${request.initFrom.description}`);
   return { last, config, backend, data };
 }
 
-function describeTraining(t: TrainConfig): string {
+/** The run's effective training settings in one line (the non-default extras only when set). */
+export function describeTraining(t: TrainConfig): string {
+  const schedule = t.schedule;
+  const scheduleText =
+    schedule.kind === 'constant'
+      ? ''
+      : schedule.kind === 'step'
+        ? ` (step schedule: x${schedule.gamma} every ${schedule.stepEpochs} epochs)`
+        : ` (cosine schedule to ${schedule.minLr})`;
+  const extras = [
+    t.optimizer === 'momentum' ? `momentum ${t.momentum}${t.nesterov ? ' (Nesterov)' : ''}` : '',
+    t.weightDecay > 0 ? `weight decay ${t.weightDecay}${t.optimizer === 'adamw' ? ' (decoupled)' : ''}` : '',
+    t.warmupEpochs > 0 ? `warmup ${t.warmupEpochs} epoch${t.warmupEpochs === 1 ? '' : 's'}` : '',
+    t.labelSmoothing > 0 ? `label smoothing ${t.labelSmoothing}` : '',
+    t.earlyStopping
+      ? `early stopping on ${t.earlyStopping.monitor} (${t.earlyStopping.mode}, patience ${t.earlyStopping.patience}` +
+        `${t.earlyStopping.minDelta > 0 ? `, min_delta ${t.earlyStopping.minDelta}` : ''})`
+      : '',
+    t.checkpoint.monitor !== 'dev_accuracy' || t.checkpoint.topK > 1
+      ? `best by ${t.checkpoint.monitor}${t.checkpoint.topK > 1 ? `, top ${t.checkpoint.topK} kept` : ''}`
+      : '',
+    describeAugmentation(t.augment),
+  ].filter(Boolean);
+  const cadence = (c: TrainConfig['evalSteps']): string =>
+    c === 'epoch' ? 'each epoch' : c === 0 ? 'never' : `every ${c} steps`;
   return (
-    `optimizer ${t.optimizer}, lr ${t.lr}${t.schedule.kind === 'constant' ? '' : ` (${t.schedule.kind} schedule)`}, ` +
-    `batch ${t.batchSize}, ${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, seed ${t.seed}` +
-    `${t.weightDecay > 0 ? `, weight decay ${t.weightDecay}` : ''}`
+    `optimizer ${t.optimizer}, lr ${t.lr}${scheduleText}, batch ${t.batchSize}, ${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, ` +
+    `seed ${t.seed}${extras.length ? `, ${extras.join(', ')}` : ''}; dev evaluation ${cadence(t.evalSteps)}`
   );
+}
+
+function describeAugmentation(a: TrainConfig['augment']): string {
+  const parts = [
+    a.cropPadding > 0 ? `random crop (padding ${a.cropPadding})` : '',
+    a.hflip ? 'horizontal flip' : '',
+    a.rotate > 0 ? `rotation +-${a.rotate} degrees` : '',
+    a.translate > 0 ? `shift +-${a.translate}` : '',
+    a.scale > 0 ? `zoom +-${a.scale}` : '',
+  ].filter(Boolean);
+  return parts.length ? `augmentation: ${parts.join(', ')}` : '';
 }
 
 /** The run's lines: shown, and appended to train.log (those before the folder opened, once it does). */
@@ -186,8 +283,18 @@ class RunLog {
     this.pending = [];
   }
 
-  line(text: string): void {
-    this.output.line(text);
+  line(text: string, kind?: LineKind): void {
+    this.output.line(text, kind);
+    this.append(text);
+  }
+
+  /** A line for train.log that the console shows only when verbose. */
+  detail(text: string): void {
+    if (this.output.detail) this.output.detail(text);
+    this.append(text);
+  }
+
+  private append(text: string): void {
     if (this.folder) this.folder.appendLog(text);
     else this.pending.push(text);
   }
@@ -225,6 +332,15 @@ class Training {
     );
     this.lastSaved = last?.meta.progress ?? null;
     this.model = buildModel(request.ir, { seed: t.seed });
+    if (request.initFrom && !last) {
+      const diagnostics = setStateDict(this.model, request.ir, request.initFrom.weights);
+      if (diagnostics.length) {
+        this.model.dispose();
+        throw new TrainInputError(
+          `--init-from ${request.initFrom.description}: ${diagnostics.map((d) => d.message).join('; ')}`,
+        );
+      }
+    }
   }
 
   async run(): Promise<RunResult> {
@@ -236,9 +352,18 @@ class Training {
       );
     if (last?.meta.progress) {
       const p = last.meta.progress;
+      const before = last.meta.config.training.epochs;
+      const now = config.training.epochs;
+      const es = config.training.earlyStopping;
+      const stoppedEarly = es !== null && (p.earlyStop?.wait ?? 0) >= es.patience;
       this.log.line(
-        `[Resume] from ${this.folder.lastDir}: epoch ${p.epoch}/${config.training.epochs}, step ${p.globalStep}` +
-          (p.epoch >= config.training.epochs ? ' (training was complete; testing the best model again)' : ''),
+        `[Resume] from ${this.folder.lastDir}: epoch ${p.epoch}/${now}, step ${p.globalStep}` +
+          (now > before
+            ? ` (extended from ${before} to ${now} epochs; the learning-rate schedule is that of a ${now}-epoch run, continued at step ${p.globalStep})`
+            : '') +
+          (p.epoch >= now || stoppedEarly
+            ? ` (training was ${stoppedEarly ? 'stopped early' : 'complete'}; testing the best model again)`
+            : ''),
       );
     }
     const unwatch = this.request.watchStops?.(this.controls()) ?? ((): void => undefined);
@@ -255,7 +380,7 @@ class Training {
     return {
       isTraining: () => this.training,
       stop: () => this.controller.abort(),
-      line: (text) => this.log.line(text),
+      line: (text) => this.log.line(text, 'warning'),
       abandon: () => {
         this.request.output.stopProgress?.();
         this.folder.close(true);
@@ -279,7 +404,8 @@ class Training {
     const { last, config, data } = this.prepared;
     const resume = resumePoint(last);
     try {
-      output.startProgress?.(this.record.shape.totalSteps, last?.meta.progress?.globalStep ?? 0);
+      const batchSize = config.training.batchSize;
+      const epochs = config.training.epochs;
       return await train({
         model: this.model,
         ir,
@@ -289,8 +415,19 @@ class Training {
         signal: this.controller.signal,
         ...(resume ? { resume } : {}),
         hooks: {
-          log: (line) => this.log.line(line),
-          step: (s) => output.progress?.(s.step + 1, s.loss),
+          log: (line, kind) => this.log.line(line, kind),
+          epochStart: (epoch, steps, first) =>
+            output.startProgress?.({ kind: 'train', epoch, epochs, steps, done: first, batchSize }),
+          step: (s) => output.progress?.(s.step + 1 - s.epoch * s.stepsPerEpoch, s.loss),
+          epochEnd: (info) => {
+            output.epochEnd?.(info);
+            output.stopProgress?.();
+          },
+          evaluationStart: (batches) => {
+            output.stopProgress?.();
+            output.startProgress?.({ kind: 'evaluate', split: 'dev', batches });
+          },
+          evaluationBatch: (done) => output.progress?.(done),
           saveBest: (b) =>
             this.save(this.folder.bestDir, {
               kind: 'best',
@@ -336,23 +473,36 @@ class Training {
       const message =
         `[Train] stopped at epoch ${progress.epoch}/${t.epochs}, step ${progress.globalStep}/${this.record.shape.totalSteps}; ` +
         `continue with: ${this.request.resumeCommand}`;
-      this.log.line(message);
+      this.log.line(message, 'warning');
       return { status: 'interrupted', message, metrics };
     }
-    const test = await testBest(
-      this.model,
-      this.request.ir,
-      this.folder.bestDir,
-      this.prepared.data.test,
-      t.batchSize,
-    );
+    const { output } = this.request;
+    const testSplit = this.prepared.data.test;
+    output.startProgress?.({
+      kind: 'evaluate',
+      split: 'test',
+      batches: Math.ceil(testSplit.count / t.batchSize),
+    });
+    let test: TestRecord;
+    try {
+      test = await testBest(
+        this.model,
+        this.request.ir,
+        this.folder.bestDir,
+        testSplit,
+        t.batchSize,
+        (done) => output.progress?.(done),
+      );
+    } finally {
+      output.stopProgress?.();
+    }
     if (test.model === 'final')
-      this.log.line('note: no dev evaluation improved on 0; testing the final model');
-    this.log.line(testLine(test.accuracy, test.loss));
+      this.log.line('note: no dev evaluation improved on 0; testing the final model', 'warning');
+    this.log.line(testLine(test.accuracy, test.loss), 'result');
     const metrics = this.record.of('completed', history, progress.elapsedMs, test);
     this.folder.writeMetrics(metrics);
     const written = await writeCurves(this.folder, metrics);
-    this.log.line(`wrote ${out}: ${[...runFiles(this.folder), ...written].join(', ')}`);
+    this.log.line(`wrote ${out}: ${[...runFiles(this.folder), ...written].join(', ')}`, 'result');
     return { status: 'completed', metrics };
   }
 }

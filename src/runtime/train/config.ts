@@ -4,11 +4,61 @@
  * functions that decide the cadence, so that tests can check them without training anything.
  */
 
-/** Optimizers with PyTorch's update rules: `sgd` (plain), `momentum` (torch.optim.SGD with momentum), `adam`. */
-export type OptimizerKind = 'sgd' | 'momentum' | 'adam';
+import type { Cadence } from '../../training-settings.js';
+
+export type { Cadence } from '../../training-settings.js';
+
+/**
+ * Optimizers with PyTorch's update rules: `sgd` (plain), `momentum` (torch.optim.SGD with momentum, optionally
+ * Nesterov's), `adam`, `adamw` (torch.optim.AdamW: the weight decay shrinks the weights directly, decoupled
+ * from the gradient).
+ */
+export type OptimizerKind = 'sgd' | 'momentum' | 'adam' | 'adamw';
 
 /** The optimizer kinds, in the order the CLI lists them. */
-export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['sgd', 'momentum', 'adam'];
+export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['sgd', 'momentum', 'adam', 'adamw'];
+
+/** Stop when the monitored dev value has not improved by more than `minDelta` for `patience` evaluations. */
+export interface EarlyStopping {
+  readonly monitor: 'dev_loss' | 'dev_accuracy';
+  readonly mode: 'min' | 'max';
+  readonly patience: number;
+  readonly minDelta: number;
+}
+
+/** Which dev value picks checkpoints/best, and how many of the best evaluations keep a checkpoint. */
+export interface CheckpointPolicy {
+  readonly monitor: 'dev_accuracy' | 'dev_loss';
+  readonly topK: number;
+}
+
+/** Random training-image transforms (all off at 0/false); dev and test images are never augmented. */
+export interface Augmentation {
+  /** Zero padding per side before a random crop back to the input size (torchvision RandomCrop(size, padding)). */
+  readonly cropPadding: number;
+  /** Mirror left-right with probability 0.5. */
+  readonly hflip: boolean;
+  /** Random rotation within +-degrees. */
+  readonly rotate: number;
+  /** Random shift within +- this fraction of the width and height. */
+  readonly translate: number;
+  /** Random zoom by a factor in [1 - scale, 1 + scale]. */
+  readonly scale: number;
+}
+
+/** No augmentation. */
+export const NO_AUGMENTATION: Augmentation = {
+  cropPadding: 0,
+  hflip: false,
+  rotate: 0,
+  translate: 0,
+  scale: 0,
+};
+
+/** True when `a` changes images at all. */
+export function augments(a: Augmentation): boolean {
+  return a.cropPadding > 0 || a.hflip || a.rotate > 0 || a.translate > 0 || a.scale > 0;
+}
 
 /**
  * How the learning rate changes: `constant`; `step` multiplies it by `gamma` every `stepEpochs` epochs
@@ -32,16 +82,42 @@ export interface TrainConfig {
   readonly optimizer: OptimizerKind;
   /** Momentum factor of the `momentum` optimizer (ignored by the others). */
   readonly momentum: number;
-  /** L2 penalty added to every trainable parameter's gradient (PyTorch's coupled `weight_decay`). */
+  /** Nesterov momentum for the `momentum` optimizer. */
+  readonly nesterov: boolean;
+  /**
+   * PyTorch's `weight_decay`: an L2 term added to every trainable parameter's gradient, except for `adamw`,
+   * which multiplies the weights by (1 - lr * weightDecay) before its update.
+   */
   readonly weightDecay: number;
   readonly schedule: LrSchedule;
-  /** Seeds the shuffling generator (and, through the caller, the initial weights). */
+  /** Linear warmup: the schedule's rate times (step + 1) / W over the first W = round(warmupEpochs * steps per epoch) steps. */
+  readonly warmupEpochs: number;
+  /** Seeds the shuffling generator and the augmentation (and, through the caller, the initial weights). */
   readonly seed: number;
-  /** Log the training loss when `globalStep % logSteps == 0`; 0 never logs. */
-  readonly logSteps: number;
-  /** Evaluate on dev when `globalStep % evalSteps == 0` (and at the last step); 0 never evaluates. */
-  readonly evalSteps: number;
+  /** Log the training loss when `globalStep % logSteps == 0`, or at each epoch's last step; 0 never logs. */
+  readonly logSteps: Cadence;
+  /** Evaluate on dev when `globalStep % evalSteps == 0` (and at the last step), or at each epoch end; 0 never. */
+  readonly evalSteps: Cadence;
+  /** Label smoothing of the training loss (PyTorch's CrossEntropyLoss label_smoothing); dev and test losses are plain. */
+  readonly labelSmoothing: number;
+  /** Stop early, or null to train every epoch. */
+  readonly earlyStopping: EarlyStopping | null;
+  readonly checkpoint: CheckpointPolicy;
+  readonly augment: Augmentation;
+  /** `runner`: RunnerV3's [Train]/[Evaluate] lines and the epoch lines; `epochs`: the epoch lines only. */
+  readonly logFormat: 'runner' | 'epochs';
 }
+
+/** The fields of {@link TrainConfig} added after the first checkpoints were written, with the values those runs had. */
+export const LATER_TRAIN_FIELDS = {
+  nesterov: false,
+  warmupEpochs: 0,
+  labelSmoothing: 0,
+  earlyStopping: null,
+  checkpoint: { monitor: 'dev_accuracy', topK: 1 },
+  augment: NO_AUGMENTATION,
+  logFormat: 'runner',
+} as const satisfies Partial<TrainConfig>;
 
 /** Adam's constants: PyTorch's defaults (tfjs's own epsilon default, 1e-7, differs). */
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
@@ -58,6 +134,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 0,
   logSteps: 15,
   evalSteps: 15,
+  ...LATER_TRAIN_FIELDS,
 };
 
 /** The problems of a config, one sentence each (empty when valid). */
@@ -80,8 +157,14 @@ export function validateTrainConfig(config: TrainConfig): string[] {
     problems.push(`momentum must be in [0, 1), not ${config.momentum}`);
   finiteNonNegative('weight decay', config.weightDecay);
   if (!Number.isSafeInteger(config.seed)) problems.push(`seed must be an integer, not ${config.seed}`);
-  nonNegativeInt('log steps', config.logSteps);
-  nonNegativeInt('eval steps', config.evalSteps);
+  if (config.logSteps !== 'epoch') nonNegativeInt('log steps', config.logSteps);
+  if (config.evalSteps !== 'epoch') nonNegativeInt('eval steps', config.evalSteps);
+  if (!Number.isFinite(config.warmupEpochs) || config.warmupEpochs < 0 || config.warmupEpochs > config.epochs)
+    problems.push(`warmup epochs must be in [0, epochs], not ${config.warmupEpochs}`);
+  if (!Number.isFinite(config.labelSmoothing) || config.labelSmoothing < 0 || config.labelSmoothing >= 1)
+    problems.push(`label smoothing must be in [0, 1), not ${config.labelSmoothing}`);
+  if (config.earlyStopping) positiveInt('early stopping patience', config.earlyStopping.patience);
+  positiveInt('checkpoint top_k', config.checkpoint.topK);
   const s = config.schedule;
   if (s.kind === 'step') {
     positiveInt('the schedule step (epochs)', s.stepEpochs);
@@ -99,21 +182,48 @@ export function stepsPerEpoch(examples: number, batchSize: number): number {
   return Math.ceil(examples / batchSize);
 }
 
-/** RunnerV3: `[Train]` is logged when `global_step % log_steps == 0` (step 0 included). */
-export function shouldLog(globalStep: number, logSteps: number): boolean {
+/**
+ * RunnerV3: `[Train]` is logged when `global_step % log_steps == 0` (step 0 included); with `epoch`, at the last
+ * step of each epoch (`perEpoch` steps per epoch).
+ */
+export function shouldLog(globalStep: number, logSteps: Cadence, perEpoch = 0): boolean {
+  if (logSteps === 'epoch') return perEpoch > 0 && (globalStep + 1) % perEpoch === 0;
   return logSteps > 0 && globalStep % logSteps === 0;
 }
 
 /**
  * RunnerV3: evaluate after the optimizer step when `global_step > 0 and (global_step % eval_steps == 0 or
- * global_step == total_steps - 1)`.
+ * global_step == total_steps - 1)`; with `epoch`, after the last step of each epoch.
  */
-export function shouldEvaluate(globalStep: number, evalSteps: number, totalSteps: number): boolean {
+export function shouldEvaluate(
+  globalStep: number,
+  evalSteps: Cadence,
+  totalSteps: number,
+  perEpoch = 0,
+): boolean {
+  if (evalSteps === 'epoch') return perEpoch > 0 && (globalStep + 1) % perEpoch === 0;
   return evalSteps > 0 && globalStep > 0 && (globalStep % evalSteps === 0 || globalStep === totalSteps - 1);
 }
 
-/** The learning rate of step `globalStep` (0-based) under `config.schedule`. */
-export function learningRateAt(config: TrainConfig, globalStep: number, stepsInEpoch: number): number {
+/**
+ * The learning rate of step `globalStep` (0-based) under `config.schedule`, times the warmup factor
+ * (step + 1) / W during the first W warmup steps.
+ */
+export function learningRateAt(
+  config: Pick<TrainConfig, 'schedule' | 'lr' | 'epochs'> & { readonly warmupEpochs?: number },
+  globalStep: number,
+  stepsInEpoch: number,
+): number {
+  const warmup = Math.round((config.warmupEpochs ?? 0) * stepsInEpoch);
+  const rate = scheduledRate(config, globalStep, stepsInEpoch);
+  return globalStep < warmup ? (rate * (globalStep + 1)) / warmup : rate;
+}
+
+function scheduledRate(
+  config: Pick<TrainConfig, 'schedule' | 'lr' | 'epochs'>,
+  globalStep: number,
+  stepsInEpoch: number,
+): number {
   const s = config.schedule;
   switch (s.kind) {
     case 'constant':

@@ -26,10 +26,15 @@ export interface BestRecord {
   readonly loss: number;
 }
 
-/** The mean training loss of one completed epoch (RunnerV3's `train_epoch_losses`). */
+/** The mean training loss of one completed epoch (RunnerV3's `train_epoch_losses`), and what the epoch line showed. */
 export interface EpochRecord {
   readonly epoch: number;
   readonly loss: number;
+  /** Training accuracy over the epoch's batches (training mode, before each update); absent in older records. */
+  readonly accuracy?: number;
+  /** Training images per second (evaluations excluded) and seconds of the epoch (evaluations included). */
+  readonly imagesPerSecond?: number;
+  readonly seconds?: number;
 }
 
 /** Everything recorded so far; arrays grow in step order. */
@@ -57,6 +62,8 @@ export interface TrainProgress {
   readonly bestStep: number | null;
   /** Training time so far, in milliseconds (evaluation included, data loading excluded). */
   readonly elapsedMs: number;
+  /** Early stopping's state: the best monitored value so far (null before the first evaluation), evaluations since. */
+  readonly earlyStop?: { readonly best: number | null; readonly wait: number };
 }
 
 /** An empty history. */

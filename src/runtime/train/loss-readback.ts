@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 interface Pending<Step> {
   readonly step: Step;
   readonly loss: tf.Scalar;
+  /** The batch's correct predictions, when counted. */
+  readonly correct?: tf.Scalar;
 }
 
 /** The queue of unread losses; it owns the tensors pushed into it. */
@@ -20,28 +22,36 @@ export class PendingLosses<Step> {
     return this.pending.length;
   }
 
-  /** Queues a step's loss; the queue disposes the tensor once it is read (or on {@link dispose}). */
-  push(step: Step, loss: tf.Scalar): void {
-    this.pending.push({ step, loss });
+  /**
+   * Queues a step's loss (and its correct count); the queue disposes the tensors once they are read (or on
+   * {@link dispose}).
+   */
+  push(step: Step, loss: tf.Scalar, correct?: tf.Scalar): void {
+    this.pending.push(correct ? { step, loss, correct } : { step, loss });
   }
 
-  /** Reads every queued loss with one `data()` call, frees them, and returns them in queue order. */
-  async read(): Promise<{ step: Step; loss: number }[]> {
+  /** Reads every queued value with one `data()` call, frees them, and returns them in queue order. */
+  async read(): Promise<{ step: Step; loss: number; correct?: number }[]> {
     const queued = this.pending;
     this.pending = [];
     if (queued.length === 0) return [];
     try {
-      const only = queued.length === 1 ? queued[0]?.loss : undefined;
-      const values = only ? await only.data() : await readScalars(queued.map((q) => q.loss));
-      return queued.map((q, i) => ({ step: q.step, loss: values[i] ?? NaN }));
+      const scalars = queued.flatMap((q) => (q.correct ? [q.loss, q.correct] : [q.loss]));
+      const only = scalars.length === 1 ? scalars[0] : undefined;
+      const values = only ? await only.data() : await readScalars(scalars);
+      let at = 0;
+      return queued.map((q) => {
+        const loss = values[at++] ?? NaN;
+        return q.correct ? { step: q.step, loss, correct: values[at++] ?? 0 } : { step: q.step, loss };
+      });
     } finally {
-      for (const q of queued) q.loss.dispose();
+      for (const q of queued) tf.dispose(q.correct ? [q.loss, q.correct] : [q.loss]);
     }
   }
 
-  /** Frees the unread losses (a run that ends by an exception). */
+  /** Frees the unread values (a run that ends by an exception). */
   dispose(): void {
-    for (const q of this.pending) q.loss.dispose();
+    for (const q of this.pending) tf.dispose(q.correct ? [q.loss, q.correct] : [q.loss]);
     this.pending = [];
   }
 }

@@ -25,7 +25,12 @@ export interface OptimizerState {
 }
 
 /** The slot suffixes each optimizer keeps per trainable weight, in tfjs's getWeights order. */
-const SLOTS: Record<OptimizerKind, readonly string[]> = { sgd: [], momentum: ['momentum'], adam: ['m', 'v'] };
+const SLOTS: Record<OptimizerKind, readonly string[]> = {
+  sgd: [],
+  momentum: ['momentum'],
+  adam: ['m', 'v'],
+  adamw: ['m', 'v'],
+};
 
 /**
  * tfjs's SGD (class name 'SGD', same state and results), whose update runs as one kernel where the active backend
@@ -66,14 +71,21 @@ export class NetspecSgd extends tf.SGDOptimizer {
   }
 }
 
-/** A tfjs optimizer with PyTorch's semantics for `kind` (tfjs momentum = torch SGD momentum with dampening 0). */
-export function createOptimizer(config: Pick<TrainConfig, 'optimizer' | 'lr' | 'momentum'>): tf.Optimizer {
+/**
+ * A tfjs optimizer with PyTorch's semantics for `kind` (tfjs momentum = torch SGD momentum with dampening 0, and
+ * its Nesterov form is torch's: p -= lr * (g + m * buf)). `adamw` is tfjs's Adam; its decoupled weight decay is
+ * the step's ({@link trainStep}), applied to the weights before the update as torch.optim.AdamW does.
+ */
+export function createOptimizer(
+  config: Pick<TrainConfig, 'optimizer' | 'lr' | 'momentum'> & { readonly nesterov?: boolean },
+): tf.Optimizer {
   switch (config.optimizer) {
     case 'sgd':
       return new NetspecSgd(config.lr);
     case 'momentum':
-      return tf.train.momentum(config.lr, config.momentum, false);
+      return tf.train.momentum(config.lr, config.momentum, config.nesterov === true);
     case 'adam':
+    case 'adamw':
       return tf.train.adam(config.lr, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
   }
 }

@@ -6,8 +6,12 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import {
+  LATER_TRAIN_FIELDS,
   OPTIMIZER_KINDS,
+  type Augmentation,
+  type CheckpointPolicy,
   type DataConfig,
+  type EarlyStopping,
   type LrSchedule,
   type RunConfig,
   type TrainConfig,
@@ -53,25 +57,70 @@ const SCHEDULES: { readonly [K in LrSchedule['kind']]: JsonSchema } = {
   cosine: objectSchema<Extract<LrSchedule, { kind: 'cosine' }>>({ kind: { const: 'cosine' }, minLr: number }),
 };
 
-/** {@link TrainConfig}: types and signs here; the ranges that depend on each other are `validateTrainConfig`'s. */
-export const TRAIN_CONFIG_SCHEMA = objectSchema<TrainConfig>({
-  epochs: integerFrom(1),
-  batchSize: integerFrom(1),
-  lr: number,
-  optimizer: { enum: OPTIMIZER_KINDS },
-  momentum: number,
-  weightDecay: number,
-  schedule: {
-    type: 'object',
-    discriminator: { propertyName: 'kind' },
-    properties: { kind: { type: 'string' } },
-    required: ['kind'],
-    oneOf: Object.values(SCHEDULES),
-  },
-  seed: { type: 'integer' },
-  logSteps: count,
-  evalSteps: count,
-});
+/** A step count or `epoch`. */
+const cadence: JsonSchema = { anyOf: [count, { const: 'epoch' }] };
+
+/**
+ * {@link TrainConfig}: types and signs here; the ranges that depend on each other are `validateTrainConfig`'s.
+ * The fields of LATER_TRAIN_FIELDS may be absent (checkpoints written before they existed).
+ */
+export const TRAIN_CONFIG_SCHEMA = laterFieldsOptional(
+  objectSchema<TrainConfig>({
+    epochs: integerFrom(1),
+    batchSize: integerFrom(1),
+    lr: number,
+    optimizer: { enum: OPTIMIZER_KINDS },
+    momentum: number,
+    weightDecay: number,
+    schedule: {
+      type: 'object',
+      discriminator: { propertyName: 'kind' },
+      properties: { kind: { type: 'string' } },
+      required: ['kind'],
+      oneOf: Object.values(SCHEDULES),
+    },
+    seed: { type: 'integer' },
+    logSteps: cadence,
+    evalSteps: cadence,
+    nesterov: { type: 'boolean' },
+    warmupEpochs: nonNegative,
+    labelSmoothing: nonNegative,
+    earlyStopping: nullable(
+      objectSchema<EarlyStopping>({
+        monitor: { enum: ['dev_loss', 'dev_accuracy'] },
+        mode: { enum: ['min', 'max'] },
+        patience: integerFrom(1),
+        minDelta: nonNegative,
+      }),
+    ),
+    checkpoint: objectSchema<CheckpointPolicy>({
+      monitor: { enum: ['dev_accuracy', 'dev_loss'] },
+      topK: integerFrom(1),
+    }),
+    augment: objectSchema<Augmentation>({
+      cropPadding: count,
+      hflip: { type: 'boolean' },
+      rotate: nonNegative,
+      translate: nonNegative,
+      scale: nonNegative,
+    }),
+    logFormat: { enum: ['runner', 'epochs'] },
+  }),
+);
+
+function laterFieldsOptional(schema: JsonSchema): JsonSchema {
+  return optional(schema, Object.keys(LATER_TRAIN_FIELDS));
+}
+
+/** `schema` (an {@link objectSchema}) with `keys` no longer required. */
+function optional(schema: JsonSchema, keys: readonly string[]): JsonSchema {
+  return { ...schema, required: (schema.required as string[]).filter((k) => !keys.includes(k)) };
+}
+
+/** A saved config with the later fields its writer did not know filled in as that writer ran them. */
+export function withLaterFields(config: RunConfig): RunConfig {
+  return { ...config, training: { ...LATER_TRAIN_FIELDS, ...config.training } };
+}
 
 /** {@link RunConfig}. */
 export const RUN_CONFIG_SCHEMA = objectSchema<RunConfig>({
@@ -80,20 +129,24 @@ export const RUN_CONFIG_SCHEMA = objectSchema<RunConfig>({
 });
 
 /** {@link TrainProgress}. */
-export const TRAIN_PROGRESS_SCHEMA = objectSchema<TrainProgress>({
-  globalStep: count,
-  epoch: count,
-  stepInEpoch: count,
-  epochPrng: {
-    type: 'array',
-    items: { type: 'integer', minimum: 0, maximum: 0xffffffff },
-    minItems: 4,
-    maxItems: 4,
-  },
-  bestScore: fraction,
-  bestStep: nullable(count),
-  elapsedMs: nonNegative,
-});
+export const TRAIN_PROGRESS_SCHEMA = optional(
+  objectSchema<TrainProgress>({
+    globalStep: count,
+    epoch: count,
+    stepInEpoch: count,
+    epochPrng: {
+      type: 'array',
+      items: { type: 'integer', minimum: 0, maximum: 0xffffffff },
+      minItems: 4,
+      maxItems: 4,
+    },
+    bestScore: nonNegative,
+    bestStep: nullable(count),
+    elapsedMs: nonNegative,
+    earlyStop: objectSchema<NonNullable<TrainProgress['earlyStop']>>({ best: nullable(number), wait: count }),
+  }),
+  ['earlyStop'],
+);
 
 /** {@link TrainHistory}. */
 export const TRAIN_HISTORY_SCHEMA = objectSchema<TrainHistory>({
@@ -112,7 +165,19 @@ export const TRAIN_HISTORY_SCHEMA = objectSchema<TrainHistory>({
       improved: { type: 'boolean' },
     }),
   },
-  epochs: { type: 'array', items: objectSchema<EpochRecord>({ epoch: count, loss: number }) },
+  epochs: {
+    type: 'array',
+    items: optional(
+      objectSchema<EpochRecord>({
+        epoch: count,
+        loss: number,
+        accuracy: fraction,
+        imagesPerSecond: nonNegative,
+        seconds: nonNegative,
+      }),
+      ['accuracy', 'imagesPerSecond', 'seconds'],
+    ),
+  },
 });
 
 /** {@link BestRecord}. */

@@ -26,7 +26,17 @@ import {
   type TrainHistory,
   type TrainProgress,
 } from './history.js';
-import { bestLine, evaluateLine, trainLine, TRAINING_DONE_LINE } from './log-lines.js';
+import {
+  bestLine,
+  bestLossLine,
+  earlyStopLine,
+  epochLine,
+  evaluateLine,
+  plateauWarning,
+  trainLine,
+  TRAINING_DONE_LINE,
+} from './log-lines.js';
+import { augmentBatch } from './augment.js';
 import {
   createOptimizer,
   restoreOptimizerState,
@@ -71,12 +81,40 @@ export interface BestSnapshot {
 /** Progress of one step, for progress bars. */
 export interface StepInfo extends StepRecord {
   readonly totalSteps: number;
+  /** Steps per epoch. */
+  readonly stepsPerEpoch: number;
 }
+
+/** One finished epoch's numbers, for the epoch line and progress displays. */
+export interface EpochInfo {
+  /** 0-based. */
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly trainLoss: number;
+  readonly trainAccuracy: number;
+  readonly devLoss?: number;
+  readonly devAccuracy?: number;
+  readonly lr: number;
+  readonly imagesPerSecond: number;
+  readonly epochSeconds: number;
+  readonly elapsedSeconds: number;
+  readonly improved: boolean;
+}
+
+/** How a line stands out on a terminal. */
+export type TrainLineKind = 'plain' | 'best' | 'warning';
 
 /** How the trainer talks to the outside; every hook is optional and may be async (the loop waits). */
 export interface TrainHooks {
-  /** One RunnerV3 log line, without a newline. */
-  log?(line: string): void;
+  /** One log line (RunnerV3's, an epoch line, a warning), without a newline. */
+  log?(line: string, kind?: TrainLineKind): void;
+  /** An epoch starts at step `first` of its `steps` (a resumed run may start mid-epoch). */
+  epochStart?(epoch: number, steps: number, first: number): void;
+  /** An epoch ended (after its line was logged). */
+  epochEnd?(info: EpochInfo): void;
+  /** The final dev evaluation starts (`batches` batches); `evaluationBatch` follows each. */
+  evaluationStart?(batches: number, final: boolean): void;
+  evaluationBatch?(done: number): void;
   /**
    * After every optimizer step, once its loss is read back: in step order, at the trainer's read-back points
    * (log steps, dev evaluations, checkpoints, epoch ends, stops, and at least about once a second), so a few
@@ -119,7 +157,10 @@ export interface TrainArgs {
     ir: IrNetwork,
     split: LabeledImages,
     batchSize: number,
+    onBatch?: (done: number) => void,
   ) => EvaluationResult | Promise<EvaluationResult>;
+  /** The value uncovered pixels of augmented images take: the normalized black (default -1, Normalize(0.5, 0.5)). */
+  readonly augmentFill?: number;
 }
 
 /**
@@ -203,12 +244,18 @@ export function classCount(ir: IrNetwork): number {
   return ir.outputShape[0] ?? 0;
 }
 
-/** Stacks the images and one-hot labels of `indices` into tensors. */
+/** The augmentation generator's seed for one step: a function of the run's seed and the step, so resumes agree. */
+function augmentSeed(seed: number, globalStep: number): number {
+  return (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(globalStep + 1, 0x85ebca6b)) | 0;
+}
+
+/** Stacks the images and one-hot labels of `indices` into tensors (the images transformed by `augment`). */
 function batchOf(
   split: LabeledImages,
   indices: ArrayLike<number>,
   ir: IrNetwork,
   numClasses: number,
+  augment?: (images: Float32Array, count: number) => void,
 ): { x: tf.Tensor; y: tf.Tensor } {
   const sample = ir.inputShape.reduce((a, b) => a * b, 1);
   const n = indices.length;
@@ -219,6 +266,7 @@ function batchOf(
     images.set(split.images.subarray(k * sample, (k + 1) * sample), i * sample);
     labels[i] = split.labels[k] ?? 0;
   }
+  augment?.(images, n);
   return tf.tidy(() => ({
     x: tf.tensor(images, [n, ...ir.inputShape], 'float32'),
     y: tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses),
@@ -235,6 +283,7 @@ export async function evaluate(
   ir: IrNetwork,
   split: LabeledImages,
   batchSize: number,
+  onBatch?: (done: number) => void,
 ): Promise<EvaluationResult> {
   const numClasses = classCount(ir);
   // Every batch's mean loss (float32, in order) and its number of correct predictions (int32, exact).
@@ -251,6 +300,7 @@ export async function evaluate(
       });
       losses.push(loss);
       hits.push(right);
+      onBatch?.(losses.length);
     }
     if (losses.length === 0) return { accuracy: 0, loss: NaN, count: split.count };
     const [lossValues, hitValues] = await Promise.all([readScalars(losses), readScalars(hits)]);
@@ -286,7 +336,27 @@ export function initialProgress(config: TrainConfig): TrainProgress {
     bestScore: 0,
     bestStep: null,
     elapsedMs: 0,
+    earlyStop: { best: null, wait: 0 },
   };
+}
+
+/** The monitored value of an evaluation, and whether `value` beats `best` (strictly; ties keep the earlier). */
+function monitored(monitor: 'dev_loss' | 'dev_accuracy', result: { accuracy: number; loss: number }): number {
+  return monitor === 'dev_loss' ? result.loss : result.accuracy;
+}
+
+/**
+ * RunnerV3's best-model rule, by the checkpoint policy's monitor: dev accuracy strictly above the best (from 0, so
+ * an accuracy of 0 never saves), or a finite dev loss strictly below the best (any, for the first).
+ */
+function improvesBest(
+  config: TrainConfig,
+  bestScore: number,
+  bestStep: number | null,
+  r: EvaluationResult,
+): boolean {
+  if (config.checkpoint.monitor === 'dev_accuracy') return isImprovement(bestScore, r.accuracy);
+  return Number.isFinite(r.loss) && (bestStep === null || r.loss < bestScore);
 }
 
 /**
@@ -315,7 +385,22 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
   const totalSteps = config.epochs * perEpoch;
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = createOptimizer(config);
-  const pending = new PendingLosses<{ epoch: number; stepInEpoch: number; globalStep: number; lr: number }>();
+  const pending = new PendingLosses<{
+    epoch: number;
+    stepInEpoch: number;
+    globalStep: number;
+    lr: number;
+    size: number;
+  }>();
+  const inputShape = ir.inputShape as unknown as readonly [number, number, number];
+  const augmenting =
+    ir.inputShape.length === 3 &&
+    (config.augment.cropPadding > 0 ||
+      config.augment.hflip ||
+      config.augment.rotate > 0 ||
+      config.augment.translate > 0 ||
+      config.augment.scale > 0);
+  const runner = config.logFormat === 'runner';
   try {
     let progress: TrainProgress;
     let history: TrainHistory;
@@ -342,7 +427,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
       progress = initialProgress(config);
       history = emptyHistory();
     }
-    const log = (line: string): void => hooks.log?.(line);
+    const log = (line: string, kind?: TrainLineKind): void => hooks.log?.(line, kind);
     const started = now();
     const elapsedBefore = progress.elapsedMs;
     const elapsed = (): number => elapsedBefore + (now() - started);
@@ -375,6 +460,16 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
 
     let { globalStep, bestScore, bestStep } = progress;
     let epochPrng = progress.epochPrng;
+    let earlyStop = progress.earlyStop ?? { best: null, wait: 0 };
+    const stoppedEarly = (): boolean =>
+      config.earlyStopping !== null && earlyStop.wait >= config.earlyStopping.patience;
+    // The epoch's running numbers for its line: correct predictions and images of the steps read back.
+    let epochCorrect = 0;
+    let epochSeen = 0;
+    let epochEvalMs = 0;
+    let epochDev: EvaluationResult | undefined;
+    let epochImproved = false;
+    let warnedPlateau = false;
     /** Where the run stands, to resume at `stepInEpoch` of `epoch` (global step `step`, by default the next one). */
     const progressAt = (epoch: number, stepInEpoch: number, step = globalStep): TrainProgress => ({
       globalStep: step,
@@ -384,6 +479,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
       bestScore,
       bestStep,
       elapsedMs: elapsed(),
+      earlyStop,
     });
     let lastRead = now();
     /**
@@ -393,47 +489,83 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
     const readLosses = async (): Promise<Divergence | undefined> => {
       const read = await pending.read();
       lastRead = now();
-      for (const { step: q, loss } of read) {
+      for (const { step: q, loss, correct } of read) {
         if (!Number.isFinite(loss)) return { cause: 'loss', ...q, loss };
         const record: StepRecord = { step: q.globalStep, epoch: q.epoch, loss, lr: q.lr };
         history.steps.push(record);
-        if (shouldLog(q.globalStep, config.logSteps)) {
+        epochCorrect += correct ?? 0;
+        epochSeen += q.size;
+        if (shouldLog(q.globalStep, config.logSteps, perEpoch)) {
           history.logged.push(q.globalStep);
-          log(trainLine(q.epoch, config.epochs, q.globalStep, totalSteps, loss));
+          if (runner) log(trainLine(q.epoch, config.epochs, q.globalStep, totalSteps, loss));
         }
-        hooks.step?.({ ...record, totalSteps });
+        hooks.step?.({ ...record, totalSteps, stepsPerEpoch: perEpoch });
       }
       return undefined;
     };
     /** The outcome of a divergence found among the read losses: progress as it stood before the bad step. */
     const diverged = (d: Divergence): TrainOutcome =>
       stopped('diverged', progressAt(d.epoch, d.stepInEpoch, d.globalStep), d);
-    for (let epoch = progress.epoch; epoch < config.epochs; epoch++) {
+    for (let epoch = progress.epoch; epoch < config.epochs && !stoppedEarly(); epoch++) {
       const prng = Prng.fromState(epochPrng);
       const order = prng.permutation(args.train.count);
       const nextEpochPrng = prng.state();
       const first = epoch === progress.epoch ? progress.stepInEpoch : 0;
+      const epochStarted = now();
+      epochCorrect = 0;
+      epochSeen = 0;
+      epochEvalMs = 0;
+      epochDev = undefined;
+      epochImproved = false;
+      let lr = learningRateAt(config, globalStep, perEpoch);
+      hooks.epochStart?.(epoch, perEpoch, first);
+      let stopNow = false;
+      let stoppedMidEpoch = false;
       for (let s = first; s < perEpoch; s++) {
-        const lr = learningRateAt(config, globalStep, perEpoch);
+        lr = learningRateAt(config, globalStep, perEpoch);
         setLearningRate(optimizer, lr);
         const indices = order.subarray(
           s * config.batchSize,
           Math.min((s + 1) * config.batchSize, args.train.count),
         );
-        const { x, y } = batchOf(args.train, indices, ir, numClasses);
+        const { x, y } = batchOf(
+          args.train,
+          indices,
+          ir,
+          numClasses,
+          augmenting
+            ? (images, n): void =>
+                augmentBatch(
+                  images,
+                  inputShape,
+                  n,
+                  config.augment,
+                  Prng.fromSeed(augmentSeed(config.seed, globalStep)),
+                  args.augmentFill ?? -1,
+                )
+            : undefined,
+        );
         try {
+          const step = trainStep(model, variables, optimizer, x, y, {
+            weightDecay: config.weightDecay,
+            decoupled: config.optimizer === 'adamw',
+            lr,
+            labelSmoothing: config.labelSmoothing,
+            countCorrect: true,
+          });
           pending.push(
-            { epoch, stepInEpoch: s, globalStep, lr },
-            trainStep(model, variables, optimizer, x, y, config.weightDecay),
+            { epoch, stepInEpoch: s, globalStep, lr, size: indices.length },
+            step.loss,
+            step.correct,
           );
         } finally {
           x.dispose();
           y.dispose();
         }
-        const evaluates = shouldEvaluate(globalStep, config.evalSteps, totalSteps);
+        const evaluates = shouldEvaluate(globalStep, config.evalSteps, totalSteps, perEpoch);
         if (
           evaluates ||
-          shouldLog(globalStep, config.logSteps) ||
+          shouldLog(globalStep, config.logSteps, perEpoch) ||
           s === perEpoch - 1 ||
           pending.size >= MAX_PENDING_LOSSES ||
           now() - lastRead >= READ_INTERVAL_MS
@@ -443,9 +575,21 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
         }
         if (evaluates) {
           const loss = history.steps.at(-1)?.loss ?? NaN;
-          const result = await (args.evaluateDev ?? evaluate)(model, ir, args.dev, config.batchSize);
-          log(evaluateLine(result.accuracy, result.loss));
-          const improved = isImprovement(bestScore, result.accuracy);
+          const evalStarted = now();
+          const final = globalStep === totalSteps - 1;
+          const batches = Math.ceil(args.dev.count / config.batchSize);
+          if (final) hooks.evaluationStart?.(batches, true);
+          const result = await (args.evaluateDev ?? evaluate)(
+            model,
+            ir,
+            args.dev,
+            config.batchSize,
+            final ? (done): void => hooks.evaluationBatch?.(done) : undefined,
+          );
+          epochEvalMs += now() - evalStarted;
+          epochDev = result;
+          if (runner) log(evaluateLine(result.accuracy, result.loss));
+          const improved = improvesBest(config, bestScore, bestStep, result);
           const evaluation: EvaluationRecord = {
             step: globalStep,
             epoch,
@@ -466,14 +610,55 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
               score: result.accuracy,
               loss: result.loss,
             });
-            log(bestLine(bestScore, result.accuracy));
-            bestScore = result.accuracy;
+            const value = monitored(config.checkpoint.monitor, result);
+            if (runner)
+              log(
+                config.checkpoint.monitor === 'dev_accuracy'
+                  ? bestLine(bestScore, value)
+                  : bestLossLine(bestStep === null ? null : bestScore, value),
+                'best',
+              );
+            bestScore = value;
             bestStep = globalStep;
+            epochImproved = true;
+          }
+          const devLosses = history.evaluations.map((e) => e.loss);
+          if (!warnedPlateau && devLosses.length >= 3) {
+            warnedPlateau = true;
+            const warning = plateauWarning(devLosses, result.accuracy, numClasses, config);
+            if (warning) log(warning, 'warning');
+          }
+          if (config.earlyStopping) {
+            const es = config.earlyStopping;
+            const value = monitored(es.monitor, result);
+            const better =
+              earlyStop.best === null ||
+              (es.mode === 'min'
+                ? value < earlyStop.best - es.minDelta
+                : value > earlyStop.best + es.minDelta);
+            earlyStop = better
+              ? { best: value, wait: 0 }
+              : { best: earlyStop.best, wait: earlyStop.wait + 1 };
+            if (stoppedEarly()) {
+              log(earlyStopLine(es, earlyStop.best ?? value, epoch, config.epochs, globalStep, totalSteps));
+              stopNow = true;
+            }
           }
         }
         globalStep += 1;
         // Let timers and signal handlers run (progress bars, SIGINT), or an abort could never arrive.
         await new Promise<void>((resolve) => setImmediate(resolve));
+        if (stopNow && s + 1 < perEpoch) {
+          // Early stopping mid-epoch: the resume point is the next step, so a larger patience can continue.
+          const divergence = await readLosses();
+          if (divergence) return diverged(divergence);
+          const at = progressAt(epoch, s + 1);
+          const snap = await snapshot(at);
+          await hooks.saveLast?.(snap);
+          progress = at;
+          stoppedMidEpoch = true;
+          break;
+        }
         if (signal?.aborted && s + 1 < perEpoch) {
           const divergence = await readLosses();
           if (divergence) return diverged(divergence);
@@ -489,11 +674,32 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
       // The last step of the epoch was read above; this only matters if the loop ran no step.
       const divergence = await readLosses();
       if (divergence) return diverged(divergence);
+      if (stoppedMidEpoch) break;
       const epochSteps = history.steps.filter((r) => r.epoch === epoch);
-      history.epochs.push({
+      const epochMs = now() - epochStarted;
+      const trainMs = Math.max(epochMs - epochEvalMs, 1e-3);
+      const record = {
         epoch,
         loss: epochSteps.reduce((a, r) => a + r.loss, 0) / Math.max(1, epochSteps.length),
-      });
+        accuracy: epochSeen > 0 ? epochCorrect / epochSeen : 0,
+        imagesPerSecond: (epochSeen * 1000) / trainMs,
+        seconds: epochMs / 1000,
+      };
+      history.epochs.push(record);
+      const info: EpochInfo = {
+        epoch,
+        epochs: config.epochs,
+        trainLoss: record.loss,
+        trainAccuracy: record.accuracy,
+        ...(epochDev ? { devLoss: epochDev.loss, devAccuracy: epochDev.accuracy } : {}),
+        lr,
+        imagesPerSecond: record.imagesPerSecond,
+        epochSeconds: record.seconds,
+        elapsedSeconds: elapsed() / 1000,
+        improved: epochImproved,
+      };
+      log(epochLine(info), epochImproved && !runner ? 'best' : 'plain');
+      hooks.epochEnd?.(info);
       epochPrng = nextEpochPrng;
       const at = progressAt(epoch + 1, 0);
       const snap = await snapshot(at);
@@ -507,9 +713,9 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
       if (bad) return stopped('diverged', at, bad);
       await hooks.saveLast?.(snap);
       progress = at;
-      if (signal?.aborted && epoch + 1 < config.epochs) return stopped('interrupted', at);
+      if (signal?.aborted && epoch + 1 < config.epochs && !stoppedEarly()) return stopped('interrupted', at);
     }
-    log(TRAINING_DONE_LINE);
+    if (runner) log(TRAINING_DONE_LINE);
     const done: TrainProgress = { ...progress, elapsedMs: elapsed() };
     return { status: 'completed', progress: done, history, totalSteps, stepsPerEpoch: perEpoch };
   } finally {

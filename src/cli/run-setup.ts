@@ -1,0 +1,76 @@
+/**
+ * What `netspec run` settles before it trains: the run folder (a new `version_<N>`, or `latest` to resume), the
+ * weights of `--init-from`, where the settings came from, and the `--json` summary of how it ended.
+ */
+import path from 'node:path';
+import type { IrNetwork } from '../compiler/ir.js';
+import type { StateDict } from '../compiler/targets/tfjs/index.js';
+import type { RunFolderMode } from '../runtime/checkpoint/run-folder.js';
+import type { RunResult } from '../runtime/session/index.js';
+import { SETTING_BY_FIELD, type SettingField } from '../training-settings.js';
+import type { CliIo } from './io.js';
+
+/** The batch size activations are checked at: the one given, else the default (the spec's is known only after compiling). */
+export function batchOf(options: { readonly batchSize?: unknown }): { batchSize?: number } {
+  return typeof options.batchSize === 'number' ? { batchSize: options.batchSize } : {};
+}
+
+/** Where the settings came from, in words: `specs/lenet5.yaml (training:), --epochs, --set training.lr`. */
+export function describeSources(
+  spec: string,
+  origins: Readonly<Record<string, string | undefined>>,
+  given: ReadonlySet<string>,
+  fromSet: ReadonlySet<string>,
+): string | undefined {
+  const fromSpec = Object.values(origins).some((o) => o !== undefined && o !== '--set');
+  const options = [...given]
+    .filter((f) => !fromSet.has(f))
+    .map((f) => SETTING_BY_FIELD.get(f as SettingField)?.option ?? f);
+  const sets = [...fromSet].map((f) => `--set training.${SETTING_BY_FIELD.get(f as SettingField)?.key ?? f}`);
+  const parts = [...(fromSpec ? [`${spec} (training:)`] : []), ...options, ...sets];
+  return parts.length
+    ? `from ${parts.join(', ')}; the rest are the defaults`
+    : 'the defaults (the spec has no training: section)';
+}
+
+/** `runs/<name>/version_<N>` for a new run (and `latest` pointed at it), `runs/<name>/latest`'s folder to resume. */
+export async function defaultRunFolder(name: string, mode: RunFolderMode): Promise<string> {
+  const { nextVersionFolder, latestVersionFolder } = await import('../runtime/checkpoint/versions.js');
+  const parent = path.join('runs', name);
+  if (mode === 'resume') return latestVersionFolder(parent);
+  return nextVersionFolder(parent);
+}
+
+/** The weights of `--init-from`: a checkpoint folder, a run folder (its checkpoints/best), or a safetensors file. */
+export async function loadInitWeights(
+  ir: IrNetwork,
+  spec: string,
+  from: string,
+  map: string | undefined,
+  io: CliIo,
+): Promise<{ weights: StateDict; description: string }> {
+  if (/\.safetensors$/i.test(from)) {
+    const { loadWeights } = await import('./predict.js');
+    return { weights: loadWeights(ir, from, map, io), description: from };
+  }
+  const { loadInitCheckpoint } = await import('../runtime/checkpoint/versions.js');
+  return loadInitCheckpoint(from, ir, spec);
+}
+
+/** `run --json`: how the run ended and its final metrics. */
+export function finalJson(result: RunResult, out: string): Record<string, unknown> {
+  const m = result.metrics;
+  return {
+    status: result.status,
+    out,
+    network: m.network,
+    spec: m.spec,
+    backend: m.backend.name,
+    best: m.best,
+    test: m.test,
+    epochs: m.epochs,
+    trainSeconds: m.trainSeconds,
+    wallSeconds: m.wallSeconds,
+    ...(result.message ? { message: result.message } : {}),
+  };
+}
