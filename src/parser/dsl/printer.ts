@@ -14,7 +14,6 @@ import type {
   NetworkAst,
   ParamDecl,
   TrainingDecl,
-  TrainingEntry,
 } from '../ast.js';
 import type { SettingValue } from '../../training-settings.js';
 import { KEYWORDS } from './tokens.js';
@@ -180,20 +179,19 @@ function printSetting(value: SettingValue): string {
 }
 
 /**
- * The training section, settings and groups in written order (by position); a group's members are the dotted
- * entries inside its span, and a dotted entry outside every group (an AST built by hand) gets a group of its own.
+ * The training section, settings and groups in written order (by position; the parsers give every key one). A
+ * group holds the dotted entries of its key (the first group of a key, the only one in a valid spec); a dotted
+ * entry without a group (an AST built by hand) gets a group of its own.
  */
 function printTraining(training: TrainingDecl): string[] {
-  const within = (e: TrainingEntry, span: { offset: number; endOffset: number; file: string }): boolean =>
-    e.keySpan.file === span.file && e.keySpan.offset >= span.offset && e.keySpan.offset < span.endOffset;
   const items: { at: number; lines: string[] }[] = [];
-  const placed = new Set<TrainingEntry>();
+  const grouped = new Set<string>();
   for (const group of training.groups) {
-    const members = training.entries.filter(
-      (e) => !placed.has(e) && e.key.startsWith(`${group.key}.`) && within(e, group.span),
-    );
-    for (const m of members) placed.add(m);
-    const inner = members.map((m) => `      ${m.key.slice(group.key.length + 1)} = ${printSetting(m.value)}`);
+    if (grouped.has(group.key)) continue;
+    grouped.add(group.key);
+    const inner = training.entries
+      .filter((e) => e.key.startsWith(`${group.key}.`))
+      .map((m) => `      ${m.key.slice(group.key.length + 1)} = ${printSetting(m.value)}`);
     const opening = `    ${group.key} {`;
     items.push({
       at: group.keySpan.offset,
@@ -201,8 +199,8 @@ function printTraining(training: TrainingDecl): string[] {
     });
   }
   for (const e of training.entries) {
-    if (placed.has(e)) continue;
     const dot = e.key.indexOf('.');
+    if (dot >= 0 && grouped.has(e.key.slice(0, dot))) continue;
     const lines =
       dot < 0
         ? [`    ${e.key} = ${printSetting(e.value)}`]
