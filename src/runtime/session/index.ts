@@ -3,7 +3,15 @@ export { runSession } from './run.js';
 export type { RunRequest, RunResult, SessionOutput, StopControls } from './run.js';
 export { evaluateCheckpoint } from './evaluate.js';
 export type { EvaluateRequest } from './evaluate.js';
-export { predict, predictInput } from './predict.js';
-export type { Prediction, PredictInput } from './predict.js';
+export {
+  imagesToInput,
+  loadPredictCheckpoint,
+  predict,
+  predictInput,
+  readPredictInput,
+  resolveCheckpointFolder,
+  topClasses,
+} from './predict.js';
+export type { ClassScore, NamedInput, Prediction, PredictCheckpoint, PredictInput } from './predict.js';
 export { loadRunData } from './data.js';
 export type { RunData } from './data.js';
