@@ -72,37 +72,73 @@ describe('training settings: YAML and DSL give the same settings', () => {
   });
 
   it('is {} without a section', () => {
-    const r = compile('specs/lenet5.yaml');
+    const r = compile('t.yaml', { 't.yaml': YAML_HEAD });
     expect(r.ir).toBeDefined();
     expect(r.training).toStrictEqual({});
     expect(r.trainingOrigins).toStrictEqual({});
   });
+
+  // The canonical specs come in both forms, and so do their sections.
+  const names = [
+    ...new Set(
+      fs.readdirSync('specs').flatMap((f) => (/\.(yaml|net)$/.test(f) ? [f.replace(/\.\w+$/, '')] : [])),
+    ),
+  ].sort();
+  for (const name of names)
+    it(`specs/${name}: the .yaml and the .net give the same settings`, () => {
+      const y = compile(`specs/${name}.yaml`);
+      const d = compile(`specs/${name}.net`);
+      expect(y.diagnostics).toEqual([]);
+      expect(d.diagnostics).toEqual([]);
+      expect(d.training).toStrictEqual(y.training);
+    });
 });
+
+/** The spec's text without its training section (YAML: the `training:` key and its indented lines). */
+function withoutSection(file: string): string {
+  const text = fs.readFileSync(file, 'utf8');
+  if (file.endsWith('.yaml')) return text.replace(/^training:.*\n(?:(?:[ \t].*|[ \t]*#.*|)\n)*/m, '');
+  const start = text.search(/^\s*training \{/m);
+  if (start < 0) return text;
+  let depth = 0;
+  for (let i = text.indexOf('{', start); i < text.length; i++) {
+    if (text[i] === '{') depth++;
+    else if (text[i] === '}' && --depth === 0) return text.slice(0, start) + text.slice(i + 1);
+  }
+  return text;
+}
 
 describe('training settings: the IR never sees them', () => {
   const section = yaml('  lr: 0.1\n  epochs: 2\n  augment: {crop_padding: 2}').slice(YAML_HEAD.length);
-  for (const spec of ['specs/resnet18.yaml', 'specs/lenet5.yaml'])
-    it(`${spec}: byte-identical IR with and without a section`, () => {
-      const text = fs.readFileSync(spec, 'utf8');
-      const plain = compile(spec);
-      const trained = compile(spec, { [spec]: `${text}${section}` });
+  for (const spec of ['specs/resnet18.yaml', 'specs/lenet5.yaml', 'specs/vgg-small.yaml'])
+    it(`${spec}: byte-identical IR without a section, with its own, and with another`, () => {
+      const bare = withoutSection(spec);
+      expect(bare).not.toMatch(/^training:/m);
+      const plain = compile(spec, { [spec]: bare });
+      const trained = compile(spec, { [spec]: `${bare}${section}` });
+      expect(plain.training).toStrictEqual({});
       expect(trained.diagnostics).toEqual([]);
       expect(trained.training).toStrictEqual({ lr: 0.1, epochs: 2, augmentCropPadding: 2 });
       expect(plain.ir && trained.ir).toBeDefined();
       expect(serializeIr(trained.ir!)).toBe(serializeIr(plain.ir!));
+      expect(serializeIr(compile(spec).ir!)).toBe(serializeIr(plain.ir!));
     });
 
-  it('specs/lenet5.net: byte-identical IR with and without a section', () => {
-    const spec = 'specs/lenet5.net';
-    const text = fs.readFileSync(spec, 'utf8');
-    const close = text.lastIndexOf('}');
-    const trained = compile(spec, {
-      [spec]: `${text.slice(0, close)}  training { lr = 0.1; early_stopping { patience = 2 } }\n}\n`,
+  for (const spec of ['specs/lenet5.net', 'specs/resnet18.net'])
+    it(`${spec}: byte-identical IR without a section, with its own, and with another`, () => {
+      const bare = withoutSection(spec);
+      expect(bare).not.toMatch(/training \{/);
+      const close = bare.lastIndexOf('}');
+      const trained = compile(spec, {
+        [spec]: `${bare.slice(0, close)}  training { lr = 0.1; early_stopping { patience = 2 } }\n}\n`,
+      });
+      const plain = compile(spec, { [spec]: bare });
+      expect(plain.training).toStrictEqual({});
+      expect(trained.diagnostics).toEqual([]);
+      expect(trained.training).toStrictEqual({ lr: 0.1, earlyStopPatience: 2 });
+      expect(serializeIr(trained.ir!)).toBe(serializeIr(plain.ir!));
+      expect(serializeIr(compile(spec).ir!)).toBe(serializeIr(plain.ir!));
     });
-    expect(trained.diagnostics).toEqual([]);
-    expect(trained.training).toStrictEqual({ lr: 0.1, earlyStopPatience: 2 });
-    expect(serializeIr(trained.ir!)).toBe(serializeIr(compile(spec).ir!));
-  });
 });
 
 describe('training settings: diagnostics with positions (YAML)', () => {
@@ -267,15 +303,21 @@ describe('training settings: extends', () => {
     });
   });
 
-  it('specs/resnet18-plain.yaml gets resnet18’s training settings, with the same IR as before', () => {
-    const resnet = fs.readFileSync('specs/resnet18.yaml', 'utf8');
-    const withSection = `${resnet}training:\n  lr: 0.005\n  batch_size: 64\n  epochs: 5\n`;
-    const r = compile('specs/resnet18-plain.yaml', { 'specs/resnet18.yaml': withSection });
-    expect(r.diagnostics).toEqual([]);
-    expect(r.training).toStrictEqual({ lr: 0.005, batchSize: 64, epochs: 5 });
-    expect(r.trainingOrigins.lr).toMatch(/^specs\/resnet18\.yaml:\d+$/);
-    expect(serializeIr(r.ir!)).toBe(serializeIr(compile('specs/resnet18-plain.yaml').ir!));
-  });
+  for (const ext of ['yaml', 'net'])
+    it(`specs/resnet18-plain.${ext} gets resnet18’s training settings, its IR unchanged by them`, () => {
+      const base = compile(`specs/resnet18.${ext}`);
+      const plain = compile(`specs/resnet18-plain.${ext}`);
+      expect(plain.diagnostics).toEqual([]);
+      expect(Object.keys(base.training).length).toBeGreaterThan(0);
+      expect(plain.training).toStrictEqual(base.training);
+      expect(plain.trainingOrigins).toStrictEqual(base.trainingOrigins);
+      expect(plain.trainingOrigins.lr).toMatch(new RegExp(`^specs/resnet18\\.${ext}:\\d+$`));
+      const bare = compile(`specs/resnet18-plain.${ext}`, {
+        [`specs/resnet18.${ext}`]: withoutSection(`specs/resnet18.${ext}`),
+      });
+      expect(bare.training).toStrictEqual({});
+      expect(serializeIr(plain.ir!)).toBe(serializeIr(bare.ir!));
+    });
 
   it('a DSL variant of a YAML base: each problem in its own file, hinted in that file’s syntax', () => {
     const badBase = yaml('  learning_rate: 0.1');
@@ -322,7 +364,8 @@ describe('training settings: --set training.<key>=<value>', () => {
   it('works beside network parameters (each kind of --set to its own parser)', () => {
     const r = compile('specs/lenet5.yaml', {}, { set: ['training.epochs=2', 'num_classes=3'] });
     expect(r.diagnostics).toEqual([]);
-    expect(r.training).toStrictEqual({ epochs: 2 });
+    expect(r.training.epochs).toBe(2);
+    expect(r.trainingOrigins.epochs).toBe('--set');
     expect(r.ir?.nodes.at(-1)?.outputShape).toEqual([3]);
   });
 
@@ -368,5 +411,20 @@ describe('writeSetting: hints in each syntax', () => {
     expect(writeSetting('yaml', 'data', 'idx:/x y')).toBe('data: "idx:/x y"');
     expect(writeSetting('yaml', 'data', 'true')).toBe('data: "true"');
     expect(writeSetting('set', 'augment.hflip', true)).toBe('--set training.augment.hflip=true');
+  });
+});
+
+describe('training settings: hostile input', () => {
+  it('a section of 20,000 unknown keys: the first 100 problems in order, then TOO_MANY_ERRORS', () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: ${i}`).join('\n');
+    const start = performance.now();
+    const r = compile('h.yaml', { 'h.yaml': yaml(keys) });
+    expect(performance.now() - start).toBeLessThan(5000);
+    expect(r.ir).toBeUndefined();
+    expect(r.diagnostics).toHaveLength(101);
+    expect(r.diagnostics.slice(0, 100).map((d) => d.span?.line)).toEqual(
+      Array.from({ length: 100 }, (_, i) => 7 + i),
+    );
+    expect(r.diagnostics.at(-1)?.code).toBe('TOO_MANY_ERRORS');
   });
 });
