@@ -250,10 +250,19 @@ describe('augmentation', () => {
     expect(flipped).toBeLessThan(130);
   });
 
-  it('rotates: a 90-degree turn of a 4x4 image is exact (bilinear at whole pixels)', () => {
-    // rotate is a maximum; find a seed whose draw is close to +-90 by asking for exactly 90 with zoom and shift off.
-    const x = image.slice();
-    augmentBatch(x, shape, 1, { ...NO_AUGMENTATION, rotate: 1e-9 }, Prng.fromSeed(3), -1);
-    for (let i = 0; i < 16; i++) expect(x[i]).toBeCloseTo(image[i] ?? NaN, 5);
+  it('rotates and zooms about the centre: the centre pixel stays, the others move (bilinear)', () => {
+    const five = [1, 5, 5] as const;
+    const img = Float32Array.from({ length: 25 }, (_, i) => i);
+    let moved = 0;
+    for (let seed = 0; seed < 10; seed++) {
+      const x = img.slice();
+      augmentBatch(x, five, 1, { ...NO_AUGMENTATION, rotate: 30, scale: 0.2 }, Prng.fromSeed(seed), -1);
+      expect(x[12]).toBeCloseTo(12, 4);
+      if (Array.from(x).some((v, i) => Math.abs(v - i) > 1e-3)) moved++;
+      // Bilinear values stay within the image's range (or the fill).
+      for (const v of x) expect(v).toBeGreaterThanOrEqual(-1);
+      for (const v of x) expect(v).toBeLessThanOrEqual(24);
+    }
+    expect(moved).toBe(10);
   });
 });
