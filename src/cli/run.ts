@@ -99,7 +99,8 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
         linkLatest: !options.out && mode !== 'resume',
         ...(initFrom ? { initFrom } : {}),
       },
-      io,
+      // With --json, stdout is the JSON alone: the run's lines go to stderr.
+      options.json ? { ...io, stdout: (text) => io.stderr(text) } : io,
     );
     if (options.json) io.stdout(`${JSON.stringify(finalJson(result, out))}\n`);
     setExit(exitCodeOf(result, io));

@@ -252,7 +252,7 @@ export function describeTraining(t: TrainConfig): string {
     describeAugmentation(t.augment),
   ].filter(Boolean);
   const cadence = (c: TrainConfig['evalSteps']): string =>
-    c === 'epoch' ? 'each epoch' : c === 0 ? 'never' : `every ${c} steps`;
+    c === 'epoch' ? 'each epoch' : c === 0 ? 'never' : c === 1 ? 'every step' : `every ${c} steps`;
   return (
     `optimizer ${t.optimizer}, lr ${t.lr}${scheduleText}, batch ${t.batchSize}, ${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, ` +
     `seed ${t.seed}${extras.length ? `, ${extras.join(', ')}` : ''}; dev evaluation ${cadence(t.evalSteps)}`
