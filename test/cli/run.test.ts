@@ -82,8 +82,11 @@ describe('netspec run', () => {
         'accuracy.png',
         'accuracy.svg',
         'checkpoints',
+        'confusion.png',
+        'confusion.svg',
         'loss.png',
         'loss.svg',
+        'metrics.csv',
         'metrics.json',
         'train.log',
       ].sort(),
@@ -110,6 +113,18 @@ describe('netspec run', () => {
     });
     expect(metrics.config.data).toEqual({ source: 'mnist-sample', train: 64, dev: 32, test: 32 });
     expect(metrics.test?.model).toBe('best');
+    // The tested model's confusion matrix on the test split: every test image counted once, by true class.
+    const matrix = metrics.confusion?.matrix ?? [];
+    expect(matrix).toHaveLength(10);
+    expect(matrix.flat().reduce((a, b) => a + b, 0)).toBe(32);
+    const diagonal = matrix.reduce((a, row, i) => a + (row[i] ?? 0), 0);
+    expect(diagonal / 32).toBeCloseTo(metrics.test?.accuracy ?? NaN, 10);
+    expect(metrics.trainEvaluation?.count).toBe(64);
+    expect(lines.filter((l) => l.startsWith('[Final] train accuracy/loss: '))).toHaveLength(1);
+    // metrics.csv: a header and one row per step.
+    const csv = fs.readFileSync(path.join(out, 'metrics.csv'), 'utf8').trimEnd().split('\r\n');
+    expect(csv[0]).toBe('step,epoch,lr,train_loss,dev_loss,dev_accuracy');
+    expect(csv).toHaveLength(1 + 4);
     expect(metrics.wallSeconds).toBeGreaterThan(0);
     const testLine = lines.find((l) => l.startsWith('[Test]'));
     expect(testLine).toBe(

@@ -65,12 +65,15 @@ const RUN_FILES: ReadonlySet<string> = new Set([
   'loss.png',
   'accuracy.svg',
   'accuracy.png',
+  'metrics.csv',
+  'confusion.svg',
+  'confusion.png',
   LOCK,
   MARKER,
 ]);
 /** Leftovers of interrupted writes at the top of a run folder: netspec's temporary files, and older netspec's. */
 const LEFTOVER =
-  /^(\.(metrics\.json|(loss|accuracy)\.(svg|png)|\.netspec\.json)\.tmp-[0-9a-f]+|(metrics\.json|(loss|accuracy)\.(svg|png))\.\d+|\.lock\.[0-9a-f]+)$/;
+  /^(\.(metrics\.(json|csv)|(loss|accuracy|confusion)\.(svg|png)|\.netspec\.json)\.tmp-[0-9a-f]+|(metrics\.json|(loss|accuracy)\.(svg|png))\.\d+|\.lock\.[0-9a-f]+)$/;
 /** What `checkpoints/` holds: the two checkpoints and the temporary and set-aside folders of their writer. */
 const CHECKPOINT_ENTRY = /^((best|last)|\.(best|last)\.(tmp|old)-[0-9a-f]+)$/;
 const ASIDE_MARK = '.replaced-';

@@ -10,6 +10,8 @@ export interface RunData {
   readonly source: string;
   readonly description: string;
   readonly classes: number;
+  /** The classes' names in index order, where the data names them (folder:DIR, cifar10:DIR). */
+  readonly classNames?: readonly string[];
   readonly inputShape: readonly number[];
   readonly train: LabeledImages;
   readonly dev: LabeledImages;

@@ -4,7 +4,14 @@ import type { IrNetwork } from '../../compiler/ir.js';
 import { READ_LIMITS, readRegularText } from '../files/read.js';
 import type { RunConfig } from '../train/config.js';
 import type { TrainHistory, TrainProgress } from '../train/history.js';
-import { bestOf, loggedSteps, type RunMetrics, type RunStatus, type TestRecord } from '../train/metrics.js';
+import {
+  bestOf,
+  loggedSteps,
+  type FinalRecord,
+  type RunMetrics,
+  type RunStatus,
+  type TestRecord,
+} from '../train/metrics.js';
 import type { Divergence } from '../train/trainer.js';
 import type { RunData } from './data.js';
 
@@ -16,7 +23,10 @@ export interface RunShape {
 
 /** Builds the run's metrics records: what stays the same for the whole session, then each state of it. */
 export class MetricsRecord {
-  private readonly base: Pick<RunMetrics, 'network' | 'spec' | 'irHash' | 'backend' | 'config' | 'data'>;
+  private readonly base: Pick<
+    RunMetrics,
+    'network' | 'spec' | 'irHash' | 'backend' | 'config' | 'data' | 'initFrom'
+  >;
 
   constructor(
     ir: IrNetwork,
@@ -27,8 +37,10 @@ export class MetricsRecord {
     readonly shape: RunShape,
     private readonly resumes: number,
     private readonly startedAt: number,
+    initFrom: string | null = null,
   ) {
     this.base = {
+      initFrom,
       network: ir.name,
       spec,
       irHash: hashIr(ir),
@@ -53,6 +65,7 @@ export class MetricsRecord {
     elapsedMs: number,
     test: TestRecord | null = null,
     divergence: Divergence | null = null,
+    final: FinalRecord = {},
   ): RunMetrics {
     return {
       format: 'netspec-metrics',
@@ -71,6 +84,7 @@ export class MetricsRecord {
       resumes: this.resumes,
       trainSeconds: elapsedMs / 1000,
       wallSeconds: (performance.now() - this.startedAt) / 1000,
+      ...final,
     };
   }
 }

@@ -27,12 +27,12 @@ import { TrainInputError, writeFailure } from '../errors.js';
 import { pointLatest } from '../checkpoint/versions.js';
 import { validateTrainConfig, type RunConfig, type TrainConfig } from '../train/config.js';
 import type { TrainProgress } from '../train/history.js';
-import { testLine } from '../train/log-lines.js';
+import { formatFixed, testLine } from '../train/log-lines.js';
 import { bestOf, type RunMetrics, type TestRecord } from '../train/metrics.js';
 import { train, type TrainOutcome } from '../train/trainer.js';
 import { runConfigOf, type RunSettings } from './config.js';
 import { loadRunData, type RunData } from './data.js';
-import { testBest, writeCurves } from './finish.js';
+import { finalRecord, testBest, writeCurves } from './finish.js';
 import { divergenceMessage, MetricsRecord, previousResumes } from './record.js';
 import { checkResumeConfig, checkResumeNetwork } from './resume.js';
 
@@ -329,6 +329,7 @@ class Training {
       shape,
       resumes,
       startedAt,
+      last ? null : (request.initFrom?.description ?? null),
     );
     this.lastSaved = last?.meta.progress ?? null;
     this.model = buildModel(request.ir, { seed: t.seed });
@@ -499,7 +500,12 @@ class Training {
     if (test.model === 'final')
       this.log.line('note: no dev evaluation improved on 0; testing the final model', 'warning');
     this.log.line(testLine(test.accuracy, test.loss), 'result');
-    const metrics = this.record.of('completed', history, progress.elapsedMs, test);
+    const final = await finalRecord(this.model, this.request.ir, this.prepared.data, t.batchSize);
+    if (final.trainEvaluation)
+      this.log.line(
+        `[Final] train accuracy/loss: ${formatFixed(final.trainEvaluation.accuracy, 4)}/${formatFixed(final.trainEvaluation.loss, 4)} (the tested model, inference mode)`,
+      );
+    const metrics = this.record.of('completed', history, progress.elapsedMs, test, null, final);
     this.folder.writeMetrics(metrics);
     const written = await writeCurves(this.folder, metrics);
     this.log.line(`wrote ${out}: ${[...runFiles(this.folder), ...written].join(', ')}`, 'result');

@@ -56,7 +56,24 @@ export interface RunMetrics {
   readonly trainSeconds: number;
   /** Wall time of this session of the command, from start to metrics.json, seconds. */
   readonly wallSeconds: number;
+  /** The tested model on the training split (inference mode), once a run has completed. */
+  readonly trainEvaluation?: {
+    readonly accuracy: number;
+    readonly loss: number;
+    readonly count: number;
+  } | null;
+  /** The tested model on the test split: `matrix[true][predicted]` counts, classes in index order. */
+  readonly confusion?: {
+    readonly split: 'test';
+    readonly classes: readonly string[];
+    readonly matrix: readonly (readonly number[])[];
+  } | null;
+  /** What the run's weights started from (`--init-from`), or null for the seeded initialization. */
+  readonly initFrom?: string | null;
 }
+
+/** What a completed run adds to its record after the test. */
+export type FinalRecord = Pick<RunMetrics, 'trainEvaluation' | 'confusion'>;
 
 /** The best evaluation in `history` under RunnerV3's rule (the last one flagged as an improvement), or null. */
 export function bestOf(history: TrainHistory): BestRecord | null {
