@@ -172,5 +172,24 @@ describe('settings from the spec', () => {
     expect(json.test.accuracy).toBe(m.test?.accuracy);
     expect(m.config.training).toMatchObject({ optimizer: 'adam', lr: 0.01, epochs: 3, evalSteps: 'epoch' });
     expect(m.evaluations.map((e) => e.step)).toEqual([3, 7, 11]);
+
+    // checkpoint.top_k through --set: the two best evaluations keep checkpoints/step-<N>, listed in metrics.json.
+    const topk = await cli(
+      'run',
+      'trained.yaml',
+      '--backend',
+      'cpu',
+      '--set',
+      'training.checkpoint.top_k=2',
+      '--out',
+      'topk',
+    );
+    expect(topk.code).toBe(0);
+    const kept = metricsOf('topk').topCheckpoints ?? [];
+    expect(kept).toHaveLength(2);
+    expect(fs.readdirSync('topk/checkpoints').sort()).toEqual(
+      ['best', 'last', ...kept.map((k) => `step-${k.step}`)].sort(),
+    );
+    expect(loadCheckpoint(`topk/checkpoints/step-${kept[0]?.step}`).meta.best?.step).toBe(kept[0]?.step);
   });
 });

@@ -74,8 +74,8 @@ const RUN_FILES: ReadonlySet<string> = new Set([
 /** Leftovers of interrupted writes at the top of a run folder: netspec's temporary files, and older netspec's. */
 const LEFTOVER =
   /^(\.(metrics\.(json|csv)|(loss|accuracy|confusion)\.(svg|png)|\.netspec\.json)\.tmp-[0-9a-f]+|(metrics\.json|(loss|accuracy)\.(svg|png))\.\d+|\.lock\.[0-9a-f]+)$/;
-/** What `checkpoints/` holds: the two checkpoints and the temporary and set-aside folders of their writer. */
-const CHECKPOINT_ENTRY = /^((best|last)|\.(best|last)\.(tmp|old)-[0-9a-f]+)$/;
+/** What `checkpoints/` holds: best, last, the top-k `step-<N>`, and the temporary and set-aside folders of their writer. */
+const CHECKPOINT_ENTRY = /^((best|last|step-\d+)|\.(best|last|step-\d+)\.(tmp|old)-[0-9a-f]+)$/;
 const ASIDE_MARK = '.replaced-';
 
 function visibleEntries(root: string): string[] {

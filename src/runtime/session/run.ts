@@ -435,6 +435,17 @@ class Training {
               weights: b.weights,
               best: { step: b.step, epoch: b.epoch, score: b.score, loss: b.loss },
             }),
+          saveTop: (b, evicted) => {
+            const checkpoints = path.dirname(this.folder.bestDir);
+            this.save(path.join(checkpoints, `step-${b.step}`), {
+              kind: 'best',
+              weights: b.weights,
+              best: { step: b.step, epoch: b.epoch, score: b.score, loss: b.loss },
+            });
+            // A checkpoint of this run's own top k that fell out of it.
+            if (evicted !== undefined)
+              fs.rmSync(path.join(checkpoints, `step-${evicted}`), { recursive: true, force: true });
+          },
           saveLast: (s) => {
             const { weights, optimizer, progress, history } = s;
             this.save(this.folder.lastDir, {
@@ -500,7 +511,12 @@ class Training {
     if (test.model === 'final')
       this.log.line('note: no dev evaluation improved on 0; testing the final model', 'warning');
     this.log.line(testLine(test.accuracy, test.loss), 'result');
-    const final = await finalRecord(this.model, this.request.ir, this.prepared.data, t.batchSize);
+    const final = {
+      ...(await finalRecord(this.model, this.request.ir, this.prepared.data, t.batchSize)),
+      ...(progress.top
+        ? { topCheckpoints: progress.top.map((e) => ({ ...e, dir: `checkpoints/step-${e.step}` })) }
+        : {}),
+    };
     if (final.trainEvaluation)
       this.log.line(
         `[Final] train accuracy/loss: ${formatFixed(final.trainEvaluation.accuracy, 4)}/${formatFixed(final.trainEvaluation.loss, 4)} (the tested model, inference mode)`,

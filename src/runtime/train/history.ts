@@ -64,6 +64,8 @@ export interface TrainProgress {
   readonly elapsedMs: number;
   /** Early stopping's state: the best monitored value so far (null before the first evaluation), evaluations since. */
   readonly earlyStop?: { readonly best: number | null; readonly wait: number };
+  /** With checkpoint.top_k > 1: the kept evaluations (step, monitored value), best first. */
+  readonly top?: readonly { readonly step: number; readonly value: number }[];
 }
 
 /** An empty history. */

@@ -68,12 +68,18 @@ export interface RunMetrics {
     readonly classes: readonly string[];
     readonly matrix: readonly (readonly number[])[];
   } | null;
+  /** With checkpoint.top_k > 1: the kept checkpoints, best first (step, monitored dev value, folder). */
+  readonly topCheckpoints?: readonly {
+    readonly step: number;
+    readonly value: number;
+    readonly dir: string;
+  }[];
   /** What the run's weights started from (`--init-from`), or null for the seeded initialization. */
   readonly initFrom?: string | null;
 }
 
 /** What a completed run adds to its record after the test. */
-export type FinalRecord = Pick<RunMetrics, 'trainEvaluation' | 'confusion'>;
+export type FinalRecord = Pick<RunMetrics, 'trainEvaluation' | 'confusion' | 'topCheckpoints'>;
 
 /** The best evaluation in `history` under RunnerV3's rule (the last one flagged as an improvement), or null. */
 export function bestOf(history: TrainHistory): BestRecord | null {

@@ -144,8 +144,12 @@ export const TRAIN_PROGRESS_SCHEMA = optional(
     bestStep: nullable(count),
     elapsedMs: nonNegative,
     earlyStop: objectSchema<NonNullable<TrainProgress['earlyStop']>>({ best: nullable(number), wait: count }),
+    top: {
+      type: 'array',
+      items: objectSchema<NonNullable<TrainProgress['top']>[number]>({ step: count, value: number }),
+    },
   }),
-  ['earlyStop'],
+  ['earlyStop', 'top'],
 );
 
 /** {@link TrainHistory}. */

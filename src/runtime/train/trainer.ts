@@ -125,6 +125,11 @@ export interface TrainHooks {
   evaluated?(record: EvaluationRecord): void;
   /** Whenever dev accuracy improves (before the `best ... updated` line is logged). */
   saveBest?(snapshot: BestSnapshot): Promise<void> | void;
+  /**
+   * With `checkpoint.topK` > 1: an evaluation entered the k best by the monitored value; save it, and drop the
+   * one it pushed out (`evicted`, a step), if any.
+   */
+  saveTop?(snapshot: BestSnapshot, evicted: number | undefined): Promise<void> | void;
   /** At the end of every epoch, and when stopped by the signal: the resume point. */
   saveLast?(snapshot: TrainSnapshot): Promise<void> | void;
 }
@@ -340,6 +345,21 @@ export function initialProgress(config: TrainConfig): TrainProgress {
   };
 }
 
+/**
+ * Whether `value` enters the k best so far (best first in `top`): always while fewer than k are kept, else only
+ * strictly better than the worst kept (ties keep the earlier). A non-finite value never enters.
+ */
+function topEntry(
+  config: TrainConfig,
+  top: readonly { step: number; value: number }[],
+  value: number,
+): true | undefined {
+  if (!Number.isFinite(value)) return undefined;
+  if (top.length < config.checkpoint.topK) return true;
+  const worst = top.at(-1)?.value ?? NaN;
+  return (config.checkpoint.monitor === 'dev_loss' ? value < worst : value > worst) ? true : undefined;
+}
+
 /** The monitored value of an evaluation, and whether `value` beats `best` (strictly; ties keep the earlier). */
 function monitored(monitor: 'dev_loss' | 'dev_accuracy', result: { accuracy: number; loss: number }): number {
   return monitor === 'dev_loss' ? result.loss : result.accuracy;
@@ -461,6 +481,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
     let { globalStep, bestScore, bestStep } = progress;
     let epochPrng = progress.epochPrng;
     let earlyStop = progress.earlyStop ?? { best: null, wait: 0 };
+    let top: { step: number; value: number }[] = [...(progress.top ?? [])];
     const stoppedEarly = (): boolean =>
       config.earlyStopping !== null && earlyStop.wait >= config.earlyStopping.patience;
     // The epoch's running numbers for its line: correct predictions and images of the steps read back.
@@ -480,6 +501,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
       bestStep,
       elapsedMs: elapsed(),
       earlyStop,
+      ...(config.checkpoint.topK > 1 ? { top: [...top] } : {}),
     });
     let lastRead = now();
     /**
@@ -621,6 +643,22 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
             bestScore = value;
             bestStep = globalStep;
             epochImproved = true;
+          }
+          if (config.checkpoint.topK > 1) {
+            const value = monitored(config.checkpoint.monitor, result);
+            const entry = topEntry(config, top, value);
+            if (entry !== undefined) {
+              const weights = await readStateDict(model, ir);
+              const evicted = top.length >= config.checkpoint.topK ? top.at(-1)?.step : undefined;
+              const ranked = [...top, { step: globalStep, value }].sort((a, b) =>
+                config.checkpoint.monitor === 'dev_loss' ? a.value - b.value : b.value - a.value,
+              );
+              top = ranked.slice(0, config.checkpoint.topK);
+              await hooks.saveTop?.(
+                { weights, step: globalStep, epoch, score: result.accuracy, loss: result.loss },
+                evicted,
+              );
+            }
           }
           const devLosses = history.evaluations.map((e) => e.loss);
           if (!warnedPlateau && devLosses.length >= 3) {

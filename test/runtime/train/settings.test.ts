@@ -146,6 +146,38 @@ describe('the best model by dev loss', () => {
   });
 });
 
+describe('top-k checkpoints', () => {
+  it('keeps the k best evaluations by the monitor, telling which one fell out', async () => {
+    const saves: [number, number | undefined][] = [];
+    const out = await train({
+      model: buildModel(linear, { seed: 1 }),
+      ir: linear,
+      train: trainSet,
+      dev: devSet,
+      config: { ...base, epochs: 5, checkpoint: { monitor: 'dev_accuracy', topK: 2 } },
+      evaluateDev: scripted([
+        [0.5, 1],
+        [0.7, 1],
+        [0.6, 1],
+        [0.8, 1],
+        [0.6, 1],
+      ]),
+      hooks: { saveTop: (b, evicted) => void saves.push([b.step, evicted]) },
+    });
+    // 0.5 and 0.7 fill the two places; 0.6 pushes 0.5 out; 0.8 pushes 0.6 out; a second 0.6 ties the worst: kept out.
+    expect(saves).toEqual([
+      [3, undefined],
+      [7, undefined],
+      [11, 3],
+      [15, 11],
+    ]);
+    expect(out.progress.top).toEqual([
+      { step: 15, value: 0.8 },
+      { step: 7, value: 0.7 },
+    ]);
+  });
+});
+
 describe('the epoch line', () => {
   it('reads like Keras fit: 1-based epoch, training and dev numbers, rate, throughput, time', () => {
     const info: EpochInfo = {
