@@ -47,7 +47,25 @@ interface ExportOptions extends SpecOptions {
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
- * Prints diagnostics (the first `limit`, then how many more) and throws when there is an error among them: weights
+ * At most `limit` of `diagnostics`, taken in turn from each code (the first unused tensor, the first missing one,
+ * the first of another shape, then the second of each...), in their original order: a cut list still shows every
+ * kind of problem.
+ */
+export function sampleByCode(diagnostics: readonly Diagnostic[], limit: number): Diagnostic[] {
+  if (diagnostics.length <= limit) return [...diagnostics];
+  const byCode = new Map<string, Diagnostic[]>();
+  for (const d of diagnostics) byCode.set(d.code, [...(byCode.get(d.code) ?? []), d]);
+  const picked = new Set<Diagnostic>();
+  for (let round = 0; picked.size < limit; round++)
+    for (const list of byCode.values()) {
+      const d = list[round];
+      if (d && picked.size < limit) picked.add(d);
+    }
+  return diagnostics.filter((d) => picked.has(d));
+}
+
+/**
+ * Prints diagnostics (at most `limit`, by {@link sampleByCode}, then how many more) and throws when there is an error among them: weights
  * of another network fail on every tensor, and a hundred lines hide the first that says why.
  */
 function stopOn(
@@ -57,7 +75,7 @@ function stopOn(
   limit = Infinity,
 ): void {
   if (!diagnostics.length) return;
-  io.stderr(renderDiagnostics(diagnostics.slice(0, limit), sources));
+  io.stderr(renderDiagnostics(sampleByCode(diagnostics, limit), sources));
   if (diagnostics.length > limit)
     io.stderr(
       `... and ${diagnostics.length - limit} more problems (${diagnostics.length} in all); ` +

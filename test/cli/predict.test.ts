@@ -289,6 +289,8 @@ describe('weights of another network', () => {
     expect(
       lines.filter((l) => l.startsWith('error UNKNOWN_KEY') || l.startsWith('error MISSING_KEY')),
     ).toHaveLength(8);
+    // Each kind of problem is shown: the unused and the missing tensors in turn.
+    expect(lines.filter((l) => l.startsWith('error MISSING_KEY'))).toHaveLength(4);
     expect(lines).toContain(
       '... and 15 more problems (23 in all); do the spec and the weights describe the same network?',
     );
