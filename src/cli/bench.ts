@@ -5,7 +5,6 @@
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../runtime/backends/names.js';
-import { DEFAULT_PYTHON } from '../runtime/bench/pytorch-bench.js';
 import { formatBenchTable } from '../runtime/bench/report.js';
 import { compileOrReport, type SpecOptions } from './common.js';
 import type { CliIo } from './io.js';
@@ -35,6 +34,12 @@ interface BenchCliOptions extends SpecOptions {
 
 /** The spec benchmarked when none is given: the seed ResNet18 shipped with the package. */
 const DEFAULT_SPEC = fileURLToPath(new URL('../../specs/resnet18.yaml', import.meta.url));
+
+/**
+ * pytorch-bench's DEFAULT_PYTHON (a test holds them equal), written out here because that module loads the code
+ * generators (handlebars), which `netspec --help` should not wait for.
+ */
+export const BENCH_DEFAULT_PYTHON = '/usr/bin/python3';
 
 type TimedBackend = Exclude<BackendName, 'auto'>;
 
@@ -66,7 +71,7 @@ export function registerBench(program: Command, io: CliIo, setExit: (code: numbe
       .option('--seed <n>', 'seed of the weights and the random batch', parseNonNegativeInt, 0)
       .option('--lr <x>', 'SGD learning rate of the timed steps', parsePositiveNumber, 0.005)
       .option('--no-pytorch', 'leave PyTorch out')
-      .option('--python <file>', 'the Python that has torch', DEFAULT_PYTHON)
+      .option('--python <file>', 'the Python that has torch', BENCH_DEFAULT_PYTHON)
       .option('--torch-threads <n>', 'torch.set_num_threads for PyTorch', parsePositiveInt, 2)
       .option('--torch-device <device>', 'where PyTorch runs: cpu, cuda or cuda:N', parseTorchDevice, 'cpu')
       .option('--profile', 'also profile one training step per tfjs backend, kernel by kernel')

@@ -5,8 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type * as Compiler from '../compiler/index.js';
 import type { CompileOptions, CompileResult, SpecHost } from '../compiler/index.js';
 import type { IrNetwork } from '../compiler/ir.js';
+import type * as Parser from '../parser/index.js';
 import { hasErrors } from '../diagnostics.js';
 import { listNames } from '../runtime/files/marker.js';
 import { fileHost, type CliIo } from './io.js';
@@ -19,8 +21,8 @@ export interface SpecOptions {
   readonly batchSize?: number;
 }
 
-type CompilerModule = typeof import('../compiler/index.js');
-type ParserModule = typeof import('../parser/index.js');
+type CompilerModule = typeof Compiler;
+type ParserModule = typeof Parser;
 
 let loaded: { readonly compiler: CompilerModule; readonly parser: ParserModule } | undefined;
 
@@ -75,7 +77,8 @@ export function folderGivenError(dir: string): string {
   } catch {
     specs = [];
   }
-  const first = specs[0];
+  // The example is a YAML spec where there is one: YAML is the default form.
+  const first = specs.find((s) => /\.ya?ml$/i.test(s)) ?? specs[0];
   if (first === undefined)
     return `${dir} is a folder, and holds no spec files (*${specExtensions().join(', *')}): name one spec file`;
   const names = specs.map((s) => path.basename(s));

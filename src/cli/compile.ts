@@ -1,11 +1,17 @@
 /** `netspec compile <spec> [--target tfjs|pytorch] [-o DIR]`: generated model code (and the IR) into a folder. */
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { CODE_TARGETS, generateTarget, type CodeTarget } from '../compiler/targets/index.js';
+import type { CodeTarget } from '../compiler/targets/index.js';
 import { READ_LIMITS, readRegularText } from '../runtime/files/read.js';
 import { compileOrReport, type SpecOptions } from './common.js';
 import { withSpecOptions } from './options.js';
 import { writeFolderAtomically, type CliIo } from './io.js';
+
+/**
+ * The targets, as compiler/targets' CODE_TARGETS (a test holds them equal): that module loads handlebars, which
+ * `netspec --help` should not wait for.
+ */
+export const COMPILE_TARGETS = ['tfjs', 'pytorch'] as const satisfies readonly CodeTarget[];
 
 interface CompileCommandOptions extends SpecOptions {
   readonly target: CodeTarget;
@@ -20,20 +26,28 @@ export function registerCompile(program: Command, io: CliIo, setExit: (code: num
       .command('compile')
       .description('generate model code from a spec (TypeScript for tfjs, or PyTorch)')
       .argument('<spec>', 'spec file (.yaml or .net)')
-      .addOption(new Option('--target <target>', 'code to generate').choices(CODE_TARGETS).default('tfjs'))
+      .addOption(new Option('--target <target>', 'code to generate').choices(COMPILE_TARGETS).default('tfjs'))
       .option('-o, --out <dir>', 'output folder (default: generated/<network name>/<target>)')
-      .option('--force', "replace netspec's earlier output in that folder"),
-  ).action((spec: string, options: CompileCommandOptions) => {
+      .option(
+        '--force',
+        "replace netspec's earlier output in that folder also when its marker does not list exactly its files",
+      ),
+  ).action(async (spec: string, options: CompileCommandOptions) => {
     const ir = compileOrReport(spec, options, io);
     if (!ir) return setExit(1);
+    const { generateTarget } = await import('../compiler/targets/index.js');
     const all = generateTarget(ir, options.target);
     const out = options.out ?? `generated/${ir.name}/${options.target}`;
-    writeFolderAtomically(out, all, {
+    // A folder whose marker lists exactly its files is compile's own regenerable output: replaced without
+    // --force; anything else there (a user's file, a folder netspec did not write) is still refused.
+    const before = writeFolderAtomically(out, all, {
       kind: 'compile',
       force: options.force === true,
       option: '-o',
       recogniseUnmarked: isUnmarkedCompileOutput,
+      replaceOwn: true,
     });
+    if (before === 'own') io.stdout(`replaced netspec's earlier compile output in ${out}\n`);
     io.stdout(`wrote ${[...all.keys()].map((f) => `${out}/${f}`).join(', ')}\n`);
   });
 }

@@ -14,6 +14,20 @@ interface EvaluateOptions extends SpecOptions {
   readonly split: 'test' | 'dev';
   readonly backend: BackendName;
   readonly batchSize?: number;
+  readonly json?: boolean;
+}
+
+/** What `evaluate --json` prints: the final metrics, with the split and the checkpoint they are of. */
+export interface EvaluationJson {
+  /** Fraction of the split's examples classified right, 0 to 1. */
+  readonly accuracy: number;
+  /** Mean cross-entropy (a mean of batch means). */
+  readonly loss: number;
+  /** Examples evaluated. */
+  readonly count: number;
+  readonly split: 'test' | 'dev';
+  /** The checkpoint as given by --checkpoint (a checkpoint folder, or a run folder whose best is meant). */
+  readonly checkpoint: string;
 }
 
 /** Registers `netspec evaluate`; `setExit` records the exit code. */
@@ -34,13 +48,18 @@ export function registerEvaluate(program: Command, io: CliIo, setExit: (code: nu
         '--batch-size <n>',
         "examples per batch (default: the run's; the loss is a mean of batch means)",
         parsePositiveInt,
+      )
+      .option(
+        '--json',
+        'print the final metrics as one JSON object on stdout {accuracy, loss, count, split, checkpoint}; ' +
+          'the other lines go to stderr',
       ),
   ).action(async (spec: string, options: EvaluateOptions) => {
     const ir = compileOrReport(spec, options, io);
     if (!ir) return setExit(1);
     // tfjs loads only for commands that run a model, so `check`, `compile` and the reports start fast.
     const { evaluateCheckpoint } = await import('../runtime/session/index.js');
-    await evaluateCheckpoint({
+    const result = await evaluateCheckpoint({
       spec,
       ir,
       checkpoint: options.checkpoint,
@@ -48,7 +67,18 @@ export function registerEvaluate(program: Command, io: CliIo, setExit: (code: nu
       split: options.split,
       backend: options.backend,
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-      line: (text) => io.stdout(`${text}\n`),
+      // With --json, stdout holds the JSON document only; what is evaluated (and the text result) goes to stderr.
+      line: (text) => (options.json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`)),
     });
+    if (options.json) {
+      const json: EvaluationJson = {
+        accuracy: result.accuracy,
+        loss: result.loss,
+        count: result.count,
+        split: options.split,
+        checkpoint: options.checkpoint,
+      };
+      io.stdout(JSON.stringify(json, null, 2) + '\n');
+    }
   });
 }

@@ -2,8 +2,13 @@
 import path from 'node:path';
 import type { SpecHost } from '../compiler/index.js';
 import { replaceFolderAtomic } from '../runtime/checkpoint/folder.js';
-import { checkOutputFolder, withMarker, type OutputFolderOptions } from '../runtime/files/output-folder.js';
-import { READ_LIMITS, readRegularText } from '../runtime/files/read.js';
+import {
+  checkOutputFolder,
+  withMarker,
+  type OutputFolderOptions,
+  type OutputFolderState,
+} from '../runtime/files/output-folder.js';
+import { formatSize, READ_LIMITS, readRegularText } from '../runtime/files/read.js';
 import { FileError, WRITE_FAILURE_REASONS, writeFailure } from '../runtime/errors.js';
 
 /** Where the CLI writes; tests pass buffers, the launcher passes the process streams. */
@@ -12,6 +17,8 @@ export interface CliIo {
   stderr(text: string): void;
   /** Aborts when nobody reads stdout any more (`netspec run ... | head`); absent where that cannot happen. */
   readonly outputClosed?: AbortSignal;
+  /** What `netspec check -` reads; absent reads as empty. */
+  readonly stdin?: AsyncIterable<Uint8Array | string>;
 }
 
 const stdoutClosed = new AbortController();
@@ -51,6 +58,10 @@ export const processIo: CliIo = {
     if (!stderrClosed) process.stderr.write(text);
   },
   outputClosed: stdoutClosed.signal,
+  // A getter: touching process.stdin opens it, which only `check -` should do.
+  get stdin() {
+    return process.stdin;
+  },
 };
 
 /**
@@ -69,6 +80,37 @@ export const fileHost: SpecHost = {
   },
 };
 
+/** The name diagnostics give a spec read from stdin. */
+export const STDIN_NAME = '<stdin>';
+
+/**
+ * Reads all of `io.stdin` as UTF-8 text, refusing more than {@link READ_LIMITS}.spec bytes (the limit of a spec
+ * file) as soon as it has read past it.
+ */
+export async function readStdinSpec(io: CliIo): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of io.stdin ?? []) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
+    size += bytes.length;
+    if (size > READ_LIMITS.spec)
+      throw new UserError(
+        `cannot read the spec on ${STDIN_NAME}: it holds more than ${formatSize(READ_LIMITS.spec)}; ` +
+          `netspec reads at most ${formatSize(READ_LIMITS.spec)} from one spec`,
+      );
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The spec host of a spec read from stdin: `file` (a name whose ending tells the parser the format, in the current
+ * folder, so that its `extends` resolves from there) holds `text`; every other file is read from disk.
+ */
+export function stdinHost(file: string, text: string): SpecHost {
+  return { readFile: (f) => (f === file ? text : fileHost.readFile(f)) };
+}
+
 /** A user-facing failure: printed as `error: message` and exit code 1, never with a stack trace. */
 export class UserError extends Error {
   override readonly name = 'UserError';
@@ -77,15 +119,17 @@ export class UserError extends Error {
 /**
  * Writes `files` and the folder marker into `dir` all at once (see replaceFolderAtomic: a failure leaves either
  * the old folder or the new one, never a mix), after {@link checkOutputFolder}: an existing non-empty `dir` is
- * replaced only when it is netspec's own output of that kind, holds nothing else, and `force` is given.
+ * replaced only when it is netspec's own output of that kind, holds nothing else, and `force` (or `replaceOwn`)
+ * is given. Returns what was there before.
  */
 export function writeFolderAtomically(
   dir: string,
   files: ReadonlyMap<string, string | Uint8Array>,
   options: OutputFolderOptions,
-): void {
+): OutputFolderState {
+  let state: OutputFolderState;
   try {
-    checkOutputFolder(dir, options);
+    state = checkOutputFolder(dir, options);
   } catch (e) {
     throw e instanceof FileError ? new UserError(e.message) : (fileSystemError(e, dir) ?? e);
   }
@@ -94,6 +138,7 @@ export function writeFolderAtomically(
   } catch (e) {
     throw fileSystemError(e, dir) ?? e;
   }
+  return state;
 }
 
 /** A file-system failure while writing the user's output (see writeFailure), or undefined. */

@@ -32,24 +32,34 @@ export interface OutputFolderOptions {
    * files netspec wrote. Without it, a folder without a marker is never netspec's.
    */
   readonly recogniseUnmarked?: (dir: string, entries: readonly string[]) => boolean;
+  /**
+   * Replace netspec's own output without `force` when its marker lists exactly the files the folder holds
+   * (`compile`: its output is regenerated from the spec, so replacing it loses nothing netspec did not write).
+   */
+  readonly replaceOwn?: boolean;
 }
+
+/** What {@link checkOutputFolder} found: nothing there, an empty folder, or netspec's own output to replace. */
+export type OutputFolderState = 'absent' | 'empty' | 'own';
 
 /**
  * Checks, changing nothing, that the folder `dir` may be written as output of `kind`: it does not exist, is
  * empty, or is netspec's earlier output of that kind holding only the files its marker lists, and `force` is
- * given. Never a symbolic link, a file, or the current folder or one above it. Throws {@link FileError}.
+ * given (or `replaceOwn`, and the marker lists exactly those files). Never a symbolic link, a file, or the current
+ * folder or one above it. Throws {@link FileError}.
  */
-export function checkOutputFolder(dir: string, options: OutputFolderOptions): void {
+export function checkOutputFolder(dir: string, options: OutputFolderOptions): OutputFolderState {
   const stat = statOutputPath(dir, options.option, 'folder');
-  if (!stat) return;
+  if (!stat) return 'absent';
   if (!stat.isDirectory())
     throw new FileError(`${dir} exists and is ${describeFileType(stat)}, not a folder`, dir);
   if (holdsCurrentFolder(dir))
     throw new FileError(`refusing to replace ${dir}: it is or contains the current folder`, dir);
   const entries = folderEntries(dir);
-  if (entries.length === 0) return;
+  if (entries.length === 0) return 'empty';
+  const written = readMarker(dir);
   const marker =
-    readMarker(dir) ??
+    written ??
     (options.recogniseUnmarked?.(dir, entries)
       ? { format: 'netspec-folder', version: 1, kind: options.kind, files: entries }
       : undefined);
@@ -67,6 +77,10 @@ export function checkOutputFolder(dir: string, options: OutputFolderOptions): vo
         `not replacing it (move those away first)`,
       dir,
     );
-  if (!options.force)
-    throw new FileError(`${dir} holds netspec's earlier output; pass --force to replace it`, dir);
+  if (options.force) return 'own';
+  const listed = new Set(written?.files ?? []);
+  const exact =
+    written?.files !== undefined && entries.length === listed.size + 1 && entries.every((e) => own.has(e));
+  if (options.replaceOwn && exact) return 'own';
+  throw new FileError(`${dir} holds netspec's earlier output; pass --force to replace it`, dir);
 }
