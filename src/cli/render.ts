@@ -43,7 +43,12 @@ export function renderDiagnostics(
       out.push(`${r.span.file}:${r.span.line}:${r.span.col}: note: ${clip(r.message, MAX_MESSAGE_LENGTH)}`);
       source(r.span);
     }
-    if (d.hint) out.push(`  hint: ${clip(d.hint, MAX_MESSAGE_LENGTH)}`);
+    // A hint may hold an example of several lines (its own line breaks; user text in it went through clip, which
+    // escapes theirs): each line is shown under the first, indented, and clipped on its own.
+    if (d.hint)
+      d.hint
+        .split('\n')
+        .forEach((l, i) => out.push(`${i === 0 ? '  hint: ' : '        '}${clip(l, MAX_MESSAGE_LENGTH)}`));
   }
   return out.length ? out.join('\n') + '\n' : '';
 }

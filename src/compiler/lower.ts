@@ -905,7 +905,7 @@ class Lowering {
     this.diagnostics.push(
       error(
         'BAD_VALUE',
-        `${callee} argument 'padding': 'same' with ${d === 1 ? `the even kernel ${k}` : `kernel ${k} and dilation ${d}`} along the ${axis} needs ${result.extent} zeros in all, which do not split evenly between the two sides (PyTorch pads ${Math.floor(result.extent / 2)} before and ${Math.ceil(result.extent / 2)} after); netspec pads both sides alike`,
+        `${callee} argument 'padding': 'same' with ${d === 1 ? `the even kernel ${k}` : `kernel ${k} and dilation ${d}`} along the ${axis} needs ${result.extent} zero${result.extent === 1 ? '' : 's'} in all, which do not split evenly between the two sides (PyTorch pads ${Math.floor(result.extent / 2)} before and ${Math.ceil(result.extent / 2)} after); netspec pads both sides alike`,
         at,
         `use an odd kernel, or write ${padding(Math.floor(result.extent / 2))} (the output 1 smaller) or ${padding(Math.ceil(result.extent / 2))} (1 larger)`,
       ),

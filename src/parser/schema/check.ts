@@ -39,6 +39,7 @@ function getValidator(): ValidateFunction {
     // Annotations used only to word the messages below.
     ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
     ajv.addKeyword({ keyword: 'x-shape', schemaType: 'string' });
+    ajv.addKeyword({ keyword: 'x-example', schemaType: 'string' });
     validator = ajv.compile(schema);
   }
   return validator;
@@ -102,10 +103,13 @@ function translate(e: ErrorObject, index: ErrorIndex, root: unknown): SchemaIssu
   switch (e.keyword) {
     case 'type': {
       const types = Array.isArray(params['type']) ? (params['type'] as string[]) : [String(params['type'])];
+      // A structure written in another form (`modules: {stem: [...]}`) is shown in the right form.
+      const example = typeof parent['x-example'] === 'string' ? parent['x-example'] : undefined;
       return {
         code: 'WRONG_TYPE',
         message: `expected ${expected ?? types.map(typeName).join(' or ')}, found ${describe(e.data)}`,
         path,
+        ...(example !== undefined ? { hint: example } : {}),
       };
     }
     case 'pattern': {

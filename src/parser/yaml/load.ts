@@ -10,6 +10,7 @@ import { clip, error, MAX_DIAGNOSTICS } from '../../diagnostics.js';
 import type { Diagnostic, LineMap } from '../../diagnostics.js';
 import { MAX_ALIAS_COUNT, MAX_DEPTH, MAX_EXPANDED_NODES } from './limits.js';
 import { prescanYaml } from './prescan.js';
+import { explainSyntaxError } from './syntax.js';
 
 export { MAX_ALIAS_COUNT, MAX_DEPTH, MAX_EXPANDED_NODES } from './limits.js';
 
@@ -50,6 +51,8 @@ export function loadYaml(text: string, map: LineMap): LoadedYaml {
   let syntaxErrors = 0;
   // Past MAX_DIAGNOSTICS nothing is shown (see limitDiagnostics); keeping two more lets it tell there were more.
   for (const e of doc.errors.slice(0, MAX_DIAGNOSTICS + 2)) {
+    // One syntax error, in words (syntax.ts): after the first, yaml's errors are echoes of the same mistake.
+    if (syntaxErrors > 0 && !e.message.includes('call stack')) continue;
     if (e.message.includes('call stack')) {
       // The pre-scan keeps nesting shallow, so this is a backstop: one report, not one per level.
       if (!tooDeep)
@@ -63,12 +66,14 @@ export function loadYaml(text: string, map: LineMap): LoadedYaml {
       tooDeep = true;
       continue;
     }
+    const explained = explainSyntaxError(map, e);
+    syntaxErrors++;
     diagnostics.push(
       error(
         'YAML_SYNTAX',
-        e.message,
-        map.span(e.pos[0], e.pos[1]),
-        syntaxErrors++ === 0 ? SYNTAX_HINT : undefined,
+        explained.message,
+        explained.span,
+        explained.hint !== undefined ? `${explained.hint}\n${SYNTAX_HINT}` : SYNTAX_HINT,
       ),
     );
   }
