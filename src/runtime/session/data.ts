@@ -45,6 +45,8 @@ export async function loadRunData(ir: IrNetwork, config: RunConfig): Promise<Run
     seed: config.training.seed,
     size: resizeTarget(ir),
     classes: numClasses,
+    // Colour sources (folder:, cifar10:) are converted to the network's channels (grey by ITU-R 601 luma).
+    ...(ir.inputShape[0] === 1 || ir.inputShape[0] === 3 ? { channels: ir.inputShape[0] } : {}),
   });
   if (dataset.inputShape.join(',') !== ir.inputShape.join(','))
     throw new DataError(

@@ -50,6 +50,7 @@ export class MetricsRecord {
         source: data.source,
         description: data.description,
         classes: data.classes,
+        ...(data.classNames ? { classNames: [...data.classNames] } : {}),
         inputShape: [...data.inputShape],
         train: data.train.count,
         dev: data.dev.count,

@@ -32,6 +32,8 @@ export interface RunMetrics {
     readonly source: string;
     readonly description: string;
     readonly classes: number;
+    /** The classes' names, where the data names them (folder:DIR, cifar10:DIR). */
+    readonly classNames?: readonly string[];
     readonly inputShape: readonly number[];
     readonly train: number;
     readonly dev: number;
