@@ -506,7 +506,9 @@ describe('the final line names only what was written (item 24)', () => {
     expect(run.code).toBe(0);
     expect(fs.existsSync(path.join(out, 'checkpoints', 'best'))).toBe(false);
     expect(run.stdout).toMatch(
-      new RegExp(`\nwrote ${out}: train\\.log, metrics\\.json, checkpoints/last(, [a-z]+\\.(svg|png|csv))*\n$`),
+      new RegExp(
+        `\nwrote ${out}: train\\.log, metrics\\.json, checkpoints/last(, [a-z]+\\.(svg|png|csv))*\n$`,
+      ),
     );
   });
 });
