@@ -2,7 +2,7 @@
  * Exports a model with `netspec export`, writes netspec's test digits next to it, and serves the example page
  * with tfjs from node_modules on this machine:
  *
- *   npx tsx examples/browser/serve.ts [--checkpoint runs/lenet5/checkpoints/best] [--spec specs/lenet5.yaml]
+ *   npx tsx examples/browser/serve.ts [--checkpoint runs/lenet5/latest/checkpoints/best] [--spec specs/lenet5.yaml]
  *                                     [--format tfjs-graph|tfjs-layers] [--seed 0] [--port 8080] [--host 127.0.0.1]
  *
  * Without --checkpoint the model has the spec's initial weights (seeded), so its guesses are random. The export
