@@ -214,6 +214,12 @@ async function prepare(request: RunRequest, folder: RunFolder | undefined, log: 
   if (last) checkResumeConfig(last, config, request.out);
   const backend = await selectBackend(request.backend);
   log.line(`backend: ${backend.name}`);
+  // A software GPU is said on the console too: its times are a CPU's, not a GPU's.
+  if (backend.adapter?.software)
+    log.line(
+      `note: ${backend.adapter.description || 'the adapter'} is a software GPU (a CPU emulating one): correct, but slow`,
+      'warning',
+    );
   for (const reason of backend.reasons) log.detail(`  ${reason}`);
   if (last && last.meta.backend !== backend.name)
     log.line(
