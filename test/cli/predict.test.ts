@@ -12,19 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { luma, normalizationTable } from '../../src/runtime/data/preprocess.js';
 import { resizeBilinear } from '../../src/runtime/data/resize.js';
 import { encodeSafetensors } from '../../src/runtime/weights/safetensors.js';
-import { cli, SMALL_RUN } from '../support/cli.js';
+import { cli, SMALL_RUN, TINY8_SPEC } from '../support/cli.js';
 
-const SPEC = `netspec: 1
-name: tiny8
-params: {num_classes: 10}
-input: [1, 8, 8]
-modules:
-  - body:
-      - conv: {out: 4, kernel: 3, padding: 1, bias: false}
-      - batchnorm
-      - relu
-  - head: [global_avgpool, flatten, linear: {out: $num_classes}]
-`;
+const SPEC = TINY8_SPEC;
 const table = normalizationTable(0.5, 0.5);
 
 let tmp: string;

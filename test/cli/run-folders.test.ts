@@ -10,17 +10,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/runtime/checkpoint/index.js';
 import type { RunMetrics } from '../../src/runtime/train/metrics.js';
-import { cli, SMALL_RUN } from '../support/cli.js';
+import { cli, SMALL_RUN, TINY8_SPEC } from '../support/cli.js';
 
-const NETWORK = `params: {num_classes: 10}
-input: [1, 8, 8]
-modules:
-  - body:
-      - conv: {out: 4, kernel: 3, padding: 1, bias: false}
-      - batchnorm
-      - relu
-  - head: [global_avgpool, flatten, linear: {out: $num_classes}]
-`;
+/** The tiny network without its first two lines (`netspec: 1`, its name). */
+const NETWORK = TINY8_SPEC.split('\n').slice(2).join('\n');
 
 let tmp: string;
 let cwd: string;

@@ -9,19 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/runtime/checkpoint/index.js';
 import { formatFixed } from '../../src/runtime/train/log-lines.js';
 import type { RunMetrics } from '../../src/runtime/train/metrics.js';
-import { cli, SMALL_RUN } from '../support/cli.js';
+import { cli, SMALL_RUN, TINY8_SPEC } from '../support/cli.js';
 
-const SPEC = `netspec: 1
-name: tiny8
-params: {num_classes: 10}
-input: [1, 8, 8]
-modules:
-  - body:
-      - conv: {out: 4, kernel: 3, padding: 1, bias: false}
-      - batchnorm
-      - relu
-  - head: [global_avgpool, flatten, linear: {out: $num_classes}]
-`;
+const SPEC = TINY8_SPEC;
 
 let tmp: string;
 let spec: string;

@@ -2,20 +2,7 @@
 import fs from 'node:fs';
 import { vi } from 'vitest';
 
-/** A spec that trains in well under a second per epoch on 64 digits resized to 8x8 (as in test/cli/run.test.ts). */
-export const TINY_SPEC = `netspec: 1
-name: tiny8
-params: {num_classes: 10}
-input: [1, 8, 8]
-modules:
-  - body:
-      - conv: {out: 4, kernel: 3, padding: 1, bias: false}
-      - batchnorm
-      - relu
-  - head: [global_avgpool, flatten, linear: {out: $num_classes}]
-`;
-
-export { SMALL_RUN } from '../support/cli.js';
+export { SMALL_RUN, TINY8_SPEC as TINY_SPEC } from '../support/cli.js';
 
 /** A stack-trace line (`    at f (file:1:2)`): user errors must never print one. */
 export const STACK_LINE = /\n\s+at /;

@@ -26,7 +26,7 @@ import {
 import { TrainInputError, writeFailure } from '../errors.js';
 import { pointLatest } from '../checkpoint/versions.js';
 import { validateTrainConfig, type RunConfig, type TrainConfig } from '../train/config.js';
-import type { TrainProgress } from '../train/history.js';
+import type { EpochInfo, TrainProgress } from '../train/history.js';
 import { formatFixed, testLine } from '../train/log-lines.js';
 import { bestOf, type RunMetrics, type TestRecord } from '../train/metrics.js';
 import { train, type TrainOutcome } from '../train/trainer.js';
@@ -60,26 +60,7 @@ export type ProgressPhase =
     };
 
 /** The numbers of one finished epoch, for the per-epoch line (Keras `fit`'s) and the console. */
-export interface EpochSummary {
-  /** 0-based epoch, of `epochs`. */
-  readonly epoch: number;
-  readonly epochs: number;
-  /** Mean training loss and accuracy over the epoch's batches (training mode, before each update). */
-  readonly trainLoss: number;
-  readonly trainAccuracy: number;
-  /** The epoch's last dev evaluation, when it had one. */
-  readonly devLoss?: number;
-  readonly devAccuracy?: number;
-  /** Learning rate of the epoch's last step. */
-  readonly lr: number;
-  /** Training images per second over the epoch (evaluations excluded). */
-  readonly imagesPerSecond: number;
-  /** Seconds of the epoch (evaluations included) and of the whole run so far. */
-  readonly epochSeconds: number;
-  readonly elapsedSeconds: number;
-  /** True when a dev evaluation of this epoch gave a new best model. */
-  readonly improved: boolean;
-}
+export type EpochSummary = EpochInfo;
 
 /** Where a run shows what it does. Lines also go to train.log once the folder is open; notes do not. */
 export interface SessionOutput {

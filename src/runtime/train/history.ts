@@ -90,3 +90,19 @@ export function copyHistory(h: TrainHistory): TrainHistory {
 export function isImprovement(best: number, score: number): boolean {
   return score > best;
 }
+
+/** One finished epoch's numbers, for the epoch line and progress displays. */
+export interface EpochInfo {
+  /** 0-based. */
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly trainLoss: number;
+  readonly trainAccuracy: number;
+  readonly devLoss?: number;
+  readonly devAccuracy?: number;
+  readonly lr: number;
+  readonly imagesPerSecond: number;
+  readonly epochSeconds: number;
+  readonly elapsedSeconds: number;
+  readonly improved: boolean;
+}

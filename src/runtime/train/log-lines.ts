@@ -2,6 +2,7 @@
  * The log lines, exactly as RunnerV3 prints them (NNDL 5.4), so a netspec log can be read side by side with
  * the book's. One deliberate change: "performence" is spelled "performance"; the numbers and layout are the same.
  */
+import type { EpochInfo } from './history.js';
 
 /**
  * Python's `format(x, '.Nf')`: JavaScript's toFixed rounds exact ties up (0.015625 → '0.01563') where Python
@@ -82,19 +83,7 @@ function formatRate(lr: number): string {
  * losses; training values over the epoch's batches in training mode, before each update):
  * `Epoch 3/10 - loss: 0.2345 - accuracy: 0.9312 - dev_loss: 0.2101 - dev_accuracy: 0.9400 - lr: 0.001 - 5,120 img/s - 1.2 s - elapsed 12.3 s`
  */
-export function epochLine(e: {
-  readonly epoch: number;
-  readonly epochs: number;
-  readonly trainLoss: number;
-  readonly trainAccuracy: number;
-  readonly devLoss?: number;
-  readonly devAccuracy?: number;
-  readonly lr: number;
-  readonly imagesPerSecond: number;
-  readonly epochSeconds: number;
-  readonly elapsedSeconds: number;
-  readonly improved: boolean;
-}): string {
+export function epochLine(e: EpochInfo): string {
   const parts = [
     `Epoch ${e.epoch + 1}/${e.epochs}`,
     `loss: ${formatFixed(e.trainLoss, 4)}`,

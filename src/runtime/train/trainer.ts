@@ -37,6 +37,7 @@ import {
   TRAINING_DONE_LINE,
 } from './log-lines.js';
 import { augmentBatch } from './augment.js';
+import type { EpochInfo } from './history.js';
 import {
   createOptimizer,
   restoreOptimizerState,
@@ -83,22 +84,6 @@ export interface StepInfo extends StepRecord {
   readonly totalSteps: number;
   /** Steps per epoch. */
   readonly stepsPerEpoch: number;
-}
-
-/** One finished epoch's numbers, for the epoch line and progress displays. */
-export interface EpochInfo {
-  /** 0-based. */
-  readonly epoch: number;
-  readonly epochs: number;
-  readonly trainLoss: number;
-  readonly trainAccuracy: number;
-  readonly devLoss?: number;
-  readonly devAccuracy?: number;
-  readonly lr: number;
-  readonly imagesPerSecond: number;
-  readonly epochSeconds: number;
-  readonly elapsedSeconds: number;
-  readonly improved: boolean;
 }
 
 /** How a line stands out on a terminal. */
