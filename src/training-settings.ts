@@ -492,13 +492,3 @@ export function layerSettings(
 ): TrainingSettings {
   return Object.assign({}, base, ...layers) as TrainingSettings;
 }
-
-/** The problems of a whole set of settings that no single value shows (a cosine floor above the rate). */
-export function crossCheckSettings(s: TrainingSettings): string[] {
-  const problems: string[] = [];
-  if (s.lrSchedule === 'cosine' && s.lrMin > s.lr)
-    problems.push(`lr_min (${s.lrMin}) must not exceed lr (${s.lr}) for the cosine schedule`);
-  if (s.warmupEpochs > s.epochs)
-    problems.push(`warmup_epochs (${s.warmupEpochs}) exceeds epochs (${s.epochs})`);
-  return problems;
-}

@@ -120,10 +120,3 @@ export function settingsOf(
   }
   return { settings: layerSettings(DEFAULT_TRAINING, spec, setTraining, cli), given };
 }
-
-/** The names (camelCase, as commander stores them) of the options given on the command line itself. */
-export function givenOptions(command: Command): Set<string> {
-  return new Set(
-    command.options.map((o) => o.attributeName()).filter((k) => command.getOptionValueSource(k) === 'cli'),
-  );
-}

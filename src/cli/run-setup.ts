@@ -53,8 +53,11 @@ export async function loadInitWeights(
     const { loadWeights } = await import('./predict.js');
     return { weights: loadWeights(ir, from, map, io), description: from };
   }
-  const { loadInitCheckpoint } = await import('../runtime/checkpoint/versions.js');
-  return loadInitCheckpoint(from, ir, spec);
+  const [{ loadInitCheckpoint }, { resolveCheckpointFolder }] = await Promise.all([
+    import('../runtime/checkpoint/versions.js'),
+    import('../runtime/session/checkpoint-folder.js'),
+  ]);
+  return loadInitCheckpoint(resolveCheckpointFolder(from), ir, spec);
 }
 
 /** `run --json`: how the run ended and its final metrics. */

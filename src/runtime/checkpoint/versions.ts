@@ -14,7 +14,6 @@ import type { IrNetwork } from '../../compiler/ir.js';
 import type { StateDict } from '../../compiler/targets/tfjs/index.js';
 import { readMarker } from '../files/marker.js';
 import { CheckpointError, RunFolderError } from '../errors.js';
-import { MANIFEST } from './folder.js';
 import { loadCheckpoint, weightProblems } from './training-checkpoint.js';
 
 /** The name of the link to the newest version. */
@@ -101,27 +100,17 @@ export function pointLatest(dir: string): string | undefined {
   return undefined;
 }
 
-/** A checkpoint folder, or a run folder whose checkpoints/best (else last) is meant. */
-export function resolveCheckpointDir(dir: string): string {
-  if (fs.existsSync(path.join(dir, MANIFEST))) return dir;
-  for (const kind of ['best', 'last']) {
-    const inner = path.join(dir, 'checkpoints', kind);
-    if (fs.existsSync(path.join(inner, MANIFEST))) return inner;
-  }
-  return dir;
-}
-
 /**
- * The weights of a checkpoint (or a run folder's best) for `--init-from`: verified, and matching the network's
- * tensors by name and shape (a fine-tuned network must keep the names; a new head needs a map file and a
- * safetensors export); a mismatch is an error listing the tensors.
+ * The weights of the checkpoint in `dir` for `--init-from` (the caller resolves a run folder to its best with
+ * session/checkpoint-folder.ts, as predict does): verified, and matching the network's tensors by name and shape
+ * (a fine-tuned network must keep the names; a new head needs a map file and a safetensors export); a mismatch is
+ * an error listing the tensors.
  */
 export function loadInitCheckpoint(
-  from: string,
+  dir: string,
   ir: IrNetwork,
   spec: string,
 ): { weights: StateDict; description: string } {
-  const dir = resolveCheckpointDir(from);
   const checkpoint = loadCheckpoint(dir);
   const problems = weightProblems(checkpoint.weights, ir);
   if (problems.length)

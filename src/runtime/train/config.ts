@@ -4,7 +4,7 @@
  * functions that decide the cadence, so that tests can check them without training anything.
  */
 
-import type { Cadence } from '../../training-settings.js';
+import { DEFAULT_TRAINING, type Cadence } from '../../training-settings.js';
 
 export type { Cadence } from '../../training-settings.js';
 
@@ -124,16 +124,16 @@ export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 
 /** RunnerV3's settings from NNDL 5.4, with seed 0. */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  epochs: 5,
-  batchSize: 64,
-  lr: 0.005,
-  optimizer: 'sgd',
-  momentum: 0.9,
-  weightDecay: 0,
+  epochs: DEFAULT_TRAINING.epochs,
+  batchSize: DEFAULT_TRAINING.batchSize,
+  lr: DEFAULT_TRAINING.lr,
+  optimizer: DEFAULT_TRAINING.optimizer,
+  momentum: DEFAULT_TRAINING.momentum,
+  weightDecay: DEFAULT_TRAINING.weightDecay,
   schedule: { kind: 'constant' },
-  seed: 0,
-  logSteps: 15,
-  evalSteps: 15,
+  seed: DEFAULT_TRAINING.seed,
+  logSteps: DEFAULT_TRAINING.logSteps,
+  evalSteps: DEFAULT_TRAINING.evalSteps,
   ...LATER_TRAIN_FIELDS,
 };
 

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { IrNetwork } from '../../compiler/ir.js';
 import { readStateDict, setStateDict, type StateDict } from '../../compiler/targets/tfjs/index.js';
 import {
+  augments,
   learningRateAt,
   shouldEvaluate,
   shouldLog,
@@ -398,13 +399,7 @@ export async function train(args: TrainArgs): Promise<TrainOutcome> {
     size: number;
   }>();
   const inputShape = ir.inputShape as unknown as readonly [number, number, number];
-  const augmenting =
-    ir.inputShape.length === 3 &&
-    (config.augment.cropPadding > 0 ||
-      config.augment.hflip ||
-      config.augment.rotate > 0 ||
-      config.augment.translate > 0 ||
-      config.augment.scale > 0);
+  const augmenting = ir.inputShape.length === 3 && augments(config.augment);
   const runner = config.logFormat === 'runner';
   try {
     let progress: TrainProgress;
