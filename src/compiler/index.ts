@@ -2,7 +2,7 @@
  * The compiler's entry point: spec file → resolved AST → IR, with every diagnostic found on the way.
  * Reads files only through the given host.
  */
-import { hasErrors, limitDiagnostics, type Diagnostic } from '../diagnostics.js';
+import { hasErrors, limitDiagnostics, type Diagnostic, type Span } from '../diagnostics.js';
 import type { IrNetwork } from './ir.js';
 import { lower } from './lower.js';
 import { parseOverrides, resolveSpec, type SpecHost } from './resolve.js';
@@ -38,6 +38,12 @@ export interface CompileResult {
   readonly training: PartialSettings;
   /** Where each of `training` came from: `specs/lenet5.yaml:12` (the line of its key) or `--set`. */
   readonly trainingOrigins: TrainingOrigins;
+  /**
+   * The span of the call that made each layer and block instance, by path (`stage2.0.conv1`; a block instance's is
+   * its call): editors map a call back to its paths. Beside the IR, which holds no positions; empty when the spec
+   * did not resolve.
+   */
+  readonly callSites: ReadonlyMap<string, Span>;
 }
 
 /** Compiles the spec at `file` (and whatever it extends) to IR. */
@@ -45,7 +51,14 @@ export function compileSpec(file: string, host: SpecHost, options: CompileOption
   const resolved = resolveSpec(file, host);
   const sources = new Map(resolved.sources);
   if (!resolved.ast)
-    return { ir: undefined, diagnostics: resolved.diagnostics, sources, training: {}, trainingOrigins: {} };
+    return {
+      ir: undefined,
+      diagnostics: resolved.diagnostics,
+      sources,
+      training: {},
+      trainingOrigins: {},
+      callSites: new Map(),
+    };
   const set = options.set ?? [];
   const { overrides, diagnostics: setDiagnostics } = parseOverrides(set, resolved.ast.params);
   if (set.length) sources.set('--set', set.join('\n'));
@@ -73,5 +86,6 @@ export function compileSpec(file: string, host: SpecHost, options: CompileOption
     sources,
     training,
     trainingOrigins,
+    callSites: lowered.callSites,
   };
 }

@@ -95,6 +95,8 @@ class Lowering {
   readonly diagnostics: Diagnostic[] = [];
   readonly nodes: IrNode[] = [];
   readonly groups: IrGroup[] = [];
+  /** The span of the call (or merge) that made each layer and block instance, by path: side data, not IR. */
+  readonly callSites = new Map<string, Span>();
   private readonly paths = new Set<string>();
   private readonly clashesReported = new Set<string>();
   private readonly reportedAt = new Map<string, { index: number; count: number }>();
@@ -1065,6 +1067,7 @@ class Lowering {
     if (!this.fits(node.path, node.outputShape, span, parameters))
       return { ref: node.path, shape: undefined };
     this.nodes.push(node);
+    this.callSites.set(node.path, span);
     const out = { ref: node.path, shape: node.outputShape };
     this.values.set(node.path, out);
     return out;
@@ -1101,6 +1104,7 @@ class Lowering {
     }
     const scope = this.bindBlockParams(block, call, outer.scope, cursor.shape);
     if (!scope || !this.claimPath(path, call.nameSpan ?? call.span)) return { ref: path, shape: undefined };
+    this.callSites.set(path, call.span);
     const place: Place = {
       module: outer.module,
       group: path,
@@ -1376,13 +1380,20 @@ function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** Lowers a resolved network AST to IR. */
+/**
+ * Lowers a resolved network AST to IR. `callSites` maps each layer and block instance lowered (also when there are
+ * errors) to the span of the call that made it; it stays beside the IR, which holds no source positions.
+ */
 export function lower(
   ast: NetworkAst,
   options: LowerOptions = {},
-): { ir: IrNetwork | undefined; diagnostics: Diagnostic[] } {
+): { ir: IrNetwork | undefined; diagnostics: Diagnostic[]; callSites: ReadonlyMap<string, Span> } {
   const lowering = new Lowering(ast, options);
   const ir = lowering.run(options);
   lowering.finishReports();
-  return { ir: hasErrors(lowering.diagnostics) ? undefined : ir, diagnostics: lowering.diagnostics };
+  return {
+    ir: hasErrors(lowering.diagnostics) ? undefined : ir,
+    diagnostics: lowering.diagnostics,
+    callSites: lowering.callSites,
+  };
 }
