@@ -1,6 +1,7 @@
 /**
  * `netspec --help` (and a typo) loads no heavy package: commands import tfjs, vega, resvg, the compiler's parser
- * (chevrotain) and the code generators (handlebars) only when they run. Checked in a child process whose ESM
+ * (chevrotain), the code generators (handlebars), ONNX's protobuf code, Graphviz (viz) and the language server only
+ * when they run. Checked in a child process whose ESM
  * resolve hook names every package the module graph reaches (not by timing).
  */
 import { spawnSync } from 'node:child_process';
@@ -10,7 +11,17 @@ import { BENCH_DEFAULT_PYTHON } from '../../src/cli/bench.js';
 import { DEFAULT_PYTHON } from '../../src/runtime/bench/pytorch-bench.js';
 
 /** Packages that take tens to hundreds of milliseconds to load. */
-const HEAVY = ['@tensorflow/', 'vega', '@resvg/', 'chevrotain', 'handlebars'];
+const HEAVY = [
+  '@tensorflow/',
+  'vega',
+  '@resvg/',
+  'chevrotain',
+  'handlebars',
+  'onnx-proto',
+  'protobufjs',
+  '@viz-js/',
+  'vscode-languageserver',
+];
 
 /** The npm packages the module graph of `netspec <argv>` (from source) reaches, sorted. */
 function packagesLoadedBy(...argv: string[]): string[] {
@@ -41,7 +52,7 @@ const heavyIn = (packages: readonly string[]): string[] =>
   packages.filter((p) => HEAVY.some((h) => (h.endsWith('/') ? p.startsWith(h) : p === h)));
 
 describe('start-up', () => {
-  it('netspec --help, a typo and completion load none of tfjs, vega, resvg, chevrotain, handlebars', () => {
+  it('netspec --help, a typo and completion load none of tfjs, vega, resvg, chevrotain, handlebars, onnx-proto, viz, the LSP', () => {
     expect(heavyIn(packagesLoadedBy('--help'))).toEqual([]);
     expect(heavyIn(packagesLoadedBy('compile', '--targt'))).toEqual([]);
     expect(heavyIn(packagesLoadedBy('completion', 'bash'))).toEqual([]);
