@@ -112,6 +112,16 @@ export function serveLanguage(options: ServerOptions): Promise<number> {
 
   const publish = (uri: string): void => {
     pending.delete(uri);
+    try {
+      publishNow(uri);
+    } catch (e) {
+      // A bug must not take the editor's server down with it: say so in the client's log and go on.
+      connection.console.error(
+        `netspec: internal error checking ${uri}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
+    }
+  };
+  const publishNow = (uri: string): void => {
     const analysis = analysisOf(uri);
     const diagnostics = analysis
       ? editorDiagnostics(analysis).map(({ relatedInformation, ...d }) => ({
