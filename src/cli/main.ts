@@ -16,6 +16,7 @@ import { registerBench } from './bench.js';
 import { registerCompare } from './compare.js';
 import { registerExport } from './export.js';
 import { registerCompletion } from './completion.js';
+import { registerLsp } from './lsp.js';
 import { loadCompiler } from './common.js';
 
 /**
@@ -69,6 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   registerBench(program, io, setExit);
   registerCompare(program, io, setExit);
   registerExport(program, io, setExit);
+  registerLsp(program, io, setExit);
   registerCompletion(program, io, version);
   for (const command of program.commands)
     command

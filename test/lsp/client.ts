@@ -61,14 +61,16 @@ export class TestClient {
 
   /** Sends `initialize` and `initialized`; returns the server's capabilities. */
   async initialize(): Promise<Record<string, unknown>> {
-    const result = await this.connection.sendRequest<{ capabilities: Record<string, unknown> }>(
-      'initialize',
-      {
-        processId: null,
-        rootUri: pathToFileURL(process.cwd()).href,
-        capabilities: {},
-      },
-    );
+    const answer = this.connection.sendRequest<{ capabilities: Record<string, unknown> }>('initialize', {
+      processId: null,
+      rootUri: pathToFileURL(process.cwd()).href,
+      capabilities: {},
+    });
+    // A server that exits first (an unknown command, a crash at start) fails the test now, not at its timeout.
+    const died = this.exited.then((code) => {
+      throw new Error(`the language server exited with code ${code} before answering initialize`);
+    });
+    const result = await Promise.race([answer, died]);
     await this.connection.sendNotification('initialized', {});
     return result.capabilities;
   }
