@@ -1,7 +1,8 @@
 /**
  * `netspec predict` (inference on images, .npy, IDX or safetensors input, with a checkpoint or PyTorch-style
- * weights optionally renamed by a map: the top classes, or the logits) and `netspec export-weights` (a
- * checkpoint's weights as a state dict the generated PyTorch module loads).
+ * weights optionally renamed by a map: the top classes, or the logits) and the registration of `netspec
+ * export-weights` (a checkpoint's weights as a state dict the generated PyTorch module loads; run by export.ts,
+ * as `export --format safetensors`).
  */
 import type { Command } from 'commander';
 import type { IrNetwork } from '../compiler/ir.js';
@@ -12,13 +13,9 @@ import { READ_LIMITS, readRegularFile } from '../runtime/files/read.js';
 import { checkOutputFile, writeOutputFile, type OutputFileOptions } from '../runtime/files/write.js';
 import { decodeSafetensors, encodeSafetensors } from '../runtime/weights/safetensors.js';
 import { isNetspecSafetensors, PRODUCER_KEY } from '../runtime/weights/safetensors-file.js';
-import {
-  exportStateDict,
-  importStateDict,
-  parseWeightMap,
-  type WeightMap,
-} from '../runtime/weights/state-dict-io.js';
+import { importStateDict, parseWeightMap, type WeightMap } from '../runtime/weights/state-dict-io.js';
 import { compileOrReport, type SpecOptions } from './common.js';
+import { exportWeightsCommand, type ExportWeightsOptions } from './export.js';
 import { backendOption, parsePositiveInt, withSpecOptions } from './options.js';
 import { fileSystemError, UserError, type CliIo } from './io.js';
 import { renderDiagnostics } from './render.js';
@@ -37,12 +34,6 @@ interface PredictOptions extends SpecOptions {
 
 /** How many problems of a weights file are printed before the rest are counted (evaluate lists 8 layers too). */
 export const WEIGHT_PROBLEMS_SHOWN = 8;
-
-interface ExportOptions extends SpecOptions {
-  readonly checkpoint: string;
-  readonly output: string;
-  readonly force?: boolean;
-}
 
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
@@ -192,7 +183,9 @@ export function registerPredict(program: Command, io: CliIo, setExit: (code: num
         'the .safetensors file to write (a new file, or with --force one netspec wrote)',
       )
       .option('--force', 'replace a weights file that netspec wrote earlier'),
-  ).action(async (spec: string, options: ExportOptions) => setExit(await exportCommand(spec, options, io)));
+  ).action(async (spec: string, options: ExportWeightsOptions) =>
+    setExit(await exportWeightsCommand(spec, options, io)),
+  );
 }
 
 /** Runs `netspec predict`; returns the exit code. */
@@ -327,22 +320,6 @@ export function topLines(
       ...row.map((cell, k) => (k < row.length - 1 ? cell.padEnd(widths[k] ?? 0) : cell)),
     ].join('  '),
   );
-}
-
-/** Runs `netspec export-weights`; returns the exit code. */
-async function exportCommand(spec: string, options: ExportOptions, io: CliIo): Promise<number> {
-  const ir = compileOrReport(spec, options, io);
-  if (!ir) return 1;
-  const output = outputFile(options.output, '-o', 'weights file', options);
-  const { checkCheckpointFits, loadCheckpoint } = await import('../runtime/checkpoint/index.js');
-  const { resolveCheckpointFolder } = await import('../runtime/session/checkpoint-folder.js');
-  const checkpoint = loadCheckpoint(resolveCheckpointFolder(options.checkpoint));
-  checkCheckpointFits(checkpoint, ir, spec);
-  const tensors = exportStateDict(checkpoint.weights, ir, checkpoint.meta.optimizer?.iterations ?? 0);
-  const meta = { format: 'pt', network: ir.name, [PRODUCER_KEY]: 'export-weights' };
-  writeOutput(options.output, asBuffer(encodeSafetensors(tensors, meta)), output);
-  io.stdout(`wrote ${options.output}: ${tensors.size} tensors of '${ir.name}' (PyTorch layout and names)\n`);
-  return 0;
 }
 
 /**
