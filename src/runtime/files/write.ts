@@ -195,7 +195,7 @@ export interface OutputFileOptions {
   readonly force: boolean;
   /** True when the existing regular file at the path is one netspec wrote (so `force` may replace it). */
   readonly isOwn: (file: string) => boolean;
-  /** The file's role in messages (`weights file`). */
+  /** The file's role in messages (`weights file`, `ONNX model`), after `a` or `an` as its first letter wants. */
   readonly what: string;
   /** The option that named the path, for messages (`-o`, `--output`). */
   readonly option: string;
@@ -212,13 +212,14 @@ export function checkOutputFile(file: string, options: OutputFileOptions): void 
   if (!stat) return;
   if (!stat.isFile())
     throw new FileError(`${file} is ${describeFileType(stat)}; netspec writes only regular files`, file);
+  const what = `${/^[aeio]/i.test(options.what) ? 'an' : 'a'} ${options.what}`;
   if (!options.isOwn(file))
     throw new FileError(
-      `${file} exists and is not a ${options.what} netspec wrote; not replacing it (choose another path, or remove it yourself)`,
+      `${file} exists and is not ${what} netspec wrote; not replacing it (choose another path, or remove it yourself)`,
       file,
     );
   if (!options.force)
-    throw new FileError(`${file} exists (a ${options.what} netspec wrote); pass --force to replace it`, file);
+    throw new FileError(`${file} exists (${what} netspec wrote); pass --force to replace it`, file);
 }
 
 /** Checks `file` with {@link checkOutputFile}, creates its folder, and writes it atomically. */
