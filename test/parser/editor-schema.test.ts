@@ -484,6 +484,17 @@ const FLAGGED_CASES: readonly Flagged[] = [
     withItem({ Res: { out: 8, l: ['a', 'b'] } }),
     '/modules/0/stem/0/Res/l contains',
   ],
+  [
+    'a layer named by an outer key (name: {conv: ...} is no form)',
+    withItem({ name: { conv: { out: 8, kernel: 3 } } }),
+    '/modules/0/stem/0 additionalProperties',
+    { additionalProperty: 'name' },
+  ],
+  [
+    'residual without merge',
+    { ...withItem('relu'), blocks: { Res: { params: { out: 'int' }, body: ['relu'], residual: true } } },
+    '/blocks/Res dependencies',
+  ],
   ['an input size of 0', withItem('relu', { input: [3, 0, 16] }), '/input/1 minimum'],
   ['an input of four axes', withItem('relu', { input: [1, 3, 16, 16] }), '/input maxItems'],
   ['a network name with ..', withItem('relu', { name: 'a..b' }), '/name pattern'],

@@ -209,8 +209,11 @@ function argSchema(a: ArgSpec, positional: boolean): JsonSchema {
   };
 }
 
-/** The keys every layer and block call accepts besides its arguments. */
-function callKeys(): { readonly name: JsonSchema; readonly rest: JsonSchema } {
+/** The keys every layer and block call accepts besides its arguments: `name` (first), then the others. */
+function callKeys(): {
+  readonly name: JsonSchema;
+  readonly rest: { readonly repeat: JsonSchema; readonly if: JsonSchema; readonly from: JsonSchema };
+} {
   return {
     name: {
       description: "The item's name, the last part of its path (conv1 in stage3.0.conv1).",
@@ -266,7 +269,7 @@ function layerCall(d: {
     type: 'object',
     properties: {
       name: keys.name,
-      ...Object.fromEntries(d.args.map((a, i) => [a.name, argSchema(a, i === 0)])),
+      ...Object.fromEntries(d.args.map((a, i) => [a.name, argSchema(a, positional && i === 0)])),
       ...keys.rest,
     },
     ...(required.length > 0 ? { required } : {}),
@@ -274,12 +277,12 @@ function layerCall(d: {
   });
   const list = d.args.map(
     (a, i) =>
-      `- \`${a.name}\`${i === 0 ? ' (positional)' : ''}: ${argTypeWords(a)}, ${argDefaultWords(a)}: ${a.doc}`,
+      `- \`${a.name}\`${positional && i === 0 ? ' (positional)' : ''}: ${argTypeWords(a)}, ${argDefaultWords(a)}: ${a.doc}`,
   );
   const forms = [
     required.length === 0 ? `\`- ${d.name}\`` : undefined,
     positional && first ? `\`${d.name}: <${first.name}>\`` : undefined,
-    `\`${d.name}: {${d.args.length ? d.args.map((a) => `${a.name}: ...`).join(', ') : 'name: ...'}}\``,
+    `\`${d.name}: {${(required.length ? required : d.args.slice(0, 1).map((a) => a.name)).map((n) => `${n}: ...`).join(', ') || 'name: ...'}}\``,
   ].filter((f) => f !== undefined);
   return {
     description: `${d.name}: ${d.doc}. ${d.args.length ? `Arguments: ${d.args.map((a) => (a.default === undefined ? `${a.name} (required)` : a.name)).join(', ')}.` : 'No arguments.'}`,
@@ -319,7 +322,7 @@ function mergeCall(d: {
         description: "The merge node's name (its path's last part); its kind when not given.",
       },
       if: {
-        ...(keys.rest.if as JsonSchema),
+        ...keys.rest.if,
         description:
           'Condition: when false only the first branch is kept (the merge and the others are left out).',
       },
@@ -372,11 +375,10 @@ function callMap(merges: boolean): JsonSchema {
   };
 }
 
-/** Layer kinds that need no argument, so `- relu` alone is a call. */
-function bareKinds(): string[] {
-  return Object.values(LAYERS)
-    .filter((d) => d.args.every((a: ArgSpec) => a.default !== undefined))
-    .map((d) => d.name);
+/** Layer kinds that need no argument, so `- relu` alone is a call: their names and doc lines. */
+function bareKinds(): { readonly names: string[]; readonly docs: string[] } {
+  const kinds = Object.values(LAYERS).filter((d) => d.args.every((a: ArgSpec) => a.default !== undefined));
+  return { names: kinds.map((d) => d.name), docs: kinds.map((d) => d.doc) };
 }
 
 /** The JSON schema of one training setting. */
@@ -574,8 +576,8 @@ function definitions(): { [name: string]: JsonSchema } {
       anyOf: [
         {
           description: 'a layer kind whose arguments all have defaults',
-          enum: bare,
-          enumDescriptions: bare.map((k) => LAYERS[k as keyof typeof LAYERS].doc),
+          enum: bare.names,
+          enumDescriptions: bare.docs,
         },
         { description: 'a block, by its name (uppercase first letter)', pattern: BLOCK_NAME_PATTERN },
         { description: 'the layer or block a string parameter names', pattern: PARAM_CALLEE_PATTERN },
