@@ -117,8 +117,12 @@ export async function drawCommand(spec: string, options: DrawCommandOptions, io:
   const toStdout = file === '-';
   const policy = toStdout ? undefined : outputPolicy(file, options);
   const format = toStdout ? 'dot' : formatOf(file);
-  const { drawNetwork } = await import('../reports/draw/render.js');
-  const picture = await drawNetwork(ir, { detail: options.detail, format, ...(modules ? { modules } : {}) });
+  const drawOptions = { detail: options.detail, ...(modules ? { modules } : {}) };
+  // DOT needs no layout: Graphviz and resvg load only for SVG and PNG.
+  const picture =
+    format === 'dot'
+      ? (await import('../reports/draw/dot.js')).networkDot(ir, drawOptions)
+      : await (await import('../reports/draw/render.js')).drawNetwork(ir, { ...drawOptions, format });
   if (!policy) {
     io.stdout(picture as string);
     return 0;

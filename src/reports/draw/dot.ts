@@ -472,7 +472,8 @@ function legend(drawn: readonly IrNode[], boxes: readonly Box[], dashed: boolean
     );
   rows.push('<TR><TD COLSPAN="2" ALIGN="LEFT">edges: shapes C×H×W, batch omitted</TD></TR>');
   rows.push('<TR><TD COLSPAN="2" ALIGN="LEFT">params: trainable parameters</TD></TR>');
-  const table = `<TABLE BORDER="1" COLOR="#999999" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">${rows.join('')}</TABLE>`;
+  // One row a line, so that golden diffs show which row changed.
+  const table = `<TABLE BORDER="1" COLOR="#999999" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">\n    ${rows.join('\n    ')}\n  </TABLE>`;
   return `  ${q(LEGEND_ID)} [shape=plaintext, style="", fontsize=10, label=<${table}>];`;
 }
 

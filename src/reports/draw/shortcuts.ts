@@ -8,9 +8,11 @@ import type { IrNetwork, IrNode } from '../../compiler/ir.js';
 export const INPUT = 'input';
 
 /**
- * One shortcut into a merge. `identity`: the merge reads `fork` itself, which also feeds another of its inputs.
- * `projection` (add only): `layers` (from the fork's side to the merge's) form a chain from `fork` to the merge that
- * is shorter than every other input's longest path from `fork`, as a ResNet's 1×1 convolution and batchnorm.
+ * One shortcut into a merge. `identity`: the merge reads `fork` itself, which also feeds another of its inputs (or
+ * reads it through `identity` layers only). `projection` (add only): `layers` (from the fork's side to the merge's)
+ * form a chain from `fork` to the merge that is shorter than every other input's longest path from `fork`, as a
+ * ResNet's 1×1 convolution and batchnorm. Edges into `parameter` layers carry no data (only the batch size), so no
+ * path runs through them.
  */
 export interface Shortcut {
   readonly kind: 'identity' | 'projection';
@@ -53,7 +55,9 @@ export function findShortcuts(ir: IrNetwork): {
       if (p === from) return true;
       if (seen.has(p) || at(p) <= stop) continue;
       seen.add(p);
-      stack.push(...(byPath.get(p)?.inputs ?? []));
+      const n = byPath.get(p);
+      // A parameter reads its input only for the batch size: no data flows along that edge.
+      if (n && n.kind !== 'parameter') stack.push(...n.inputs);
     }
     return false;
   };
@@ -63,6 +67,7 @@ export function findShortcuts(ir: IrNetwork): {
     const dist = new Map<string, number>([[from, 0]]);
     for (let i = at(from) + 1; i <= at(to); i++) {
       const n = ir.nodes[i] as IrNode;
+      if (n.kind === 'parameter') continue;
       let best = -1;
       for (const p of n.inputs) {
         const d = dist.get(p);
@@ -85,20 +90,23 @@ export function findShortcuts(ir: IrNetwork): {
         edges.set(edgeKey(merge.path, index), s);
         return;
       }
-      if (merge.kind !== 'add') return;
-      // Walk back along single-input layers that feed nothing else, to where the other inputs branch off.
+      // Walk back along single-input layers that feed nothing else (identity layers only, but for an add), to
+      // where the other inputs branch off.
       const layers: IrNode[] = [];
       let p = u;
       for (;;) {
         const n = byPath.get(p);
         if (!n || n.inputs.length !== 1 || (consumers.get(p) ?? 0) !== 1) return;
+        if (merge.kind !== 'add' && n.kind !== 'identity') return;
         layers.unshift(n);
         p = n.inputs[0] as string;
         if (others.every((v) => reaches(p, v))) break;
       }
       const fork = p;
       if (!others.every((v) => longest(fork, v) > layers.length)) return;
-      const s: Shortcut = { kind: 'projection', merge: merge.path, input: index, fork, layers };
+      // A chain of identity layers only names the tensor (a block's `x = identity()`): an identity shortcut still.
+      const kind = layers.every((n) => n.kind === 'identity') ? 'identity' : 'projection';
+      const s: Shortcut = { kind, merge: merge.path, input: index, fork, layers };
       shortcuts.push(s);
       layers.forEach((n) => edges.set(edgeKey(n.path, 0), s));
       edges.set(edgeKey(merge.path, index), s);
