@@ -12,12 +12,12 @@ import type { StateDict } from '../compiler/targets/tfjs/state-dict.js';
 import { FileError } from '../runtime/errors.js';
 import { ALL_FORMATS, isFileFormat, type AnyFormat, type FileFormat } from '../runtime/export/formats.js';
 import { checkOutputFolder, type OutputFolderOptions } from '../runtime/files/output-folder.js';
-import { checkOutputFile, writeOutputFile, type OutputFileOptions } from '../runtime/files/write.js';
+import { checkOutputFile, type OutputFileOptions } from '../runtime/files/write.js';
 import { isNetspecOnnx } from '../runtime/export/onnx-file.js';
 import { isNetspecSafetensors } from '../runtime/weights/safetensors-file.js';
 import { compileOrReport, type SpecOptions } from './common.js';
 import { parseInteger, withSpecOptions } from './options.js';
-import { fileSystemError, UserError, writeFolderAtomically, type CliIo } from './io.js';
+import { UserError, writeFolderAtomically, writeOutputFileOrFail, type CliIo } from './io.js';
 
 interface ExportCommandOptions extends SpecOptions {
   readonly format: AnyFormat;
@@ -177,7 +177,7 @@ async function exportFileCommand(
     ...(weights ? { weights } : {}),
     ...(options.opset === undefined ? {} : { opset: options.opset }),
   });
-  writeOutput(options.output, exported.bytes, policy);
+  writeOutputFileOrFail(options.output, exported.bytes, policy);
   const as = format === 'onnx' ? `ONNX (opset ${options.opset ?? ONNX_OPSETS.default})` : 'safetensors';
   const size = exported.bytes.length;
   io.stdout(
@@ -207,7 +207,7 @@ export async function exportWeightsCommand(
     ...(steps === undefined ? {} : { steps }),
     ...(weights ? { weights } : {}),
   });
-  writeOutput(options.output, exported.bytes, policy);
+  writeOutputFileOrFail(options.output, exported.bytes, policy);
   const tensors = ir.nodes.reduce(
     (n, node) => n + node.params.length + (node.kind === 'batchnorm' ? 1 : 0),
     0,
@@ -247,15 +247,6 @@ function outputFilePolicy(file: string, format: FileFormat, force: boolean): Out
   const policy: OutputFileOptions = { force, ...FILE_POLICY[format], option: '-o' };
   checkOutputFile(file, policy);
   return policy;
-}
-
-/** Writes one output file atomically; a file-system failure is a user error naming the file (none is left). */
-function writeOutput(file: string, bytes: Uint8Array, policy: OutputFileOptions): void {
-  try {
-    writeOutputFile(file, bytes, policy);
-  } catch (e) {
-    throw fileSystemError(e, file) ?? e;
-  }
 }
 
 /** netspec's version, from its package.json (two folders up from both src/cli and dist/cli). */

@@ -9,6 +9,7 @@ import {
   type OutputFolderState,
 } from '../runtime/files/output-folder.js';
 import { formatSize, READ_LIMITS, readRegularText } from '../runtime/files/read.js';
+import { writeOutputFile, type OutputFileOptions } from '../runtime/files/write.js';
 import { FileError, WRITE_FAILURE_REASONS, writeFailure } from '../runtime/errors.js';
 
 /** Where the CLI writes; tests pass buffers, the launcher passes the process streams. */
@@ -143,6 +144,22 @@ export function writeFolderAtomically(
 
 /** A file-system failure while writing the user's output (see writeFailure), or undefined. */
 export const fileSystemError = writeFailure;
+
+/**
+ * Writes one output file atomically under `policy` (checkOutputFile's: a new file, or with --force one netspec
+ * wrote); a refused path or a file-system failure is a user error naming the file, and nothing is left.
+ */
+export function writeOutputFileOrFail(
+  file: string,
+  content: string | Uint8Array,
+  policy: OutputFileOptions,
+): void {
+  try {
+    writeOutputFile(file, content, policy);
+  } catch (e) {
+    throw e instanceof FileError ? new UserError(e.message) : (fileSystemError(e, file) ?? e);
+  }
+}
 
 /** Failures of the machine rather than of netspec: a full disk, missing permissions, a read-only file system. */
 const ENVIRONMENT_CODES: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);

@@ -10,14 +10,14 @@ import type { StateDict } from '../compiler/targets/tfjs/state-dict.js';
 import { hasErrors, type Diagnostic } from '../diagnostics.js';
 import type { BackendName } from '../runtime/backends/names.js';
 import { READ_LIMITS, readRegularFile } from '../runtime/files/read.js';
-import { checkOutputFile, writeOutputFile, type OutputFileOptions } from '../runtime/files/write.js';
+import { checkOutputFile, type OutputFileOptions } from '../runtime/files/write.js';
 import { decodeSafetensors, encodeSafetensors } from '../runtime/weights/safetensors.js';
 import { isNetspecSafetensors, PRODUCER_KEY } from '../runtime/weights/safetensors-file.js';
 import { importStateDict, parseWeightMap, type WeightMap } from '../runtime/weights/state-dict-io.js';
 import { compileOrReport, type SpecOptions } from './common.js';
 import { exportWeightsCommand, type ExportWeightsOptions } from './export.js';
 import { backendOption, parsePositiveInt, withSpecOptions } from './options.js';
-import { fileSystemError, UserError, type CliIo } from './io.js';
+import { UserError, writeOutputFileOrFail, type CliIo } from './io.js';
 import { renderDiagnostics } from './render.js';
 
 interface PredictOptions extends SpecOptions {
@@ -229,7 +229,7 @@ async function predictCommand(spec: string, options: PredictOptions, io: CliIo):
   if (options.output !== undefined && output !== undefined) {
     const meta = { [PRODUCER_KEY]: 'predict', network: ir.name };
     const bytes = encodeSafetensors(new Map([['output', { dtype: 'F32', shape, data }]]), meta);
-    writeOutput(options.output, asBuffer(bytes), output);
+    writeOutputFileOrFail(options.output, asBuffer(bytes), output);
     if (warning) io.stderr(`warning: ${warning}; ${options.output} holds them as they are\n`);
     io.stdout(`wrote ${options.output}: output [${shape.join(', ')}] (logits, float32)\n`);
     return 0;
@@ -340,13 +340,4 @@ function outputFile(
   };
   checkOutputFile(file, policy);
   return policy;
-}
-
-/** Writes one output file atomically; a file-system failure is a user error naming the file (none is left). */
-function writeOutput(file: string, bytes: Buffer, policy: OutputFileOptions): void {
-  try {
-    writeOutputFile(file, bytes, policy);
-  } catch (e) {
-    throw fileSystemError(e, file) ?? e;
-  }
 }

@@ -24,3 +24,17 @@ export const adaptive_avgpool = defineLayer<'adaptive_avgpool', AdaptiveAvgPoolN
       out: a.pair('out'),
     })),
 });
+
+/**
+ * The averaging matrix [out, size] of PyTorch's adaptive average pooling of `size` elements to `out`: row i holds
+ * 1/|bin i| on bin i (floor(i*size/out) to ceil((i+1)*size/out)). The exporters pool each axis with it.
+ */
+export function adaptiveMatrix(size: number, out: number): Float32Array {
+  const m = new Float32Array(out * size);
+  for (let i = 0; i < out; i++) {
+    const start = Math.floor((i * size) / out);
+    const end = Math.ceil(((i + 1) * size) / out);
+    for (let j = start; j < end; j++) m[i * size + j] = 1 / (end - start);
+  }
+  return m;
+}

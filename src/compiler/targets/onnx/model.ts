@@ -11,6 +11,7 @@
  * is named by its path and writes the tensor of that name; helper nodes and constants are `<path>/<role>`.
  */
 import { type IrNetwork, type IrNode, type IrParamName } from '../../ir.js';
+import { adaptiveMatrix } from '../../ops/adaptive-avgpool.js';
 import { byOp, type NodeOfOp, type OpTable } from '../../ops/index.js';
 import type { onnx } from 'onnx-proto';
 import { attr, batchedFloatType, OnnxGraphBuilder, type AttrValue, type FloatTensor } from './builder.js';
@@ -333,17 +334,6 @@ function avgPoolOps(node: NodeOfOp<'avgpool'>, c: OnnxContext): string {
   const pooled = c.g.op(`${c.name}/avg`, 'AveragePool', [padded], window);
   const grid = Float32Array.from(rows.flatMap((r) => columns.map((v) => r * v)));
   return c.g.op(c.name, 'Mul', [pooled, c.g.floats(`${c.name}/scale`, [oh, ow], grid)]);
-}
-
-/** Row i of PyTorch's adaptive average pooling of `size` elements to `out`: 1/|bin| on its bin. */
-function adaptiveMatrix(size: number, out: number): Float32Array {
-  const m = new Float32Array(out * size);
-  for (let i = 0; i < out; i++) {
-    const start = Math.floor((i * size) / out);
-    const end = Math.ceil(((i + 1) * size) / out);
-    for (let j = start; j < end; j++) m[i * size + j] = 1 / (end - start);
-  }
-  return m;
 }
 
 /**

@@ -10,6 +10,7 @@
  * numbers.
  */
 import { numel, type IrNetwork, type IrNode, type IrParamName, type Shape } from '../../../ir.js';
+import { adaptiveMatrix } from '../../../ops/adaptive-avgpool.js';
 import { byOp, type NodeOfOp, type OpTable } from '../../../ops/index.js';
 import { tfjsLayerName } from '../names.js';
 import type { StateDict } from '../state-dict.js';
@@ -546,17 +547,6 @@ function ceilAvgPool(node: NodeOfOp<'avgpool'>, c: GraphContext): string {
   const y = pool({ ...c, name: `${c.name}/avg` }, 'AvgPool', padded, node.kernel, node.stride);
   const grid = Float32Array.from(rows.flatMap((r) => columns.map((v) => r * v)));
   return c.g.op(c.name, 'Mul', [y, c.g.floats(`${c.name}/scale`, [1, oh, ow, 1], grid)]);
-}
-
-/** Row i of PyTorch's adaptive average pooling of `size` elements to `out`: 1/|bin| on its bin (TorchAdaptiveAvgPool2d). */
-function adaptiveMatrix(size: number, out: number): Float32Array {
-  const m = new Float32Array(out * size);
-  for (let i = 0; i < out; i++) {
-    const start = Math.floor((i * size) / out);
-    const end = Math.ceil(((i + 1) * size) / out);
-    for (let j = start; j < end; j++) m[i * size + j] = 1 / (end - start);
-  }
-  return m;
 }
 
 /**
