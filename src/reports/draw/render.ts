@@ -4,7 +4,6 @@
  * DOT, same SVG bytes; the PNG also depends on the font file found.
  */
 import fs from 'node:fs';
-import { Resvg } from '@resvg/resvg-js';
 import { instance, type Viz } from '@viz-js/viz';
 import type { IrNetwork } from '../../compiler/ir.js';
 import type { ChartFont } from '../curves.js';
@@ -59,7 +58,8 @@ function boldBeside(font: ChartFont): string | undefined {
 
 /** Rasterizes a drawing's SVG on white, with netspec's tEXt chunk (marker.ts). */
 export async function svgToDrawingPng(svg: string, options: PngOptions = {}): Promise<Uint8Array> {
-  // curves.ts loads vega too: only a PNG pays for it.
+  // resvg, and vega with curves.ts's font lookup, load only for a PNG.
+  const { Resvg } = await import('@resvg/resvg-js');
   const font = options.font === undefined ? (await import('../curves.js')).findChartFont() : options.font;
   const { width, height } = svgSize(svg);
   const ratio = Math.min(options.pixelRatio ?? 2, Math.sqrt(MAX_PIXELS / (width * height)));

@@ -1,0 +1,210 @@
+/**
+ * `netspec draw`'s command line: the SVG, PNG and DOT it writes, the write policy (a new file, or with --force a
+ * picture netspec drew; never a file it did not), a bad spec's diagnostic with nothing written, `-o -`, and a light
+ * `draw --help` (Graphviz and resvg load only in the action). Runs through `runCli` once main.ts registers the
+ * command; until then through a program holding only `draw`, with main.ts's error printing.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCompiler } from '../../src/cli/common.js';
+import { registerDraw } from '../../src/cli/draw.js';
+import { UserError, type CliIo } from '../../src/cli/io.js';
+import { isRuntimeError } from '../../src/runtime/errors.js';
+import { cli, type CliRun } from '../support/cli.js';
+
+/** `netspec draw ...` through a program with `draw` alone, printing errors as main.ts does. */
+async function drawOnly(...argv: string[]): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  let code = 0;
+  const io: CliIo = { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) };
+  const program = new Command('netspec')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .hook('preAction', () => loadCompiler());
+  registerDraw(program, io, (c) => void (code = Math.max(code, c)));
+  for (const c of program.commands)
+    c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) code = e.code === 'commander.helpDisplayed' ? 0 : 1;
+    else if (e instanceof UserError || isRuntimeError(e)) {
+      stderr += `error: ${e.message}\n`;
+      code = 1;
+    } else throw e;
+  }
+  return { code, stdout, stderr };
+}
+
+let registered = false;
+const draw = (...argv: string[]): Promise<CliRun> => (registered ? cli : drawOnly)('draw', ...argv);
+
+let root: string;
+const fresh = (): string => fs.mkdtempSync(path.join(root, 'case-'));
+const SPEC = path.resolve('specs/resnet18.net');
+const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'netspec-draw-cli-'));
+  // An unknown command with --help prints the program's help, so the command's own usage line tells.
+  registered = (await cli('draw', '--help')).stdout.startsWith('Usage: netspec draw');
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe('netspec draw', () => {
+  it('writes <network name>.svg in the current folder by default, at blocks detail', async () => {
+    const dir = fresh();
+    const before = process.cwd();
+    process.chdir(dir);
+    try {
+      const run = await draw(SPEC);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe('wrote resnet18.svg: resnet18 at blocks detail (SVG)\n');
+    } finally {
+      process.chdir(before);
+    }
+    const svg = fs.readFileSync(path.join(dir, 'resnet18.svg'), 'utf8');
+    expect(svg.split('\n')[1]).toBe('<!-- netspec draw -->');
+    expect(svg).toContain('<title>stage3.0</title>');
+    expect(svg).not.toContain('<title>stage3.0.conv1</title>');
+    expect(fs.readdirSync(dir)).toEqual(['resnet18.svg']);
+  });
+
+  it('writes a PNG, and DOT to a file or to stdout, at the detail asked for', async () => {
+    const dir = fresh();
+    const png = path.join(dir, 'pictures', 'net.png');
+    const run = await draw(SPEC, '-o', png, '--detail', 'modules');
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(`wrote ${png}: resnet18 at modules detail (PNG)\n`);
+    const bytes = fs.readFileSync(png);
+    expect([...bytes.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
+    expect(bytes.subarray(37, 62).toString('latin1')).toBe('tEXtSoftware\u0000netspec draw');
+
+    const dot = path.join(dir, 'net.dot');
+    expect((await draw(SPEC, '-o', dot, '--detail', 'layers', '--modules', 'stage3')).code).toBe(0);
+    const text = fs.readFileSync(dot, 'utf8');
+    expect(text.split('\n')[0]).toBe('// netspec draw: resnet18, layers detail (modules stage3)');
+    expect(text).toContain('"stage3.0.conv1"');
+    expect(text).not.toContain('"stage2.0.conv1" [');
+
+    const out = await draw(SPEC, '-o', '-', '--detail', 'blocks');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe(fs.readFileSync('test/fixtures/draw/resnet18.blocks.dot', 'utf8'));
+  });
+
+  it('refuses to replace a file it did not draw, with or without --force, and replaces its own with --force', async () => {
+    const dir = fresh();
+    for (const name of ['notes.svg', 'photo.png', 'graph.dot']) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, name.endsWith('.png') ? Buffer.from(PNG_SIGNATURE) : 'mine\n');
+      const before = fs.readFileSync(file);
+      for (const force of [[], ['--force']]) {
+        const run = await draw(SPEC, '-o', file, ...force);
+        expect(run.code).toBe(1);
+        expect(run.stdout).toBe('');
+        expect(run.stderr).toBe(
+          `error: ${file} exists and is not a picture netspec wrote; not replacing it (choose another path, or remove it yourself)\n`,
+        );
+        expect(fs.readFileSync(file).equals(before)).toBe(true);
+      }
+    }
+    expect(fs.readdirSync(dir).sort()).toEqual(['graph.dot', 'notes.svg', 'photo.png']);
+
+    for (const name of ['own.svg', 'own.png', 'own.dot']) {
+      const file = path.join(dir, name);
+      expect((await draw(SPEC, '-o', file, '--detail', 'modules')).code).toBe(0);
+      const first = fs.readFileSync(file);
+      const again = await draw(SPEC, '-o', file);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toBe(
+        `error: ${file} exists (a picture netspec wrote); pass --force to replace it\n`,
+      );
+      expect(fs.readFileSync(file).equals(first)).toBe(true);
+      const forced = await draw(SPEC, '-o', file, '--force');
+      expect(forced.code).toBe(0);
+      expect(fs.readFileSync(file).equals(first)).toBe(false);
+    }
+    // Written atomically: no temporary file is left beside them.
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('a bad spec prints its file:line:col diagnostic and writes nothing', async () => {
+    const dir = fresh();
+    const spec = path.join(dir, 'bad.net');
+    fs.writeFileSync(
+      spec,
+      'network bad {\n  input [1, 8, 8]\n  module body { conv(4, kernel = 3, strid = 2) }\n}\n',
+    );
+    const run = await draw(spec, '-o', path.join(dir, 'bad.svg'));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.split('\n')[0]).toBe(
+      `${spec}:3:37: error UNKNOWN_ARGUMENT: conv has no argument 'strid'`,
+    );
+    expect(fs.readdirSync(dir)).toEqual(['bad.net']);
+  });
+
+  it('one-line errors for an unknown ending and an unknown module, before anything is written', async () => {
+    const dir = fresh();
+    const txt = await draw(SPEC, '-o', path.join(dir, 'net.txt'));
+    expect(txt).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: -o ${path.join(dir, 'net.txt')}: name a .svg, .png or .dot file (the ending says which), or - to print the DOT\n`,
+    });
+    const mod = await draw(SPEC, '-o', path.join(dir, 'net.svg'), '--modules', 'stem,stage9');
+    expect(mod.code).toBe(1);
+    expect(mod.stderr).toBe(
+      "error: --modules: no module 'stage9' in resnet18 (its modules: stem, stage2, stage3, stage4, stage5, head)\n",
+    );
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('draw --help loads neither Graphviz nor resvg nor vega; drawing an SVG loads Graphviz alone', () => {
+    const hook = `export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(result.url);
+  if (m) process.stderr.write('PACKAGE ' + m[1] + '\\n');
+  return result;
+}`;
+    const loaded = (...argv: string[]): string[] => {
+      const main = `import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+const { Command } = await import('commander');
+const { registerDraw } = await import(${JSON.stringify(path.resolve('src/cli/draw.ts'))});
+const { loadCompiler } = await import(${JSON.stringify(path.resolve('src/cli/common.ts'))});
+const io = { stdout: () => {}, stderr: () => {} };
+const program = new Command('netspec').exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
+program.hook('preAction', () => loadCompiler());
+registerDraw(program, io, () => {});
+for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
+try { await program.parseAsync(${JSON.stringify(argv)}, { from: 'user' }); } catch {}`;
+      const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', main], {
+        encoding: 'utf8',
+      });
+      const packages = run.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('PACKAGE '))
+        .map((l) => l.slice('PACKAGE '.length));
+      expect(packages).toContain('commander');
+      return [...new Set(packages)];
+    };
+    const heavy = (ps: string[]): string[] =>
+      ps.filter(
+        (p) => p.startsWith('@viz-js/') || p.startsWith('@resvg/') || p === 'vega' || p === 'chevrotain',
+      );
+    expect(heavy(loaded('draw', '--help'))).toEqual([]);
+    const svg = path.join(fresh(), 'lenet5.svg');
+    expect(heavy(loaded('draw', 'specs/lenet5.net', '-o', svg)).sort()).toEqual([
+      '@viz-js/viz',
+      'chevrotain',
+    ]);
+    expect(fs.existsSync(svg)).toBe(true);
+  });
+});
