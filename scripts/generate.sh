@@ -17,3 +17,5 @@ npx tsx scripts/layers-runtime.ts
 npx tsx -e "import('./src/compiler/ops/reference.ts').then((m) => process.stdout.write(m.layerReference()))" > docs/layers.md
 # The table of training settings in docs/language.md, from src/training-settings.ts.
 npx tsx scripts/training-reference.ts
+# The editor JSON Schema of YAML specs (schema/netspec.schema.json), from the layer definitions and training settings.
+npx tsx scripts/editor-schema.ts
