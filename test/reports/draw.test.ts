@@ -332,6 +332,19 @@ describe('rendering', () => {
       expect(view.getUint32(33 + 8 + 21)).toBe(zlib.crc32(png.subarray(33 + 4, 33 + 8 + 21)));
   });
 
+  it('draws cluster labels last, over a halo of their cluster colour, so that edges pass beneath them', async () => {
+    const svg = await layoutSvg(networkDot(compileFile('specs/resnet18.net'), { detail: 'blocks' }));
+    const labels = svg.indexOf('<g class="cluster-labels">');
+    expect(labels).toBeGreaterThan(svg.lastIndexOf('class="edge"'));
+    const lifted = svg.slice(labels);
+    expect(lifted).toMatch(
+      /<text stroke-width="4" stroke-linejoin="round" fill="#f7f7f7" stroke="#f7f7f7" [^>]*>stage2<\/text>/,
+    );
+    expect(lifted.match(/>stage2<\/text>/g)).toHaveLength(2);
+    for (const cluster of svg.slice(0, labels).matchAll(/<g id="clust\d+" class="cluster">[\s\S]*?<\/g>/g))
+      expect(cluster[0]).not.toContain('<text');
+  });
+
   it("the command's written-out choices are the library's", () => {
     expect(DRAW_DETAIL_CHOICES).toEqual(DRAW_DETAILS);
     expect(DRAW_FORMAT_CHOICES).toEqual(DRAW_FORMATS);

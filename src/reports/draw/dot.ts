@@ -185,6 +185,7 @@ type Box =
 /** A cluster's content in execution order: boxes and nested clusters. */
 interface Cluster {
   readonly id: string;
+  /** The cluster's label (HTML). */
   readonly label: string;
   readonly block: boolean;
   readonly items: (Box | Cluster)[];
@@ -360,8 +361,8 @@ function writeItem(
 ): string[] {
   if (isCluster(item)) {
     const style = item.block
-      ? 'style="rounded,filled"; fillcolor="#ffffff"; color="#7f8fa6"; penwidth=1; fontsize=11'
-      : 'style="rounded,filled"; fillcolor="#f7f7f7"; color="#999999"; penwidth=1; fontsize=13';
+      ? 'style="rounded,filled"; fillcolor="#ffffff"; color="#7f8fa6"; penwidth=1; fontsize=11; labeljust=l'
+      : 'style="rounded,filled"; fillcolor="#f7f7f7"; color="#999999"; penwidth=1; fontsize=13; labeljust=l';
     return [
       `${indent}subgraph ${q(`cluster_${item.id}`)} {`,
       `${indent}  label=<${item.label}>; ${style};`,
@@ -387,6 +388,14 @@ function writeItem(
   }
 }
 
+/**
+ * A cluster's label, top left: `title` (HTML) over `detail` (small). An edge may pass under it: render.ts draws
+ * cluster labels last, on a halo of the cluster's colour.
+ */
+function clusterLabel(title: string, detail: string): string {
+  return `<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR><TD ALIGN="LEFT" BALIGN="LEFT">${title}<BR/>${small(detail)}</TD></TR></TABLE>`;
+}
+
 /** A block's path relative to the block holding it (`branch2.0` in `inception3.inception3a`), or its whole path. */
 function relativePath(g: IrGroup): string {
   return g.parent !== null && g.path.startsWith(`${g.parent}.`) ? g.path.slice(g.parent.length + 1) : g.path;
@@ -398,7 +407,7 @@ function moduleCluster(module: string, view: NetworkView, detail: 'blocks' | 'la
   const params = nodes.reduce((sum, n) => sum + trainable(n), 0);
   const root: Cluster = {
     id: module,
-    label: `<B>${h(module)}</B>${small(` · ${paramsText(params)}`)}`,
+    label: clusterLabel(`<B>${h(module)}</B>`, paramsText(params)),
     block: false,
     items: [],
   };
@@ -418,7 +427,7 @@ function moduleCluster(module: string, view: NetworkView, detail: 'blocks' | 'la
       if (!c) {
         c = {
           id: g.path,
-          label: `${h(`${relativePath(g)} · ${g.block}`)}${small(` · ${paramsText(view.paramsOf(g))}`)}`,
+          label: clusterLabel(h(`${relativePath(g)} · ${g.block}`), paramsText(view.paramsOf(g))),
           block: true,
           items: [],
         };
@@ -470,8 +479,9 @@ function legend(drawn: readonly IrNode[], boxes: readonly Box[], dashed: boolean
     rows.push(
       `<TR><TD><FONT COLOR=${q(SHORTCUT_COLOUR)}>- - →</FONT></TD><TD ALIGN="LEFT">shortcut into a merge (identity or projection)</TD></TR>`,
     );
-  rows.push('<TR><TD COLSPAN="2" ALIGN="LEFT">edges: shapes C×H×W, batch omitted</TD></TR>');
-  rows.push('<TR><TD COLSPAN="2" ALIGN="LEFT">params: trainable parameters</TD></TR>');
+  // The notes keep to the text column: a cell spanning both would widen the swatches.
+  rows.push('<TR><TD></TD><TD ALIGN="LEFT">edges: shapes C×H×W, batch omitted</TD></TR>');
+  rows.push('<TR><TD></TD><TD ALIGN="LEFT">params: trainable parameters</TD></TR>');
   // One row a line, so that golden diffs show which row changed.
   const table = `<TABLE BORDER="1" COLOR="#999999" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">\n    ${rows.join('\n    ')}\n  </TABLE>`;
   return `  ${q(LEGEND_ID)} [shape=plaintext, style="", fontsize=10, label=<${table}>];`;

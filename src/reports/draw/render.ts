@@ -38,7 +38,32 @@ export async function layoutSvg(dot: string): Promise<string> {
   const svg = (await viz).renderString(dot, { format: 'svg', engine: 'dot' });
   const marked = svg.replace(/^(<\?xml[^>]*\?>)\r?\n/, `$1\n${SVG_MARKER}\n`);
   if (marked === svg) throw new Error('internal: Graphviz wrote no XML declaration');
-  return marked.replaceAll(`font-family="${DRAW_FONT}"`, `font-family="${SVG_FONTS}"`);
+  return liftClusterLabels(marked.replaceAll(`font-family="${DRAW_FONT}"`, `font-family="${SVG_FONTS}"`));
+}
+
+/**
+ * Moves the text of every cluster's label to the end of the picture, drawn over a halo of the cluster's fill: an
+ * edge that runs under a module's or block's name (Graphviz places labels without regard to edges) is then hidden
+ * beneath the text instead of striking through it.
+ */
+export function liftClusterLabels(svg: string): string {
+  const halos: string[] = [];
+  const texts: string[] = [];
+  const out = svg.replace(/<g id="clust\d+" class="cluster">[\s\S]*?<\/g>\n/g, (group) => {
+    const fill = /<path fill="([^"]+)"/.exec(group)?.[1] ?? 'white';
+    return group.replace(/<text [^>]*>[^<]*<\/text>\n/g, (text) => {
+      // Every halo first, then every text: a line's halo never covers the line above it.
+      const halo = text
+        .replace(/ fill="[^"]*"/, '')
+        .replace('<text ', `<text fill="${fill}" stroke="${fill}" `);
+      halos.push(halo.replace('<text ', '<text stroke-width="4" stroke-linejoin="round" '));
+      texts.push(text);
+      return '';
+    });
+  });
+  const end = out.lastIndexOf('</g>\n</svg>');
+  if (end < 0 || texts.length === 0) return out;
+  return `${out.slice(0, end)}<g class="cluster-labels">\n${halos.join('')}${texts.join('')}</g>\n${out.slice(end)}`;
 }
 
 /** The SVG's size in CSS pixels, from its `width`/`height` in points. */
