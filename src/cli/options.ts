@@ -99,6 +99,38 @@ export function runOptions(): Option[] {
   ];
 }
 
+/** The values of {@link engineOptions}. */
+export interface EngineSettings {
+  readonly engine: 'tfjs' | 'torch';
+  readonly nproc?: number;
+  readonly device?: 'auto' | 'cpu' | 'cuda';
+}
+
+/** `netspec run`'s engine options: tfjs in this process, or the generated PyTorch module under python3/torchrun. */
+export function engineOptions(): Option[] {
+  return [
+    new Option(
+      '--engine <engine>',
+      'tfjs: train in this process; torch: write the PyTorch module and train.py into the run folder and run them with /usr/bin/python3 (DDP with --nproc)',
+    )
+      .choices(['tfjs', 'torch'])
+      .default('tfjs'),
+    new Option(
+      '--nproc <n>',
+      'with --engine torch: data-parallel processes on this machine (default: 1)',
+    ).argParser((text: string) => {
+      const n = Number(text);
+      if (!Number.isSafeInteger(n) || n < 1)
+        throw new InvalidArgumentError(`expected a positive integer, not ${text}`);
+      return n;
+    }),
+    new Option(
+      '--device <device>',
+      'with --engine torch: where PyTorch trains (default: auto, CUDA when present)',
+    ).choices(['auto', 'cpu', 'cuda']),
+  ];
+}
+
 /**
  * The run settings of a command: DEFAULT_TRAINING, then the spec's `training:` section, then the options given
  * on the command line (commander's values for the table's options). `given` names the fields set on the command

@@ -8,7 +8,10 @@ import type { StateDict } from '../compiler/targets/tfjs/index.js';
 import type { RunFolderMode } from '../runtime/checkpoint/run-folder.js';
 import type { RunResult } from '../runtime/session/index.js';
 import { SETTING_BY_FIELD, type SettingField } from '../training-settings.js';
-import type { CliIo } from './io.js';
+import { createTerminalOutput } from './console.js';
+import { UserError, type CliIo } from './io.js';
+import type { EngineSettings } from './options.js';
+import type { RunTask } from './run.js';
 
 /** The batch size activations are checked at: the one given, else the default (the spec's is known only after compiling). */
 export function batchOf(options: { readonly batchSize?: unknown }): { batchSize?: number } {
@@ -76,4 +79,36 @@ export function finalJson(result: RunResult, out: string): Record<string, unknow
     wallSeconds: m.wallSeconds,
     ...(result.message ? { message: result.message } : {}),
   };
+}
+
+/** Trains one run on the torch engine (src/runtime/torch-engine/): python3 or torchrun in the run folder. */
+export async function torchRun(task: RunTask, engine: EngineSettings, io: CliIo): Promise<RunResult> {
+  const output = createTerminalOutput(io, task.console);
+  const { runTorchSession } = await import('../runtime/torch-engine/run.js');
+  return runTorchSession(
+    {
+      spec: task.spec,
+      ir: task.ir,
+      settings: task.settings,
+      given: task.given,
+      backend: task.backend,
+      out: task.out,
+      mode: task.mode,
+      resumeCommand: '',
+      output,
+      ...(task.startedAt !== undefined ? { startedAt: task.startedAt } : {}),
+      ...(task.settingsFrom !== undefined ? { settingsFrom: task.settingsFrom } : {}),
+      ...(task.initFrom ? { initFrom: task.initFrom } : {}),
+      ...(task.linkLatest ? { linkLatest: true } : {}),
+    },
+    { nproc: engine.nproc ?? 1, device: engine.device ?? 'auto' },
+  );
+}
+
+/** Refuses engine options that do not fit together, in one line. */
+export function checkEngineOptions(options: EngineSettings & { readonly resume?: boolean }): void {
+  if (options.engine !== 'torch' && (options.nproc !== undefined || options.device !== undefined))
+    throw new UserError('--nproc and --device are options of --engine torch');
+  if (options.engine === 'torch' && options.resume)
+    throw new UserError('--engine torch cannot --resume yet; start a new run, or resume a tfjs run');
 }

@@ -20,9 +20,17 @@ import {
   type TerminalOutput,
 } from './console.js';
 import { UserError, type CliIo } from './io.js';
-import { runOptions, settingsOf, withSpecOptions } from './options.js';
+import { engineOptions, runOptions, settingsOf, withSpecOptions, type EngineSettings } from './options.js';
 import { stopLine, watchStops } from './stops.js';
-import { batchOf, defaultRunFolder, describeSources, finalJson, loadInitWeights } from './run-setup.js';
+import {
+  batchOf,
+  checkEngineOptions,
+  defaultRunFolder,
+  describeSources,
+  finalJson,
+  loadInitWeights,
+  torchRun,
+} from './run-setup.js';
 
 /**
  * Exit code of a run stopped early (by Ctrl-C, SIGTERM, SIGHUP or a closed stdout): 128 + SIGINT, the shell
@@ -31,7 +39,8 @@ import { batchOf, defaultRunFolder, describeSources, finalJson, loadInitWeights 
 export const EXIT_INTERRUPTED = 130;
 
 /** The values commander parses for `netspec run` (the training options only when given: see settingsOf). */
-export interface RunOptions extends Omit<SpecOptions, 'batchSize'>, Partial<RunSettings>, ConsoleSettings {
+export interface RunOptions
+  extends Omit<SpecOptions, 'batchSize'>, Partial<RunSettings>, ConsoleSettings, EngineSettings {
   readonly backend: BackendName;
   readonly out?: string;
   readonly resume?: boolean;
@@ -51,7 +60,7 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
       )
       .argument('<spec>', 'spec file (.yaml or .net)'),
   );
-  for (const option of [...runOptions(), ...consoleOptions()]) command.addOption(option);
+  for (const option of [...runOptions(), ...engineOptions(), ...consoleOptions()]) command.addOption(option);
   command.action(async (spec: string, options: RunOptions, self: Command) => {
     const startedAt = performance.now();
     if (options.resume && options.force)
@@ -60,6 +69,7 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
       throw new UserError(
         '--resume continues a run from its own checkpoint; --init-from starts a new one: pass one',
       );
+    checkEngineOptions(options);
     if (options.map && !options.initFrom)
       throw new UserError('--map renames the tensors of --init-from; pass both');
     if (options.force && !options.out)
@@ -84,24 +94,24 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
       ? await loadInitWeights(ir, spec, options.initFrom, options.map, io)
       : undefined;
     const settingsFrom = describeSources(spec, compiled.trainingOrigins ?? {}, given, fromSet);
-    const result = await trainRun(
-      {
-        spec,
-        ir,
-        settings,
-        given,
-        console: options,
-        backend: options.backend,
-        out,
-        mode,
-        startedAt,
-        ...(settingsFrom !== undefined ? { settingsFrom } : {}),
-        linkLatest: !options.out && mode !== 'resume',
-        ...(initFrom ? { initFrom } : {}),
-      },
-      // With --json, stdout is the JSON alone: the run's lines go to stderr.
-      options.json ? { ...io, stdout: (text) => io.stderr(text) } : io,
-    );
+    const task: RunTask = {
+      spec,
+      ir,
+      settings,
+      given,
+      console: options,
+      backend: options.backend,
+      out,
+      mode,
+      startedAt,
+      ...(settingsFrom !== undefined ? { settingsFrom } : {}),
+      linkLatest: !options.out && mode !== 'resume',
+      ...(initFrom ? { initFrom } : {}),
+    };
+    // With --json, stdout is the JSON alone: the run's lines go to stderr.
+    const runIo: CliIo = options.json ? { ...io, stdout: (text) => io.stderr(text) } : io;
+    const result =
+      options.engine === 'torch' ? await torchRun(task, options, runIo) : await trainRun(task, runIo);
     if (options.json) io.stdout(`${JSON.stringify(finalJson(result, out))}\n`);
     setExit(exitCodeOf(result, io));
   });

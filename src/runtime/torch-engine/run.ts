@@ -1,0 +1,200 @@
+/**
+ * `netspec run --engine torch`: the same run folder, settings, data and initial weights as a tfjs run, trained by
+ * the generated PyTorch module and the static trainer (src/compiler/targets/pytorch/train.py) under
+ * `/usr/bin/python3` or `torchrun --nproc_per_node N`. netspec prepares `torch/` in the run folder, streams the
+ * trainer's lines, and draws the curves from the metrics.json it wrote.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { checkRunFolder, openRunFolder, recoverRunFolder, type RunFolder } from '../checkpoint/run-folder.js';
+import { BackendError, TrainInputError, writeFailure } from '../errors.js';
+import { runConfigOf } from '../session/config.js';
+import { loadRunData } from '../session/data.js';
+import { writeCurves } from '../session/finish.js';
+import { describeTraining, type LineKind, type RunRequest, type RunResult } from '../session/run.js';
+import { augments, validateTrainConfig } from '../train/config.js';
+import type { RunMetrics } from '../train/metrics.js';
+import type { StateDict } from '../../compiler/targets/tfjs/index.js';
+import { TORCH_FOLDER, torchRunFiles } from './prepare.js';
+
+/** Debian's Python, where python3-torch installs. */
+export const TORCH_PYTHON = '/usr/bin/python3';
+
+/** How the torch engine runs. */
+export interface TorchEngineOptions {
+  /** Processes on this machine (torchrun's --nproc_per_node); 1 runs train.py in one plain process. */
+  readonly nproc: number;
+  /** The Python that imports torch (default {@link TORCH_PYTHON}). */
+  readonly python?: string;
+  /** `auto` (CUDA when torch sees it), `cpu` or `cuda`. */
+  readonly device?: 'auto' | 'cpu' | 'cuda';
+}
+
+/**
+ * The command that starts train.py: one plain process, or N through its `--nproc` (torch.distributed.run with a
+ * fix for Debian's PyTorch 1.13 under Python 3.11, whose /usr/bin/torchrun fails on its own defaults).
+ */
+export function launchCommand(
+  trainer: string,
+  out: string,
+  options: TorchEngineOptions,
+): { command: string; args: string[] } {
+  const script = [trainer, '--out', out, '--device', options.device ?? 'auto'];
+  return {
+    command: options.python ?? TORCH_PYTHON,
+    args: options.nproc > 1 ? [...script, '--nproc', String(options.nproc)] : script,
+  };
+}
+
+/** Fails with one line when `python` cannot import torch. */
+export function checkTorch(python: string): string {
+  const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (probe.status !== 0)
+    throw new BackendError(
+      `--engine torch needs PyTorch: ${python} cannot import torch (Debian: apt-get install python3-torch)`,
+    );
+  return probe.stdout.trim();
+}
+
+/** How a trainer line stands out on a terminal. */
+function kindOf(line: string): LineKind {
+  if (line.startsWith('[Evaluate] best')) return 'best';
+  if (line.startsWith('[Test]')) return 'result';
+  if (line.startsWith('note:') || line.startsWith('warning:') || line.startsWith('error:')) return 'warning';
+  return 'plain';
+}
+
+/** Runs `request` on the torch engine. Nothing is written until the options and data are known to be good. */
+export async function runTorchSession(request: RunRequest, options: TorchEngineOptions): Promise<RunResult> {
+  const startedAt = request.startedAt ?? performance.now();
+  const { out, mode, ir } = request;
+  if (mode === 'resume')
+    throw new TrainInputError(
+      '--engine torch cannot --resume yet; start a new run (or resume on --engine tfjs)',
+    );
+  if (!Number.isSafeInteger(options.nproc) || options.nproc < 1)
+    throw new TrainInputError(`--nproc must be a positive integer, not ${options.nproc}`);
+  try {
+    recoverRunFolder(out);
+    checkRunFolder(out, mode);
+  } catch (e) {
+    throw writeFailure(e, out) ?? e;
+  }
+  const python = options.python ?? TORCH_PYTHON;
+  const version = checkTorch(python);
+  const config = runConfigOf(request.settings, request.given, undefined);
+  const problems = validateTrainConfig(config.training);
+  if (augments(config.training.augment))
+    problems.push('--engine torch does not augment yet; drop the augment settings or use --engine tfjs');
+  if (config.training.checkpoint.topK > 1)
+    problems.push('--engine torch keeps one best checkpoint; checkpoint.top_k > 1 needs --engine tfjs');
+  if (problems.length) throw new TrainInputError(problems.join('; '));
+  const data = await loadRunData(ir, config);
+  // The initial weights are netspec's seeded initialization (or --init-from's), so both engines start alike.
+  const init = request.initFrom?.weights ?? (await seededWeights(request, config.training.seed));
+  const files = torchRunFiles({
+    ir,
+    spec: request.spec,
+    config,
+    data,
+    init,
+    initFrom: request.initFrom?.description ?? null,
+  });
+  const lines = [
+    `engine: torch ${version} (${options.nproc === 1 ? 'one process' : `torchrun, ${options.nproc} processes`}; device ${options.device ?? 'auto'})`,
+    `data: ${data.description}`,
+    `network: ${ir.name} (${request.spec}); ${describeTraining(config.training)}`,
+    ...(request.settingsFrom ? [`settings: ${request.settingsFrom}`] : []),
+    ...(request.initFrom ? [`weights: from ${request.initFrom.description}`] : []),
+  ];
+  let folder: RunFolder | undefined;
+  let failed = true;
+  try {
+    try {
+      folder = openRunFolder(out, mode);
+      const dir = path.join(out, TORCH_FOLDER);
+      fs.mkdirSync(dir, { recursive: true });
+      for (const [name, bytes] of files) fs.writeFileSync(path.join(dir, name), bytes);
+    } catch (e) {
+      throw writeFailure(e, out) ?? e;
+    }
+    if (request.linkLatest) {
+      const { pointLatest } = await import('../checkpoint/versions.js');
+      const note = pointLatest(out);
+      if (note) request.output.note(note);
+    }
+    for (const line of lines) request.output.line(line);
+    folder.appendLog(lines.join('\n'));
+    const { command, args } = launchCommand(path.join(out, TORCH_FOLDER, 'train.py'), out, options);
+    const { code, lastError } = await streamProcess(command, args, request);
+    const metrics = readMetrics(folder.metricsFile);
+    if (code !== 0 && (!metrics || metrics.status !== 'diverged'))
+      throw new TrainInputError(`train.py exited with code ${code}${lastError ? `: ${lastError}` : ''}`);
+    if (!metrics) throw new TrainInputError('train.py wrote no metrics.json');
+    folder.commit();
+    if (metrics.status === 'diverged') {
+      failed = true;
+      return { status: 'diverged', message: 'training diverged (see train.log)', metrics };
+    }
+    failed = false;
+    const written = await writeCurves(folder, metrics);
+    const wrote = `wrote ${out}: train.log, metrics.json, checkpoints/${fs.existsSync(folder.bestDir) ? '{best,last}' : 'last'}, ${TORCH_FOLDER}/, ${written.join(', ')}`;
+    request.output.line(wrote, 'result');
+    folder.appendLog(wrote);
+    return {
+      status: 'completed',
+      metrics: { ...metrics, wallSeconds: (performance.now() - startedAt) / 1000 },
+    };
+  } finally {
+    const restored = folder?.close(failed);
+    if (restored) request.output.note(restored);
+  }
+}
+
+/** Runs the trainer, showing its stdout lines as the run's lines; resolves with its exit code and last stderr line. */
+function streamProcess(
+  command: string,
+  args: readonly string[],
+  request: RunRequest,
+): Promise<{ code: number; lastError: string }> {
+  let lastError = '';
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    });
+    child.on('error', (e) => reject(new BackendError(`cannot start ${command}: ${e.message}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => request.output.line(line, kindOf(line)));
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      // A trainer's own refusal is `error: ...`; otherwise the last line of a traceback says what failed.
+      if (line.trim()) lastError = line.trim();
+      request.output.detail?.(line);
+    });
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), lastError }));
+  });
+}
+
+function readMetrics(file: string): RunMetrics | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as RunMetrics;
+  } catch {
+    return undefined;
+  }
+}
+
+/** netspec's seeded initial weights for the request's network (those a tfjs run with the same seed starts from). */
+async function seededWeights(request: RunRequest, seed: number): Promise<StateDict> {
+  const [{ buildModel, readStateDict }, { selectBackend }] = await Promise.all([
+    import('../../compiler/targets/tfjs/index.js'),
+    import('../backends/index.js'),
+  ]);
+  await selectBackend('cpu');
+  const model = buildModel(request.ir, { seed });
+  try {
+    return await readStateDict(model, request.ir);
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * `netspec run --engine torch`: train.py under /usr/bin/python3 gives the tfjs trainer's numbers (same data, same
+ * initial weights, same shuffle, same update rules), two processes under torch.distributed.run give the one
+ * process's weights, and the run folder is a netspec run folder whose checkpoints netspec evaluates.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../src/runtime/checkpoint/index.js';
+import { formatFixed } from '../../src/runtime/train/log-lines.js';
+import type { RunMetrics } from '../../src/runtime/train/metrics.js';
+import { Prng } from '../../src/runtime/train/prng.js';
+import { cli, TINY8_SPEC } from '../support/cli.js';
+import { PYTHON, pythonHas } from '../support/torch.js';
+
+const hasTorch = pythonHas('torch engine tests');
+const TRAINER_DIR = path.resolve('src/compiler/targets/pytorch');
+
+/** 57 training images in batches of 16: the last batch (9) splits unevenly over two processes (4 + 5). */
+const RUN = [
+  '--train',
+  '57',
+  '--dev',
+  '24',
+  '--test',
+  '24',
+  '--batch-size',
+  '16',
+  '--epochs',
+  '2',
+  '--optimizer',
+  'momentum',
+  '--momentum',
+  '0.9',
+  '--lr',
+  '0.05',
+  '--weight-decay',
+  '0.001',
+  '--log-steps',
+  '1',
+  '--eval-steps',
+  '3',
+];
+
+let dir: string;
+let spec: string;
+
+function metricsOf(run: string): RunMetrics {
+  return JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8')) as RunMetrics;
+}
+
+function maxWeightDifference(a: string, b: string): number {
+  const wa = loadCheckpoint(a).weights;
+  const wb = loadCheckpoint(b).weights;
+  expect([...wa.keys()]).toEqual([...wb.keys()]);
+  let max = 0;
+  for (const [name, t] of wa) {
+    const u = wb.get(name)?.data ?? new Float32Array();
+    expect(u.length, name).toBe(t.data.length);
+    for (let i = 0; i < t.data.length; i++) max = Math.max(max, Math.abs((t.data[i] ?? 0) - (u[i] ?? 0)));
+  }
+  return max;
+}
+
+describe.skipIf(!hasTorch)('netspec run --engine torch', () => {
+  const runs: Record<string, { code: number; stdout: string; stderr: string }> = {};
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netspec-torch-'));
+    spec = path.join(dir, 'tiny8.yaml');
+    fs.writeFileSync(spec, TINY8_SPEC);
+    runs.one = await cli('run', spec, ...RUN, '--engine', 'torch', '--out', path.join(dir, 'one'));
+    runs.two = await cli(
+      'run',
+      spec,
+      ...RUN,
+      '--engine',
+      'torch',
+      '--nproc',
+      '2',
+      '--out',
+      path.join(dir, 'two'),
+    );
+    runs.tfjs = await cli('run', spec, ...RUN, '--backend', 'cpu', '--out', path.join(dir, 'tfjs'));
+  }, 80_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('shuffles as the tfjs trainer: train.py sfc32 permutations equal Prng.permutation', () => {
+    const seeds = [0, 7, 123456];
+    const script =
+      `import json, sys; sys.path.insert(0, ${JSON.stringify(TRAINER_DIR)}); import train; ` +
+      `states = json.loads(sys.argv[1]); out = []\n` +
+      `for s in states:\n p = train.Prng(s); a = p.permutation(100); out.append([a, p.permutation(7), p.state()])\n` +
+      `print(json.dumps(out))`;
+    const states = seeds.map((s) => [...Prng.fromSeed(s).state()]);
+    const got = JSON.parse(
+      execFileSync(PYTHON, ['-c', script, JSON.stringify(states)], { encoding: 'utf8' }),
+    );
+    const want = seeds.map((s) => {
+      const p = Prng.fromSeed(s);
+      const a = [...p.permutation(100)];
+      return [a, [...p.permutation(7)], [...p.state()]];
+    });
+    expect(got).toEqual(want);
+  });
+
+  it('writes a netspec run folder: the log, metrics.json, checkpoints, curves and torch/', () => {
+    expect(runs.one?.stderr).toBe('');
+    expect(runs.one?.code).toBe(0);
+    const one = path.join(dir, 'one');
+    for (const f of ['train.log', 'metrics.json', 'loss.svg', 'accuracy.png', 'metrics.csv', 'confusion.svg'])
+      expect(fs.existsSync(path.join(one, f)), f).toBe(true);
+    expect(fs.readdirSync(path.join(one, 'torch')).sort()).toEqual(
+      ['data.safetensors', 'init.safetensors', 'ir.json', 'model.py', 'settings.json', 'train.py'].sort(),
+    );
+    const m = metricsOf(one);
+    expect(m.status).toBe('completed');
+    expect(m.backend.name).toBe('torch-cpu');
+    expect(m.stepsPerEpoch).toBe(4);
+    expect(m.steps.map((s) => s.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(m.evaluations.map((e) => e.step)).toEqual([3, 6, 7]);
+    const last = loadCheckpoint(path.join(one, 'checkpoints', 'last'));
+    expect(last.meta.kind).toBe('last');
+    expect(last.meta.progress?.globalStep).toBe(8);
+    expect(last.meta.backend).toBe('torch-cpu');
+    const log = fs.readFileSync(path.join(one, 'train.log'), 'utf8');
+    expect(log).toContain('[Train] epoch: 1/2, step: 7/8, loss: ');
+    expect(log).toContain('[Train] Training done!');
+    expect(runs.one?.stdout).toContain('[Test] accuracy/loss: ');
+  });
+
+  it('starts as the tfjs trainer: the same first-step loss, and the same losses after (within 1e-5)', () => {
+    expect(runs.tfjs?.code).toBe(0);
+    const torch = metricsOf(path.join(dir, 'one'));
+    const tfjs = metricsOf(path.join(dir, 'tfjs'));
+    expect(torch.steps.length).toBe(tfjs.steps.length);
+    expect(Math.abs((torch.steps[0]?.loss ?? NaN) - (tfjs.steps[0]?.loss ?? NaN))).toBeLessThan(1e-5);
+    for (let i = 0; i < tfjs.steps.length; i++) {
+      expect(torch.steps[i]?.lr).toBe(tfjs.steps[i]?.lr);
+      expect(
+        Math.abs((torch.steps[i]?.loss ?? NaN) - (tfjs.steps[i]?.loss ?? NaN)),
+        `step ${i}`,
+      ).toBeLessThan(1e-5);
+    }
+    expect(
+      maxWeightDifference(
+        path.join(dir, 'one', 'checkpoints', 'last'),
+        path.join(dir, 'tfjs', 'checkpoints', 'last'),
+      ),
+    ).toBeLessThan(1e-5);
+  });
+
+  it('two processes (torch.distributed.run, gloo) end with the one process weights (within 1e-5)', () => {
+    expect(runs.two?.code).toBe(0);
+    const one = path.join(dir, 'one', 'checkpoints', 'last');
+    const two = path.join(dir, 'two', 'checkpoints', 'last');
+    expect(maxWeightDifference(one, two)).toBeLessThan(1e-5);
+    expect(metricsOf(path.join(dir, 'two')).backend.name).toBe('torch-cpu x2');
+    // Also BatchNorm's running statistics: they are in the state dict.
+    expect([...loadCheckpoint(two).weights.keys()]).toContain('body.1.running_var');
+  });
+
+  it('its best checkpoint evaluates in netspec to the test accuracy train.py reported', async () => {
+    const m = metricsOf(path.join(dir, 'one'));
+    const evaluated = await cli('evaluate', spec, '--checkpoint', path.join(dir, 'one'), '--backend', 'cpu');
+    expect(evaluated.code).toBe(0);
+    expect(evaluated.stdout).toContain(
+      `[Test] accuracy/loss: ${formatFixed(m.test?.accuracy ?? NaN, 4)}/${formatFixed(m.test?.loss ?? NaN, 4)}`,
+    );
+  });
+
+  it('refuses what it cannot do in one line, before writing anything', async () => {
+    const out = path.join(dir, 'refused');
+    const augmented = await cli(
+      'run',
+      spec,
+      '--engine',
+      'torch',
+      '--set',
+      'training.augment.hflip=true',
+      '--out',
+      out,
+    );
+    expect(augmented.code).toBe(1);
+    expect(augmented.stderr).toMatch(/^error: .*--engine torch does not augment yet.*\n$/);
+    expect(fs.existsSync(out)).toBe(false);
+    const nproc = await cli('run', spec, '--nproc', '2', '--out', out);
+    expect(nproc.stderr).toBe('error: --nproc and --device are options of --engine torch\n');
+  });
+});
