@@ -9,9 +9,9 @@ import type { DrawDetail } from '../reports/draw/dot.js';
 import { DRAWING_HEAD_BYTES, isNetspecDrawing } from '../reports/draw/marker.js';
 import type { DrawFormat } from '../reports/draw/render.js';
 import { readRegularFileRange } from '../runtime/files/read.js';
-import { checkOutputFile, writeOutputFile, type OutputFileOptions } from '../runtime/files/write.js';
+import { checkOutputFile, type OutputFileOptions } from '../runtime/files/write.js';
 import { compileOrReport, type SpecOptions } from './common.js';
-import { fileSystemError, UserError, type CliIo } from './io.js';
+import { UserError, writeOutputFileOrFail, type CliIo } from './io.js';
 import { withSpecOptions } from './options.js';
 
 /** The details, written out so that registering the command loads nothing (a test holds them equal to dot.ts's). */
@@ -127,11 +127,7 @@ export async function drawCommand(spec: string, options: DrawCommandOptions, io:
     io.stdout(picture as string);
     return 0;
   }
-  try {
-    writeOutputFile(file, picture, policy);
-  } catch (e) {
-    throw fileSystemError(e, file) ?? e;
-  }
+  writeOutputFileOrFail(file, picture, policy);
   const part = modules ? `, modules ${modules.join(', ')}` : '';
   io.stdout(`wrote ${file}: ${ir.name} at ${options.detail} detail${part} (${format.toUpperCase()})\n`);
   return 0;
