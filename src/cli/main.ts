@@ -17,6 +17,7 @@ import { registerCompare } from './compare.js';
 import { registerExport } from './export.js';
 import { registerCompletion } from './completion.js';
 import { registerLsp } from './lsp.js';
+import { registerDraw } from './draw.js';
 import { loadCompiler } from './common.js';
 
 /**
@@ -64,6 +65,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   registerCheck(program, io, setExit);
   registerCompile(program, io, setExit);
   registerReports(program, io, setExit);
+  registerDraw(program, io, setExit);
   registerRun(program, io, setExit);
   registerEvaluate(program, io, setExit);
   registerPredict(program, io, setExit);

@@ -4,11 +4,13 @@
  * Charts are vega-lite specs compiled to vega, rendered headless (`renderer: 'none'`) to SVG, and rasterized by
  * resvg. Same metrics, same SVG bytes; the PNG also depends on the font file found (see {@link findChartFont}).
  */
-import fs from 'node:fs';
 import { Resvg } from '@resvg/resvg-js';
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { RunMetrics } from '../runtime/train/metrics.js';
+import { findChartFont, type ChartFont } from './fonts.js';
+
+export { findChartFont, type ChartFont } from './fonts.js';
 
 /** The two charts of a run (or of a comparison), each as SVG text and PNG bytes. */
 export interface CurveImages {
@@ -19,11 +21,6 @@ export interface CurveImages {
 }
 
 /** A font file for the PNGs and the family name it provides. */
-export interface ChartFont {
-  readonly file: string;
-  readonly family: string;
-}
-
 /** Options of the renderers. */
 export interface CurveOptions {
   /** Prefix of the chart titles (e.g. the network name). */
@@ -56,26 +53,6 @@ export interface BandPoint {
  * every machine; a browser picks the first it has, resvg the file it was given.
  */
 const SVG_FONT = 'DejaVu Sans, Verdana, Arial, sans-serif';
-
-/** Places where common sans-serif fonts live, in order of preference. */
-const FONT_CANDIDATES: readonly ChartFont[] = [
-  { file: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', family: 'DejaVu Sans' }, // Debian, Ubuntu
-  { file: '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf', family: 'DejaVu Sans' }, // Fedora
-  { file: '/usr/share/fonts/dejavu/DejaVuSans.ttf', family: 'DejaVu Sans' },
-  { file: '/usr/share/fonts/TTF/DejaVuSans.ttf', family: 'DejaVu Sans' }, // Arch
-  { file: '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', family: 'Liberation Sans' },
-  { file: '/System/Library/Fonts/Supplemental/Arial.ttf', family: 'Arial' }, // macOS
-  { file: '/Library/Fonts/Arial.ttf', family: 'Arial' },
-  { file: 'C:\\Windows\\Fonts\\arial.ttf', family: 'Arial' },
-];
-
-/**
- * The first known sans-serif font file present, or null (then PNG text depends on what resvg finds among the
- * system fonts, and may be missing: on Debian install `fonts-dejavu-core`).
- */
-export function findChartFont(exists: (file: string) => boolean = fs.existsSync): ChartFont | null {
-  return FONT_CANDIDATES.find((c) => exists(c.file)) ?? null;
-}
 
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 

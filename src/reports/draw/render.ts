@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { instance, type Viz } from '@viz-js/viz';
 import type { IrNetwork } from '../../compiler/ir.js';
-import type { ChartFont } from '../curves.js';
+import type { ChartFont } from '../fonts.js';
 import { DRAW_FONT, networkDot, type DrawOptions } from './dot.js';
 import { SVG_MARKER, withPngMarker } from './marker.js';
 
@@ -83,9 +83,9 @@ function boldBeside(font: ChartFont): string | undefined {
 
 /** Rasterizes a drawing's SVG on white, with netspec's tEXt chunk (marker.ts). */
 export async function svgToDrawingPng(svg: string, options: PngOptions = {}): Promise<Uint8Array> {
-  // resvg, and vega with curves.ts's font lookup, load only for a PNG.
+  // resvg loads only for a PNG.
   const { Resvg } = await import('@resvg/resvg-js');
-  const font = options.font === undefined ? (await import('../curves.js')).findChartFont() : options.font;
+  const font = options.font === undefined ? (await import('../fonts.js')).findChartFont() : options.font;
   const { width, height } = svgSize(svg);
   const ratio = Math.min(options.pixelRatio ?? 2, Math.sqrt(MAX_PIXELS / (width * height)));
   const bold = font ? boldBeside(font) : undefined;
