@@ -4,55 +4,22 @@
  * `draw --help` (Graphviz and resvg load only in the action). Runs through `runCli` once main.ts registers the
  * command; until then through a program holding only `draw`, with main.ts's error printing.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCompiler } from '../../src/cli/common.js';
-import { registerDraw } from '../../src/cli/draw.js';
-import { UserError, type CliIo } from '../../src/cli/io.js';
-import { isRuntimeError } from '../../src/runtime/errors.js';
 import { cli, type CliRun } from '../support/cli.js';
+import { packagesLoadedBy } from '../support/packages.js';
 
-/** `netspec draw ...` through a program with `draw` alone, printing errors as main.ts does. */
-async function drawOnly(...argv: string[]): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  let code = 0;
-  const io: CliIo = { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) };
-  const program = new Command('netspec')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .hook('preAction', () => loadCompiler());
-  registerDraw(program, io, (c) => void (code = Math.max(code, c)));
-  for (const c of program.commands)
-    c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) code = e.code === 'commander.helpDisplayed' ? 0 : 1;
-    else if (e instanceof UserError || isRuntimeError(e)) {
-      stderr += `error: ${e.message}\n`;
-      code = 1;
-    } else throw e;
-  }
-  return { code, stdout, stderr };
-}
-
-let registered = false;
-const draw = (...argv: string[]): Promise<CliRun> => (registered ? cli : drawOnly)('draw', ...argv);
+const draw = (...argv: string[]): Promise<CliRun> => cli('draw', ...argv);
 
 let root: string;
 const fresh = (): string => fs.mkdtempSync(path.join(root, 'case-'));
 const SPEC = path.resolve('specs/resnet18.net');
 const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
-beforeAll(async () => {
+beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'netspec-draw-cli-'));
-  // An unknown command with --help prints the program's help, so the command's own usage line tells.
-  registered = (await cli('draw', '--help')).stdout.startsWith('Usage: netspec draw');
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -167,41 +134,13 @@ describe('netspec draw', () => {
   });
 
   it('draw --help loads neither Graphviz nor resvg nor vega; drawing an SVG loads Graphviz alone', () => {
-    const hook = `export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(result.url);
-  if (m) process.stderr.write('PACKAGE ' + m[1] + '\\n');
-  return result;
-}`;
-    const loaded = (...argv: string[]): string[] => {
-      const main = `import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
-const { Command } = await import('commander');
-const { registerDraw } = await import(${JSON.stringify(path.resolve('src/cli/draw.ts'))});
-const { loadCompiler } = await import(${JSON.stringify(path.resolve('src/cli/common.ts'))});
-const io = { stdout: () => {}, stderr: () => {} };
-const program = new Command('netspec').exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
-program.hook('preAction', () => loadCompiler());
-registerDraw(program, io, () => {});
-for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
-try { await program.parseAsync(${JSON.stringify(argv)}, { from: 'user' }); } catch {}`;
-      const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', main], {
-        encoding: 'utf8',
-      });
-      const packages = run.stderr
-        .split('\n')
-        .filter((l) => l.startsWith('PACKAGE '))
-        .map((l) => l.slice('PACKAGE '.length));
-      expect(packages).toContain('commander');
-      return [...new Set(packages)];
-    };
     const heavy = (ps: string[]): string[] =>
       ps.filter(
         (p) => p.startsWith('@viz-js/') || p.startsWith('@resvg/') || p === 'vega' || p === 'chevrotain',
       );
-    expect(heavy(loaded('draw', '--help'))).toEqual([]);
+    expect(heavy(packagesLoadedBy('draw', '--help'))).toEqual([]);
     const svg = path.join(fresh(), 'lenet5.svg');
-    expect(heavy(loaded('draw', 'specs/lenet5.net', '-o', svg)).sort()).toEqual([
+    expect(heavy(packagesLoadedBy('draw', 'specs/lenet5.net', '-o', svg)).sort()).toEqual([
       '@viz-js/viz',
       'chevrotain',
     ]);

@@ -7,8 +7,8 @@
 import type { ArgSpec } from './args.js';
 import { LAYERS, MERGES } from './index.js';
 
-/** `int >= 1`, `[h, w] >= 0`, `one of 'zeros', 'ones'`: an argument's type and range. */
-function typeOf(a: ArgSpec): string {
+/** `int, >= 1`, `int or [h, w], >= 0`, `one of 'zeros', 'ones'`: an argument's type and range (also the editor schema's). */
+export function argTypeWords(a: ArgSpec): string {
   const base = {
     int: 'int',
     float: 'number',
@@ -29,7 +29,8 @@ function typeOf(a: ArgSpec): string {
   return a.paddingWords ? `${typed}, or 'same' / 'valid'` : typed;
 }
 
-function defaultOf(a: ArgSpec): string {
+/** `required`, `1`, `the kernel`, `'zeros'`: an argument's default in words (also the editor schema's). */
+export function argDefaultWords(a: ArgSpec): string {
   if (a.default === undefined) return 'required';
   if (a.default === 'kernel' && a.type !== 'choice') return 'the kernel';
   if (Array.isArray(a.default)) return `[${a.default.join(', ')}]`;
@@ -43,7 +44,7 @@ function argTable(args: readonly ArgSpec[]): string[] {
     '| --- | --- | --- | --- |',
     ...args.map(
       (a, i) =>
-        `| \`${a.name}\`${i === 0 ? ' (positional)' : ''} | ${typeOf(a)} | ${defaultOf(a)} | ${a.doc.replace(/\|/g, '\\|')} |`,
+        `| \`${a.name}\`${i === 0 ? ' (positional)' : ''} | ${argTypeWords(a)} | ${argDefaultWords(a)} | ${a.doc.replace(/\|/g, '\\|')} |`,
     ),
   ];
 }

@@ -11,6 +11,7 @@
  */
 import type { ArgSpec } from '../../compiler/ops/args.js';
 import { LAYERS, MERGES } from '../../compiler/ops/index.js';
+import { argDefaultWords, argTypeWords } from '../../compiler/ops/reference.js';
 import {
   DEFAULT_TRAINING,
   SETTING_GROUPS,
@@ -79,35 +80,10 @@ function bounds(d: {
   return out;
 }
 
-/** `int >= 1`, `int or [h, w], >= 0, or 'same' / 'valid'`: what an argument takes. */
-function argTypeWords(a: ArgSpec): string {
-  const base = {
-    int: 'int',
-    float: 'number',
-    bool: 'bool',
-    pair: 'int or [h, w]',
-    ints: 'list of ints',
-    choice: `one of ${(a.choices ?? []).map((c) => `'${c}'`).join(', ')}`,
-  }[a.type];
-  const parts = [base];
-  const range = rangeWords(a);
-  if (range) parts.push(range);
-  if (a.minItems !== undefined || a.maxItems !== undefined)
-    parts.push(
-      a.minItems === a.maxItems
-        ? `${a.minItems} items`
-        : `${a.minItems ?? 0} to ${a.maxItems ?? 'any'} items`,
-    );
-  if (a.paddingWords) parts.push("or 'same' / 'valid'");
-  return parts.join(', ');
-}
-
-/** `required`, `default 1`, `default: the kernel`. */
-function argDefaultWords(a: ArgSpec): string {
-  if (a.default === undefined) return 'required';
-  if (a.default === 'kernel' && a.type !== 'choice') return 'default: the kernel';
-  if (Array.isArray(a.default)) return `default [${a.default.join(', ')}]`;
-  return `default ${typeof a.default === 'string' ? `'${a.default}'` : String(a.default)}`;
+/** `required`, `default 1`, `default the kernel`. */
+function defaultWords(a: ArgSpec): string {
+  const given = argDefaultWords(a);
+  return a.default === undefined ? given : `default ${given}`;
 }
 
 /** The JSON `default` of an argument as YAML writes it (a pair's default `1`, not `[1, 1]`), if it has one. */
@@ -200,7 +176,7 @@ function argValue(a: ArgSpec): JsonSchema {
 /** An argument's whole property schema: annotations, default and value. */
 function argSchema(a: ArgSpec, positional: boolean): JsonSchema {
   const type = argTypeWords(a);
-  const given = argDefaultWords(a);
+  const given = defaultWords(a);
   return {
     description: `${a.doc} (${type}; ${given})`,
     markdownDescription: `${a.doc}\n\n\`${type}\`, ${given}${positional ? ', the positional argument' : ''}; or an expression (\`$name\`, \`$out * 2\`).`,
@@ -277,7 +253,7 @@ function layerCall(d: {
   });
   const list = d.args.map(
     (a, i) =>
-      `- \`${a.name}\`${positional && i === 0 ? ' (positional)' : ''}: ${argTypeWords(a)}, ${argDefaultWords(a)}: ${a.doc}`,
+      `- \`${a.name}\`${positional && i === 0 ? ' (positional)' : ''}: ${argTypeWords(a)}, ${defaultWords(a)}: ${a.doc}`,
   );
   const forms = [
     required.length === 0 ? `\`- ${d.name}\`` : undefined,
@@ -308,11 +284,7 @@ function mergeCall(d: {
       `**${d.name}** (a merge, inside blocks): ${d.doc}`,
       `Every other key is a branch: a list of layers reading the merge's input (\`input: []\` is the input itself), merged in written order: \`${d.name}: {a: [conv: {out: 64, kernel: 1}], b: []}\`.`,
       ...(d.args.length
-        ? [
-            d.args
-              .map((a) => `- \`${a.name}\`: ${argTypeWords(a)}, ${argDefaultWords(a)}: ${a.doc}`)
-              .join('\n'),
-          ]
+        ? [d.args.map((a) => `- \`${a.name}\`: ${argTypeWords(a)}, ${defaultWords(a)}: ${a.doc}`).join('\n')]
         : []),
     ].join('\n\n'),
     type: 'object',
