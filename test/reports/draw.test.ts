@@ -297,6 +297,16 @@ describe('rendering', () => {
     }
   });
 
+  it("docs/pictures' SVGs are what netspec draw draws now (docs/pictures/README.md has the commands)", async () => {
+    for (const name of ['resnet18', 'resnet18-plain']) {
+      const svg = await drawNetwork(compileFile(`specs/${name}.net`), { detail: 'blocks', format: 'svg' });
+      const committed = fs.readFileSync(path.join(ROOT, 'docs/pictures', `${name}.svg`), 'utf8');
+      expect(svg === committed, `docs/pictures/${name}.svg: redraw it with the command in its README`).toBe(
+        true,
+      );
+    }
+  });
+
   it('the SVG is marked as netspec drew it and names DejaVu Sans first; the PNG has its tEXt chunk', async () => {
     const ir = compileFile('specs/lenet5.net');
     const svg = (await drawNetwork(ir, { detail: 'blocks', format: 'svg' })) as string;
