@@ -104,6 +104,7 @@ export interface EngineSettings {
   readonly engine: 'tfjs' | 'torch';
   readonly nproc?: number;
   readonly device?: 'auto' | 'cpu' | 'cuda';
+  readonly prepareOnly?: boolean;
 }
 
 /** `netspec run`'s engine options: tfjs in this process, or the generated PyTorch module under python3/torchrun. */
@@ -128,6 +129,10 @@ export function engineOptions(): Option[] {
       '--device <device>',
       'with --engine torch: where PyTorch trains (default: auto, CUDA when present)',
     ).choices(['auto', 'cpu', 'cuda']),
+    new Option(
+      '--prepare-only',
+      'with --engine torch: write the run folder with torch/ (train.py, model.py, settings, data, initial weights) and stop; train it later with python3 or torchrun (several machines: torchrun on each)',
+    ),
   ];
 }
 

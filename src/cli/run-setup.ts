@@ -81,34 +81,51 @@ export function finalJson(result: RunResult, out: string): Record<string, unknow
   };
 }
 
-/** Trains one run on the torch engine (src/runtime/torch-engine/): python3 or torchrun in the run folder. */
-export async function torchRun(task: RunTask, engine: EngineSettings, io: CliIo): Promise<RunResult> {
+/**
+ * Trains one run on the torch engine (src/runtime/torch-engine/): train.py under python3 in the run folder; with
+ * `--prepare-only`, writes the folder, says how to start it and returns undefined.
+ */
+export async function torchRun(
+  task: RunTask,
+  engine: EngineSettings,
+  io: CliIo,
+): Promise<RunResult | undefined> {
   const output = createTerminalOutput(io, task.console);
-  const { runTorchSession } = await import('../runtime/torch-engine/run.js');
-  return runTorchSession(
-    {
-      spec: task.spec,
-      ir: task.ir,
-      settings: task.settings,
-      given: task.given,
-      backend: task.backend,
-      out: task.out,
-      mode: task.mode,
-      resumeCommand: '',
-      output,
-      ...(task.startedAt !== undefined ? { startedAt: task.startedAt } : {}),
-      ...(task.settingsFrom !== undefined ? { settingsFrom: task.settingsFrom } : {}),
-      ...(task.initFrom ? { initFrom: task.initFrom } : {}),
-      ...(task.linkLatest ? { linkLatest: true } : {}),
-    },
-    { nproc: engine.nproc ?? 1, device: engine.device ?? 'auto' },
+  const { prepareTorchRun, runTorchSession } = await import('../runtime/torch-engine/run.js');
+  const request = {
+    spec: task.spec,
+    ir: task.ir,
+    settings: task.settings,
+    given: task.given,
+    backend: task.backend,
+    out: task.out,
+    mode: task.mode,
+    resumeCommand: '',
+    output,
+    ...(task.startedAt !== undefined ? { startedAt: task.startedAt } : {}),
+    ...(task.settingsFrom !== undefined ? { settingsFrom: task.settingsFrom } : {}),
+    ...(task.initFrom ? { initFrom: task.initFrom } : {}),
+    ...(task.linkLatest ? { linkLatest: true } : {}),
+  };
+  const options = { nproc: engine.nproc ?? 1, device: engine.device ?? 'auto' } as const;
+  if (!engine.prepareOnly) return runTorchSession(request, options);
+  const prepared = await prepareTorchRun(request, options);
+  prepared.folder.close();
+  const trainer = path.join(task.out, 'torch', 'train.py');
+  output.line(
+    `prepared ${task.out}: train it with ${[prepared.command, ...prepared.args].join(' ')}, ` +
+      `or torchrun --nproc_per_node N ${trainer} --out ${task.out}`,
+    'result',
   );
+  return undefined;
 }
 
 /** Refuses engine options that do not fit together, in one line. */
 export function checkEngineOptions(options: EngineSettings & { readonly resume?: boolean }): void {
   if (options.engine !== 'torch' && (options.nproc !== undefined || options.device !== undefined))
     throw new UserError('--nproc and --device are options of --engine torch');
+  if (options.engine !== 'torch' && options.prepareOnly)
+    throw new UserError('--prepare-only is an option of --engine torch');
   if (options.engine === 'torch' && options.resume)
     throw new UserError('--engine torch cannot --resume yet; start a new run, or resume a tfjs run');
 }

@@ -112,6 +112,7 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
     const runIo: CliIo = options.json ? { ...io, stdout: (text) => io.stderr(text) } : io;
     const result =
       options.engine === 'torch' ? await torchRun(task, options, runIo) : await trainRun(task, runIo);
+    if (!result) return setExit(0);
     if (options.json) io.stdout(`${JSON.stringify(finalJson(result, out))}\n`);
     setExit(exitCodeOf(result, io));
   });

@@ -44,6 +44,9 @@ const RUN = [
   '3',
 ];
 
+/** One short epoch. */
+const SHORT = ['--train', '48', '--dev', '16', '--test', '16', '--batch-size', '16', '--epochs', '1'];
+
 let dir: string;
 let spec: string;
 
@@ -170,6 +173,49 @@ describe.skipIf(!hasTorch)('netspec run --engine torch', () => {
     );
   });
 
+  it('a diverging run ends as the tfjs one does: exit 1, one error line, metrics.json diverged', async () => {
+    const out = path.join(dir, 'diverged');
+    const run = await cli(
+      'run',
+      spec,
+      ...SHORT,
+      '--epochs',
+      '3',
+      '--lr',
+      '1e9',
+      '--engine',
+      'torch',
+      '--out',
+      out,
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^error: training diverged: .* at epoch \d\/3, step \d+\/9 .*Try a smaller --lr \(now 1000000000\)\.\n$/,
+    );
+    const m = metricsOf(out);
+    expect(m.status).toBe('diverged');
+    expect(['loss', 'weights']).toContain(m.divergence?.cause);
+    expect(fs.readFileSync(path.join(out, 'train.log'), 'utf8')).toContain(run.stderr.trim());
+  });
+
+  it('--prepare-only writes a folder that train.py trains on its own (no netspec running)', async () => {
+    const out = path.join(dir, 'prepared');
+    const prepared = await cli('run', spec, ...SHORT, '--engine', 'torch', '--prepare-only', '--out', out);
+    expect(prepared.code).toBe(0);
+    expect(prepared.stdout).toContain(
+      `prepared ${out}: train it with ${PYTHON} ${path.join(out, 'torch', 'train.py')}`,
+    );
+    expect(fs.existsSync(path.join(out, 'metrics.json'))).toBe(false);
+    const stdout = execFileSync(PYTHON, [path.join(out, 'torch', 'train.py')], {
+      encoding: 'utf8',
+      cwd: os.tmpdir(),
+    });
+    expect(stdout).toContain('[Train] Training done!');
+    const m = metricsOf(out);
+    expect(m.status).toBe('completed');
+    expect(loadCheckpoint(path.join(out, 'checkpoints', 'best')).meta.kind).toBe('best');
+  });
+
   it('refuses what it cannot do in one line, before writing anything', async () => {
     const out = path.join(dir, 'refused');
     const augmented = await cli(
@@ -187,5 +233,10 @@ describe.skipIf(!hasTorch)('netspec run --engine torch', () => {
     expect(fs.existsSync(out)).toBe(false);
     const nproc = await cli('run', spec, '--nproc', '2', '--out', out);
     expect(nproc.stderr).toBe('error: --nproc and --device are options of --engine torch\n');
+    const resume = await cli('run', spec, '--engine', 'torch', '--resume', '--out', out);
+    expect(resume.stderr).toBe(
+      'error: --engine torch cannot --resume yet; start a new run, or resume a tfjs run\n',
+    );
+    expect(fs.existsSync(out)).toBe(false);
   });
 });

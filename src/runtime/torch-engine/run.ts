@@ -14,7 +14,9 @@ import { runConfigOf } from '../session/config.js';
 import { loadRunData } from '../session/data.js';
 import { writeCurves } from '../session/finish.js';
 import { describeTraining, type LineKind, type RunRequest, type RunResult } from '../session/run.js';
-import { augments, validateTrainConfig } from '../train/config.js';
+import { augments, validateTrainConfig, type RunConfig } from '../train/config.js';
+import type { TrainProgress } from '../train/history.js';
+import { divergenceMessage } from '../session/record.js';
 import type { RunMetrics } from '../train/metrics.js';
 import type { StateDict } from '../../compiler/targets/tfjs/index.js';
 import { TORCH_FOLDER, torchRunFiles } from './prepare.js';
@@ -66,9 +68,23 @@ function kindOf(line: string): LineKind {
   return 'plain';
 }
 
-/** Runs `request` on the torch engine. Nothing is written until the options and data are known to be good. */
-export async function runTorchSession(request: RunRequest, options: TorchEngineOptions): Promise<RunResult> {
-  const startedAt = request.startedAt ?? performance.now();
+/** A run folder made ready for train.py: open (locked), with `torch/` written and the run's first lines logged. */
+export interface PreparedTorchRun {
+  readonly folder: RunFolder;
+  readonly config: RunConfig;
+  /** The command that trains it (train.py with `--out` and `--device`; `--nproc` for N processes). */
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+/**
+ * Checks the request (run folder, torch, config, data) and only then opens the folder and writes `torch/`; the
+ * caller closes the folder. Nothing is written when a check fails.
+ */
+export async function prepareTorchRun(
+  request: RunRequest,
+  options: TorchEngineOptions,
+): Promise<PreparedTorchRun> {
   const { out, mode, ir } = request;
   if (mode === 'resume')
     throw new TrainInputError(
@@ -102,45 +118,63 @@ export async function runTorchSession(request: RunRequest, options: TorchEngineO
     init,
     initFrom: request.initFrom?.description ?? null,
   });
+  const processes =
+    options.nproc === 1 ? 'one process' : `${options.nproc} processes (torch.distributed.run)`;
   const lines = [
-    `engine: torch ${version} (${options.nproc === 1 ? 'one process' : `torchrun, ${options.nproc} processes`}; device ${options.device ?? 'auto'})`,
+    `engine: torch ${version} (${processes}; device ${options.device ?? 'auto'})`,
     `data: ${data.description}`,
     `network: ${ir.name} (${request.spec}); ${describeTraining(config.training)}`,
     ...(request.settingsFrom ? [`settings: ${request.settingsFrom}`] : []),
     ...(request.initFrom ? [`weights: from ${request.initFrom.description}`] : []),
   ];
   let folder: RunFolder | undefined;
+  try {
+    folder = openRunFolder(out, mode);
+    const dir = path.join(out, TORCH_FOLDER);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [name, bytes] of files) fs.writeFileSync(path.join(dir, name), bytes);
+    folder.appendLog(lines.join('\n'));
+  } catch (e) {
+    folder?.close(true);
+    throw writeFailure(e, out) ?? e;
+  }
+  if (request.linkLatest) {
+    const { pointLatest } = await import('../checkpoint/versions.js');
+    const note = pointLatest(out);
+    if (note) request.output.note(note);
+  }
+  for (const line of lines) request.output.line(line);
+  const { command, args } = launchCommand(path.join(out, TORCH_FOLDER, 'train.py'), out, options);
+  return { folder, config, command, args };
+}
+
+/** Runs `request` on the torch engine: {@link prepareTorchRun}, train.py, then the curves. */
+export async function runTorchSession(request: RunRequest, options: TorchEngineOptions): Promise<RunResult> {
+  const startedAt = request.startedAt ?? performance.now();
+  const { out } = request;
+  const { folder, config, command, args } = await prepareTorchRun(request, options);
   let failed = true;
   try {
-    try {
-      folder = openRunFolder(out, mode);
-      const dir = path.join(out, TORCH_FOLDER);
-      fs.mkdirSync(dir, { recursive: true });
-      for (const [name, bytes] of files) fs.writeFileSync(path.join(dir, name), bytes);
-    } catch (e) {
-      throw writeFailure(e, out) ?? e;
-    }
-    if (request.linkLatest) {
-      const { pointLatest } = await import('../checkpoint/versions.js');
-      const note = pointLatest(out);
-      if (note) request.output.note(note);
-    }
-    for (const line of lines) request.output.line(line);
-    folder.appendLog(lines.join('\n'));
-    const { command, args } = launchCommand(path.join(out, TORCH_FOLDER, 'train.py'), out, options);
     const { code, lastError } = await streamProcess(command, args, request);
     const metrics = readMetrics(folder.metricsFile);
-    if (code !== 0 && (!metrics || metrics.status !== 'diverged'))
+    if (code !== 0 && metrics?.status !== 'diverged')
       throw new TrainInputError(`train.py exited with code ${code}${lastError ? `: ${lastError}` : ''}`);
     if (!metrics) throw new TrainInputError('train.py wrote no metrics.json');
     folder.commit();
-    if (metrics.status === 'diverged') {
-      failed = true;
-      return { status: 'diverged', message: 'training diverged (see train.log)', metrics };
+    if (metrics.status === 'diverged' && metrics.divergence) {
+      // train.py's last stderr line is netspec's divergence sentence; the same, built here, if it is not.
+      const t = config.training;
+      const kept = { dir: folder.lastDir, progress: savedProgress(folder.lastDir) };
+      const shape = { stepsPerEpoch: metrics.stepsPerEpoch, totalSteps: metrics.totalSteps };
+      const message = lastError.startsWith('error: training diverged')
+        ? lastError.slice('error: '.length)
+        : divergenceMessage(metrics.divergence, t.epochs, shape, t.lr, kept);
+      return { status: 'diverged', message, metrics };
     }
     failed = false;
     const written = await writeCurves(folder, metrics);
-    const wrote = `wrote ${out}: train.log, metrics.json, checkpoints/${fs.existsSync(folder.bestDir) ? '{best,last}' : 'last'}, ${TORCH_FOLDER}/, ${written.join(', ')}`;
+    const checkpoints = fs.existsSync(folder.bestDir) ? '{best,last}' : 'last';
+    const wrote = `wrote ${out}: train.log, metrics.json, checkpoints/${checkpoints}, ${TORCH_FOLDER}/, ${written.join(', ')}`;
     request.output.line(wrote, 'result');
     folder.appendLog(wrote);
     return {
@@ -148,8 +182,20 @@ export async function runTorchSession(request: RunRequest, options: TorchEngineO
       metrics: { ...metrics, wallSeconds: (performance.now() - startedAt) / 1000 },
     };
   } finally {
-    const restored = folder?.close(failed);
+    const restored = folder.close(failed);
     if (restored) request.output.note(restored);
+  }
+}
+
+/** The progress recorded in a checkpoint folder's checkpoint.json, or null (none, or unreadable). */
+function savedProgress(dir: string): TrainProgress | null {
+  try {
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8')) as {
+      progress?: TrainProgress | null;
+    };
+    return meta.progress ?? null;
+  } catch {
+    return null;
   }
 }
 

@@ -146,6 +146,8 @@ def fixed(x, digits):
         return "nan"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
+    if abs(x) >= 1e21:
+        return js_number(x)  # toFixed gives String(x) from 1e21 on
     return format(x, ".%df" % digits)
 
 
@@ -191,6 +193,15 @@ def js_number(x):
     return "%se%s%d" % (mant, "+" if e > 0 else "-", abs(e))
 
 
+def js_float(x):
+    """String(x) of JavaScript, NaN and the infinities included."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    return js_number(x)
+
+
 def epoch_line(e):
     parts = ["Epoch %d/%d" % (e["epoch"] + 1, e["epochs"]), "loss: " + fixed(e["trainLoss"], 4), "accuracy: " + fixed(e["trainAccuracy"], 4)]
     if "devLoss" in e:
@@ -198,6 +209,42 @@ def epoch_line(e):
     parts += ["lr: " + format_rate(e["lr"]), "{:,} img/s".format(js_round(e["imagesPerSecond"])), format_seconds(e["epochSeconds"])]
     parts.append("elapsed " + format_seconds(e["elapsedSeconds"]))
     return " - ".join(parts) + (" (new best)" if e["improved"] else "")
+
+
+def plateau_warning(dev_losses, accuracy, classes, t):
+    """The warning of a run that is not learning (log-lines.ts plateauWarning), or None."""
+    first = dev_losses[0]
+    finite = [v for v in dev_losses if math.isfinite(v)]
+    if len(finite) < len(dev_losses) or not first > 0:
+        return None
+    if max(finite) - min(finite) >= 0.01 * first or accuracy >= 2 / classes:
+        return None
+    return (
+        "warning: dev loss has barely moved in %d evaluations (%s -> %s) and dev accuracy %s is near chance (%s): "
+        "%s at lr %s may be too slow for this network; try training: {optimizer: adam, lr: 0.001} in the spec, "
+        "or --optimizer adam --lr 0.001" % (len(dev_losses), fixed(first, 4), fixed(dev_losses[-1], 4), fixed(accuracy, 4), fixed(1 / classes, 4), t["optimizer"], js_number(t["lr"]))
+    )
+
+
+def finite_json(value):
+    """`value` as JSON.stringify writes it: a non-finite number is null (Python would write NaN, not JSON)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    return value
+
+
+def first_non_finite(weights):
+    """The first non-finite value of a state dict as {name, index, value}, or None."""
+    for name, t in weights.items():
+        bad = (~torch.isfinite(t.detach().reshape(-1))).nonzero()
+        if bad.numel():
+            i = int(bad[0])
+            return {"name": name, "index": i, "value": float(t.reshape(-1)[i])}
+    return None
 
 
 # ---- BatchNorm over the global batch ----
@@ -402,7 +449,7 @@ def main():
             "optimizer": {"kind": kind, "iterations": progress["globalStep"]} if kind_ == "last" else None,
         }
         files = {
-            "checkpoint.json": (json.dumps(meta, indent=2) + "\n").encode(),
+            "checkpoint.json": (json.dumps(finite_json(meta), indent=2) + "\n").encode(),
             "ir.json": ir_bytes,
             "weights.safetensors": safetensors_bytes(weights, {"format": "pt", "network": settings["network"]}),
         }
@@ -424,6 +471,8 @@ def main():
     started = time.perf_counter()
     step = 0
     status, divergence = "completed", None
+    saved_progress = None
+    warned_plateau = False
 
     def progress_at(epoch, in_epoch):
         return {"globalStep": step, "epoch": epoch, "stepInEpoch": in_epoch, "epochPrng": prng_state, "bestScore": best_score,
@@ -483,12 +532,23 @@ def main():
                 improved = value > best_score if monitor == "dev_accuracy" else math.isfinite(value) and (best_step is None or value < best_score)
                 evaluations.append({"step": step, "epoch": epoch, "score": result["accuracy"], "loss": result["loss"], "improved": improved})
                 if improved:
+                    weights = state_dict()
+                    bad = first_non_finite(weights)
+                    if bad:
+                        divergence = {"cause": "weights", "epoch": epoch, "stepInEpoch": s, "globalStep": step, "loss": loss, "tensor": bad}
+                        status, stop = "diverged", True
+                        break
                     best = {"step": step, "epoch": epoch, "score": result["accuracy"], "loss": result["loss"]}
                     if lead:
-                        save("best", state_dict(), best=best)
+                        save("best", weights, best=best)
                     if runner:
                         log(best_line(best_score if (monitor == "dev_accuracy" or best_step is not None) else None, value, monitor))
                     best_score, best_step, improved_epoch = value, step, True
+                if not warned_plateau and len(evaluations) >= 3:
+                    warned_plateau = True
+                    warning = plateau_warning([e["loss"] for e in evaluations], result["accuracy"], settings["data"]["classes"], t)
+                    if warning:
+                        log(warning)
                 if es:
                     v = result["loss"] if es["monitor"] == "dev_loss" else result["accuracy"]
                     better = early["best"] is None or (v < early["best"] - es["minDelta"] if es["mode"] == "min" else v > early["best"] + es["minDelta"])
@@ -517,8 +577,15 @@ def main():
         done_epoch = s + 1 == per_epoch
         if done_epoch:
             prng_state = next_state
+        weights = state_dict()
+        bad = first_non_finite(weights)
+        if bad:
+            divergence = {"cause": "weights", "epoch": epoch, "stepInEpoch": s, "globalStep": step - 1, "loss": steps[-1]["loss"], "tensor": bad}
+            status = "diverged"
+            break
+        saved_progress = progress_at(epoch + 1 if done_epoch else epoch, 0 if done_epoch else s + 1)
         if lead:
-            save("last", state_dict(), progress=progress_at(epoch + 1 if done_epoch else epoch, 0 if done_epoch else s + 1), history=history(), best=best)
+            save("last", weights, progress=saved_progress, history=history(), best=best)
         if stop:
             break
     if status == "completed" and runner:
@@ -559,13 +626,29 @@ def main():
         }
         if status == "completed":
             metrics.update(trainEvaluation=train_eval, confusion=confusion)
-        text = json.dumps(metrics, indent=2) + "\n"
+        text = json.dumps(finite_json(metrics), indent=2) + "\n"
         tmp = os.path.join(args.out, ".metrics.json.tmp-" + secrets.token_hex(6))
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, os.path.join(args.out, "metrics.json"))
-    if status == "diverged":
-        log("error: training diverged: the loss is %s at epoch %d/%d, step %d/%d; try a smaller lr (now %s)" % (divergence["loss"], divergence["epoch"], t["epochs"], divergence["globalStep"], total, js_number(t["lr"])))
+    if status == "diverged" and lead:
+        # netspec's divergence sentence (src/runtime/session/record.ts), in train.log and on stderr.
+        dv = divergence
+        if saved_progress is None:
+            kept = "no checkpoint was written before it"
+        else:
+            p = saved_progress
+            point = "end of epoch %d, step %d" % (p["epoch"] - 1, p["globalStep"]) if p["stepInEpoch"] == 0 and p["epoch"] > 0 else "epoch %d, step %d" % (p["epoch"], p["globalStep"])
+            kept = "%s (%s) is the last good checkpoint" % (os.path.join(args.out, "checkpoints", "last"), point)
+        if dv["cause"] == "loss":
+            what = "the loss is %s" % js_float(dv["loss"])
+        else:
+            tensor = dv["tensor"]
+            what = "tensor '%s' became %s (index %d; the loss was %s)" % (tensor["name"], js_float(tensor["value"]), tensor["index"], js_float(float("%.6g" % dv["loss"])))
+        message = "training diverged: %s at epoch %d/%d, step %d/%d (step %d of the epoch); %s. Try a smaller --lr (now %s)." % (
+            what, dv["epoch"], t["epochs"], dv["globalStep"], total, dv["stepInEpoch"], kept, js_number(t["lr"]))
+        log_file.write("error: " + message + "\n")
+        print("error: " + message, file=sys.stderr, flush=True)
     if world > 1:
         dist.destroy_process_group()
     return 1 if status == "diverged" else 0
