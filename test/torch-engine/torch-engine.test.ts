@@ -12,6 +12,7 @@ import { loadCheckpoint } from '../../src/runtime/checkpoint/index.js';
 import { formatFixed } from '../../src/runtime/train/log-lines.js';
 import type { RunMetrics } from '../../src/runtime/train/metrics.js';
 import { Prng } from '../../src/runtime/train/prng.js';
+import { decodeSafetensors } from '../../src/runtime/weights/safetensors.js';
 import { cli, TINY8_SPEC } from '../support/cli.js';
 import { PYTHON, pythonHas } from '../support/torch.js';
 
@@ -171,6 +172,19 @@ describe.skipIf(!hasTorch)('netspec run --engine torch', () => {
     expect(evaluated.stdout).toContain(
       `[Test] accuracy/loss: ${formatFixed(m.test?.accuracy ?? NaN, 4)}/${formatFixed(m.test?.loss ?? NaN, 4)}`,
     );
+  });
+
+  it('netspec export reads its checkpoint: the exported state dict is the best checkpoint weights', async () => {
+    const file = path.join(dir, 'exported.safetensors');
+    const one = path.join(dir, 'one');
+    const run = await cli('export', spec, '--format', 'safetensors', '--checkpoint', one, '-o', file);
+    expect(run.code).toBe(0);
+    const exported = decodeSafetensors(fs.readFileSync(file), file).tensors;
+    const best = loadCheckpoint(path.join(one, 'checkpoints', 'best')).weights;
+    // Export adds BatchNorm's num_batches_tracked, which checkpoints do not keep.
+    const names = [...exported.keys()].filter((n) => !n.endsWith('.num_batches_tracked'));
+    expect(names.sort()).toEqual([...best.keys()].sort());
+    for (const [name, t] of best) expect([...(exported.get(name)?.data ?? [])], name).toEqual([...t.data]);
   });
 
   it('a diverging run ends as the tfjs one does: exit 1, one error line, metrics.json diverged', async () => {
