@@ -558,7 +558,7 @@ describe("the schema's own rules (the compiler accepts these)", () => {
     );
   });
 
-  it('a merge is not repeated (the YAML front end drops its repeat: without a word)', () => {
+  it('a merge is not repeated (the YAML front end refuses its repeat: too)', () => {
     const errors = errorsOf(withBlockItem({ concat: { a: ['relu'], b: [], repeat: 2 } }));
     expect(errors.map((e) => `${e.instancePath} ${e.keyword}`)).toContain(
       '/blocks/Res/body/0/concat/repeat type',

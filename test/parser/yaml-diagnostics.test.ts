@@ -33,6 +33,13 @@ describe('parseYaml: YAML-level diagnostics', () => {
     expect(diags(`---\n${HEAD}modules: []\n...\n# only a comment\n`)).toEqual([]);
   });
 
+  it('refuses repeat: on a merge at the key, as the DSL refuses `concat { ... } * 2`', () => {
+    const text = `${HEAD}blocks:\n  Res:\n    body:\n      - concat: {a: [relu], b: [], repeat: 2}\nmodules:\n  - m: [Res]\n`;
+    expect(diags(text, true)).toEqual([
+      'SCHEMA 7:36 a merge cannot be repeated: put it in a block and repeat the block',
+    ]);
+  });
+
   it('reports duplicate keys at the second key', () => {
     expect(diags(`${HEAD}modules: []\nname: again\n`, true)).toEqual([
       "YAML_DUPLICATE_KEY 5:1 duplicate key 'name'",

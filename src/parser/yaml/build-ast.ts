@@ -5,7 +5,7 @@
  */
 import { isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Node as YamlNode, ParsedNode, Scalar, YAMLMap } from 'yaml';
-import type { Diagnostic, LineMap, Span } from '../../diagnostics.js';
+import { error, type Diagnostic, type LineMap, type Span } from '../../diagnostics.js';
 import { MERGE_WORDS } from '../ast.js';
 import type {
   Arg,
@@ -268,6 +268,7 @@ export class AstBuilder {
     const branches: Branch[] = [];
     let name: { name: string; nameSpan: Span } | undefined;
     let repeat: Expr | undefined;
+    let repeatSpan: Span | undefined;
     let condition: Expr | undefined;
     for (const a of this.entries(argsNode)) {
       if (a.key === 'name') {
@@ -282,12 +283,18 @@ export class AstBuilder {
       }
       const value = this.expr(a.value);
       if (!value) continue;
-      if (a.key === 'repeat') repeat = value;
-      else if (a.key === 'if') condition = value;
+      if (a.key === 'repeat') {
+        repeat = value;
+        repeatSpan = a.span;
+      } else if (a.key === 'if') condition = value;
       else args.push({ kind: 'arg', name: a.key, nameSpan: this.span(a.keyNode), value, span: a.span });
     }
     const extra = { ...(name ?? {}), ...(condition ? { condition } : {}) };
     if (branches.length > 0) {
+      if (repeatSpan)
+        this.diagnostics.push(
+          error('SCHEMA', 'a merge cannot be repeated: put it in a block and repeat the block', repeatSpan),
+        );
       const merge: BranchMerge = {
         kind: 'branches',
         op: base.callee,
