@@ -3,7 +3,7 @@
  * initial weights, same shuffle, same update rules), two processes under torch.distributed.run give the one
  * process's weights, and the run folder is a netspec run folder whose checkpoints netspec evaluates.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -228,6 +228,30 @@ describe.skipIf(!hasTorch)('netspec run --engine torch', () => {
     const m = metricsOf(out);
     expect(m.status).toBe('completed');
     expect(loadCheckpoint(path.join(out, 'checkpoints', 'best')).meta.kind).toBe('best');
+  });
+
+  it('SIGINT finishes the step, saves checkpoints/last, records the run as interrupted and exits 130', async () => {
+    const out = path.join(dir, 'interrupted');
+    const long = ['--epochs', '1000', '--log-steps', '0', '--eval-steps', '0'];
+    expect(
+      (await cli('run', spec, ...SHORT, ...long, '--engine', 'torch', '--prepare-only', '--out', out)).code,
+    ).toBe(0);
+    const child = spawn(PYTHON, [path.join(out, 'torch', 'train.py')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      // The first epoch line: training is under way.
+      if (!stdout.includes('Epoch 1/') && (stdout += d.toString()).includes('Epoch 1/')) child.kill('SIGINT');
+      else stdout += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stdout).toMatch(
+      /\[Train\] stopped at epoch \d+\/1000, step \d+\/3000; checkpoints\/last holds this point/,
+    );
+    const m = metricsOf(out);
+    expect(m.status).toBe('interrupted');
+    const last = loadCheckpoint(path.join(out, 'checkpoints', 'last'));
+    expect(last.meta.progress?.globalStep).toBe(m.steps.length);
   });
 
   it('refuses what it cannot do in one line, before writing anything', async () => {

@@ -157,7 +157,7 @@ export async function runTorchSession(request: RunRequest, options: TorchEngineO
   try {
     const { code, lastError } = await streamProcess(command, args, request);
     const metrics = readMetrics(folder.metricsFile);
-    if (code !== 0 && metrics?.status !== 'diverged')
+    if (code !== 0 && metrics?.status !== 'diverged' && metrics?.status !== 'interrupted')
       throw new TrainInputError(`train.py exited with code ${code}${lastError ? `: ${lastError}` : ''}`);
     if (!metrics) throw new TrainInputError('train.py wrote no metrics.json');
     folder.commit();
@@ -170,6 +170,14 @@ export async function runTorchSession(request: RunRequest, options: TorchEngineO
         ? lastError.slice('error: '.length)
         : divergenceMessage(metrics.divergence, t.epochs, shape, t.lr, kept);
       return { status: 'diverged', message, metrics };
+    }
+    if (metrics.status === 'interrupted') {
+      failed = false;
+      const p = savedProgress(folder.lastDir);
+      const message =
+        `[Train] stopped at epoch ${p?.epoch ?? 0}/${config.training.epochs}, step ${p?.globalStep ?? 0}/${metrics.totalSteps}; ` +
+        `${folder.lastDir} holds this point (--engine torch cannot resume yet)`;
+      return { status: 'interrupted', message, metrics };
     }
     failed = false;
     const written = await writeCurves(folder, metrics);
@@ -207,18 +215,38 @@ function streamProcess(
 ): Promise<{ code: number; lastError: string }> {
   let lastError = '';
   return new Promise((resolve, reject) => {
+    // Its own process group, so that a terminal's Ctrl-C reaches it once, from here: SIGINT finishes the step
+    // and saves checkpoints/last (a second quits at once); SIGTERM and SIGHUP ask the same.
     const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      detached: true,
     });
-    child.on('error', (e) => reject(new BackendError(`cannot start ${command}: ${e.message}`)));
+    const forward = (signal: NodeJS.Signals) => (): void => {
+      child.kill(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
+    };
+    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
+    for (const [s, h] of handlers) process.on(s, h);
+    const quit = (): void => void child.kill('SIGKILL');
+    process.on('exit', quit);
+    const done = (): void => {
+      for (const [s, h] of handlers) process.off(s, h);
+      process.off('exit', quit);
+    };
+    child.on('error', (e) => {
+      done();
+      reject(new BackendError(`cannot start ${command}: ${e.message}`));
+    });
     createInterface({ input: child.stdout }).on('line', (line) => request.output.line(line, kindOf(line)));
     createInterface({ input: child.stderr }).on('line', (line) => {
       // A trainer's own refusal is `error: ...`; otherwise the last line of a traceback says what failed.
       if (line.trim()) lastError = line.trim();
       request.output.detail?.(line);
     });
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), lastError }));
+    child.on('close', (code, signal) => {
+      done();
+      resolve({ code: code ?? (signal ? 128 : 1), lastError });
+    });
   });
 }
 

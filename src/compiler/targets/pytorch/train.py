@@ -23,6 +23,7 @@ import json
 import math
 import os
 import secrets
+import signal
 import shutil
 import struct
 import sys
@@ -482,6 +483,18 @@ def main():
         return {"steps": list(steps), "logged": list(logged), "evaluations": list(evaluations), "epochs": list(epochs_done)}
 
     train_images, train_labels = splits["train"]
+    # A first SIGINT or SIGTERM finishes the step, saves checkpoints/last and ends the run as interrupted (all
+    # ranks at the same step: the request travels in the step's all-reduce); a second SIGINT quits at once.
+    requested = {"stop": False}
+
+    def on_signal(signum, _frame):
+        if requested["stop"] and signum == signal.SIGINT:
+            sys.exit(130)
+        requested["stop"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    interrupted = False
     stop = False
     for epoch in range(t["epochs"]):
         prng = Prng(prng_state)
@@ -504,7 +517,7 @@ def main():
             opt.zero_grad(set_to_none=True)
             (local * (world / n)).backward()
             opt.step()
-            stats = torch.tensor([local.item(), float((logits.argmax(1) == y).sum())], dtype=torch.float64)
+            stats = torch.tensor([local.item(), float((logits.argmax(1) == y).sum()), float(requested["stop"])], dtype=torch.float64)
             if world > 1:
                 dist.all_reduce(stats)
             # The loss as the tfjs trainer reads it: the batch mean, in float32.
@@ -558,24 +571,28 @@ def main():
                             % (es["monitor"], js_number(es["minDelta"]), es["patience"], "" if es["patience"] == 1 else "s", fixed(early["best"], 5), epoch + 1, t["epochs"], step + 1, total))
                         stop = True
             step += 1
+            if stats[2].item() > 0 and not stop:
+                stop = interrupted = True
+                status = "interrupted"
             if args.max_steps is not None and step >= args.max_steps:
                 stop = True
             if stop:
                 break
         if status == "diverged":
             break
-        epoch_seconds = time.perf_counter() - epoch_started
-        epoch_steps = [r["loss"] for r in steps if r["epoch"] == epoch]
-        record = {"epoch": epoch, "loss": sum(epoch_steps) / max(1, len(epoch_steps)), "accuracy": correct_sum / seen if seen else 0,
-                  "imagesPerSecond": seen / max(epoch_seconds - eval_seconds, 1e-6), "seconds": epoch_seconds}
-        epochs_done.append(record)
-        info = {"epoch": epoch, "epochs": t["epochs"], "trainLoss": record["loss"], "trainAccuracy": record["accuracy"], "lr": lr,
-                "imagesPerSecond": record["imagesPerSecond"], "epochSeconds": epoch_seconds, "elapsedSeconds": time.perf_counter() - started, "improved": improved_epoch}
-        if dev:
-            info.update(devLoss=dev["loss"], devAccuracy=dev["accuracy"])
-        log(epoch_line(info))
         done_epoch = s + 1 == per_epoch
+        # An epoch stopped early (early stopping, a stop request) has no epoch line, as in the tfjs trainer.
         if done_epoch:
+            epoch_seconds = time.perf_counter() - epoch_started
+            epoch_steps = [r["loss"] for r in steps if r["epoch"] == epoch]
+            record = {"epoch": epoch, "loss": sum(epoch_steps) / max(1, len(epoch_steps)), "accuracy": correct_sum / seen if seen else 0,
+                      "imagesPerSecond": seen / max(epoch_seconds - eval_seconds, 1e-6), "seconds": epoch_seconds}
+            epochs_done.append(record)
+            info = {"epoch": epoch, "epochs": t["epochs"], "trainLoss": record["loss"], "trainAccuracy": record["accuracy"], "lr": lr,
+                    "imagesPerSecond": record["imagesPerSecond"], "epochSeconds": epoch_seconds, "elapsedSeconds": time.perf_counter() - started, "improved": improved_epoch}
+            if dev:
+                info.update(devLoss=dev["loss"], devAccuracy=dev["accuracy"])
+            log(epoch_line(info))
             prng_state = next_state
         weights = state_dict()
         bad = first_non_finite(weights)
@@ -588,6 +605,11 @@ def main():
             save("last", weights, progress=saved_progress, history=history(), best=best)
         if stop:
             break
+    if interrupted and saved_progress and saved_progress["epoch"] >= t["epochs"]:
+        interrupted, status = False, "completed"  # the stop came with the last step: the run is complete
+    if interrupted:
+        p = saved_progress or progress_at(0, 0)
+        log("[Train] stopped at epoch %d/%d, step %d/%d; checkpoints/last holds this point (--engine torch cannot resume yet)" % (p["epoch"], t["epochs"], p["globalStep"], total))
     if status == "completed" and runner:
         log("[Train] Training done!")
     test = train_eval = confusion = None
@@ -651,7 +673,7 @@ def main():
         print("error: " + message, file=sys.stderr, flush=True)
     if world > 1:
         dist.destroy_process_group()
-    return 1 if status == "diverged" else 0
+    return {"diverged": 1, "interrupted": 130}.get(status, 0)
 
 
 if __name__ == "__main__":
