@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,18 @@ const SHORT = ['--train', '48', '--dev', '16', '--test', '16', '--batch-size', '
 
 let dir: string;
 let spec: string;
+
+/** A TCP port free on this machine now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
 
 function metricsOf(run: string): RunMetrics {
   return JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8')) as RunMetrics;
@@ -228,6 +241,24 @@ describe.skipIf(!hasTorch)('netspec run --engine torch', () => {
     const m = metricsOf(out);
     expect(m.status).toBe('completed');
     expect(loadCheckpoint(path.join(out, 'checkpoints', 'best')).meta.kind).toBe('best');
+  });
+
+  it('two machines (simulated: --nnodes 2, static rendezvous on 127.0.0.1) end with the one process weights', async () => {
+    const prepared = path.join(dir, 'prepared');
+    const nodes = path.join(dir, 'nodes');
+    fs.mkdirSync(nodes);
+    fs.cpSync(path.join(prepared, 'torch'), path.join(nodes, 'torch'), { recursive: true });
+    const port = await freePort();
+    const trainer = path.join(nodes, 'torch', 'train.py');
+    const node = (rank: number): Promise<number | null> =>
+      new Promise((resolve) => {
+        const args = [trainer, '--nnodes', '2', '--node-rank', String(rank), '--master', `127.0.0.1:${port}`];
+        spawn(PYTHON, args, { stdio: 'ignore' }).on('close', resolve);
+      });
+    expect(await Promise.all([node(0), node(1)])).toEqual([0, 0]);
+    expect(metricsOf(nodes).backend.name).toBe('torch-cpu x2');
+    const one = path.join(prepared, 'checkpoints', 'last');
+    expect(maxWeightDifference(one, path.join(nodes, 'checkpoints', 'last'))).toBeLessThan(1e-5);
   });
 
   it('SIGINT finishes the step, saves checkpoints/last, records the run as interrupted and exits 130', async () => {

@@ -324,15 +324,45 @@ def write_folder_atomic(target, files):
         shutil.rmtree(old)
 
 
-def launch(nproc, argv):
-    """Runs this file in `nproc` processes under torch.distributed.run (standalone rendezvous on this machine)."""
+def launch(args, argv):
+    """Runs this file in `--nproc` processes per machine under torch.distributed.run: a standalone rendezvous on
+    one machine, or with `--nnodes N --node-rank R --master HOST:PORT` the static one of N machines (node 0's
+    first process is rank 0, which writes the run folder). Exits with the workers' exit code."""
     from torch.distributed.elastic.multiprocessing.api import Std
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     import torch.distributed.run as run
 
     parse = Std.from_str
     Std.from_str = staticmethod(lambda vm: Std.NONE if vm.strip() == "0" else parse(vm))
-    run.main(["--standalone", "--nnodes", "1", "--nproc_per_node", str(nproc), os.path.abspath(__file__)] + argv)
+    if args.nnodes > 1:
+        if not args.master or ":" not in args.master:
+            sys.exit("error: --nnodes %d needs --master HOST:PORT (node 0's address, the same on every machine)" % args.nnodes)
+        host, port = args.master.rsplit(":", 1)
+        where = ["--nnodes", str(args.nnodes), "--node_rank", str(args.node_rank), "--master_addr", host, "--master_port", port]
+    else:
+        where = ["--standalone", "--nnodes", "1"]
+    try:
+        run.main(where + ["--nproc_per_node", str(args.nproc), os.path.abspath(__file__)] + argv)
+    except ChildFailedError as e:
+        codes = [f.exitcode for f in e.failures.values()]
+        return 130 if 130 in codes else max(codes)
     return 0
+
+
+LAUNCH_OPTIONS = {"--nproc", "--nnodes", "--node-rank", "--master"}
+
+
+def without_launch_options(argv):
+    """argv without the options that only the launcher reads (`--nproc 2` and `--nproc=2` forms)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in LAUNCH_OPTIONS:
+            skip = True
+        elif a.split("=", 1)[0] not in LAUNCH_OPTIONS:
+            out.append(a)
+    return out
 
 
 def main():
@@ -345,11 +375,14 @@ def main():
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (tests)")
     parser.add_argument("--nproc", type=int, default=1, help="processes on this machine (through torch.distributed.run); under torchrun, leave it out")
+    parser.add_argument("--nnodes", type=int, default=1, help="machines taking part (with --node-rank and --master; each runs this file with the same run folder contents)")
+    parser.add_argument("--node-rank", type=int, default=0, help="this machine's index, 0 to nnodes - 1 (node 0 writes the run folder)")
+    parser.add_argument("--master", default=None, help="HOST:PORT of node 0, where the processes meet")
     args = parser.parse_args()
-    if args.nproc > 1 and "LOCAL_RANK" not in os.environ:
-        argv = sys.argv[1:]
-        at = argv.index("--nproc")
-        return launch(args.nproc, argv[:at] + argv[at + 2 :])
+    if (args.nproc > 1 or args.nnodes > 1) and "LOCAL_RANK" not in os.environ:
+        return launch(args, without_launch_options(sys.argv[1:]))
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("error: --device cuda: this PyTorch sees no CUDA device (torch.cuda.is_available() is False)")
     with open(args.settings, encoding="utf-8") as f:
         settings = json.load(f)
     t = settings["config"]["training"]
