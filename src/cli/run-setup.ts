@@ -126,6 +126,4 @@ export function checkEngineOptions(options: EngineSettings & { readonly resume?:
     throw new UserError('--nproc and --device are options of --engine torch');
   if (options.engine !== 'torch' && options.prepareOnly)
     throw new UserError('--prepare-only is an option of --engine torch');
-  if (options.engine === 'torch' && options.resume)
-    throw new UserError('--engine torch cannot --resume yet; start a new run, or resume a tfjs run');
 }

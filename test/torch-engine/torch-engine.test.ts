@@ -3,7 +3,7 @@
  * initial weights, same shuffle, same update rules), two processes under torch.distributed.run give the one
  * process's weights, and the run folder is a netspec run folder whose checkpoints netspec evaluates.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -277,12 +277,41 @@ describe.skipIf(!hasTorch)('netspec run --engine torch', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(130);
     expect(stdout).toMatch(
-      /\[Train\] stopped at epoch \d+\/1000, step \d+\/3000; checkpoints\/last holds this point/,
+      /\[Train\] stopped at epoch \d+\/1000, step \d+\/3000; continue with: netspec run .* --resume --engine torch\n/,
     );
     const m = metricsOf(out);
     expect(m.status).toBe('interrupted');
     const last = loadCheckpoint(path.join(out, 'checkpoints', 'last'));
     expect(last.meta.progress?.globalStep).toBe(m.steps.length);
+  });
+
+  it('--resume continues a stopped run exactly: the weights of an uninterrupted run (Adam, mid-epoch stop)', async () => {
+    const adam = [...SHORT, '--epochs', '3', '--optimizer', 'adam', '--lr', '0.01', '--eval-steps', '2'];
+    const stopped = path.join(dir, 'stopped');
+    const whole = path.join(dir, 'whole');
+    expect(
+      (await cli('run', spec, ...adam, '--engine', 'torch', '--prepare-only', '--out', stopped)).code,
+    ).toBe(0);
+    const trainer = path.join(stopped, 'torch', 'train.py');
+    const first = spawnSync(PYTHON, [trainer, '--max-steps', '5'], { encoding: 'utf8' });
+    expect(first.status).toBe(130);
+    expect(first.stdout).toContain(
+      `[Train] stopped at epoch 1/3, step 5/9; continue with: netspec run ${spec} --out ${stopped} --resume --engine torch`,
+    );
+    const resumed = await cli('run', spec, '--engine', 'torch', '--resume', '--out', stopped);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.stdout).toContain(
+      `[Resume] from ${path.join(stopped, 'checkpoints', 'last')}: epoch 1/3, step 5`,
+    );
+    expect((await cli('run', spec, ...adam, '--engine', 'torch', '--out', whole)).code).toBe(0);
+    const a = metricsOf(stopped);
+    const b = metricsOf(whole);
+    expect(a.resumes).toBe(1);
+    expect(a.steps).toEqual(b.steps);
+    expect(a.evaluations).toEqual(b.evaluations);
+    expect(
+      maxWeightDifference(path.join(stopped, 'checkpoints', 'last'), path.join(whole, 'checkpoints', 'last')),
+    ).toBe(0);
   });
 
   it('refuses what it cannot do in one line, before writing anything', async () => {
@@ -302,9 +331,10 @@ describe.skipIf(!hasTorch)('netspec run --engine torch', () => {
     expect(fs.existsSync(out)).toBe(false);
     const nproc = await cli('run', spec, '--nproc', '2', '--out', out);
     expect(nproc.stderr).toBe('error: --nproc and --device are options of --engine torch\n');
-    const resume = await cli('run', spec, '--engine', 'torch', '--resume', '--out', out);
+    const tfjs = path.join(dir, 'tfjs');
+    const resume = await cli('run', spec, ...RUN, '--engine', 'torch', '--resume', '--out', tfjs);
     expect(resume.stderr).toBe(
-      'error: --engine torch cannot --resume yet; start a new run, or resume a tfjs run\n',
+      `error: ${path.join(tfjs, 'checkpoints', 'last')} was written by netspec's tfjs trainer (backend cpu); resume it with --engine tfjs\n`,
     );
     expect(fs.existsSync(out)).toBe(false);
   });

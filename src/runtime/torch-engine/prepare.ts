@@ -47,6 +47,8 @@ export interface TorchSettings {
   /** The state-dict tensors a checkpoint holds (PyTorch names; BatchNorm's num_batches_tracked is not one). */
   readonly tensors: readonly string[];
   readonly initFrom: string | null;
+  /** The command that continues the run after a stop, for the line that says so. */
+  readonly resumeCommand: string;
 }
 
 /** What {@link torchRunFiles} needs. */
@@ -58,6 +60,7 @@ export interface TorchRunInput {
   /** The initial weights (netspec's seeded initialization, or --init-from's), so both engines start alike. */
   readonly init: StateDict;
   readonly initFrom: string | null;
+  readonly resumeCommand: string;
 }
 
 /** The settings of a torch run. */
@@ -83,6 +86,7 @@ export function torchSettings(input: Omit<TorchRunInput, 'init'>): TorchSettings
     epochPrng: [...Prng.fromSeed(input.config.training.seed).state()],
     tensors: [...expectedTensors(ir).keys()],
     initFrom: input.initFrom,
+    resumeCommand: input.resumeCommand,
   };
 }
 

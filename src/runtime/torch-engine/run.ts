@@ -10,7 +10,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { checkRunFolder, openRunFolder, recoverRunFolder, type RunFolder } from '../checkpoint/run-folder.js';
 import { BackendError, TrainInputError, writeFailure } from '../errors.js';
+import { loadCheckpoint } from '../checkpoint/training-checkpoint.js';
 import { runConfigOf } from '../session/config.js';
+import { checkResumeConfig, checkResumeNetwork } from '../session/resume.js';
 import { loadRunData } from '../session/data.js';
 import { writeCurves } from '../session/finish.js';
 import { describeTraining, type LineKind, type RunRequest, type RunResult } from '../session/run.js';
@@ -85,28 +87,50 @@ export async function prepareTorchRun(
   request: RunRequest,
   options: TorchEngineOptions,
 ): Promise<PreparedTorchRun> {
-  const { out, mode, ir } = request;
-  if (mode === 'resume')
-    throw new TrainInputError(
-      '--engine torch cannot --resume yet; start a new run (or resume on --engine tfjs)',
-    );
+  const { out, mode } = request;
   if (!Number.isSafeInteger(options.nproc) || options.nproc < 1)
     throw new TrainInputError(`--nproc must be a positive integer, not ${options.nproc}`);
+  let folder: RunFolder | undefined;
   try {
     recoverRunFolder(out);
     checkRunFolder(out, mode);
+    // A resumed folder is opened (and locked) first: its checkpoint holds the options.
+    if (mode === 'resume') folder = openRunFolder(out, mode);
   } catch (e) {
     throw writeFailure(e, out) ?? e;
   }
+  try {
+    return await prepareIn(request, options, folder);
+  } catch (e) {
+    folder?.close(true);
+    throw e;
+  }
+}
+
+async function prepareIn(
+  request: RunRequest,
+  options: TorchEngineOptions,
+  resumed: RunFolder | undefined,
+): Promise<PreparedTorchRun> {
+  const { out, mode, ir } = request;
+  const last = resumed ? loadCheckpoint(resumed.lastDir) : undefined;
+  if (last) {
+    checkResumeNetwork(last, ir, request.spec);
+    if (!last.meta.backend.startsWith('torch'))
+      throw new TrainInputError(
+        `${last.dir} was written by netspec's tfjs trainer (backend ${last.meta.backend}); resume it with --engine tfjs`,
+      );
+  }
   const python = options.python ?? TORCH_PYTHON;
   const version = checkTorch(python);
-  const config = runConfigOf(request.settings, request.given, undefined);
+  const config = runConfigOf(request.settings, request.given, last?.meta.config);
   const problems = validateTrainConfig(config.training);
   if (augments(config.training.augment))
     problems.push('--engine torch does not augment yet; drop the augment settings or use --engine tfjs');
   if (config.training.checkpoint.topK > 1)
     problems.push('--engine torch keeps one best checkpoint; checkpoint.top_k > 1 needs --engine tfjs');
   if (problems.length) throw new TrainInputError(problems.join('; '));
+  if (last) checkResumeConfig(last, config, out);
   const data = await loadRunData(ir, config);
   // The initial weights are netspec's seeded initialization (or --init-from's), so both engines start alike.
   const init = request.initFrom?.weights ?? (await seededWeights(request, config.training.seed));
@@ -117,6 +141,7 @@ export async function prepareTorchRun(
     data,
     init,
     initFrom: request.initFrom?.description ?? null,
+    resumeCommand: `netspec run ${request.spec} --out ${out} --resume --engine torch${options.nproc > 1 ? ` --nproc ${options.nproc}` : ''}`,
   });
   const processes =
     options.nproc === 1 ? 'one process' : `${options.nproc} processes (torch.distributed.run)`;
@@ -127,15 +152,15 @@ export async function prepareTorchRun(
     ...(request.settingsFrom ? [`settings: ${request.settingsFrom}`] : []),
     ...(request.initFrom ? [`weights: from ${request.initFrom.description}`] : []),
   ];
-  let folder: RunFolder | undefined;
+  let folder = resumed;
   try {
-    folder = openRunFolder(out, mode);
+    folder ??= openRunFolder(out, mode);
     const dir = path.join(out, TORCH_FOLDER);
     fs.mkdirSync(dir, { recursive: true });
     for (const [name, bytes] of files) fs.writeFileSync(path.join(dir, name), bytes);
     folder.appendLog(lines.join('\n'));
   } catch (e) {
-    folder?.close(true);
+    if (!resumed) folder?.close(true);
     throw writeFailure(e, out) ?? e;
   }
   if (request.linkLatest) {
@@ -145,7 +170,7 @@ export async function prepareTorchRun(
   }
   for (const line of lines) request.output.line(line);
   const { command, args } = launchCommand(path.join(out, TORCH_FOLDER, 'train.py'), out, options);
-  return { folder, config, command, args };
+  return { folder, config, command, args: last ? [...args, '--resume'] : args };
 }
 
 /** Runs `request` on the torch engine: {@link prepareTorchRun}, train.py, then the curves. */
@@ -176,7 +201,7 @@ export async function runTorchSession(request: RunRequest, options: TorchEngineO
       const p = savedProgress(folder.lastDir);
       const message =
         `[Train] stopped at epoch ${p?.epoch ?? 0}/${config.training.epochs}, step ${p?.globalStep ?? 0}/${metrics.totalSteps}; ` +
-        `${folder.lastDir} holds this point (--engine torch cannot resume yet)`;
+        `continue with: netspec run ${request.spec} --out ${out} --resume --engine torch`;
       return { status: 'interrupted', message, metrics };
     }
     failed = false;

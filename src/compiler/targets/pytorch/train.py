@@ -373,7 +373,8 @@ def main():
     parser.add_argument("--init", default=None, help="initial weights (safetensors, PyTorch names); default: init.safetensors beside this file if present, else PyTorch's initialization")
     parser.add_argument("--out", default=os.path.dirname(here), help="the run folder (default: the folder above this file's)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (tests)")
+    parser.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoints/last (one this trainer wrote)")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop as on a stop request once this many steps are done (global step count)")
     parser.add_argument("--nproc", type=int, default=1, help="processes on this machine (through torch.distributed.run); under torchrun, leave it out")
     parser.add_argument("--nnodes", type=int, default=1, help="machines taking part (with --node-rank and --master; each runs this file with the same run folder contents)")
     parser.add_argument("--node-rank", type=int, default=0, help="this machine's index, 0 to nnodes - 1 (node 0 writes the run folder)")
@@ -493,7 +494,7 @@ def main():
             by_param = {id(p): n for n, p in model.named_parameters()}
             for p, st in opt.state.items():
                 for k, v in st.items():
-                    if torch.is_tensor(v) and v.dim() > 0:
+                    if torch.is_tensor(v):
                         slots["%s/%s" % (by_param[id(p)], k)] = v
             files["optimizer.safetensors"] = safetensors_bytes(slots, {"optimizer": kind, "engine": "torch"})
         write_folder_atomic(os.path.join(args.out, "checkpoints", kind_), files)
@@ -503,14 +504,46 @@ def main():
     early = {"best": None, "wait": 0}
     prng_state = settings["epochPrng"]
     started = time.perf_counter()
-    step = 0
+    step, start_epoch, first_step, elapsed_before, resumes = 0, 0, 0, 0.0, 0
+    last_dir = os.path.join(args.out, "checkpoints", "last")
+    if args.resume:
+        # Continue from checkpoints/last exactly: weights, torch.optim's state, progress, history.
+        try:
+            meta = json.load(open(os.path.join(last_dir, "checkpoint.json"), encoding="utf-8"))
+        except OSError as e:
+            sys.exit("error: --resume: cannot read %s (%s)" % (os.path.join(last_dir, "checkpoint.json"), e.strerror))
+        if not str(meta.get("backend", "")).startswith("torch"):
+            sys.exit("error: --resume: %s was written by netspec's tfjs trainer (%s); resume it with netspec run --resume --engine tfjs" % (last_dir, meta.get("backend")))
+        if meta.get("irHash") != settings["irHash"]:
+            sys.exit("error: --resume: %s holds another network than settings.json" % last_dir)
+        weights, _ = read_safetensors(os.path.join(last_dir, "weights.safetensors"))
+        state = model.state_dict()
+        for n in names:
+            state[n].copy_(weights[n])
+        slots, _ = read_safetensors(os.path.join(last_dir, "optimizer.safetensors"))
+        by_name = dict(model.named_parameters())
+        for key, v in slots.items():
+            pname, slot = key.rsplit("/", 1)
+            opt.state[by_name[pname]][slot] = v.to(device) if v.dim() > 0 else v
+        p = meta["progress"]
+        h = meta["history"]
+        step, start_epoch, first_step, prng_state = p["globalStep"], p["epoch"], p["stepInEpoch"], p["epochPrng"]
+        best_score, best_step, best = p["bestScore"], p["bestStep"], meta.get("best")
+        early = p.get("earlyStop") or early
+        elapsed_before = p["elapsedMs"] / 1000
+        steps, logged, evaluations, epochs_done = h["steps"], h["logged"], h["evaluations"], h["epochs"]
+        try:
+            resumes = 1 + int(json.load(open(os.path.join(args.out, "metrics.json"), encoding="utf-8")).get("resumes", 0))
+        except (OSError, ValueError):
+            resumes = 1
+        log("[Resume] from %s: epoch %d/%d, step %d" % (last_dir, start_epoch, t["epochs"], step))
     status, divergence = "completed", None
     saved_progress = None
     warned_plateau = False
 
     def progress_at(epoch, in_epoch):
         return {"globalStep": step, "epoch": epoch, "stepInEpoch": in_epoch, "epochPrng": prng_state, "bestScore": best_score,
-                "bestStep": best_step, "elapsedMs": (time.perf_counter() - started) * 1000, "earlyStop": dict(early)}
+                "bestStep": best_step, "elapsedMs": (elapsed_before + time.perf_counter() - started) * 1000, "earlyStop": dict(early)}
 
     def history():
         return {"steps": list(steps), "logged": list(logged), "evaluations": list(evaluations), "epochs": list(epochs_done)}
@@ -529,14 +562,14 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     interrupted = False
     stop = False
-    for epoch in range(t["epochs"]):
+    for epoch in range(start_epoch, t["epochs"]):
         prng = Prng(prng_state)
         order = torch.tensor(prng.permutation(n_train), dtype=torch.long)
         next_state = prng.state()
         epoch_started = time.perf_counter()
         eval_seconds, correct_sum, seen, dev, improved_epoch = 0.0, 0, 0, None, False
         lr = learning_rate_at(t, step, per_epoch)
-        for s in range(per_epoch):
+        for s in range(first_step if epoch == start_epoch else 0, per_epoch):
             lr = learning_rate_at(t, step, per_epoch)
             for g in opt.param_groups:
                 g["lr"] = lr
@@ -607,8 +640,9 @@ def main():
             if stats[2].item() > 0 and not stop:
                 stop = interrupted = True
                 status = "interrupted"
-            if args.max_steps is not None and step >= args.max_steps:
-                stop = True
+            if args.max_steps is not None and step >= args.max_steps and not stop:
+                stop = interrupted = True  # as a stop request at this step
+                status = "interrupted"
             if stop:
                 break
         if status == "diverged":
@@ -622,7 +656,7 @@ def main():
                       "imagesPerSecond": seen / max(epoch_seconds - eval_seconds, 1e-6), "seconds": epoch_seconds}
             epochs_done.append(record)
             info = {"epoch": epoch, "epochs": t["epochs"], "trainLoss": record["loss"], "trainAccuracy": record["accuracy"], "lr": lr,
-                    "imagesPerSecond": record["imagesPerSecond"], "epochSeconds": epoch_seconds, "elapsedSeconds": time.perf_counter() - started, "improved": improved_epoch}
+                    "imagesPerSecond": record["imagesPerSecond"], "epochSeconds": epoch_seconds, "elapsedSeconds": elapsed_before + time.perf_counter() - started, "improved": improved_epoch}
             if dev:
                 info.update(devLoss=dev["loss"], devAccuracy=dev["accuracy"])
             log(epoch_line(info))
@@ -642,7 +676,8 @@ def main():
         interrupted, status = False, "completed"  # the stop came with the last step: the run is complete
     if interrupted:
         p = saved_progress or progress_at(0, 0)
-        log("[Train] stopped at epoch %d/%d, step %d/%d; checkpoints/last holds this point (--engine torch cannot resume yet)" % (p["epoch"], t["epochs"], p["globalStep"], total))
+        again = settings.get("resumeCommand") or "python3 %s --resume" % os.path.abspath(__file__)
+        log("[Train] stopped at epoch %d/%d, step %d/%d; continue with: %s" % (p["epoch"], t["epochs"], p["globalStep"], total, again))
     if status == "completed" and runner:
         log("[Train] Training done!")
     test = train_eval = confusion = None
@@ -676,7 +711,7 @@ def main():
             "spec": settings["spec"], "irHash": settings["irHash"], "backend": {"name": backend, "reasons": []},
             "config": settings["config"], "data": settings["data"], "status": status, "stepsPerEpoch": per_epoch, "totalSteps": total,
             "steps": steps, "logged": [r for r in steps if r["step"] in set(logged)], "evaluations": evaluations, "epochs": epochs_done,
-            "best": best, "test": test, "divergence": divergence, "resumes": 0, "trainSeconds": time.perf_counter() - started,
+            "best": best, "test": test, "divergence": divergence, "resumes": resumes, "trainSeconds": elapsed_before + time.perf_counter() - started,
             "wallSeconds": time.perf_counter() - started,
         }
         if status == "completed":
