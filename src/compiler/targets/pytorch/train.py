@@ -137,7 +137,11 @@ def learning_rate_at(t, step, per_epoch):
         rate = t["lr"] * s["gamma"] ** ((step // per_epoch) // s["stepEpochs"])
     else:
         last = t["epochs"] * per_epoch - 1
-        rate = t["lr"] if last <= 0 else s["minLr"] + (t["lr"] - s["minLr"]) * (1 + math.cos(math.pi * min(step, last) / last)) / 2
+        rate = (
+            t["lr"]
+            if last <= 0
+            else s["minLr"] + (t["lr"] - s["minLr"]) * (1 + math.cos(math.pi * min(step, last) / last)) / 2
+        )
     warmup = js_round(t.get("warmupEpochs", 0) * per_epoch)
     return rate * (step + 1) / warmup if step < warmup else rate
 
@@ -162,7 +166,10 @@ def evaluate_line(score, loss):
 
 def best_line(previous, value, monitor):
     if monitor == "dev_accuracy":
-        return "[Evaluate] best accuracy performance has been updated: %s --> %s" % (fixed(previous, 5), fixed(value, 5))
+        return "[Evaluate] best accuracy performance has been updated: %s --> %s" % (
+            fixed(previous, 5),
+            fixed(value, 5),
+        )
     before = "inf" if previous is None else fixed(previous, 5)
     return "[Evaluate] best dev loss has been updated: %s --> %s" % (before, fixed(value, 5))
 
@@ -204,10 +211,18 @@ def js_float(x):
 
 
 def epoch_line(e):
-    parts = ["Epoch %d/%d" % (e["epoch"] + 1, e["epochs"]), "loss: " + fixed(e["trainLoss"], 4), "accuracy: " + fixed(e["trainAccuracy"], 4)]
+    parts = [
+        "Epoch %d/%d" % (e["epoch"] + 1, e["epochs"]),
+        "loss: " + fixed(e["trainLoss"], 4),
+        "accuracy: " + fixed(e["trainAccuracy"], 4),
+    ]
     if "devLoss" in e:
         parts += ["dev_loss: " + fixed(e["devLoss"], 4), "dev_accuracy: " + fixed(e["devAccuracy"], 4)]
-    parts += ["lr: " + format_rate(e["lr"]), "{:,} img/s".format(js_round(e["imagesPerSecond"])), format_seconds(e["epochSeconds"])]
+    parts += [
+        "lr: " + format_rate(e["lr"]),
+        "{:,} img/s".format(js_round(e["imagesPerSecond"])),
+        format_seconds(e["epochSeconds"]),
+    ]
     parts.append("elapsed " + format_seconds(e["elapsedSeconds"]))
     return " - ".join(parts) + (" (new best)" if e["improved"] else "")
 
@@ -223,7 +238,16 @@ def plateau_warning(dev_losses, accuracy, classes, t):
     return (
         "warning: dev loss has barely moved in %d evaluations (%s -> %s) and dev accuracy %s is near chance (%s): "
         "%s at lr %s may be too slow for this network; try training: {optimizer: adam, lr: 0.001} in the spec, "
-        "or --optimizer adam --lr 0.001" % (len(dev_losses), fixed(first, 4), fixed(dev_losses[-1], 4), fixed(accuracy, 4), fixed(1 / classes, 4), t["optimizer"], js_number(t["lr"]))
+        "or --optimizer adam --lr 0.001"
+        % (
+            len(dev_losses),
+            fixed(first, 4),
+            fixed(dev_losses[-1], 4),
+            fixed(accuracy, 4),
+            fixed(1 / classes, 4),
+            t["optimizer"],
+            js_number(t["lr"]),
+        )
     )
 
 
@@ -267,7 +291,16 @@ class GlobalBatchNorm(nn.Module):
 
     def forward(self, x):
         if not self.training:
-            return F.batch_norm(x, self.running_mean, self.running_var, self.weight if self.affine else None, self.bias if self.affine else None, False, 0.0, self.eps)
+            return F.batch_norm(
+                x,
+                self.running_mean,
+                self.running_var,
+                self.weight if self.affine else None,
+                self.bias if self.affine else None,
+                False,
+                0.0,
+                self.eps,
+            )
         from torch.distributed.nn.functional import all_reduce
 
         dims = [0] + list(range(2, x.dim()))
@@ -336,9 +369,21 @@ def launch(args, argv):
     Std.from_str = staticmethod(lambda vm: Std.NONE if vm.strip() == "0" else parse(vm))
     if args.nnodes > 1:
         if not args.master or ":" not in args.master:
-            sys.exit("error: --nnodes %d needs --master HOST:PORT (node 0's address, the same on every machine)" % args.nnodes)
+            sys.exit(
+                "error: --nnodes %d needs --master HOST:PORT (node 0's address, the same on every machine)"
+                % args.nnodes
+            )
         host, port = args.master.rsplit(":", 1)
-        where = ["--nnodes", str(args.nnodes), "--node_rank", str(args.node_rank), "--master_addr", host, "--master_port", port]
+        where = [
+            "--nnodes",
+            str(args.nnodes),
+            "--node_rank",
+            str(args.node_rank),
+            "--master_addr",
+            host,
+            "--master_port",
+            port,
+        ]
     else:
         where = ["--standalone", "--nnodes", "1"]
     try:
@@ -368,16 +413,47 @@ def without_launch_options(argv):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description="Train a netspec network on PyTorch (netspec's run semantics).")
-    parser.add_argument("--settings", default=os.path.join(here, "settings.json"), help="the run's settings (netspec run --engine torch writes them)")
-    parser.add_argument("--data", default=os.path.join(here, "data.safetensors"), help="train/dev/test images (float32 NCHW) and labels")
-    parser.add_argument("--init", default=None, help="initial weights (safetensors, PyTorch names); default: init.safetensors beside this file if present, else PyTorch's initialization")
-    parser.add_argument("--out", default=os.path.dirname(here), help="the run folder (default: the folder above this file's)")
+    parser.add_argument(
+        "--settings",
+        default=os.path.join(here, "settings.json"),
+        help="the run's settings (netspec run --engine torch writes them)",
+    )
+    parser.add_argument(
+        "--data", default=os.path.join(here, "data.safetensors"), help="train/dev/test images (float32 NCHW) and labels"
+    )
+    parser.add_argument(
+        "--init",
+        default=None,
+        help="initial weights (safetensors, PyTorch names); default: init.safetensors beside this file if present, else PyTorch's initialization",
+    )
+    parser.add_argument(
+        "--out", default=os.path.dirname(here), help="the run folder (default: the folder above this file's)"
+    )
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoints/last (one this trainer wrote)")
-    parser.add_argument("--max-steps", type=int, default=None, help="stop as on a stop request once this many steps are done (global step count)")
-    parser.add_argument("--nproc", type=int, default=1, help="processes on this machine (through torch.distributed.run); under torchrun, leave it out")
-    parser.add_argument("--nnodes", type=int, default=1, help="machines taking part (with --node-rank and --master; each runs this file with the same run folder contents)")
-    parser.add_argument("--node-rank", type=int, default=0, help="this machine's index, 0 to nnodes - 1 (node 0 writes the run folder)")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from the run folder's checkpoints/last (one this trainer wrote)"
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="stop as on a stop request once this many steps are done (global step count)",
+    )
+    parser.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        help="processes on this machine (through torch.distributed.run); under torchrun, leave it out",
+    )
+    parser.add_argument(
+        "--nnodes",
+        type=int,
+        default=1,
+        help="machines taking part (with --node-rank and --master; each runs this file with the same run folder contents)",
+    )
+    parser.add_argument(
+        "--node-rank", type=int, default=0, help="this machine's index, 0 to nnodes - 1 (node 0 writes the run folder)"
+    )
     parser.add_argument("--master", default=None, help="HOST:PORT of node 0, where the processes meet")
     args = parser.parse_args()
     if (args.nproc > 1 or args.nnodes > 1) and "LOCAL_RANK" not in os.environ:
@@ -389,7 +465,10 @@ def main():
     t = settings["config"]["training"]
     refused = [k for k, v in t.get("augment", {}).items() if v]
     if refused:
-        sys.exit("error: train.py does not augment yet (%s); run with --engine tfjs or without augment settings" % ", ".join(refused))
+        sys.exit(
+            "error: train.py does not augment yet (%s); run with --engine tfjs or without augment settings"
+            % ", ".join(refused)
+        )
     if t.get("checkpoint", {}).get("topK", 1) > 1:
         sys.exit("error: train.py keeps one best checkpoint; checkpoint.top_k > 1 needs --engine tfjs")
 
@@ -417,7 +496,9 @@ def main():
     torch.manual_seed(t["seed"])
     model = build_model()
     names = settings["tensors"]
-    init = args.init or (os.path.join(here, "init.safetensors") if os.path.exists(os.path.join(here, "init.safetensors")) else None)
+    init = args.init or (
+        os.path.join(here, "init.safetensors") if os.path.exists(os.path.join(here, "init.safetensors")) else None
+    )
     if init:
         weights, _ = read_safetensors(init)
         state = model.state_dict()
@@ -426,7 +507,10 @@ def main():
             sys.exit("error: %s lacks %s" % (init, ", ".join(missing[:5])))
         for n in names:
             if tuple(state[n].shape) != tuple(weights[n].shape):
-                sys.exit("error: %s: tensor '%s' has shape %s, the network needs %s" % (init, n, list(weights[n].shape), list(state[n].shape)))
+                sys.exit(
+                    "error: %s: tensor '%s' has shape %s, the network needs %s"
+                    % (init, n, list(weights[n].shape), list(state[n].shape))
+                )
             state[n].copy_(weights[n])
     model.to(device)
     if world > 1:
@@ -444,7 +528,13 @@ def main():
     kind = t["optimizer"]
     params = [p for p in model.parameters() if p.requires_grad]
     if kind in ("sgd", "momentum"):
-        opt = torch.optim.SGD(params, lr=t["lr"], momentum=t["momentum"] if kind == "momentum" else 0, nesterov=kind == "momentum" and t["nesterov"], weight_decay=t["weightDecay"])
+        opt = torch.optim.SGD(
+            params,
+            lr=t["lr"],
+            momentum=t["momentum"] if kind == "momentum" else 0,
+            nesterov=kind == "momentum" and t["nesterov"],
+            weight_decay=t["weightDecay"],
+        )
     else:
         cls = torch.optim.Adam if kind == "adam" else torch.optim.AdamW
         opt = cls(params, lr=t["lr"], betas=(0.9, 0.999), eps=1e-8, weight_decay=t["weightDecay"])
@@ -472,15 +562,26 @@ def main():
                 correct += int((pred == y).sum())
                 predictions += pred.tolist()
         model.train()
-        return {"accuracy": correct / labels.numel(), "loss": sum(losses) / len(losses), "count": labels.numel()}, predictions
+        return {
+            "accuracy": correct / labels.numel(),
+            "loss": sum(losses) / len(losses),
+            "count": labels.numel(),
+        }, predictions
 
     ir_bytes = open(os.path.join(here, "ir.json"), "rb").read()
 
     def save(kind_, weights, progress=None, history=None, best=None):
         meta = {
-            "format": "netspec-checkpoint", "version": 1, "kind": kind_, "network": settings["network"],
-            "irHash": settings["irHash"], "config": settings["config"], "backend": backend,
-            "progress": progress, "history": history, "best": best,
+            "format": "netspec-checkpoint",
+            "version": 1,
+            "kind": kind_,
+            "network": settings["network"],
+            "irHash": settings["irHash"],
+            "config": settings["config"],
+            "backend": backend,
+            "progress": progress,
+            "history": history,
+            "best": best,
             "optimizer": {"kind": kind, "iterations": progress["globalStep"]} if kind_ == "last" else None,
         }
         files = {
@@ -513,7 +614,10 @@ def main():
         except OSError as e:
             sys.exit("error: --resume: cannot read %s (%s)" % (os.path.join(last_dir, "checkpoint.json"), e.strerror))
         if not str(meta.get("backend", "")).startswith("torch"):
-            sys.exit("error: --resume: %s was written by netspec's tfjs trainer (%s); resume it with netspec run --resume --engine tfjs" % (last_dir, meta.get("backend")))
+            sys.exit(
+                "error: --resume: %s was written by netspec's tfjs trainer (%s); resume it with netspec run --resume --engine tfjs"
+                % (last_dir, meta.get("backend"))
+            )
         if meta.get("irHash") != settings["irHash"]:
             sys.exit("error: --resume: %s holds another network than settings.json" % last_dir)
         weights, _ = read_safetensors(os.path.join(last_dir, "weights.safetensors"))
@@ -533,7 +637,9 @@ def main():
         elapsed_before = p["elapsedMs"] / 1000
         steps, logged, evaluations, epochs_done = h["steps"], h["logged"], h["evaluations"], h["epochs"]
         try:
-            resumes = 1 + int(json.load(open(os.path.join(args.out, "metrics.json"), encoding="utf-8")).get("resumes", 0))
+            resumes = 1 + int(
+                json.load(open(os.path.join(args.out, "metrics.json"), encoding="utf-8")).get("resumes", 0)
+            )
         except (OSError, ValueError):
             resumes = 1
         log("[Resume] from %s: epoch %d/%d, step %d" % (last_dir, start_epoch, t["epochs"], step))
@@ -542,11 +648,24 @@ def main():
     warned_plateau = False
 
     def progress_at(epoch, in_epoch):
-        return {"globalStep": step, "epoch": epoch, "stepInEpoch": in_epoch, "epochPrng": prng_state, "bestScore": best_score,
-                "bestStep": best_step, "elapsedMs": (elapsed_before + time.perf_counter() - started) * 1000, "earlyStop": dict(early)}
+        return {
+            "globalStep": step,
+            "epoch": epoch,
+            "stepInEpoch": in_epoch,
+            "epochPrng": prng_state,
+            "bestScore": best_score,
+            "bestStep": best_step,
+            "elapsedMs": (elapsed_before + time.perf_counter() - started) * 1000,
+            "earlyStop": dict(early),
+        }
 
     def history():
-        return {"steps": list(steps), "logged": list(logged), "evaluations": list(evaluations), "epochs": list(epochs_done)}
+        return {
+            "steps": list(steps),
+            "logged": list(logged),
+            "evaluations": list(evaluations),
+            "epochs": list(epochs_done),
+        }
 
     train_images, train_labels = splits["train"]
     # A first SIGINT or SIGTERM finishes the step, saves checkpoints/last and ends the run as interrupted (all
@@ -583,7 +702,9 @@ def main():
             opt.zero_grad(set_to_none=True)
             (local * (world / n)).backward()
             opt.step()
-            stats = torch.tensor([local.item(), float((logits.argmax(1) == y).sum()), float(requested["stop"])], dtype=torch.float64)
+            stats = torch.tensor(
+                [local.item(), float((logits.argmax(1) == y).sum()), float(requested["stop"])], dtype=torch.float64
+            )
             if world > 1:
                 dist.all_reduce(stats)
             # The loss as the tfjs trainer reads it: the batch mean, in float32.
@@ -608,33 +729,76 @@ def main():
                 if runner:
                     log(evaluate_line(result["accuracy"], result["loss"]))
                 value = result["accuracy"] if monitor == "dev_accuracy" else result["loss"]
-                improved = value > best_score if monitor == "dev_accuracy" else math.isfinite(value) and (best_step is None or value < best_score)
-                evaluations.append({"step": step, "epoch": epoch, "score": result["accuracy"], "loss": result["loss"], "improved": improved})
+                improved = (
+                    value > best_score
+                    if monitor == "dev_accuracy"
+                    else math.isfinite(value) and (best_step is None or value < best_score)
+                )
+                evaluations.append(
+                    {
+                        "step": step,
+                        "epoch": epoch,
+                        "score": result["accuracy"],
+                        "loss": result["loss"],
+                        "improved": improved,
+                    }
+                )
                 if improved:
                     weights = state_dict()
                     bad = first_non_finite(weights)
                     if bad:
-                        divergence = {"cause": "weights", "epoch": epoch, "stepInEpoch": s, "globalStep": step, "loss": loss, "tensor": bad}
+                        divergence = {
+                            "cause": "weights",
+                            "epoch": epoch,
+                            "stepInEpoch": s,
+                            "globalStep": step,
+                            "loss": loss,
+                            "tensor": bad,
+                        }
                         status, stop = "diverged", True
                         break
                     best = {"step": step, "epoch": epoch, "score": result["accuracy"], "loss": result["loss"]}
                     if lead:
                         save("best", weights, best=best)
                     if runner:
-                        log(best_line(best_score if (monitor == "dev_accuracy" or best_step is not None) else None, value, monitor))
+                        log(
+                            best_line(
+                                best_score if (monitor == "dev_accuracy" or best_step is not None) else None,
+                                value,
+                                monitor,
+                            )
+                        )
                     best_score, best_step, improved_epoch = value, step, True
                 if not warned_plateau and len(evaluations) >= 3:
                     warned_plateau = True
-                    warning = plateau_warning([e["loss"] for e in evaluations], result["accuracy"], settings["data"]["classes"], t)
+                    warning = plateau_warning(
+                        [e["loss"] for e in evaluations], result["accuracy"], settings["data"]["classes"], t
+                    )
                     if warning:
                         log(warning)
                 if es:
                     v = result["loss"] if es["monitor"] == "dev_loss" else result["accuracy"]
-                    better = early["best"] is None or (v < early["best"] - es["minDelta"] if es["mode"] == "min" else v > early["best"] + es["minDelta"])
+                    better = early["best"] is None or (
+                        v < early["best"] - es["minDelta"]
+                        if es["mode"] == "min"
+                        else v > early["best"] + es["minDelta"]
+                    )
                     early = {"best": v, "wait": 0} if better else {"best": early["best"], "wait": early["wait"] + 1}
                     if early["wait"] >= es["patience"]:
-                        log("[Train] early stopping: %s has not improved by more than %s for %d evaluation%s (best %s); stopped after epoch %d/%d, step %d/%d"
-                            % (es["monitor"], js_number(es["minDelta"]), es["patience"], "" if es["patience"] == 1 else "s", fixed(early["best"], 5), epoch + 1, t["epochs"], step + 1, total))
+                        log(
+                            "[Train] early stopping: %s has not improved by more than %s for %d evaluation%s (best %s); stopped after epoch %d/%d, step %d/%d"
+                            % (
+                                es["monitor"],
+                                js_number(es["minDelta"]),
+                                es["patience"],
+                                "" if es["patience"] == 1 else "s",
+                                fixed(early["best"], 5),
+                                epoch + 1,
+                                t["epochs"],
+                                step + 1,
+                                total,
+                            )
+                        )
                         stop = True
             step += 1
             if stats[2].item() > 0 and not stop:
@@ -652,11 +816,25 @@ def main():
         if done_epoch:
             epoch_seconds = time.perf_counter() - epoch_started
             epoch_steps = [r["loss"] for r in steps if r["epoch"] == epoch]
-            record = {"epoch": epoch, "loss": sum(epoch_steps) / max(1, len(epoch_steps)), "accuracy": correct_sum / seen if seen else 0,
-                      "imagesPerSecond": seen / max(epoch_seconds - eval_seconds, 1e-6), "seconds": epoch_seconds}
+            record = {
+                "epoch": epoch,
+                "loss": sum(epoch_steps) / max(1, len(epoch_steps)),
+                "accuracy": correct_sum / seen if seen else 0,
+                "imagesPerSecond": seen / max(epoch_seconds - eval_seconds, 1e-6),
+                "seconds": epoch_seconds,
+            }
             epochs_done.append(record)
-            info = {"epoch": epoch, "epochs": t["epochs"], "trainLoss": record["loss"], "trainAccuracy": record["accuracy"], "lr": lr,
-                    "imagesPerSecond": record["imagesPerSecond"], "epochSeconds": epoch_seconds, "elapsedSeconds": elapsed_before + time.perf_counter() - started, "improved": improved_epoch}
+            info = {
+                "epoch": epoch,
+                "epochs": t["epochs"],
+                "trainLoss": record["loss"],
+                "trainAccuracy": record["accuracy"],
+                "lr": lr,
+                "imagesPerSecond": record["imagesPerSecond"],
+                "epochSeconds": epoch_seconds,
+                "elapsedSeconds": elapsed_before + time.perf_counter() - started,
+                "improved": improved_epoch,
+            }
             if dev:
                 info.update(devLoss=dev["loss"], devAccuracy=dev["accuracy"])
             log(epoch_line(info))
@@ -664,7 +842,14 @@ def main():
         weights = state_dict()
         bad = first_non_finite(weights)
         if bad:
-            divergence = {"cause": "weights", "epoch": epoch, "stepInEpoch": s, "globalStep": step - 1, "loss": steps[-1]["loss"], "tensor": bad}
+            divergence = {
+                "cause": "weights",
+                "epoch": epoch,
+                "stepInEpoch": s,
+                "globalStep": step - 1,
+                "loss": steps[-1]["loss"],
+                "tensor": bad,
+            }
             status = "diverged"
             break
         saved_progress = progress_at(epoch + 1 if done_epoch else epoch, 0 if done_epoch else s + 1)
@@ -677,14 +862,21 @@ def main():
     if interrupted:
         p = saved_progress or progress_at(0, 0)
         again = settings.get("resumeCommand") or "python3 %s --resume" % os.path.abspath(__file__)
-        log("[Train] stopped at epoch %d/%d, step %d/%d; continue with: %s" % (p["epoch"], t["epochs"], p["globalStep"], total, again))
+        log(
+            "[Train] stopped at epoch %d/%d, step %d/%d; continue with: %s"
+            % (p["epoch"], t["epochs"], p["globalStep"], total, again)
+        )
     if status == "completed" and runner:
         log("[Train] Training done!")
     test = train_eval = confusion = None
     if status == "completed":
         tested = "best" if best is not None else "final"
         if best is not None:
-            weights, _ = read_safetensors(os.path.join(args.out, "checkpoints", "best", "weights.safetensors")) if lead else (None, None)
+            weights, _ = (
+                read_safetensors(os.path.join(args.out, "checkpoints", "best", "weights.safetensors"))
+                if lead
+                else (None, None)
+            )
             if world > 1:
                 box = [weights]
                 dist.broadcast_object_list(box, src=0)
@@ -698,7 +890,10 @@ def main():
         test = dict(result, model=tested)
         log("[Test] accuracy/loss: %s/%s" % (fixed(result["accuracy"], 4), fixed(result["loss"], 4)))
         train_eval, _ = evaluate("train")
-        log("[Final] train accuracy/loss: %s/%s (the tested model, inference mode)" % (fixed(train_eval["accuracy"], 4), fixed(train_eval["loss"], 4)))
+        log(
+            "[Final] train accuracy/loss: %s/%s (the tested model, inference mode)"
+            % (fixed(train_eval["accuracy"], 4), fixed(train_eval["loss"], 4))
+        )
         classes = settings["data"]["classes"]
         matrix = [[0] * classes for _ in range(classes)]
         for truth, guess in zip(splits["test"][1].tolist(), predictions):
@@ -707,11 +902,27 @@ def main():
         confusion = {"split": "test", "classes": list(names_), "matrix": matrix}
     if lead:
         metrics = {
-            "format": "netspec-metrics", "version": 1, "initFrom": settings.get("initFrom"), "network": settings["network"],
-            "spec": settings["spec"], "irHash": settings["irHash"], "backend": {"name": backend, "reasons": []},
-            "config": settings["config"], "data": settings["data"], "status": status, "stepsPerEpoch": per_epoch, "totalSteps": total,
-            "steps": steps, "logged": [r for r in steps if r["step"] in set(logged)], "evaluations": evaluations, "epochs": epochs_done,
-            "best": best, "test": test, "divergence": divergence, "resumes": resumes, "trainSeconds": elapsed_before + time.perf_counter() - started,
+            "format": "netspec-metrics",
+            "version": 1,
+            "initFrom": settings.get("initFrom"),
+            "network": settings["network"],
+            "spec": settings["spec"],
+            "irHash": settings["irHash"],
+            "backend": {"name": backend, "reasons": []},
+            "config": settings["config"],
+            "data": settings["data"],
+            "status": status,
+            "stepsPerEpoch": per_epoch,
+            "totalSteps": total,
+            "steps": steps,
+            "logged": [r for r in steps if r["step"] in set(logged)],
+            "evaluations": evaluations,
+            "epochs": epochs_done,
+            "best": best,
+            "test": test,
+            "divergence": divergence,
+            "resumes": resumes,
+            "trainSeconds": elapsed_before + time.perf_counter() - started,
             "wallSeconds": time.perf_counter() - started,
         }
         if status == "completed":
@@ -728,15 +939,26 @@ def main():
             kept = "no checkpoint was written before it"
         else:
             p = saved_progress
-            point = "end of epoch %d, step %d" % (p["epoch"] - 1, p["globalStep"]) if p["stepInEpoch"] == 0 and p["epoch"] > 0 else "epoch %d, step %d" % (p["epoch"], p["globalStep"])
+            point = (
+                "end of epoch %d, step %d" % (p["epoch"] - 1, p["globalStep"])
+                if p["stepInEpoch"] == 0 and p["epoch"] > 0
+                else "epoch %d, step %d" % (p["epoch"], p["globalStep"])
+            )
             kept = "%s (%s) is the last good checkpoint" % (os.path.join(args.out, "checkpoints", "last"), point)
         if dv["cause"] == "loss":
             what = "the loss is %s" % js_float(dv["loss"])
         else:
             tensor = dv["tensor"]
-            what = "tensor '%s' became %s (index %d; the loss was %s)" % (tensor["name"], js_float(tensor["value"]), tensor["index"], js_float(float("%.6g" % dv["loss"])))
-        message = "training diverged: %s at epoch %d/%d, step %d/%d (step %d of the epoch); %s. Try a smaller --lr (now %s)." % (
-            what, dv["epoch"], t["epochs"], dv["globalStep"], total, dv["stepInEpoch"], kept, js_number(t["lr"]))
+            what = "tensor '%s' became %s (index %d; the loss was %s)" % (
+                tensor["name"],
+                js_float(tensor["value"]),
+                tensor["index"],
+                js_float(float("%.6g" % dv["loss"])),
+            )
+        message = (
+            "training diverged: %s at epoch %d/%d, step %d/%d (step %d of the epoch); %s. Try a smaller --lr (now %s)."
+            % (what, dv["epoch"], t["epochs"], dv["globalStep"], total, dv["stepInEpoch"], kept, js_number(t["lr"]))
+        )
         log_file.write("error: " + message + "\n")
         print("error: " + message, file=sys.stderr, flush=True)
     if world > 1:
