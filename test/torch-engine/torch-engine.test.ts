@@ -112,7 +112,7 @@ describe.skipIf(!hasTorch)('netspec run --engine torch', () => {
       `print(json.dumps(out))`;
     const states = seeds.map((s) => [...Prng.fromSeed(s).state()]);
     const got = JSON.parse(
-      execFileSync(PYTHON, ['-c', script, JSON.stringify(states)], { encoding: 'utf8' }),
+      execFileSync(PYTHON, ['-B', '-c', script, JSON.stringify(states)], { encoding: 'utf8' }),
     );
     const want = seeds.map((s) => {
       const p = Prng.fromSeed(s);

@@ -490,6 +490,7 @@ def main():
             log_file.write(line + "\n")
             log_file.flush()
 
+    sys.dont_write_bytecode = True  # no __pycache__ in the run folder
     sys.path.insert(0, here)
     from model import build_model  # noqa: E402  (model.py beside this file)
 
