@@ -21,6 +21,7 @@ import type { NativeBackendHook } from './native-hook.js';
 import { registerWasmReductions } from './reduce-wasm.js';
 import { registerWasmSlice } from './slice-wasm.js';
 import { registerWasmTile } from './tile-wasm.js';
+import { configureWasmThreads, withThreadedWasmInit, type WasmThreadPlan } from './wasm-threads.js';
 import { describeAdapter, loadWebGpu, type GpuAdapterReport } from './webgpu.js';
 
 export { BACKEND_NAMES, type BackendName } from './names.js';
@@ -134,8 +135,12 @@ async function tryWasm(): Promise<Attempt> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     // Point the loader at the binaries on disk explicitly; a bundled or relocated script would otherwise look
-    // next to itself. It may only be set before the backend first initialises.
-    if (findBackend('wasm') === null) wasm.setWasmPaths(wasmBinaryDir());
+    // next to itself. It may only be set before the backend first initialises, as may its threads (wasm-threads.ts).
+    let plan: WasmThreadPlan = { threads: 1 };
+    if (findBackend('wasm') === null) {
+      wasm.setWasmPaths(wasmBinaryDir());
+      plan = configureWasmThreads(wasm, (on) => env().set('WASM_HAS_MULTITHREAD_SUPPORT', on));
+    }
     registerWasmConv2DBackpropFilter();
     // wasm's own are naive loops; these run on XNNPACK's matrix product and on block copies.
     registerWasmConv2DBackpropInput();
@@ -143,15 +148,16 @@ async function tryWasm(): Promise<Attempt> {
     registerWasmSlice();
     registerWasmMaxPoolGrad();
     registerWasmReductions();
-    if (!(await activate('wasm')))
+    if (!(await withThreadedWasmInit(plan.threads, wasmBinaryDir(), () => activate('wasm'))))
       return { ok: false, reasons: ['wasm: the WebAssembly module did not initialise'] };
     const simd = (await env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
+    const threads = wasm.getThreadsCount();
     return {
       ok: true,
       name: 'wasm',
       note:
-        `wasm: XNNPACK ${simd ? 'with' : 'without'} SIMD, single-threaded (tfjs-backend-wasm disables its threaded ` +
-        'build under Node); Conv2DBackpropFilter supplied by netspec',
+        `wasm: XNNPACK ${simd ? 'with' : 'without'} SIMD, ${threads === 1 ? '1 thread' : `${threads} threads`}` +
+        `${plan.why ? ` (${plan.why})` : ''}; Conv2DBackpropFilter supplied by netspec`,
     };
   } catch (e) {
     return { ok: false, reasons: [`wasm: failed to load: ${firstLine(e)}`] };
