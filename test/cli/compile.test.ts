@@ -10,7 +10,7 @@ describe('netspec compile', () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'netspec-compile-')), 'out');
     const run = await cli('compile', 'specs/lenet5.net', '--target', 'pytorch', '-o', dir);
     expect(run.code).toBe(0);
-    expect(fs.readdirSync(dir).sort()).toEqual(['.netspec.json', 'ir.json', 'model.py']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['.netspec.json', 'ir.json', 'model.py', 'train.py']);
     expect(fs.readFileSync(path.join(dir, 'model.py'), 'utf8')).toBe(
       fs.readFileSync('generated/lenet5/pytorch/model.py', 'utf8'),
     );
@@ -33,10 +33,10 @@ describe('netspec compile', () => {
     const again = await cli('compile', 'specs/lenet5.yaml', '--target', 'pytorch', '-o', dir);
     expect(again).toEqual({
       code: 0,
-      stdout: `replaced netspec's earlier compile output in ${dir}\nwrote ${dir}/model.py, ${dir}/ir.json\n`,
+      stdout: `replaced netspec's earlier compile output in ${dir}\nwrote ${dir}/model.py, ${dir}/train.py, ${dir}/ir.json\n`,
       stderr: '',
     });
-    expect(fs.readdirSync(dir).sort()).toEqual(['.netspec.json', 'ir.json', 'model.py']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['.netspec.json', 'ir.json', 'model.py', 'train.py']);
     expect(
       fs.readdirSync(path.dirname(dir)).filter((f) => f.includes(path.basename(dir)) && f.startsWith('.')),
     ).toEqual([]);

@@ -241,7 +241,7 @@ describe('compile writes only into a new or empty folder or its own output (item
     );
     const forced = await cli('compile', 'specs/lenet5.yaml', '--target', 'pytorch', '-o', dir, '--force');
     expect(forced.code).toBe(0);
-    expect(fs.readdirSync(dir).sort()).toEqual(['.netspec.json', 'ir.json', 'model.py']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['.netspec.json', 'ir.json', 'model.py', 'train.py']);
     // A file of the same name that netspec did not write is not recognised.
     fs.rmSync(path.join(dir, '.netspec.json'));
     fs.writeFileSync(path.join(dir, 'model.py'), 'import torch  # mine\n');

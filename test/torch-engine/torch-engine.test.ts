@@ -243,6 +243,18 @@ describe.skipIf(!hasTorch)('netspec run --engine torch', () => {
     expect(loadCheckpoint(path.join(out, 'checkpoints', 'best')).meta.kind).toBe('best');
   });
 
+  it("--force replaces a torch run folder (its torch/ is netspec's), never one with a file of the user's", async () => {
+    const out = path.join(dir, 'forced');
+    const args = [spec, ...SHORT, '--engine', 'torch', '--prepare-only', '--out', out];
+    expect((await cli('run', ...args)).code).toBe(0);
+    expect((await cli('run', ...args, '--force')).code).toBe(0);
+    fs.writeFileSync(path.join(out, 'notes.md'), 'mine');
+    const refused = await cli('run', ...args, '--force');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('notes.md');
+    expect(fs.readFileSync(path.join(out, 'notes.md'), 'utf8')).toBe('mine');
+  });
+
   it('two machines (simulated: --nnodes 2, static rendezvous on 127.0.0.1) end with the one process weights', async () => {
     const prepared = path.join(dir, 'prepared');
     const nodes = path.join(dir, 'nodes');

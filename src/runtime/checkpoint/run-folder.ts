@@ -68,6 +68,8 @@ const RUN_FILES: ReadonlySet<string> = new Set([
   'metrics.csv',
   'confusion.svg',
   'confusion.png',
+  // A torch-engine run's trainer, settings and data (src/runtime/torch-engine/).
+  'torch',
   LOCK,
   MARKER,
 ]);

@@ -207,8 +207,11 @@ function className(name: string): string {
   return /^[A-Za-z]/.test(joined) ? joined : `Net${joined}`;
 }
 
+/** The trainer the pytorch target writes beside model.py (a static file of the package). */
+export const PYTORCH_TRAINER = 'compiler/targets/pytorch/train.py';
+
 /**
- * Generates the PyTorch module for `ir`: file name → contents. Deterministic, and linear in the size of the IR
+ * Generates the PyTorch module for `ir` and its trainer: file name → contents. Deterministic, and linear in the size of the IR
  * (times the nesting depth of blocks, which the lowering bounds): every lookup goes through an index built once.
  */
 export function generatePyTorch(ir: IrNetwork): Map<string, string> {
@@ -294,7 +297,12 @@ export function generatePyTorch(ir: IrNetwork): Map<string, string> {
     modules,
     helpers: [...helpers.values()],
   });
-  return new Map([['model.py', text]]);
+  // The trainer is the same file for every network (its run's settings and data come from `netspec run --engine
+  // torch`, which writes them beside it): see src/runtime/torch-engine/README.md.
+  return new Map([
+    ['model.py', text],
+    ['train.py', readPackageSource(PYTORCH_TRAINER)],
+  ]);
 }
 
 /** The helpers `ir` needs, by class name in HELPERS order, with their Python source. */
