@@ -11,7 +11,9 @@ import { SETTING_BY_FIELD, type SettingField } from '../training-settings.js';
 import { createTerminalOutput } from './console.js';
 import { UserError, type CliIo } from './io.js';
 import type { EngineSettings } from './options.js';
-import type { RunTask } from './run.js';
+import type { BackendName } from '../runtime/backends/names.js';
+import type { RunSettings } from '../runtime/session/config.js';
+import type { ConsoleSettings } from './console.js';
 
 /** The batch size activations are checked at: the one given, else the default (the spec's is known only after compiling). */
 export function batchOf(options: { readonly batchSize?: unknown }): { batchSize?: number } {
@@ -126,4 +128,20 @@ export function checkEngineOptions(options: EngineSettings & { readonly resume?:
     throw new UserError('--nproc and --device are options of --engine torch');
   if (options.engine !== 'torch' && options.prepareOnly)
     throw new UserError('--prepare-only is an option of --engine torch');
+}
+
+/** One run for run.ts's trainRun: `netspec run`'s, or one of `compare`'s. */
+export interface RunTask {
+  readonly spec: string;
+  readonly ir: IrNetwork;
+  readonly settings: RunSettings;
+  readonly given: ReadonlySet<string>;
+  readonly backend: BackendName;
+  readonly console: ConsoleSettings;
+  readonly out: string;
+  readonly mode: RunFolderMode;
+  readonly startedAt?: number;
+  readonly settingsFrom?: string;
+  readonly linkLatest?: boolean;
+  readonly initFrom?: { readonly weights: StateDict; readonly description: string };
 }

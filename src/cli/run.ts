@@ -5,8 +5,6 @@
  * Ctrl-C finishes the current step, writes checkpoints/last and exits with 130; `--resume` continues.
  */
 import type { Command } from 'commander';
-import type { IrNetwork } from '../compiler/ir.js';
-import type { StateDict } from '../compiler/targets/tfjs/index.js';
 import type { BackendName } from '../runtime/backends/names.js';
 import type { RunFolderMode } from '../runtime/checkpoint/run-folder.js';
 import type { RunSettings } from '../runtime/session/config.js';
@@ -30,6 +28,7 @@ import {
   finalJson,
   loadInitWeights,
   torchRun,
+  type RunTask,
 } from './run-setup.js';
 
 /**
@@ -118,21 +117,7 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
   });
 }
 
-/** One run for {@link trainRun}: `netspec run`'s, or one of `compare`'s. */
-export interface RunTask {
-  readonly spec: string;
-  readonly ir: IrNetwork;
-  readonly settings: RunSettings;
-  readonly given: ReadonlySet<string>;
-  readonly backend: BackendName;
-  readonly console: ConsoleSettings;
-  readonly out: string;
-  readonly mode: RunFolderMode;
-  readonly startedAt?: number;
-  readonly settingsFrom?: string;
-  readonly linkLatest?: boolean;
-  readonly initFrom?: { readonly weights: StateDict; readonly description: string };
-}
+export type { RunTask } from './run-setup.js';
 
 /** Trains one run through the runtime's session, with the terminal's progress bar and stops. */
 export async function trainRun(task: RunTask, io: CliIo): Promise<RunResult> {

@@ -9,6 +9,7 @@ import {
 } from '../../../src/runtime/backends/index.js';
 import type { BackendName } from '../../../src/runtime/backends/index.js';
 import { BackendError } from '../../../src/runtime/errors.js';
+import { wasmThreads } from '../../../src/runtime/backends/wasm-threads.js';
 
 function installed(pkg: string): boolean {
   try {
@@ -26,8 +27,9 @@ const noTensorflow = !installed('@tensorflow/tfjs-node') && !installed('@tensorf
 // webgpu backend's own tests (webgpu-*.test.ts) cover what it finds.
 process.env.VK_ICD_FILENAMES = '/nonexistent/netspec-test-no-vulkan-driver.json';
 const NO_GPU = expect.stringMatching(/^webgpu: /);
-const WASM_NOTE =
-  'wasm: XNNPACK with SIMD, single-threaded (tfjs-backend-wasm disables its threaded build under Node); Conv2DBackpropFilter supplied by netspec';
+// The threads the wasm backend starts with here (NETSPEC_WASM_THREADS, else the cores, at most 8).
+const WASM_THREADS = wasmThreads();
+const WASM_NOTE = `wasm: XNNPACK with SIMD, ${WASM_THREADS === 1 ? '1 thread' : `${WASM_THREADS} threads`}; Conv2DBackpropFilter supplied by netspec`;
 
 beforeAll(() => {
   tf.env().set('PROD', true);
