@@ -153,10 +153,10 @@ describe('netspec export', () => {
       "required option '--format <format>' not specified",
     );
     expect((await cli('export', SPEC, '--format', 'tfjs-graph')).stderr).toContain(
-      "required option '-o, --output <dir>' not specified",
+      "required option '-o, --output <path>' not specified",
     );
-    expect((await cli('export', SPEC, '--format', 'onnx', '-o', path.join(root, 'x'))).stderr).toContain(
-      'Allowed choices are tfjs-graph, tfjs-layers.',
+    expect((await cli('export', SPEC, '--format', 'keras', '-o', path.join(root, 'x'))).stderr).toContain(
+      'Allowed choices are tfjs-graph, tfjs-layers, onnx, safetensors.',
     );
     expect(fs.existsSync(path.join(root, 'x'))).toBe(false);
   });
