@@ -46,16 +46,7 @@ export class MetricsRecord {
       irHash: hashIr(ir),
       backend: { name: backend.name, reasons: [...backend.reasons] },
       config,
-      data: {
-        source: data.source,
-        description: data.description,
-        classes: data.classes,
-        ...(data.classNames ? { classNames: [...data.classNames] } : {}),
-        inputShape: [...data.inputShape],
-        train: data.train.count,
-        dev: data.dev.count,
-        test: data.test.count,
-      },
+      data: metricsData(data),
     };
   }
 
@@ -128,4 +119,18 @@ export function divergenceMessage(
     `training diverged: ${what} at epoch ${dv.epoch}/${epochs}, step ${dv.globalStep}/${shape.totalSteps} ` +
     `(step ${dv.stepInEpoch} of the epoch); ${saved}. Try a smaller --lr (now ${lr}).`
   );
+}
+
+/** metrics.json's `data` block of `data` (also the torch engine's settings.json's). */
+export function metricsData(data: RunData): RunMetrics['data'] {
+  return {
+    source: data.source,
+    description: data.description,
+    classes: data.classes,
+    ...(data.classNames ? { classNames: [...data.classNames] } : {}),
+    inputShape: [...data.inputShape],
+    train: data.train.count,
+    dev: data.dev.count,
+    test: data.test.count,
+  };
 }

@@ -6,21 +6,17 @@
 import { serializeIr, type IrNetwork } from '../../compiler/ir.js';
 import { generatePyTorch } from '../../compiler/targets/pytorch/index.js';
 import type { StateDict } from '../../compiler/targets/tfjs/index.js';
-import { readPackageSource } from '../../templates.js';
 import { hashIr } from '../checkpoint/training-checkpoint.js';
 import type { RunData } from '../session/data.js';
+import { metricsData } from '../session/record.js';
 import type { RunConfig } from '../train/config.js';
+import type { RunMetrics } from '../train/metrics.js';
 import { Prng } from '../train/prng.js';
 import { encodeSafetensors, type TensorInput } from '../weights/safetensors.js';
 import { expectedTensors } from '../weights/state-dict-io.js';
 
 /** The folder inside a run folder that holds the torch engine's inputs. */
 export const TORCH_FOLDER = 'torch';
-
-/** The trainer's source: one static file, shipped with the package (also written by `compile --target pytorch`). */
-export function trainerSource(): string {
-  return readPackageSource('compiler/targets/pytorch/train.py');
-}
 
 /** settings.json of a torch run: everything train.py reads besides the data and the weights. */
 export interface TorchSettings {
@@ -32,16 +28,7 @@ export interface TorchSettings {
   readonly irHash: string;
   readonly config: RunConfig;
   /** metrics.json's `data` block. */
-  readonly data: {
-    readonly source: string;
-    readonly description: string;
-    readonly classes: number;
-    readonly classNames?: readonly string[];
-    readonly inputShape: readonly number[];
-    readonly train: number;
-    readonly dev: number;
-    readonly test: number;
-  };
+  readonly data: RunMetrics['data'];
   /** The shuffling generator's state before the first epoch (netspec's Prng seeded with the run's seed). */
   readonly epochPrng: readonly number[];
   /** The state-dict tensors a checkpoint holds (PyTorch names; BatchNorm's num_batches_tracked is not one). */
@@ -73,16 +60,7 @@ export function torchSettings(input: Omit<TorchRunInput, 'init'>): TorchSettings
     spec: input.spec,
     irHash: hashIr(ir),
     config: input.config,
-    data: {
-      source: data.source,
-      description: data.description,
-      classes: data.classes,
-      ...(data.classNames ? { classNames: [...data.classNames] } : {}),
-      inputShape: [...data.inputShape],
-      train: data.train.count,
-      dev: data.dev.count,
-      test: data.test.count,
-    },
+    data: metricsData(data),
     epochPrng: [...Prng.fromSeed(input.config.training.seed).state()],
     tensors: [...expectedTensors(ir).keys()],
     initFrom: input.initFrom,
@@ -114,11 +92,13 @@ export function weightsFile(weights: StateDict, network: string): Uint8Array {
  */
 export function torchRunFiles(input: TorchRunInput): Map<string, Uint8Array> {
   const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-  const model = generatePyTorch(input.ir).get('model.py');
-  if (model === undefined) throw new Error('internal: the pytorch target wrote no model.py');
+  // model.py and train.py, as `compile --target pytorch` writes them.
+  const code = [...generatePyTorch(input.ir)].map(([name, source]): [string, Uint8Array] => [
+    name,
+    text(source),
+  ]);
   return new Map([
-    ['model.py', text(model)],
-    ['train.py', text(trainerSource())],
+    ...code,
     ['ir.json', text(serializeIr(input.ir))],
     ['settings.json', text(JSON.stringify(torchSettings(input), null, 2) + '\n')],
     ['data.safetensors', dataFile(input.data)],
