@@ -243,6 +243,46 @@ describe.skipIf(!hasTorch)('netspec run --engine torch', () => {
     expect(loadCheckpoint(path.join(out, 'checkpoints', 'best')).meta.kind).toBe('best');
   });
 
+  it('train.py writes only into a netspec run folder, no link, and never over a finished run', async () => {
+    const prepared = path.join(dir, 'prepared');
+    const trainer = (out: string, ...more: string[]) =>
+      spawnSync(PYTHON, [path.join(prepared, 'torch', 'train.py'), '--out', out, ...more], {
+        encoding: 'utf8',
+      });
+    // The folder trained in the test above: a second run there is refused, its files unchanged.
+    const metrics = fs.readFileSync(path.join(prepared, 'metrics.json'));
+    const again = trainer(prepared);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toBe(
+      `error: ${prepared} already holds a run (metrics.json or checkpoints): continue it with --resume, or prepare a new folder\n`,
+    );
+    expect(fs.readFileSync(path.join(prepared, 'metrics.json')).equals(metrics)).toBe(true);
+    // A folder of the user's.
+    const mine = path.join(dir, 'mine');
+    fs.mkdirSync(mine);
+    fs.writeFileSync(path.join(mine, 'metrics.json'), 'my numbers');
+    const foreign = trainer(mine);
+    expect(foreign.status).toBe(1);
+    expect(foreign.stderr).toMatch(
+      /^error: .*mine is not a netspec run folder \(no \.netspec\.json of kind run\)/,
+    );
+    expect(fs.readdirSync(mine)).toEqual(['metrics.json']);
+    // A prepared folder whose train.log is a link to a file of the user's.
+    const linked = path.join(dir, 'linked');
+    expect(
+      (await cli('run', spec, ...SHORT, '--engine', 'torch', '--prepare-only', '--out', linked)).code,
+    ).toBe(0);
+    fs.rmSync(path.join(linked, 'train.log'), { force: true });
+    fs.symlinkSync(path.join(mine, 'metrics.json'), path.join(linked, 'train.log'));
+    const link = trainer(linked);
+    expect(link.status).toBe(1);
+    expect(link.stderr).toMatch(
+      /train\.log is a link or not a regular file; train\.py writes only its own regular files\n$/,
+    );
+    expect(fs.readFileSync(path.join(mine, 'metrics.json'), 'utf8')).toBe('my numbers');
+    expect(fs.existsSync(path.join(linked, 'checkpoints'))).toBe(false);
+  });
+
   it("--force replaces a torch run folder (its torch/ is netspec's), never one with a file of the user's", async () => {
     const out = path.join(dir, 'forced');
     const args = [spec, ...SHORT, '--engine', 'torch', '--prepare-only', '--out', out];
@@ -259,7 +299,9 @@ describe.skipIf(!hasTorch)('netspec run --engine torch', () => {
     const prepared = path.join(dir, 'prepared');
     const nodes = path.join(dir, 'nodes');
     fs.mkdirSync(nodes);
+    // Each machine has a copy of the prepared folder (its marker and torch/), not of what was trained in it.
     fs.cpSync(path.join(prepared, 'torch'), path.join(nodes, 'torch'), { recursive: true });
+    fs.copyFileSync(path.join(prepared, '.netspec.json'), path.join(nodes, '.netspec.json'));
     const port = await freePort();
     const trainer = path.join(nodes, 'torch', 'train.py');
     const node = (rank: number): Promise<number | null> =>

@@ -332,6 +332,45 @@ def globalize_batchnorm(module):
     return module
 
 
+# ---- the run folder (netspec's write policy: README.md, "What netspec guarantees") ----
+
+
+def check_run_folder(out, resume):
+    """Exits, having written nothing, unless `out` is a run folder netspec made (its .netspec.json of kind run) whose
+    train.log, metrics.json and checkpoints are absent or regular files and folders (no links), and, without
+    --resume, holds no run yet: train.py never replaces what netspec did not write, nor a run it could continue."""
+    marker = os.path.join(out, ".netspec.json")
+    kind = None
+    if os.path.isfile(marker) and not os.path.islink(marker):
+        try:
+            with open(marker, encoding="utf-8") as f:
+                kind = json.load(f).get("kind")
+        except (OSError, ValueError, AttributeError):
+            kind = None
+    if kind != "run":
+        sys.exit(
+            "error: %s is not a netspec run folder (no .netspec.json of kind run): train.py writes only into the folder "
+            "`netspec run SPEC --engine torch --prepare-only --out DIR` made (copy the whole folder to other machines)"
+            % out
+        )
+    for name, regular in (
+        ("train.log", os.path.isfile),
+        ("metrics.json", os.path.isfile),
+        ("checkpoints", os.path.isdir),
+    ):
+        path = os.path.join(out, name)
+        if os.path.lexists(path) and (os.path.islink(path) or not regular(path)):
+            sys.exit(
+                "error: %s is a link or not a regular %s; train.py writes only its own regular files"
+                % (path, "folder" if name == "checkpoints" else "file")
+            )
+    if not resume and any(os.path.lexists(os.path.join(out, n)) for n in ("metrics.json", "checkpoints")):
+        sys.exit(
+            "error: %s already holds a run (metrics.json or checkpoints): continue it with --resume, or prepare a new "
+            "folder" % out
+        )
+
+
 # ---- checkpoints (src/runtime/checkpoint/README.md) ----
 
 
@@ -490,6 +529,8 @@ def main():
     if world > 1:
         dist.init_process_group("nccl" if cuda else "gloo")
     lead = rank == 0
+    if lead:
+        check_run_folder(args.out, args.resume)
     log_file = open(os.path.join(args.out, "train.log"), "a", encoding="utf-8") if lead else None
 
     def log(line):
