@@ -119,12 +119,7 @@ export function engineOptions(): Option[] {
     new Option(
       '--nproc <n>',
       'with --engine torch: data-parallel processes on this machine (default: 1)',
-    ).argParser((text: string) => {
-      const n = Number(text);
-      if (!Number.isSafeInteger(n) || n < 1)
-        throw new InvalidArgumentError(`expected a positive integer, not ${text}`);
-      return n;
-    }),
+    ).argParser(parsePositiveInt),
     new Option(
       '--device <device>',
       'with --engine torch: where PyTorch trains (default: auto, CUDA when present)',

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { IrNetwork } from '../compiler/ir.js';
 import type { StateDict } from '../compiler/targets/tfjs/index.js';
 import type { RunFolderMode } from '../runtime/checkpoint/run-folder.js';
-import type { RunResult } from '../runtime/session/index.js';
+import type { RunRequest, RunResult, SessionOutput } from '../runtime/session/index.js';
 import { SETTING_BY_FIELD, type SettingField } from '../training-settings.js';
 import { createTerminalOutput } from './console.js';
 import { UserError, type CliIo } from './io.js';
@@ -94,21 +94,8 @@ export async function torchRun(
 ): Promise<RunResult | undefined> {
   const output = createTerminalOutput(io, task.console);
   const { prepareTorchRun, runTorchSession } = await import('../runtime/torch-engine/run.js');
-  const request = {
-    spec: task.spec,
-    ir: task.ir,
-    settings: task.settings,
-    given: task.given,
-    backend: task.backend,
-    out: task.out,
-    mode: task.mode,
-    resumeCommand: '',
-    output,
-    ...(task.startedAt !== undefined ? { startedAt: task.startedAt } : {}),
-    ...(task.settingsFrom !== undefined ? { settingsFrom: task.settingsFrom } : {}),
-    ...(task.initFrom ? { initFrom: task.initFrom } : {}),
-    ...(task.linkLatest ? { linkLatest: true } : {}),
-  };
+  // The resume command is the engine's own (it names --engine torch and --nproc).
+  const request = sessionRequest(task, output, '');
   const options = { nproc: engine.nproc ?? 1, device: engine.device ?? 'auto' } as const;
   if (!engine.prepareOnly) return runTorchSession(request, options);
   const prepared = await prepareTorchRun(request, options);
@@ -120,6 +107,28 @@ export async function torchRun(
     'result',
   );
   return undefined;
+}
+
+/**
+ * The session request of `task` for either engine (tfjs's runSession, the torch engine's): the task's fields, the
+ * terminal output, and the command that continues the run.
+ */
+export function sessionRequest(task: RunTask, output: SessionOutput, resumeCommand: string): RunRequest {
+  return {
+    spec: task.spec,
+    ir: task.ir,
+    settings: task.settings,
+    given: task.given,
+    backend: task.backend,
+    out: task.out,
+    mode: task.mode,
+    resumeCommand,
+    output,
+    ...(task.startedAt !== undefined ? { startedAt: task.startedAt } : {}),
+    ...(task.settingsFrom !== undefined ? { settingsFrom: task.settingsFrom } : {}),
+    ...(task.initFrom ? { initFrom: task.initFrom } : {}),
+    ...(task.linkLatest ? { linkLatest: true } : {}),
+  };
 }
 
 /** Refuses engine options that do not fit together, in one line. */

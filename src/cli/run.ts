@@ -27,6 +27,7 @@ import {
   describeSources,
   finalJson,
   loadInitWeights,
+  sessionRequest,
   torchRun,
   type RunTask,
 } from './run-setup.js';
@@ -125,20 +126,8 @@ export async function trainRun(task: RunTask, io: CliIo): Promise<RunResult> {
   // tfjs loads only for commands that run a model, so `check`, `compile` and the reports start fast.
   const { runSession } = await import('../runtime/session/index.js');
   return runSession({
-    spec: task.spec,
-    ir: task.ir,
-    settings: task.settings,
-    given: task.given,
-    backend: task.backend,
-    out: task.out,
-    mode: task.mode,
-    resumeCommand: `netspec run ${task.spec} --out ${task.out} --resume`,
-    output,
+    ...sessionRequest(task, output, `netspec run ${task.spec} --out ${task.out} --resume`),
     watchStops: (controls) => watchRunStops(controls, output, io),
-    ...(task.startedAt !== undefined ? { startedAt: task.startedAt } : {}),
-    ...(task.settingsFrom !== undefined ? { settingsFrom: task.settingsFrom } : {}),
-    ...(task.initFrom ? { initFrom: task.initFrom } : {}),
-    ...(task.linkLatest ? { linkLatest: true } : {}),
   });
 }
 
