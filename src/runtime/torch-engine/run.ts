@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { checkRunFolder, openRunFolder, recoverRunFolder, type RunFolder } from '../checkpoint/run-folder.js';
-import { BackendError, TrainInputError, writeFailure } from '../errors.js';
+import { BackendError, FileError, TrainInputError, writeFailure } from '../errors.js';
+import { lstatOrUndefined, writeFileAtomically } from '../files/write.js';
 import { loadCheckpoint } from '../checkpoint/training-checkpoint.js';
 import { runConfigOf } from '../session/config.js';
 import { checkResumeConfig, checkResumeNetwork } from '../session/resume.js';
@@ -155,9 +156,17 @@ async function prepareIn(
   let folder = resumed;
   try {
     folder ??= openRunFolder(out, mode);
+    // torch/ is netspec's (a resumed run's is replaced file by file): a real folder, its files written atomically,
+    // never through a link.
     const dir = path.join(out, TORCH_FOLDER);
-    fs.mkdirSync(dir, { recursive: true });
-    for (const [name, bytes] of files) fs.writeFileSync(path.join(dir, name), bytes);
+    const stat = lstatOrUndefined(dir);
+    if (stat && !stat.isDirectory())
+      throw new FileError(
+        `${dir} is not a folder (a link or a file); netspec writes only into its own folders`,
+        dir,
+      );
+    if (!stat) fs.mkdirSync(dir);
+    for (const [name, bytes] of files) writeFileAtomically(path.join(dir, name), bytes);
     folder.appendLog(lines.join('\n'));
   } catch (e) {
     if (!resumed) folder?.close(true);
