@@ -69,7 +69,7 @@ parentPort.once('message', (boot) => {
         throw new TypeError(s ? 'Object is not iterable.' : 'Symbol.iterator is not defined.');
       },
       __read: function (o, n) {
-        const m = typeof Symbol === 'function' && o[Symbol.iterator];
+        let m = typeof Symbol === 'function' && o[Symbol.iterator];
         if (!m) return o;
         const i = m.call(o), ar = [];
         let r, e;
