@@ -208,11 +208,9 @@ export async function exportWeightsCommand(
     ...(weights ? { weights } : {}),
   });
   writeOutputFileOrFail(options.output, exported.bytes, policy);
-  const tensors = ir.nodes.reduce(
-    (n, node) => n + node.params.length + (node.kind === 'batchnorm' ? 1 : 0),
-    0,
+  io.stdout(
+    `wrote ${options.output}: ${exported.tensors ?? 0} tensors of '${ir.name}' (PyTorch layout and names)\n`,
   );
-  io.stdout(`wrote ${options.output}: ${tensors} tensors of '${ir.name}' (PyTorch layout and names)\n`);
   return 0;
 }
 

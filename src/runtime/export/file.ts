@@ -27,10 +27,12 @@ export interface FileExportOptions {
   readonly netspecVersion: string;
 }
 
-/** An exported file: its bytes, and how many of them are weights (float32 tensors). */
+/** An exported file: its bytes, how many of them are weights (float32 tensors), and its tensors (safetensors). */
 export interface ExportedFile {
   readonly bytes: Uint8Array;
   readonly weightBytes: number;
+  /** The tensors of a safetensors file (BatchNorm's num_batches_tracked included); absent for ONNX. */
+  readonly tensors?: number;
 }
 
 /** The initial weights of `seed`: netspec's own tfjs model on the cpu backend, as `netspec run --seed` builds it. */
@@ -60,7 +62,7 @@ export async function exportFile(ir: IrNetwork, options: FileExportOptions): Pro
     const { exportStateDict } = await import('../weights/state-dict-io.js');
     const tensors = exportStateDict(weights, ir, options.steps ?? 0);
     const meta = { format: 'pt', network: ir.name, [PRODUCER_KEY]: 'export-weights' };
-    return { bytes: encodeSafetensors(tensors, meta), weightBytes };
+    return { bytes: encodeSafetensors(tensors, meta), weightBytes, tensors: tensors.size };
   }
   const { onnxModel } = await import('../../compiler/targets/onnx/index.js');
   const bytes = await onnxModel(ir, weights, {
