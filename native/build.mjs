@@ -17,6 +17,7 @@ const SOURCES = [
   'conv2d.cc',
   'matmul.cc',
   'elementwise.cc',
+  'batchnorm.cc',
   'pool.cc',
   'transpose.cc',
 ];

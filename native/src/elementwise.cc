@@ -1,7 +1,7 @@
 // Elementwise loops the compiler vectorizes; they replace tfjs-backend-cpu's per-element JavaScript: binary and
-// unary arithmetic, the SGD update (scaledAdd), column sums and inference batch normalization. Large ones are split
-// into one contiguous range per OpenMP thread (parallelRanges); every element (and every column sum) is computed by
-// the same operations in the same order as on one thread, so results do not depend on the number of threads.
+// unary arithmetic, the SGD update (scaledAdd) and column sums. Large ones are split into one contiguous range per
+// OpenMP thread (parallelRanges); every element (and every column sum) is computed by the same operations in the
+// same order as on one thread, so results do not depend on the number of threads.
 #include "netspec_native.h"
 
 #include <cmath>
@@ -9,18 +9,6 @@
 
 namespace netspec {
 namespace {
-
-// The length of a Float32Array argument (the kernels here take operands of several lengths).
-size_t floatLength(napi_env env, napi_value value, const char* name) {
-  bool isTyped = false;
-  check(env, napi_is_typedarray(env, value, &isTyped), "is_typedarray");
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (isTyped) check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr), "info");
-  if (!isTyped || type != napi_float32_array) throw Fail{std::string(name) + " must be a Float32Array"};
-  return length;
-}
 
 // The length of a Uint8Array argument (tfjs's storage of bool tensors).
 uint8_t* boolArray(napi_env env, napi_value value, size_t* length, const char* name) {
@@ -268,45 +256,6 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
         for (size_t c = 0; c < width; c++) sums[c] += row[c];
       }
       for (size_t c = 0; c < width; c++) out[begin + c] = static_cast<float>(sums[c] * scale);
-    });
-    return nullptr;
-  });
-}
-
-// batchNorm(x, mean, variance, offset, scale, out, epsilon): channels-last; each parameter has 1 or C values
-// (C = out's channel count, the length of the longest parameter), repeated along x as tfjs's cpu kernel does.
-napi_value BatchNorm(napi_env env, napi_callback_info info) {
-  return guarded(env, [&]() -> napi_value {
-    auto argv = args(env, info, 7);
-    const size_t n = floatLength(env, argv[0], "x");
-    const size_t lm = floatLength(env, argv[1], "mean"), lv = floatLength(env, argv[2], "variance");
-    const size_t lo = floatLength(env, argv[3], "offset"), ls = floatLength(env, argv[4], "scale");
-    const size_t c = std::max(std::max(lm, lv), std::max(lo, ls));
-    for (size_t l : {lm, lv, lo, ls})
-      if (l != 1 && l != c) throw Fail{"batchNorm: every parameter must have 1 or C values"};
-    if (c == 0 || n % c != 0) throw Fail{"batchNorm: x does not divide into C channels"};
-    double epsilon = 0;
-    check(env, napi_get_value_double(env, argv[6], &epsilon), "epsilon");
-    const float* x = floatArray(env, argv[0], n, "x");
-    const float* mean = floatArray(env, argv[1], lm, "mean");
-    const float* variance = floatArray(env, argv[2], lv, "variance");
-    const float* offset = floatArray(env, argv[3], lo, "offset");
-    const float* scale = floatArray(env, argv[4], ls, "scale");
-    float* out = floatArray(env, argv[5], n, "out");
-    std::vector<float> a(c), b(c);
-    for (size_t k = 0; k < c; k++) {
-      const double variance64 = variance[lv == 1 ? 0 : k];
-      const double factor = scale[ls == 1 ? 0 : k] / std::sqrt(variance64 + epsilon);
-      a[k] = static_cast<float>(factor);
-      b[k] = static_cast<float>(offset[lo == 1 ? 0 : k] - mean[lm == 1 ? 0 : k] * factor);
-    }
-    const float* pa = a.data();
-    const float* pb = b.data();
-    parallelRanges(n / c, grainOf(c), [&](size_t begin, size_t end) {
-      for (size_t row = begin; row < end; row++) {
-        const size_t start = row * c;
-        for (size_t k = 0; k < c; k++) out[start + k] = x[start + k] * pa[k] + pb[k];
-      }
     });
     return nullptr;
   });

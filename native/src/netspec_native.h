@@ -29,6 +29,9 @@ void check(napi_env env, napi_status status, const char* what);
 // The data of a Float32Array of exactly `expected` elements (else Fail, naming the argument).
 float* floatArray(napi_env env, napi_value value, size_t expected, const char* name);
 
+// The length of a Float32Array argument (for kernels taking operands of several lengths).
+size_t floatLength(napi_env env, napi_value value, const char* name);
+
 // The values of an Int32Array of exactly `expected` elements.
 std::vector<int64_t> intArray(napi_env env, napi_value value, size_t expected, const char* name);
 
@@ -118,7 +121,10 @@ napi_value Compare(napi_env env, napi_callback_info info);
 napi_value Unary(napi_env env, napi_callback_info info);
 napi_value ScaledAdd(napi_env env, napi_callback_info info);
 napi_value SumRows(napi_env env, napi_callback_info info);
+// batchnorm.cc
 napi_value BatchNorm(napi_env env, napi_callback_info info);
+napi_value BatchNormTraining(napi_env env, napi_callback_info info);
+napi_value BatchNormTrainingGrad(napi_env env, napi_callback_info info);
 // pool.cc
 napi_value Pool(napi_env env, napi_callback_info info);
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info);

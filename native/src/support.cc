@@ -47,6 +47,17 @@ float* floatArray(napi_env env, napi_value value, size_t expected, const char* n
   return static_cast<float*>(data);
 }
 
+size_t floatLength(napi_env env, napi_value value, const char* name) {
+  bool isTyped = false;
+  check(env, napi_is_typedarray(env, value, &isTyped), "is_typedarray");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (isTyped) check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr), "info");
+  if (!isTyped || type != napi_float32_array) throw Fail{std::string(name) + " must be a Float32Array"};
+  return length;
+}
+
 std::vector<int64_t> intArray(napi_env env, napi_value value, size_t expected, const char* name) {
   bool isTyped = false;
   check(env, napi_is_typedarray(env, value, &isTyped), "is_typedarray");

@@ -11,3 +11,18 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
  * (wasm, webgpu, cpu) it runs tfjs's own SGD update, a Mul then an Add, with the same result.
  */
 export const SCALED_ADD_KERNEL = 'NetspecScaledAdd';
+
+/**
+ * netspec's training-mode batch normalization kernels, which backends that can fuse them register (the native
+ * backend): the forward pass and its gradient in one call each instead of some thirty kernels per layer and step.
+ * BatchNorm layers (compiler/targets/tfjs/torch-layers.ts, which spells the names itself because its JavaScript
+ * twin may import nothing but tfjs; test/native-backend/batchnorm.test.ts keeps them equal) use them where they are
+ * registered, and elsewhere their composite form, which computes the same.
+ *   forward  inputs {x, gamma?, beta?} (x float32, channels last; gamma and beta C values, both or neither),
+ *            attribute {epsilon}; outputs [y, mean, variance (biased), rstd = 1 / sqrt(variance + epsilon)]
+ *   gradient inputs {dy, x, mean, rstd, gamma?}; outputs [dx, dgamma, dbeta] (only [dx] without gamma)
+ */
+export const BATCH_NORM_TRAINING_KERNELS = {
+  forward: 'NetspecBatchNormTraining',
+  gradient: 'NetspecBatchNormTrainingGrad',
+} as const;

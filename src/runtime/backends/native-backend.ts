@@ -2,7 +2,8 @@
  * The 'native' tfjs backend: tfjs-backend-cpu's storage and kernels, with the hot training kernels running in
  * netspec's C++ addon: Conv2D, FusedConv2D (bias and activation fused into oneDNN), Conv2DBackpropInput,
  * Conv2DBackpropFilter and BatchMatMul on oneDNN; pooling and its gradients, Transpose, elementwise arithmetic
- * and Sum/Mean over leading axes as OpenMP loops. Tile, Slice and PadV2 use netspec's block copies. Anything a
+ * and Sum/Mean over leading axes as OpenMP loops, and batch normalization (inference, and netspec's training
+ * kernels forward and backward). Tile, Slice and PadV2 use netspec's block copies. Anything a
  * native kernel does not handle (NCHW, PReLU, general broadcasts, other dtypes) goes to the cpu backend's
  * kernel, so results never depend on which path ran.
  *

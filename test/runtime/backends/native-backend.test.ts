@@ -575,7 +575,7 @@ describe.skipIf(!built)('native pooling, transpose and unary kernels equal cpu',
 });
 
 describe.skipIf(!built)('native loops give the same bits on one thread as on several', () => {
-  it('for elementwise arithmetic, column sums, batch normalization and pooling above the parallel threshold', () => {
+  it('for elementwise arithmetic, column sums, batch normalization (inference and training) and pooling above the parallel threshold', () => {
     if (typeof loaded === 'string') throw new Error(loaded);
     // Sizes of ResNet18's stem output: every loop below gives each of two threads at least the addon's 256K
     // elements (sumRows by 512 columns; by 64 it stays on one thread).
@@ -602,6 +602,10 @@ describe.skipIf(!built)('native loops give the same bits on one thread as on sev
       loaded.sumRows(a, next(512), 1 / 2048);
       loaded.sumRows(a, next(64), 1);
       loaded.batchNorm(a, channel, channel, channel, channel, next(n), 1e-3);
+      // Training batch norm: column sums over blocks of rows that the threads share.
+      const [mean, variance, rstd] = [next(64), next(64), next(64)];
+      loaded.batchNormTraining(a, channel, channel, 1e-5, next(n), mean, variance, rstd);
+      loaded.batchNormTrainingGrad(b, a, mean, rstd, channel, next(n), next(64), next(64));
       loaded.pool(0, a, next(64 * 8 * 8 * 64), dims);
       loaded.pool(1, a, next(64 * 8 * 8 * 64), dims);
       loaded.maxPoolGrad(a, values(64 * 8 * 8 * 64, 43), next(n), dims);

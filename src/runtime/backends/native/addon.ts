@@ -71,6 +71,32 @@ export interface NativeAddon {
     epsilon: number,
   ): void;
   /**
+   * Training-mode batch normalization of x viewed as [rows, C] (C = mean.length): writes the batch mean, biased
+   * variance, rstd = 1 / sqrt(variance + epsilon) and y = (x - mean) * gamma * rstd + beta (gamma and beta both
+   * null: no affine transform).
+   */
+  batchNormTraining(
+    x: Float32Array,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    epsilon: number,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    rstd: Float32Array,
+  ): void;
+  /** The gradient of batchNormTraining's y: writes dx, and dgamma, dbeta when gamma is given (else all three null). */
+  batchNormTrainingGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    gamma: Float32Array | null,
+    dx: Float32Array,
+    dgamma: Float32Array | null,
+    dbeta: Float32Array | null,
+  ): void;
+  /**
    * y = max (op 0) or average (op 1) pooling of x, NHWC; dims: N, H, W, C, Ho, Wo, kh, kw, strides, padTop,
    * padLeft. Padding is never part of a window.
    */

@@ -1,8 +1,8 @@
 /**
- * Elementwise arithmetic, column sums and batch normalization in the addon's OpenMP loops
- * (native/src/elementwise.cc), and netspec's own SCALED_ADD_KERNEL.
+ * Elementwise arithmetic and column sums in the addon's OpenMP loops (native/src/elementwise.cc), and netspec's
+ * own SCALED_ADD_KERNEL.
  */
-import { backend_util, FusedBatchNorm, Mean, Step, util } from '@tensorflow/tfjs-core';
+import { backend_util, Mean, Step, util } from '@tensorflow/tfjs-core';
 import type { Exp, Log, Neg, Relu, Rsqrt, Square, Sum } from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { broadcastKind, leadingAxes, type BinaryOp } from '../array-kernels.js';
@@ -123,42 +123,6 @@ export function reduceKernel(name: typeof Sum | typeof Mean): KernelFunc {
     return backend.makeTensorInfo(shape, 'float32', out);
   };
 }
-
-/** FusedBatchNorm (inference form) channels-last, with parameters of 1 or C values; else the cpu kernel. */
-export const batchNorm: KernelFunc = (args) => {
-  const { x, mean, variance, offset, scale } = args.inputs as {
-    x?: TensorInfo;
-    mean?: TensorInfo;
-    variance?: TensorInfo;
-    offset?: TensorInfo | null;
-    scale?: TensorInfo | null;
-  };
-  const { varianceEpsilon } = args.attrs as { varianceEpsilon?: number };
-  const backend = args.backend as NativeBackend;
-  if (x === undefined || mean === undefined || variance === undefined)
-    throw new Error('FusedBatchNorm needs inputs x, mean and variance');
-  const params = [mean, variance, offset, scale].filter(
-    (t): t is TensorInfo => t !== undefined && t !== null,
-  );
-  const channels = x.shape[x.shape.length - 1] ?? 0;
-  const fits = params.every((t) => {
-    const size = util.sizeFromShape(t.shape);
-    return size === 1 || size === channels;
-  });
-  if (!isFloat(x, ...params) || !fits || util.sizeFromShape(x.shape) === 0)
-    return cpuKernel(FusedBatchNorm)(args);
-  const out = backend.allocFloats(util.sizeFromShape(x.shape));
-  theAddon().batchNorm(
-    floatsOf(backend, x),
-    floatsOf(backend, mean),
-    floatsOf(backend, variance),
-    offset ? floatsOf(backend, offset) : new Float32Array([0]),
-    scale ? floatsOf(backend, scale) : new Float32Array([1]),
-    out,
-    varianceEpsilon ?? 0.001,
-  );
-  return backend.makeTensorInfo([...x.shape], 'float32', out);
-};
 
 /** netspec's SCALED_ADD_KERNEL: x + alpha * y over float32 tensors of one size, the SGD update in one pass. */
 export const scaledAdd: KernelFunc = (args) => {

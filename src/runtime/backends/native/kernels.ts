@@ -45,8 +45,9 @@ import {
   Transpose,
 } from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo, TypedArray } from '@tensorflow/tfjs-core';
-import { SCALED_ADD_KERNEL } from '../names.js';
+import { BATCH_NORM_TRAINING_KERNELS, SCALED_ADD_KERNEL } from '../names.js';
 import { NATIVE_BACKEND, NativeBackend } from './backend.js';
+import { batchNorm, batchNormTraining, batchNormTrainingGrad } from './batchnorm.js';
 import {
   conv2d,
   conv2dBackpropFilter,
@@ -57,14 +58,7 @@ import {
   fusedConv2d,
 } from './conv2d.js';
 import { padV2, slice, tile } from './copies.js';
-import {
-  batchNorm,
-  binaryKernel,
-  compareKernel,
-  reduceKernel,
-  scaledAdd,
-  unaryKernel,
-} from './elementwise.js';
+import { binaryKernel, compareKernel, reduceKernel, scaledAdd, unaryKernel } from './elementwise.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
 import { avgPoolGrad, maxPoolGrad, poolKernel } from './pool.js';
 import { transpose } from './transpose.js';
@@ -151,5 +145,8 @@ export function registerNativeBackend(): void {
     });
   }
   registerKernel({ kernelName: SCALED_ADD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: scaledAdd });
+  const { forward, gradient } = BATCH_NORM_TRAINING_KERNELS;
+  registerKernel({ kernelName: forward, backendName: NATIVE_BACKEND, kernelFunc: batchNormTraining });
+  registerKernel({ kernelName: gradient, backendName: NATIVE_BACKEND, kernelFunc: batchNormTrainingGrad });
   registered = true;
 }

@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TorchBatchNorm } from '../../../../src/compiler/targets/tfjs/torch-layers.js';
+import {
+  FUSED_BATCH_NORM_KERNELS,
+  TorchBatchNorm,
+} from '../../../../src/compiler/targets/tfjs/torch-layers.js';
+import { BATCH_NORM_TRAINING_KERNELS } from '../../../../src/runtime/backends/names.js';
+import { loadNativeAddon } from '../../../../src/runtime/backends/native-backend.js';
+import { selectBackend } from '../../../../src/runtime/backends/select-backend.js';
 import { maxAbsDiff, rng, uniform } from '../helpers.js';
 
 beforeAll(async () => {
@@ -188,6 +194,126 @@ describe('fused training BatchNorm on the wasm backend (stock kernels)', () => {
     [[10, 3], true],
   ] as [number[], boolean][])('matches the composed path for %j (affine %s)', (shape, affine) => {
     expectMatchesComposed(shape, affine);
+  });
+});
+
+const nativeAddon = loadNativeAddon();
+const nativeBuilt = typeof nativeAddon !== 'string';
+
+describe("netspec's batch-norm kernels", () => {
+  it("have the same names in the layer (its JavaScript twin imports only tfjs) and in the backends' list", () => {
+    expect(FUSED_BATCH_NORM_KERNELS).toEqual(BATCH_NORM_TRAINING_KERNELS);
+  });
+});
+
+/** How many times f calls the addon's `method`: the layer must take the fused kernels on native. */
+function addonCalls(method: 'batchNormTraining' | 'batchNormTrainingGrad', f: () => void): number {
+  if (typeof nativeAddon === 'string') throw new Error(nativeAddon);
+  const original = nativeAddon[method] as (...a: unknown[]) => void;
+  let calls = 0;
+  (nativeAddon as unknown as Record<string, unknown>)[method] = (...a: unknown[]) => {
+    calls++;
+    original(...a);
+  };
+  try {
+    f();
+  } finally {
+    (nativeAddon as unknown as Record<string, unknown>)[method] = original;
+  }
+  return calls;
+}
+
+describe.skipIf(!nativeBuilt)("fused training BatchNorm on the native backend (netspec's kernels)", () => {
+  beforeAll(async () => {
+    await selectBackend('native');
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it.each([
+    [[4, 3, 5, 2], true],
+    [[4, 3, 5, 2], false],
+    [[2, 1, 1, 3], true],
+    [[16, 9, 9, 70], true],
+    [[7, 5], true],
+    [[9, 1], false],
+  ] as [number[], boolean][])(
+    'matches the composed path for %j (affine %s), on one kernel each way',
+    (shape, affine) => {
+      let forward = 0;
+      const backward = addonCalls('batchNormTrainingGrad', () => {
+        forward = addonCalls('batchNormTraining', () => expectMatchesComposed(shape, affine));
+      });
+      expect(forward).toBe(1);
+      expect(backward).toBe(1);
+    },
+  );
+
+  it("computes what the layer's composite form computes on this backend, to the last bit or one unit of it", () => {
+    // The composite form's operations, one kernel each, on native: the kernels repeat them in the same float32
+    // steps; only the order of the float64 partial sums differs.
+    const shape = [32, 6, 6, 24];
+    const size = shape.reduce((a, b) => a * b, 1);
+    const random = rng(21);
+    const x = tf.tensor(uniform(size, random, 2, 9), shape);
+    const dy = tf.tensor(uniform(size, random, -1, 1), shape);
+    const gamma = tf.tensor1d(uniform(24, random, 0.5, 1.5));
+    const beta = tf.tensor1d(uniform(24, random, -0.5, 0.5));
+    const eps = 1e-5;
+    const n = size / 24;
+    const axes = [0, 1, 2];
+    const composite = tf.tidy(() => {
+      const mean = tf.mean(x, axes);
+      const xc = tf.sub(x, mean);
+      const variance = tf.mean(tf.square(xc), axes);
+      const rstd = tf.rsqrt(tf.add(variance, eps));
+      const k = tf.mul(gamma, rstd);
+      const y = tf.add(tf.mul(xc, k), beta);
+      const dBeta = tf.sum(dy, axes);
+      const dGamma = tf.mul(tf.sum(tf.mul(dy, xc), axes), rstd);
+      const inner = tf.sub(tf.sub(dy, tf.mul(xc, tf.mul(dGamma, tf.div(rstd, n)))), tf.div(dBeta, n));
+      return [y, mean, variance, rstd, tf.mul(inner, k), dGamma, dBeta].map(
+        (t) => t.dataSync() as Float32Array,
+      );
+    });
+    const fused = tf.tidy(() => {
+      const [y, mean, variance, rstd] = tf
+        .engine()
+        .runKernel(BATCH_NORM_TRAINING_KERNELS.forward, { x, gamma, beta }, { epsilon: eps }) as tf.Tensor[];
+      const grads = tf
+        .engine()
+        .runKernel(
+          BATCH_NORM_TRAINING_KERNELS.gradient,
+          { dy, x, mean, rstd, gamma } as tf.NamedTensorMap,
+          {},
+        ) as tf.Tensor[];
+      return [y, mean, variance, rstd, ...grads].map((t) => (t as tf.Tensor).dataSync() as Float32Array);
+    });
+    expect(fused).toHaveLength(7);
+    fused.forEach((got, i) => {
+      const want = composite[i] ?? new Float32Array();
+      expect(got.length).toBe(want.length);
+      // Within one unit in the last place of each value (float32: 2^-23 relative).
+      got.forEach((v, j) =>
+        expect(Math.abs(v - (want[j] ?? NaN))).toBeLessThanOrEqual(Math.abs(want[j] ?? 0) * 2 ** -23 + 1e-30),
+      );
+    });
+    tf.dispose([x, dy, gamma, beta]);
+  });
+
+  it('names a misuse instead of reading past an array', () => {
+    const x = tf.zeros([4, 3]);
+    const wrong = tf.ones([2]);
+    expect(() =>
+      tf
+        .engine()
+        .runKernel(BATCH_NORM_TRAINING_KERNELS.forward, { x, gamma: wrong, beta: wrong }, { epsilon: 1e-5 }),
+    ).toThrow(/a parameter has 2 values, expected 3/);
+    expect(() =>
+      tf.engine().runKernel(BATCH_NORM_TRAINING_KERNELS.forward, { x, gamma: wrong }, { epsilon: 1e-5 }),
+    ).toThrow(/gamma and beta together/);
+    tf.dispose([x, wrong]);
   });
 });
 

@@ -61,9 +61,13 @@ export function registerTorchLayers(tf) {
    * biased variance while the op runs, where nothing is taped, so whatever it computes is not differentiated.
    */
   function batchNormTrainingImpl(x, scale, offset, eps, onMoments) {
+    const affine = scale !== undefined && offset !== undefined;
+    if (x.dtype === 'float32' && fusedBatchNormRegistered()) {
+      const fused = fusedBatchNormTraining(affine, eps, onMoments);
+      return affine ? fused(x, scale, offset) : fused(x);
+    }
     const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
     const n = x.size / (x.shape[x.rank - 1] ?? 1);
-    const affine = scale !== undefined && offset !== undefined;
     const op = tf.customGrad((...args) => {
       const save = args[args.length - 1];
       const [input, gamma, beta] = args.slice(0, -1);
@@ -88,6 +92,46 @@ export function registerTorchLayers(tf) {
       };
     });
     return affine ? op(x, scale, offset) : op(x);
+  }
+  /**
+   * netspec's kernels for training-mode batch normalization, forward and gradient, as the native backend registers
+   * them (runtime/backends/names.ts, BATCH_NORM_TRAINING_KERNELS, documents them; this file spells the names itself
+   * because its JavaScript twin imports nothing but tfjs). They compute what the composite form above computes.
+   */
+  const FUSED_BATCH_NORM_KERNELS = {
+    forward: 'NetspecBatchNormTraining',
+    gradient: 'NetspecBatchNormTrainingGrad',
+  };
+  /** Whether the active backend runs {@link FUSED_BATCH_NORM_KERNELS}. */
+  function fusedBatchNormRegistered() {
+    const backend = tf.getBackend();
+    return (
+      tf.getKernel(FUSED_BATCH_NORM_KERNELS.forward, backend) !== undefined &&
+      tf.getKernel(FUSED_BATCH_NORM_KERNELS.gradient, backend) !== undefined
+    );
+  }
+  /** batchNormTrainingImpl's op on {@link FUSED_BATCH_NORM_KERNELS}: one kernel forward, one backward. */
+  function fusedBatchNormTraining(affine, eps, onMoments) {
+    return tf.customGrad((...args) => {
+      const save = args[args.length - 1];
+      const [input, gamma, beta] = args.slice(0, -1);
+      const inputs = affine && gamma && beta ? { x: input, gamma, beta } : { x: input };
+      const [y, mean, variance, rstd] = tf
+        .engine()
+        .runKernel(FUSED_BATCH_NORM_KERNELS.forward, inputs, { epsilon: eps });
+      if (!y || !mean || !variance || !rstd)
+        throw new Error(`${FUSED_BATCH_NORM_KERNELS.forward}: expected 4 outputs`);
+      onMoments(mean, variance);
+      save(affine && gamma ? [input, mean, rstd, gamma] : [input, mean, rstd]);
+      return {
+        value: y,
+        gradFunc: (dy, saved) => {
+          const [xs, m, r, g] = saved;
+          const gradInputs = g ? { dy, x: xs, mean: m, rstd: r, gamma: g } : { dy, x: xs, mean: m, rstd: r };
+          return tf.engine().runKernel(FUSED_BATCH_NORM_KERNELS.gradient, gradInputs, {});
+        },
+      };
+    });
   }
   /** The op scope makes tf.profile list the kernels inside, not an anonymous scope around them. */
   const batchNormTraining = tf.op({ batchNormTraining: batchNormTrainingImpl });
