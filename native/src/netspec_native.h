@@ -63,7 +63,7 @@ napi_value guarded(napi_env env, F&& body) {
 // fault per 4 KiB on first touch, ~10-20 us each on the virtual machines this runs on: the 9.4 MiB of reordered
 // weights of ResNet18's last stage alone were 2,400 faults (~40 ms) per convolution. Calls never overlap (Node
 // calls the addon from one thread), so one buffer per purpose serves every primitive.
-enum class Slot { Scratchpad = 0, Weights = 1, Crop = 2, Count = 3 };
+enum class Slot { Scratchpad = 0, Weights = 1, Crop = 2, Bias = 3, Count = 4 };
 
 void* workspace(Slot slot, size_t bytes);
 

@@ -207,6 +207,121 @@ describe.skipIf(!built)('native convolutions equal cpu (forward and gradients)',
   );
 });
 
+describe.skipIf(!built)(
+  'convolutions of images no larger than their filter run as one matrix product',
+  () => {
+    // [x shape, kernel, co, stride, padding, dilation, dense]: dense when the (cropped) image has no more positions
+    // than the filter has live taps; the addon names the implementation it ran ("dense ..." for the product).
+    const cases: [number[], number, number, number, 'valid' | 'same' | number, number, boolean][] = [
+      [[5, 2, 2, 24], 3, 16, 1, 1, 1, true], // ResNet18 stage 4 on 32x32 digits
+      [[3, 2, 2, 16], 3, 24, 2, 1, 1, true], // stage 5's stride-2 3x3, 2x2 -> 1x1 (live taps 2x2)
+      [[4, 1, 1, 32], 3, 8, 1, 1, 1, true], // a 1x1 image: the centre tap, the filter's own memory
+      [[2, 1, 1, 8], 1, 6, 1, 'valid', 1, true], // 1x1 by 1x1
+      [[2, 2, 2, 8], 1, 6, 2, 'valid', 1, true], // stride-2 shortcut down to 1x1 (input cropped to 1x1)
+      [[3, 4, 4, 5], 3, 7, 2, 'valid', 1, true], // 4x4 -> 1x1: the input cropped to 3x3
+      [[2, 3, 3, 4], 5, 6, 1, 2, 1, true], // 3x3 image, 5x5 filter: 9 positions, 25 taps
+      [[2, 2, 2, 3], 3, 4, 1, 'same', 2, false], // dilated: only the centre tap is live, so 4 positions > 1 tap
+      [[2, 3, 3, 3], 2, 4, 1, 'valid', 2, false], // dilated 2x2 on 3x3: the middle row is unread but not cropped
+      [[2, 2, 3, 4], 3, 5, 1, 1, 1, true], // 6 positions, 9 taps
+      [[2, 4, 4, 8], 3, 8, 1, 1, 1, false], // 16 positions: a convolution
+    ];
+    it.each(cases.map((c) => [JSON.stringify(c), c] as const))(
+      '%s: forward, both gradients, fused epilogue',
+      async (_name, c) => {
+        if (typeof loaded === 'string') throw new Error(loaded);
+        const [shape, k, co, stride, pad, dilation, dense] = c;
+        const ci = shape[3] as number;
+        const x = t4(shape, 70 + k);
+        const w = t4([k, k, ci, co], 71 + stride);
+        const bias = tf.tensor1d(values(co, 72));
+        const conv = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D =>
+          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad, 'NHWC', dilation);
+        await compare(() => conv(x, w), 1e-5);
+        if (dilation === 1)
+          await compare(() => tf.grads((a, b) => tf.sum(tf.square(conv(a, b))))([x, w]), 1e-5);
+        await compare(
+          () =>
+            tf.fused.conv2d({
+              x,
+              filter: w,
+              strides: stride,
+              pad,
+              dilations: dilation,
+              bias,
+              activation: 'relu',
+            }),
+          1e-5,
+        );
+        await tf.setBackend('native');
+        // Which implementation ran, from the addon itself, for all three kinds.
+        const out = tf.tidy(() => conv(x, w));
+        const outShape = out.shape;
+        out.dispose();
+        const [n, h, wd] = shape as [number, number, number];
+        const [ho, wo] = [outShape[1], outShape[2]];
+        const info = tf.backend() as unknown as { data: { get(id: unknown): { values: Float32Array } } };
+        const xs = info.data.get(x.dataId).values;
+        const ws = info.data.get(w.dataId).values;
+        const padTop =
+          pad === 'same'
+            ? Math.floor(Math.max(0, (ho - 1) * stride + (k - 1) * dilation + 1 - h) / 2)
+            : pad === 'valid'
+              ? 0
+              : pad;
+        const padLeft =
+          pad === 'same'
+            ? Math.floor(Math.max(0, (wo - 1) * stride + (k - 1) * dilation + 1 - wd) / 2)
+            : pad === 'valid'
+              ? 0
+              : pad;
+        const dims = Int32Array.from([
+          n,
+          h,
+          wd,
+          ci,
+          co,
+          k,
+          k,
+          ho,
+          wo,
+          stride,
+          stride,
+          dilation,
+          dilation,
+          padTop,
+          padLeft,
+          1,
+        ]);
+        const dy = new Float32Array(n * ho * wo * co);
+        for (const kind of [0, 1, 2] as const) {
+          const impl = loaded.conv2d(kind, Float32Array.from(xs), Float32Array.from(ws), dy, dims);
+          expect(impl.startsWith('dense ')).toBe(dense);
+        }
+        tf.dispose([x, w, bias]);
+      },
+    );
+
+    it("keeps the product's filter matrix for repeated forward passes, and drops it with the filter", async () => {
+      if (typeof loaded === 'string') throw new Error(loaded);
+      await tf.setBackend('native');
+      const x = t4([4, 2, 2, 16], 80);
+      const w = t4([3, 3, 16, 8], 81);
+      await tf.setBackend('cpu');
+      const want = tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync().slice());
+      await tf.setBackend('native');
+      const before = loaded.keptWeights();
+      for (let pass = 0; pass < 3; pass++) {
+        const got = tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync().slice());
+        expect(relativeError(got, want)).toBeLessThanOrEqual(1e-5);
+        expect(loaded.keptWeights()).toBe(before + (pass === 0 ? 0 : 1));
+      }
+      w.dispose();
+      expect(loaded.keptWeights()).toBe(before);
+      x.dispose();
+    });
+  },
+);
+
 describe.skipIf(!built)('filters kept in oneDNN layout', () => {
   it('serve repeated forward passes, and are dropped when the filter changes or goes', async () => {
     if (typeof loaded === 'string') throw new Error(loaded);
