@@ -462,6 +462,109 @@ const std::string& denseConv(ConvKind kind, const ConvShape& s, const std::strin
   return plan->impl;
 }
 
+// ---- 1x1 convolutions as a matrix product -------------------------------------------------------------------
+// A convolution whose live filter is one tap with no padding left (ResNet's 1x1 shortcuts, stride 1 or 2) is a
+// matrix product of the positions it reads, [N*Ho*Wo, Ci] x [Ci, Co] with the tap's block of the HWIO filter as it
+// is (no reorder): strided ones gather the positions first and scatter their gradient back. oneDNN's strided 1x1
+// convolutions ran ResNet18's shortcuts at a tenth of its matrix product's rate (8x8x64 -> 4x4x128 at batch 64:
+// 0.55 ms forward for 17 MFLOP).
+
+bool runsPointwise(const ConvShape& s) {
+  return s.g == 1 && s.kh == 1 && s.kw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
+}
+
+// Copies the positions a pointwise convolution reads (rows oy * sh, columns ox * sw of the full input) into a
+// dense [N, Ho, Wo, Ci] buffer, or (back) adds nothing but places them into the zeroed full input gradient.
+void gatherPositions(const ConvShape& s, float* full, float* gathered, bool back) {
+  const size_t channels = static_cast<size_t>(s.ci) * sizeof(float);
+  if (back) std::memset(full, 0, sizeof(float) * s.inputSize());
+  for (int64_t b = 0; b < s.n; b++)
+    for (int64_t oy = 0; oy < s.ho; oy++)
+      for (int64_t ox = 0; ox < s.wo; ox++) {
+        float* f = full + ((b * s.fullH + oy * s.sh) * s.fullW + ox * s.sw) * s.ci;
+        float* g = gathered + ((b * s.ho + oy) * s.wo + ox) * s.ci;
+        if (back) std::memcpy(f, g, channels);
+        else std::memcpy(g, f, channels);
+      }
+}
+
+// A convolution that runsPointwise(): the same arguments as conv2d's; returns the implementation's name.
+const std::string& pointwiseConv(ConvKind kind, const ConvShape& s, const std::string& key, float* src,
+                                 float* weights, float* dst, const float* bias, Activation activation, float alpha) {
+  const int64_t m = s.n * s.ho * s.wo, ci = s.ci, co = s.co;
+  auto& plans = densePlans();
+  const std::string pointwiseKey = "pointwise," + key;
+  auto found = plans.find(pointwiseKey);
+  std::shared_ptr<DensePlan> plan;
+  if (found != plans.end()) {
+    plan = found->second;
+  } else {
+    plan = std::make_shared<DensePlan>();
+    plan->threads = m * ci * co < kDenseSerialMax ? 1 : omp_get_max_threads();
+    ThreadScope scope(plan->threads);
+    const auto rowMajor = [](int64_t r, int64_t c) { return memory::desc({r, c}, dt::f32, memory::dims{c, 1}); };
+    const auto transposed = [](int64_t r, int64_t c) { return memory::desc({r, c}, dt::f32, memory::dims{1, r}); };
+    auto& engine = cpuEngine();
+    dnnl::matmul::primitive_desc pd;
+    if (kind == ConvKind::Forward) {
+      auto desc = bias != nullptr
+                      ? dnnl::matmul::desc(rowMajor(m, ci), rowMajor(ci, co), rowMajor(1, co), rowMajor(m, co))
+                      : dnnl::matmul::desc(rowMajor(m, ci), rowMajor(ci, co), rowMajor(m, co));
+      pd = dnnl::matmul::primitive_desc(desc, epilogueAttr(activation, alpha), engine);
+    } else if (kind == ConvKind::BackwardData) {
+      pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(rowMajor(m, co), transposed(co, ci), rowMajor(m, ci)),
+                                        userScratchpad(), engine);
+    } else {
+      pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(transposed(ci, m), rowMajor(m, co), rowMajor(ci, co)),
+                                        userScratchpad(), engine);
+    }
+    plan->primitive = dnnl::matmul(pd);
+    plan->scratchpad = pd.scratchpad_desc();
+    plan->impl = std::string("pointwise ") + pd.impl_info_str();
+    plans.emplace(pointwiseKey, plan);
+  }
+  ThreadScope scope(plan->threads);
+  auto& engine = cpuEngine();
+  auto& stream = cpuStream();
+  // Every input position is read when the stride is 1 and nothing is cropped: the input is the matrix itself.
+  const bool gathers = s.sh != 1 || s.sw != 1 || s.cropped();
+  float* x = src;
+  if (gathers) {
+    x = static_cast<float*>(workspace(Slot::Crop, sizeof(float) * static_cast<size_t>(m * ci)));
+    if (kind != ConvKind::BackwardData) gatherPositions(s, src, x, false);
+  }
+  if (kind == ConvKind::BackwardWeights && s.someTapsDead()) std::memset(weights, 0, sizeof(float) * s.filterSize());
+  float* w = weights + s.weightOffset();
+  const auto matrix = [&](int64_t r, int64_t c, float* data) {
+    return memory(memory::desc({r, c}, dt::f32, memory::dims{c, 1}), engine, data);
+  };
+  const auto matrixT = [&](int64_t r, int64_t c, float* data) {
+    return memory(memory::desc({r, c}, dt::f32, memory::dims{1, r}), engine, data);
+  };
+  memory scratchpad(plan->scratchpad, engine, workspace(Slot::Scratchpad, plan->scratchpad.get_size()));
+  if (kind == ConvKind::Forward) {
+    std::unordered_map<int, memory> argsMap{{DNNL_ARG_SRC, matrix(m, ci, x)},
+                                            {DNNL_ARG_WEIGHTS, matrix(ci, co, w)},
+                                            {DNNL_ARG_DST, matrix(m, co, dst)},
+                                            {DNNL_ARG_SCRATCHPAD, scratchpad}};
+    if (bias != nullptr) argsMap.emplace(DNNL_ARG_BIAS, matrix(1, co, const_cast<float*>(bias)));
+    plan->primitive.execute(stream, argsMap);
+  } else if (kind == ConvKind::BackwardData) {
+    plan->primitive.execute(stream, {{DNNL_ARG_SRC, matrix(m, co, dst)},
+                                     {DNNL_ARG_WEIGHTS, matrixT(co, ci, w)},
+                                     {DNNL_ARG_DST, matrix(m, ci, x)},
+                                     {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  } else {
+    plan->primitive.execute(stream, {{DNNL_ARG_SRC, matrixT(ci, m, x)},
+                                     {DNNL_ARG_WEIGHTS, matrix(m, co, dst)},
+                                     {DNNL_ARG_DST, matrix(ci, co, w)},
+                                     {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  }
+  stream.wait();
+  if (gathers && kind == ConvKind::BackwardData) gatherPositions(s, src, x, true);
+  return plan->impl;
+}
+
 }  // namespace
 
 // keptWeights(): how many filters weightCache() holds in a forward layout (to check that they are dropped).
@@ -522,9 +625,11 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
       throw Fail{"conv2d: bias and activation apply to the forward convolution only"};
     const float slope = activation == Activation::LeakyRelu ? static_cast<float>(alpha) : 0.0f;
     napi_value result;
-    if (runsDense(s)) {
-      const std::string& impl = denseConv(kind, s, planKey(kind, dims, bias != nullptr, activation, slope), src,
-                                          weights, dst, bias, activation, slope, weightsKey);
+    if (runsDense(s) || runsPointwise(s)) {
+      const std::string key = planKey(kind, dims, bias != nullptr, activation, slope);
+      const std::string& impl =
+          runsDense(s) ? denseConv(kind, s, key, src, weights, dst, bias, activation, slope, weightsKey)
+                       : pointwiseConv(kind, s, key, src, weights, dst, bias, activation, slope);
       check(env, napi_create_string_utf8(env, impl.c_str(), impl.size(), &result), "string");
       return result;
     }

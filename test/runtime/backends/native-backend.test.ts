@@ -207,29 +207,38 @@ describe.skipIf(!built)('native convolutions equal cpu (forward and gradients)',
   );
 });
 
+/** How the addon runs a convolution: the name it returns starts with 'dense ' or 'pointwise ', else oneDNN's. */
+type Path = 'dense' | 'pointwise' | 'convolution';
+
 describe.skipIf(!built)(
-  'convolutions of images no larger than their filter run as one matrix product',
+  'convolutions of images no larger than their filter, and 1x1 ones, run as one matrix product',
   () => {
-    // [x shape, kernel, co, stride, padding, dilation, dense]: dense when the (cropped) image has no more positions
-    // than the filter has live taps; the addon names the implementation it ran ("dense ..." for the product).
-    const cases: [number[], number, number, number, 'valid' | 'same' | number, number, boolean][] = [
-      [[5, 2, 2, 24], 3, 16, 1, 1, 1, true], // ResNet18 stage 4 on 32x32 digits
-      [[3, 2, 2, 16], 3, 24, 2, 1, 1, true], // stage 5's stride-2 3x3, 2x2 -> 1x1 (live taps 2x2)
-      [[4, 1, 1, 32], 3, 8, 1, 1, 1, true], // a 1x1 image: the centre tap, the filter's own memory
-      [[2, 1, 1, 8], 1, 6, 1, 'valid', 1, true], // 1x1 by 1x1
-      [[2, 2, 2, 8], 1, 6, 2, 'valid', 1, true], // stride-2 shortcut down to 1x1 (input cropped to 1x1)
-      [[3, 4, 4, 5], 3, 7, 2, 'valid', 1, true], // 4x4 -> 1x1: the input cropped to 3x3
-      [[2, 3, 3, 4], 5, 6, 1, 2, 1, true], // 3x3 image, 5x5 filter: 9 positions, 25 taps
-      [[2, 2, 2, 3], 3, 4, 1, 'same', 2, false], // dilated: only the centre tap is live, so 4 positions > 1 tap
-      [[2, 3, 3, 3], 2, 4, 1, 'valid', 2, false], // dilated 2x2 on 3x3: the middle row is unread but not cropped
-      [[2, 2, 3, 4], 3, 5, 1, 1, 1, true], // 6 positions, 9 taps
-      [[2, 4, 4, 8], 3, 8, 1, 1, 1, false], // 16 positions: a convolution
+    // [x shape, kernel, co, stride, padding, dilation, path]: 'dense' when the (cropped) image has no more positions
+    // than the filter has live taps, 'pointwise' when the live filter is one tap without padding (gathering the
+    // strided positions), else oneDNN's convolution.
+    const cases: [number[], number, number, number, 'valid' | 'same' | number, number, Path][] = [
+      [[5, 2, 2, 24], 3, 16, 1, 1, 1, 'dense'], // ResNet18 stage 4 on 32x32 digits
+      [[3, 2, 2, 16], 3, 24, 2, 1, 1, 'dense'], // stage 5's stride-2 3x3, 2x2 -> 1x1 (live taps 2x2)
+      [[4, 1, 1, 32], 3, 8, 1, 1, 1, 'dense'], // a 1x1 image: the centre tap, the filter's own memory
+      [[2, 1, 1, 8], 1, 6, 1, 'valid', 1, 'dense'], // 1x1 by 1x1
+      [[2, 2, 2, 8], 1, 6, 2, 'valid', 1, 'dense'], // stride-2 shortcut down to 1x1 (input cropped to 1x1)
+      [[3, 4, 4, 5], 3, 7, 2, 'valid', 1, 'dense'], // 4x4 -> 1x1: the input cropped to 3x3
+      [[2, 3, 3, 4], 5, 6, 1, 2, 1, 'dense'], // 3x3 image, 5x5 filter: 9 positions, 25 taps
+      [[2, 2, 2, 3], 3, 4, 1, 'same', 2, 'pointwise'], // dilated: only the centre tap is live, a 1x1 convolution
+      [[2, 3, 3, 3], 2, 4, 1, 'valid', 2, 'convolution'], // dilated 2x2 on 3x3: 9 positions > 4 taps
+      [[2, 2, 3, 4], 3, 5, 1, 1, 1, 'dense'], // 6 positions, 9 taps
+      [[2, 4, 4, 8], 3, 8, 1, 1, 1, 'convolution'], // 16 positions
+      [[3, 8, 8, 6], 1, 10, 2, 'valid', 1, 'pointwise'], // ResNet18's stride-2 shortcut, 8x8 -> 4x4
+      [[2, 9, 7, 5], 1, 4, 2, 'valid', 1, 'pointwise'], // odd sizes: the last row and column are read
+      [[2, 10, 10, 5], 1, 4, 3, 'valid', 1, 'pointwise'], // stride 3: rows 0, 3, 6, 9 read
+      [[2, 5, 6, 7], 1, 9, 1, 'valid', 1, 'pointwise'], // stride 1: the input as it is
+      [[2, 5, 6, 7], 1, 9, 1, 1, 1, 'convolution'], // padded: a convolution
     ];
     it.each(cases.map((c) => [JSON.stringify(c), c] as const))(
       '%s: forward, both gradients, fused epilogue',
       async (_name, c) => {
         if (typeof loaded === 'string') throw new Error(loaded);
-        const [shape, k, co, stride, pad, dilation, dense] = c;
+        const [shape, k, co, stride, pad, dilation, path] = c;
         const ci = shape[3] as number;
         const x = t4(shape, 70 + k);
         const w = t4([k, k, ci, co], 71 + stride);
@@ -295,7 +304,9 @@ describe.skipIf(!built)(
         const dy = new Float32Array(n * ho * wo * co);
         for (const kind of [0, 1, 2] as const) {
           const impl = loaded.conv2d(kind, Float32Array.from(xs), Float32Array.from(ws), dy, dims);
-          expect(impl.startsWith('dense ')).toBe(dense);
+          expect(
+            impl.startsWith('dense ') ? 'dense' : impl.startsWith('pointwise ') ? 'pointwise' : 'convolution',
+          ).toBe(path);
         }
         tf.dispose([x, w, bias]);
       },
