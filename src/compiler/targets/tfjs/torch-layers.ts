@@ -18,9 +18,6 @@ export type Initializer = ReturnType<typeof tf.initializers.zeros>;
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
 type ShapeLike = tf.Shape | tf.Shape[];
 
-/** PyTorch pads max pooling with -inf; the lowest float32 behaves the same and is safe on every backend. */
-const LOWEST_FLOAT32 = -3.4028234663852886e38;
-
 /** A 32-bit seed derived from the model seed and a parameter key (FNV-1a), so each weight draws its own stream. */
 export function deriveSeed(seed: number, key: string): number {
   const text = `${seed}/${key}`;
@@ -310,20 +307,19 @@ export class TorchMaxPool2d extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = single(inputs) as tf.Tensor4D;
       const [ph, pw] = this.padding;
-      const padded =
+      // Explicit padding, which every backend's MaxPool and MaxPoolGrad leave out of the windows: the same maxima
+      // as PyTorch's -inf padding (a window always holds an input), without a padded copy of the input forward and
+      // a slice of its gradient backward.
+      const pad: 'valid' | [[number, number], [number, number], [number, number], [number, number]] =
         ph > 0 || pw > 0
-          ? tf.pad(
-              x,
-              [
-                [0, 0],
-                [ph, ph],
-                [pw, pw],
-                [0, 0],
-              ],
-              LOWEST_FLOAT32,
-            )
-          : x;
-      return tf.maxPool(padded, this.poolSize, this.strides, 'valid');
+          ? [
+              [0, 0],
+              [ph, ph],
+              [pw, pw],
+              [0, 0],
+            ]
+          : 'valid';
+      return tf.maxPool(x, this.poolSize, this.strides, pad);
     });
   }
 
