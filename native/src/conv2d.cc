@@ -285,36 +285,103 @@ bool runsDense(const ConvShape& s) {
   return s.g == 1 && in <= s.kh * s.kw && in * s.ci * out * s.co <= kDenseWeightsMax;
 }
 
-struct DensePlan {
+// A convolution as a matrix product: out [m, cols] = in [m, rows] x w [rows, cols] (forward, with the bias and
+// activation), in = out x w^T (backward data), w = in^T x out (backward weights), all row-major.
+struct ProductPlan {
   dnnl::matmul primitive;
   memory::desc scratchpad;
   int threads = 1;
-  int64_t rows = 0, cols = 0;  // W is [rows = H*W*Ci, cols = Ho*Wo*Co]
-  // tapOf[p * outputs + q]: the full filter's tap (ky * fullKw + kx) joining input position p and output position
-  // q, or -1.
+  int64_t m = 0, rows = 0, cols = 0;
+  // Dense convolutions: tapOf[p * outputs + q], the full filter's tap (ky * fullKw + kx) joining input position p
+  // and output position q, or -1; inPlace when w is the filter's own memory (one position each side, one tap).
   std::vector<int64_t> tapOf;
-  // W is the filter's own memory (one position each side: W is the [Ci, Co] block of that tap).
   bool inPlace = false;
   std::string impl;
 };
 
-std::unordered_map<std::string, std::shared_ptr<DensePlan>>& densePlans() {
-  static std::unordered_map<std::string, std::shared_ptr<DensePlan>> plans;
+std::unordered_map<std::string, std::shared_ptr<ProductPlan>>& productPlans() {
+  static std::unordered_map<std::string, std::shared_ptr<ProductPlan>> plans;
   return plans;
 }
 
 // Matrix products of fewer multiply-adds than this run on the calling thread (as matmul.cc's).
-constexpr int64_t kDenseSerialMax = 4 * 1024 * 1024;
+constexpr int64_t kProductSerialMax = 4 * 1024 * 1024;
 
-std::shared_ptr<DensePlan> densePlan(ConvKind kind, const ConvShape& s, const std::string& key, bool bias,
-                                     Activation activation, float alpha) {
-  auto& plans = densePlans();
+// The plan of `kind`'s product for [m, rows] x [rows, cols], made once per key; `name` starts its impl string.
+std::shared_ptr<ProductPlan> productPlan(ConvKind kind, const std::string& key, int64_t m, int64_t rows,
+                                         int64_t cols, bool bias, Activation activation, float alpha,
+                                         const char* name) {
+  auto& plans = productPlans();
   auto found = plans.find(key);
   if (found != plans.end()) return found->second;
-  auto plan = std::make_shared<DensePlan>();
-  const int64_t in = s.h * s.w, out = s.ho * s.wo, n = s.n;
-  plan->rows = in * s.ci;
-  plan->cols = out * s.co;
+  auto plan = std::make_shared<ProductPlan>();
+  plan->m = m;
+  plan->rows = rows;
+  plan->cols = cols;
+  plan->threads = m * rows * cols < kProductSerialMax ? 1 : omp_get_max_threads();
+  ThreadScope scope(plan->threads);
+  const auto rowMajor = [](int64_t r, int64_t c) { return memory::desc({r, c}, dt::f32, memory::dims{c, 1}); };
+  const auto transposed = [](int64_t r, int64_t c) { return memory::desc({r, c}, dt::f32, memory::dims{1, r}); };
+  auto& engine = cpuEngine();
+  dnnl::matmul::primitive_desc pd;
+  if (kind == ConvKind::Forward) {
+    auto desc = bias ? dnnl::matmul::desc(rowMajor(m, rows), rowMajor(rows, cols), rowMajor(1, cols), rowMajor(m, cols))
+                     : dnnl::matmul::desc(rowMajor(m, rows), rowMajor(rows, cols), rowMajor(m, cols));
+    pd = dnnl::matmul::primitive_desc(desc, epilogueAttr(activation, alpha), engine);
+  } else if (kind == ConvKind::BackwardData) {
+    pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(rowMajor(m, cols), transposed(cols, rows), rowMajor(m, rows)),
+                                      userScratchpad(), engine);
+  } else {
+    pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(transposed(rows, m), rowMajor(m, cols), rowMajor(rows, cols)),
+                                      userScratchpad(), engine);
+  }
+  plan->primitive = dnnl::matmul(pd);
+  plan->scratchpad = pd.scratchpad_desc();
+  plan->impl = std::string(name) + " " + pd.impl_info_str();
+  plans.emplace(key, plan);
+  return plan;
+}
+
+// Runs the plan's product (under its thread count): `bias` (cols values, or null) applies to the forward only.
+void runProduct(ConvKind kind, const ProductPlan& plan, float* in, float* w, float* out, const float* bias) {
+  ThreadScope scope(plan.threads);
+  auto& engine = cpuEngine();
+  auto& stream = cpuStream();
+  const int64_t m = plan.m, rows = plan.rows, cols = plan.cols;
+  const auto matrix = [&](int64_t r, int64_t c, float* data) {
+    return memory(memory::desc({r, c}, dt::f32, memory::dims{c, 1}), engine, data);
+  };
+  const auto matrixT = [&](int64_t r, int64_t c, float* data) {
+    return memory(memory::desc({r, c}, dt::f32, memory::dims{1, r}), engine, data);
+  };
+  memory scratchpad(plan.scratchpad, engine, workspace(Slot::Scratchpad, plan.scratchpad.get_size()));
+  if (kind == ConvKind::Forward) {
+    std::unordered_map<int, memory> argsMap{{DNNL_ARG_SRC, matrix(m, rows, in)},
+                                            {DNNL_ARG_WEIGHTS, matrix(rows, cols, w)},
+                                            {DNNL_ARG_DST, matrix(m, cols, out)},
+                                            {DNNL_ARG_SCRATCHPAD, scratchpad}};
+    if (bias != nullptr) argsMap.emplace(DNNL_ARG_BIAS, matrix(1, cols, const_cast<float*>(bias)));
+    plan.primitive.execute(stream, argsMap);
+  } else if (kind == ConvKind::BackwardData) {
+    plan.primitive.execute(stream, {{DNNL_ARG_SRC, matrix(m, cols, out)},
+                                    {DNNL_ARG_WEIGHTS, matrixT(cols, rows, w)},
+                                    {DNNL_ARG_DST, matrix(m, rows, in)},
+                                    {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  } else {
+    plan.primitive.execute(stream, {{DNNL_ARG_SRC, matrixT(rows, m, in)},
+                                    {DNNL_ARG_WEIGHTS, matrix(m, cols, out)},
+                                    {DNNL_ARG_DST, matrix(rows, cols, w)},
+                                    {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  }
+  stream.wait();
+}
+
+// The dense plan of a convolution that runsDense(): the product [N, H*W*Ci] x [H*W*Ci, Ho*Wo*Co] and the taps.
+std::shared_ptr<ProductPlan> densePlan(ConvKind kind, const ConvShape& s, const std::string& key, bool bias,
+                                       Activation activation, float alpha) {
+  const int64_t in = s.h * s.w, out = s.ho * s.wo;
+  auto plan = productPlan(kind, "dense," + key, s.n, in * s.ci, out * s.co, bias, activation, alpha, "dense");
+  if (!plan->tapOf.empty()) return plan;
   plan->tapOf.assign(static_cast<size_t>(in * out), -1);
   for (int64_t iy = 0; iy < s.h; iy++)
     for (int64_t ix = 0; ix < s.w; ix++)
@@ -327,36 +394,11 @@ std::shared_ptr<DensePlan> densePlan(ConvKind kind, const ConvShape& s, const st
               (s.ky + ry / s.dh) * s.fullKw + s.kx + rx / s.dw;
         }
   plan->inPlace = in == 1 && out == 1 && plan->tapOf[0] >= 0;
-  plan->threads = n * plan->rows * plan->cols < kDenseSerialMax ? 1 : omp_get_max_threads();
-  ThreadScope scope(plan->threads);
-  const int64_t rows = plan->rows, cols = plan->cols;
-  const auto rowMajor = [](int64_t r, int64_t c) { return memory::desc({r, c}, dt::f32, memory::dims{c, 1}); };
-  const auto transposed = [](int64_t r, int64_t c) { return memory::desc({r, c}, dt::f32, memory::dims{1, r}); };
-  auto& engine = cpuEngine();
-  dnnl::matmul::primitive_desc pd;
-  if (kind == ConvKind::Forward) {
-    auto attr = epilogueAttr(activation, alpha);
-    auto desc = bias ? dnnl::matmul::desc(rowMajor(n, rows), rowMajor(rows, cols), rowMajor(1, cols), rowMajor(n, cols))
-                     : dnnl::matmul::desc(rowMajor(n, rows), rowMajor(rows, cols), rowMajor(n, cols));
-    pd = dnnl::matmul::primitive_desc(desc, attr, engine);
-  } else if (kind == ConvKind::BackwardData) {
-    // dx [N, rows] = dy [N, cols] x W^T.
-    pd = dnnl::matmul::primitive_desc(
-        dnnl::matmul::desc(rowMajor(n, cols), transposed(cols, rows), rowMajor(n, rows)), userScratchpad(), engine);
-  } else {
-    // dW [rows, cols] = x^T [rows, N] x dy [N, cols].
-    pd = dnnl::matmul::primitive_desc(
-        dnnl::matmul::desc(transposed(rows, n), rowMajor(n, cols), rowMajor(rows, cols)), userScratchpad(), engine);
-  }
-  plan->primitive = dnnl::matmul(pd);
-  plan->scratchpad = pd.scratchpad_desc();
-  plan->impl = std::string("dense ") + pd.impl_info_str();
-  plans.emplace(key, plan);
   return plan;
 }
 
 // Writes W (rows x cols, row-major) from the caller's HWIO filter: each input position's rows by one thread.
-void buildDense(const ConvShape& s, const DensePlan& plan, const float* filter, float* w) {
+void buildDense(const ConvShape& s, const ProductPlan& plan, const float* filter, float* w) {
   const int64_t in = s.h * s.w, out = s.ho * s.wo, ci = s.ci, co = s.co, cols = plan.cols;
   const size_t block = static_cast<size_t>(co) * sizeof(float);
   parallelRanges(static_cast<size_t>(in), grainOf(static_cast<size_t>(ci * cols)), [&](size_t begin, size_t end) {
@@ -374,7 +416,7 @@ void buildDense(const ConvShape& s, const DensePlan& plan, const float* filter, 
 
 // The filter gradient from dW: each tap the sum of its blocks, in the order of the input and output positions
 // (each tap by one thread, so the sums do not depend on the thread count); taps joining nothing are 0.
-void foldDense(const ConvShape& s, const DensePlan& plan, const float* dw, float* filter) {
+void foldDense(const ConvShape& s, const ProductPlan& plan, const float* dw, float* filter) {
   const int64_t out = s.ho * s.wo, ci = s.ci, co = s.co, cols = plan.cols, taps = s.fullKh * s.fullKw;
   std::memset(filter, 0, sizeof(float) * s.filterSize());
   parallelRanges(static_cast<size_t>(taps), grainOf(static_cast<size_t>(ci * co)), [&](size_t begin, size_t end) {
@@ -395,19 +437,17 @@ void foldDense(const ConvShape& s, const DensePlan& plan, const float* dw, float
 const std::string& denseConv(ConvKind kind, const ConvShape& s, const std::string& key, float* src, float* weights,
                              float* dst, const float* bias, Activation activation, float alpha, int64_t weightsKey) {
   auto plan = densePlan(kind, s, key, bias != nullptr, activation, alpha);
-  ThreadScope scope(plan->threads);
-  auto& engine = cpuEngine();
-  auto& stream = cpuStream();
-  const int64_t n = s.n, rows = plan->rows, cols = plan->cols;
+  const int64_t rows = plan->rows, cols = plan->cols;
   float* x = src;
   if (s.cropped()) {
-    x = static_cast<float*>(workspace(Slot::Crop, sizeof(float) * static_cast<size_t>(n * rows)));
+    x = static_cast<float*>(workspace(Slot::Crop, sizeof(float) * static_cast<size_t>(s.n * rows)));
     if (kind != ConvKind::BackwardData) cropCopy(s, src, x, false);
   }
   const memory::desc wDesc({rows, cols}, dt::f32, memory::dims{cols, 1});
   float* w = nullptr;
   if (plan->inPlace) {
     w = weights + plan->tapOf[0] * rows * cols;
+    if (kind == ConvKind::BackwardWeights) std::memset(weights, 0, sizeof(float) * s.filterSize());
   } else if (kind == ConvKind::BackwardWeights) {
     w = static_cast<float*>(workspace(Slot::Weights, wDesc.get_size()));
   } else {
@@ -422,41 +462,14 @@ const std::string& denseConv(ConvKind kind, const ConvShape& s, const std::strin
       buildDense(s, *plan, weights, w);
     }
   }
-  if (kind == ConvKind::BackwardWeights && plan->inPlace) std::memset(weights, 0, sizeof(float) * s.filterSize());
-  const auto matrix = [&](int64_t r, int64_t c, float* data) {
-    return memory(memory::desc({r, c}, dt::f32, memory::dims{c, 1}), engine, data);
-  };
-  const auto matrixT = [&](int64_t r, int64_t c, float* data) {
-    return memory(memory::desc({r, c}, dt::f32, memory::dims{1, r}), engine, data);
-  };
-  memory scratchpad(plan->scratchpad, engine, workspace(Slot::Scratchpad, plan->scratchpad.get_size()));
-  if (kind == ConvKind::Forward) {
-    std::unordered_map<int, memory> argsMap{{DNNL_ARG_SRC, matrix(n, rows, x)},
-                                            {DNNL_ARG_WEIGHTS, matrix(rows, cols, w)},
-                                            {DNNL_ARG_DST, matrix(n, cols, dst)},
-                                            {DNNL_ARG_SCRATCHPAD, scratchpad}};
-    if (bias != nullptr) {
-      // One bias per column: the channel's, at every output position.
-      float* repeated = const_cast<float*>(bias);
-      if (cols != s.co) {
-        repeated = static_cast<float*>(workspace(Slot::Bias, sizeof(float) * static_cast<size_t>(cols)));
-        for (int64_t q = 0; q < cols / s.co; q++) std::memcpy(repeated + q * s.co, bias, sizeof(float) * s.co);
-      }
-      argsMap.emplace(DNNL_ARG_BIAS, matrix(1, cols, repeated));
-    }
-    plan->primitive.execute(stream, argsMap);
-  } else if (kind == ConvKind::BackwardData) {
-    plan->primitive.execute(stream, {{DNNL_ARG_SRC, matrix(n, cols, dst)},
-                                     {DNNL_ARG_WEIGHTS, matrixT(cols, rows, w)},
-                                     {DNNL_ARG_DST, matrix(n, rows, x)},
-                                     {DNNL_ARG_SCRATCHPAD, scratchpad}});
-  } else {
-    plan->primitive.execute(stream, {{DNNL_ARG_SRC, matrixT(rows, n, x)},
-                                     {DNNL_ARG_WEIGHTS, matrix(n, cols, dst)},
-                                     {DNNL_ARG_DST, matrix(rows, cols, w)},
-                                     {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  // One bias per column: the channel's, at every output position.
+  const float* columnBias = bias;
+  if (bias != nullptr && cols != s.co) {
+    float* repeated = static_cast<float*>(workspace(Slot::Bias, sizeof(float) * static_cast<size_t>(cols)));
+    for (int64_t q = 0; q < cols / s.co; q++) std::memcpy(repeated + q * s.co, bias, sizeof(float) * s.co);
+    columnBias = repeated;
   }
-  stream.wait();
+  runProduct(kind, *plan, x, w, dst, columnBias);
   if (kind == ConvKind::BackwardWeights && !plan->inPlace) foldDense(s, *plan, w, weights);
   if (s.cropped() && kind == ConvKind::BackwardData) cropCopy(s, src, x, true);
   return plan->impl;
@@ -491,76 +504,18 @@ void gatherPositions(const ConvShape& s, float* full, float* gathered, bool back
 // A convolution that runsPointwise(): the same arguments as conv2d's; returns the implementation's name.
 const std::string& pointwiseConv(ConvKind kind, const ConvShape& s, const std::string& key, float* src,
                                  float* weights, float* dst, const float* bias, Activation activation, float alpha) {
-  const int64_t m = s.n * s.ho * s.wo, ci = s.ci, co = s.co;
-  auto& plans = densePlans();
-  const std::string pointwiseKey = "pointwise," + key;
-  auto found = plans.find(pointwiseKey);
-  std::shared_ptr<DensePlan> plan;
-  if (found != plans.end()) {
-    plan = found->second;
-  } else {
-    plan = std::make_shared<DensePlan>();
-    plan->threads = m * ci * co < kDenseSerialMax ? 1 : omp_get_max_threads();
-    ThreadScope scope(plan->threads);
-    const auto rowMajor = [](int64_t r, int64_t c) { return memory::desc({r, c}, dt::f32, memory::dims{c, 1}); };
-    const auto transposed = [](int64_t r, int64_t c) { return memory::desc({r, c}, dt::f32, memory::dims{1, r}); };
-    auto& engine = cpuEngine();
-    dnnl::matmul::primitive_desc pd;
-    if (kind == ConvKind::Forward) {
-      auto desc = bias != nullptr
-                      ? dnnl::matmul::desc(rowMajor(m, ci), rowMajor(ci, co), rowMajor(1, co), rowMajor(m, co))
-                      : dnnl::matmul::desc(rowMajor(m, ci), rowMajor(ci, co), rowMajor(m, co));
-      pd = dnnl::matmul::primitive_desc(desc, epilogueAttr(activation, alpha), engine);
-    } else if (kind == ConvKind::BackwardData) {
-      pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(rowMajor(m, co), transposed(co, ci), rowMajor(m, ci)),
-                                        userScratchpad(), engine);
-    } else {
-      pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(transposed(ci, m), rowMajor(m, co), rowMajor(ci, co)),
-                                        userScratchpad(), engine);
-    }
-    plan->primitive = dnnl::matmul(pd);
-    plan->scratchpad = pd.scratchpad_desc();
-    plan->impl = std::string("pointwise ") + pd.impl_info_str();
-    plans.emplace(pointwiseKey, plan);
-  }
-  ThreadScope scope(plan->threads);
-  auto& engine = cpuEngine();
-  auto& stream = cpuStream();
+  const int64_t m = s.n * s.ho * s.wo;
+  auto plan =
+      productPlan(kind, "pointwise," + key, m, s.ci, s.co, bias != nullptr, activation, alpha, "pointwise");
   // Every input position is read when the stride is 1 and nothing is cropped: the input is the matrix itself.
   const bool gathers = s.sh != 1 || s.sw != 1 || s.cropped();
   float* x = src;
   if (gathers) {
-    x = static_cast<float*>(workspace(Slot::Crop, sizeof(float) * static_cast<size_t>(m * ci)));
+    x = static_cast<float*>(workspace(Slot::Crop, sizeof(float) * static_cast<size_t>(m * s.ci)));
     if (kind != ConvKind::BackwardData) gatherPositions(s, src, x, false);
   }
   if (kind == ConvKind::BackwardWeights && s.someTapsDead()) std::memset(weights, 0, sizeof(float) * s.filterSize());
-  float* w = weights + s.weightOffset();
-  const auto matrix = [&](int64_t r, int64_t c, float* data) {
-    return memory(memory::desc({r, c}, dt::f32, memory::dims{c, 1}), engine, data);
-  };
-  const auto matrixT = [&](int64_t r, int64_t c, float* data) {
-    return memory(memory::desc({r, c}, dt::f32, memory::dims{1, r}), engine, data);
-  };
-  memory scratchpad(plan->scratchpad, engine, workspace(Slot::Scratchpad, plan->scratchpad.get_size()));
-  if (kind == ConvKind::Forward) {
-    std::unordered_map<int, memory> argsMap{{DNNL_ARG_SRC, matrix(m, ci, x)},
-                                            {DNNL_ARG_WEIGHTS, matrix(ci, co, w)},
-                                            {DNNL_ARG_DST, matrix(m, co, dst)},
-                                            {DNNL_ARG_SCRATCHPAD, scratchpad}};
-    if (bias != nullptr) argsMap.emplace(DNNL_ARG_BIAS, matrix(1, co, const_cast<float*>(bias)));
-    plan->primitive.execute(stream, argsMap);
-  } else if (kind == ConvKind::BackwardData) {
-    plan->primitive.execute(stream, {{DNNL_ARG_SRC, matrix(m, co, dst)},
-                                     {DNNL_ARG_WEIGHTS, matrixT(co, ci, w)},
-                                     {DNNL_ARG_DST, matrix(m, ci, x)},
-                                     {DNNL_ARG_SCRATCHPAD, scratchpad}});
-  } else {
-    plan->primitive.execute(stream, {{DNNL_ARG_SRC, matrixT(ci, m, x)},
-                                     {DNNL_ARG_WEIGHTS, matrix(m, co, dst)},
-                                     {DNNL_ARG_DST, matrix(ci, co, w)},
-                                     {DNNL_ARG_SCRATCHPAD, scratchpad}});
-  }
-  stream.wait();
+  runProduct(kind, *plan, x, weights + s.weightOffset(), dst, bias);
   if (gathers && kind == ConvKind::BackwardData) gatherPositions(s, src, x, true);
   return plan->impl;
 }

@@ -30,31 +30,31 @@ void check(napi_env env, napi_status status, const char* what) {
   if (status != napi_ok) throw Fail{std::string("node-api: ") + what};
 }
 
-float* floatArray(napi_env env, napi_value value, size_t expected, const char* name) {
+// A Float32Array's data and length (else Fail, naming the argument).
+static float* floatData(napi_env env, napi_value value, size_t* length, const char* name) {
   bool isTyped = false;
   check(env, napi_is_typedarray(env, value, &isTyped), "is_typedarray");
-  if (!isTyped) throw Fail{std::string(name) + " must be a Float32Array"};
   napi_typedarray_type type;
-  size_t length = 0;
   void* data = nullptr;
-  check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr), "typedarray_info");
-  if (type != napi_float32_array) throw Fail{std::string(name) + " must be a Float32Array"};
+  if (isTyped) check(env, napi_get_typedarray_info(env, value, &type, length, &data, nullptr, nullptr), "info");
+  if (!isTyped || type != napi_float32_array) throw Fail{std::string(name) + " must be a Float32Array"};
+  return static_cast<float*>(data);
+}
+
+float* floatArray(napi_env env, napi_value value, size_t expected, const char* name) {
+  size_t length = 0;
+  float* data = floatData(env, value, &length, name);
   if (length != expected) {
     std::ostringstream out;
     out << name << " has " << length << " elements, expected " << expected;
     throw Fail{out.str()};
   }
-  return static_cast<float*>(data);
+  return data;
 }
 
 size_t floatLength(napi_env env, napi_value value, const char* name) {
-  bool isTyped = false;
-  check(env, napi_is_typedarray(env, value, &isTyped), "is_typedarray");
-  napi_typedarray_type type;
   size_t length = 0;
-  void* data = nullptr;
-  if (isTyped) check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr), "info");
-  if (!isTyped || type != napi_float32_array) throw Fail{std::string(name) + " must be a Float32Array"};
+  floatData(env, value, &length, name);
   return length;
 }
 
