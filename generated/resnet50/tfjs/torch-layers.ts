@@ -21,9 +21,6 @@ export type Initializer = ReturnType<typeof tf.initializers.zeros>;
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
 type ShapeLike = tf.Shape | tf.Shape[];
 
-/** PyTorch pads max pooling with -inf; the lowest float32 behaves the same and is safe on every backend. */
-const LOWEST_FLOAT32 = -3.4028234663852886e38;
-
 /** A 32-bit seed derived from the model seed and a parameter key (FNV-1a), so each weight draws its own stream. */
 export function deriveSeed(seed: number, key: string): number {
   const text = `${seed}/${key}`;
@@ -89,9 +86,13 @@ function batchNormTrainingImpl(
   eps: number,
   onMoments: (mean: tf.Tensor, variance: tf.Tensor) => void,
 ): tf.Tensor {
+  const affine = scale !== undefined && offset !== undefined;
+  if (x.dtype === 'float32' && fusedBatchNormRegistered()) {
+    const fused = fusedBatchNormTraining(affine, eps, onMoments);
+    return affine ? fused(x, scale, offset) : fused(x);
+  }
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
   const n = x.size / (x.shape[x.rank - 1] ?? 1);
-  const affine = scale !== undefined && offset !== undefined;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [input, gamma, beta] = args.slice(0, -1) as [tf.Tensor, tf.Tensor?, tf.Tensor?];
@@ -116,6 +117,55 @@ function batchNormTrainingImpl(
     };
   });
   return affine ? op(x, scale, offset) : op(x);
+}
+
+/**
+ * netspec's kernels for training-mode batch normalization, forward and gradient, as the native backend registers
+ * them (runtime/backends/names.ts, BATCH_NORM_TRAINING_KERNELS, documents them; this file spells the names itself
+ * because its JavaScript twin imports nothing but tfjs). They compute what the composite form above computes.
+ */
+export const FUSED_BATCH_NORM_KERNELS = {
+  forward: 'NetspecBatchNormTraining',
+  gradient: 'NetspecBatchNormTrainingGrad',
+} as const;
+
+/** Whether the active backend runs {@link FUSED_BATCH_NORM_KERNELS}. */
+function fusedBatchNormRegistered(): boolean {
+  const backend = tf.getBackend();
+  return (
+    tf.getKernel(FUSED_BATCH_NORM_KERNELS.forward, backend) !== undefined &&
+    tf.getKernel(FUSED_BATCH_NORM_KERNELS.gradient, backend) !== undefined
+  );
+}
+
+/** batchNormTrainingImpl's op on {@link FUSED_BATCH_NORM_KERNELS}: one kernel forward, one backward. */
+function fusedBatchNormTraining(
+  affine: boolean,
+  eps: number,
+  onMoments: (mean: tf.Tensor, variance: tf.Tensor) => void,
+): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [input, gamma, beta] = args.slice(0, -1) as [tf.Tensor, tf.Tensor?, tf.Tensor?];
+    const inputs: tf.NamedTensorMap = affine && gamma && beta ? { x: input, gamma, beta } : { x: input };
+    const [y, mean, variance, rstd] = tf
+      .engine()
+      .runKernel(FUSED_BATCH_NORM_KERNELS.forward, inputs, { epsilon: eps }) as tf.Tensor[];
+    if (!y || !mean || !variance || !rstd)
+      throw new Error(`${FUSED_BATCH_NORM_KERNELS.forward}: expected 4 outputs`);
+    onMoments(mean, variance);
+    save(affine && gamma ? [input, mean, rstd, gamma] : [input, mean, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, m, r, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
+        const gradInputs: tf.NamedTensorMap = g
+          ? { dy, x: xs, mean: m, rstd: r, gamma: g }
+          : { dy, x: xs, mean: m, rstd: r };
+        return tf.engine().runKernel(FUSED_BATCH_NORM_KERNELS.gradient, gradInputs, {}) as tf.Tensor[];
+      },
+    };
+  });
 }
 
 /** The op scope makes tf.profile list the kernels inside, not an anonymous scope around them. */
@@ -260,20 +310,19 @@ export class TorchMaxPool2d extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = single(inputs) as tf.Tensor4D;
       const [ph, pw] = this.padding;
-      const padded =
+      // Explicit padding, which every backend's MaxPool and MaxPoolGrad leave out of the windows: the same maxima
+      // as PyTorch's -inf padding (a window always holds an input), without a padded copy of the input forward and
+      // a slice of its gradient backward.
+      const pad: 'valid' | [[number, number], [number, number], [number, number], [number, number]] =
         ph > 0 || pw > 0
-          ? tf.pad(
-              x,
-              [
-                [0, 0],
-                [ph, ph],
-                [pw, pw],
-                [0, 0],
-              ],
-              LOWEST_FLOAT32,
-            )
-          : x;
-      return tf.maxPool(padded, this.poolSize, this.strides, 'valid');
+          ? [
+              [0, 0],
+              [ph, ph],
+              [pw, pw],
+              [0, 0],
+            ]
+          : 'valid';
+      return tf.maxPool(x, this.poolSize, this.strides, pad);
     });
   }
 
