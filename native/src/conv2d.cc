@@ -240,6 +240,9 @@ struct CachedWeights {
   memory::desc from;  // the taps taken from the caller's filter (ConvShape::userWeights) ...
   size_t offset;      // ... starting at this element
   memory::desc layout;
+  // What else the kept values depend on: null for a reorder (the layout says it all), the plan for a dense
+  // convolution's unrolled filter (which depends on the whole geometry: padding, strides, image size).
+  const void* maker;
   void* data = nullptr;  // null until the filter is seen a second time
 };
 
@@ -251,16 +254,18 @@ std::unordered_map<int64_t, CachedWeights>& weightCache() {
 // The cached filter for `key` in `layout`, made by fill(destination) from the taps `s` selects of the caller's
 // filter the first time it is kept; null when it is not (yet) kept, then the caller makes it in the workspace.
 template <typename Fill>
-void* cachedWeights(int64_t key, const ConvShape& s, const memory::desc& layout, Fill fill) {
+void* cachedWeights(int64_t key, const ConvShape& s, const memory::desc& layout, const void* maker, Fill fill) {
   auto& cache = weightCache();
   auto found = cache.find(key);
   if (found == cache.end()) {
-    cache.emplace(key, CachedWeights{s.userWeights(), s.weightOffset(), layout, nullptr});
+    cache.emplace(key, CachedWeights{s.userWeights(), s.weightOffset(), layout, maker, nullptr});
     return nullptr;
   }
   CachedWeights& entry = found->second;
-  // The same filter convolved in another way (other taps or layout): not kept.
-  if (entry.from != s.userWeights() || entry.offset != s.weightOffset() || entry.layout != layout) return nullptr;
+  // The same filter convolved in another way (other taps, layout or geometry): not kept.
+  if (entry.from != s.userWeights() || entry.offset != s.weightOffset() || entry.layout != layout ||
+      entry.maker != maker)
+    return nullptr;
   if (entry.data == nullptr) {
     if (posix_memalign(&entry.data, 64, layout.get_size()) != 0) throw Fail{"out of memory"};
     fill(entry.data);
@@ -452,7 +457,7 @@ const std::string& denseConv(ConvKind kind, const ConvShape& s, const std::strin
     w = static_cast<float*>(workspace(Slot::Weights, wDesc.get_size()));
   } else {
     void* kept = kind == ConvKind::Forward && weightsKey > 0
-                     ? cachedWeights(weightsKey, s, wDesc, [&](void* to) {
+                     ? cachedWeights(weightsKey, s, wDesc, plan.get(), [&](void* to) {
                          buildDense(s, *plan, weights, static_cast<float*>(to));
                        })
                      : nullptr;
@@ -602,7 +607,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     if (kind == ConvKind::BackwardWeights && s.someTapsDead()) std::memset(weights, 0, sizeof(float) * s.filterSize());
     memory userWeights(s.userWeights(), engine, weights + s.weightOffset());
     void* kept = kind == ConvKind::Forward && plan->reorder && weightsKey > 0
-                     ? cachedWeights(weightsKey, s, plan->weights,
+                     ? cachedWeights(weightsKey, s, plan->weights, nullptr,
                                      [&](void* to) {
                                        memory kept(plan->weights, engine, to);
                                        ThreadScope scope(1);
