@@ -48,7 +48,8 @@ void eachRow(size_t rows, size_t cols, F f) {
   });
 }
 
-// The channel count of a [rows, C] tensor of `n` elements whose C-sized parameters give `c`; Fail unless it divides.
+// The rows of a [rows, C] tensor of `n` elements whose C-sized parameters give `c`; Fail unless they divide it into
+// at least one row.
 size_t rowsOf(size_t n, size_t c, const char* kernel) {
   if (c == 0 || n % c != 0 || n / c < 1) throw Fail{std::string(kernel) + ": x does not divide into C channels"};
   return n / c;
@@ -85,11 +86,9 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
     }
     const float* pa = a.data();
     const float* pb = b.data();
-    parallelRanges(n / c, grainOf(c), [&](size_t begin, size_t end) {
-      for (size_t row = begin; row < end; row++) {
-        const size_t start = row * c;
-        for (size_t k = 0; k < c; k++) out[start + k] = x[start + k] * pa[k] + pb[k];
-      }
+    eachRow(n / c, c, [&](size_t row) {
+      const size_t start = row * c;
+      for (size_t k = 0; k < c; k++) out[start + k] = x[start + k] * pa[k] + pb[k];
     });
     return nullptr;
   });

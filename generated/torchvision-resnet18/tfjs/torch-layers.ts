@@ -88,7 +88,7 @@ function batchNormTrainingImpl(
 ): tf.Tensor {
   const affine = scale !== undefined && offset !== undefined;
   if (x.dtype === 'float32' && fusedBatchNormRegistered()) {
-    const fused = fusedBatchNormTraining(affine, eps, onMoments);
+    const fused = fusedBatchNormTraining(eps, onMoments);
     return affine ? fused(x, scale, offset) : fused(x);
   }
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
@@ -138,23 +138,25 @@ function fusedBatchNormRegistered(): boolean {
   );
 }
 
-/** batchNormTrainingImpl's op on {@link FUSED_BATCH_NORM_KERNELS}: one kernel forward, one backward. */
+/**
+ * batchNormTrainingImpl's op on {@link FUSED_BATCH_NORM_KERNELS}: one kernel forward, one backward; affine when it
+ * is given gamma and beta.
+ */
 function fusedBatchNormTraining(
-  affine: boolean,
   eps: number,
   onMoments: (mean: tf.Tensor, variance: tf.Tensor) => void,
 ): (...inputs: tf.Tensor[]) => tf.Tensor {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [input, gamma, beta] = args.slice(0, -1) as [tf.Tensor, tf.Tensor?, tf.Tensor?];
-    const inputs: tf.NamedTensorMap = affine && gamma && beta ? { x: input, gamma, beta } : { x: input };
+    const inputs: tf.NamedTensorMap = gamma && beta ? { x: input, gamma, beta } : { x: input };
     const [y, mean, variance, rstd] = tf
       .engine()
       .runKernel(FUSED_BATCH_NORM_KERNELS.forward, inputs, { epsilon: eps }) as tf.Tensor[];
     if (!y || !mean || !variance || !rstd)
       throw new Error(`${FUSED_BATCH_NORM_KERNELS.forward}: expected 4 outputs`);
     onMoments(mean, variance);
-    save(affine && gamma ? [input, mean, rstd, gamma] : [input, mean, rstd]);
+    save(gamma ? [input, mean, rstd, gamma] : [input, mean, rstd]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {

@@ -16,7 +16,7 @@ export const SCALED_ADD_KERNEL = 'NetspecScaledAdd';
  * netspec's training-mode batch normalization kernels, which backends that can fuse them register (the native
  * backend): the forward pass and its gradient in one call each instead of some thirty kernels per layer and step.
  * BatchNorm layers (compiler/targets/tfjs/torch-layers.ts, which spells the names itself because its JavaScript
- * twin may import nothing but tfjs; test/native-backend/batchnorm.test.ts keeps them equal) use them where they are
+ * twin may import nothing but tfjs; test/compiler/targets/tfjs/batchnorm-grad.test.ts keeps them equal) use them where they are
  * registered, and elsewhere their composite form, which computes the same.
  *   forward  inputs {x, gamma?, beta?} (x float32, channels last; gamma and beta C values, both or neither),
  *            attribute {epsilon}; outputs [y, mean, variance (biased), rstd = 1 / sqrt(variance + epsilon)]

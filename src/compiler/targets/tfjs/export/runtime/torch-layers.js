@@ -61,7 +61,7 @@ export function registerTorchLayers(tf) {
   function batchNormTrainingImpl(x, scale, offset, eps, onMoments) {
     const affine = scale !== undefined && offset !== undefined;
     if (x.dtype === 'float32' && fusedBatchNormRegistered()) {
-      const fused = fusedBatchNormTraining(affine, eps, onMoments);
+      const fused = fusedBatchNormTraining(eps, onMoments);
       return affine ? fused(x, scale, offset) : fused(x);
     }
     const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
@@ -108,19 +108,22 @@ export function registerTorchLayers(tf) {
       tf.getKernel(FUSED_BATCH_NORM_KERNELS.gradient, backend) !== undefined
     );
   }
-  /** batchNormTrainingImpl's op on {@link FUSED_BATCH_NORM_KERNELS}: one kernel forward, one backward. */
-  function fusedBatchNormTraining(affine, eps, onMoments) {
+  /**
+   * batchNormTrainingImpl's op on {@link FUSED_BATCH_NORM_KERNELS}: one kernel forward, one backward; affine when it
+   * is given gamma and beta.
+   */
+  function fusedBatchNormTraining(eps, onMoments) {
     return tf.customGrad((...args) => {
       const save = args[args.length - 1];
       const [input, gamma, beta] = args.slice(0, -1);
-      const inputs = affine && gamma && beta ? { x: input, gamma, beta } : { x: input };
+      const inputs = gamma && beta ? { x: input, gamma, beta } : { x: input };
       const [y, mean, variance, rstd] = tf
         .engine()
         .runKernel(FUSED_BATCH_NORM_KERNELS.forward, inputs, { epsilon: eps });
       if (!y || !mean || !variance || !rstd)
         throw new Error(`${FUSED_BATCH_NORM_KERNELS.forward}: expected 4 outputs`);
       onMoments(mean, variance);
-      save(affine && gamma ? [input, mean, rstd, gamma] : [input, mean, rstd]);
+      save(gamma ? [input, mean, rstd, gamma] : [input, mean, rstd]);
       return {
         value: y,
         gradFunc: (dy, saved) => {
